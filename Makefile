@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DB ?= ivcdb.sqlite
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Build ./ivcdb.sqlite from data/ and show the evidence summary.
+run: $(STAMP)
+	$(BIN)/ivcdb build --db $(DB)
+
+## Run the whole test suite (SQLite always; PostgreSQL when IVCDB_TEST_POSTGRES_URL is set).
+test: $(STAMP)
+	$(BIN)/ruff check --quiet .
+	$(BIN)/pytest
+
+## Type-check and lint.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## Benchmarks (see BENCHMARKS.md).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""The CSV contract shared by loaders and exports: columns, number format, formula guard."""
+
+from __future__ import annotations
+
+import math
+
+CLAIM_COLUMNS = (
+    "claim_id", "review", "outcome", "statement", "value", "value_low", "value_high", "unit",
+    "numerator", "denominator", "qualifier", "timepoint", "population", "derived", "reported",
+    "section", "paragraph", "reference_keys", "reference_numbers",
+)
+# Long form: one row per claim-reference pair, carrying the citation role.
+CLAIM_LONG_COLUMNS = CLAIM_COLUMNS[:-2] + ("reference_key", "reference_number", "role")
+FINDING_COLUMNS = (
+    "reference_key", "reference_number", "measure", "value", "value_low", "value_high",
+    "numerator", "denominator", "unit", "timepoint", "population", "note", "seen_at",
+)
+LIST_SEPARATOR = ";"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def format_number(value: float | int | None) -> str:
+    """`40.0` -> `40`, `77.8` -> `77.8`, None -> ``; the same text on every engine."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(text: str) -> str:
+    """Prefix `'` to a text cell a spreadsheet would run as a formula (numbers untouched)."""
+    if text and text.startswith(FORMULA_STARTS) and not is_number(text):
+        return "'" + text
+    return text
+
+
+def unneutralise(text: str) -> str:
+    """Undo `neutralise`, so an exported file loads back unchanged."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text

@@ -1,0 +1,429 @@
+"""Loading files into the database: parse everything, validate everything, then write once.
+
+`load(db, Sources(...))` is the whole contract: every file is parsed and checked (against the
+database *and* the other files of the same load) before anything is written; all writes happen
+in one transaction; a file with any error changes nothing (unless `skip_invalid`); reloading
+the same files changes nothing; an edited file updates exactly the changed rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ivcdb import queries, store
+from ivcdb.db import Database
+from ivcdb.errors import LoadRefused
+from ivcdb.loaders.bibtex import ParsedBibliography, RefRecord, parse_bibtex
+from ivcdb.loaders.claims import ClaimRecord, ParsedClaims, parse_claims
+from ivcdb.loaders.files import sha256_file
+from ivcdb.loaders.findings import ParsedFindings, parse_findings
+from ivcdb.loaders.review import ReviewRecord, parse_review
+from ivcdb.loaders.vocab import VocabFile, check_outcome_links, parse_vocab
+from ivcdb.models import Claim as ClaimModel
+from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
+from ivcdb.models import Reference as ReferenceModel
+from ivcdb.report import Code, LoadReport, Problem, Severity
+from ivcdb.text import key_fold
+
+__all__ = ["Sources", "load", "LoadReport"]
+
+
+@dataclass(slots=True)
+class Sources:
+    """The files of one load; any may be absent."""
+
+    units: Path | None = None
+    measures: Path | None = None
+    outcomes: Path | None = None
+    references: Path | None = None
+    reviews: list[Path] = field(default_factory=list)
+    claims: list[Path] = field(default_factory=list)
+    findings: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Sources:
+        """The conventional file names of a data folder (see data/README.md)."""
+
+        def one(name: str) -> Path | None:
+            path = folder / name
+            return path if path.is_file() else None
+
+        return cls(
+            units=one("units.csv"),
+            measures=one("measures.csv"),
+            outcomes=one("outcomes.csv"),
+            references=one("references.bib"),
+            reviews=sorted(folder.glob("review*.toml")),
+            claims=sorted(folder.glob("claims*.csv")),
+            findings=sorted(folder.glob("findings*.csv")),
+        )
+
+    def paths(self) -> list[Path]:
+        singles = [self.units, self.measures, self.outcomes, self.references]
+        return [p for p in singles if p] + self.reviews + self.claims + self.findings
+
+
+@dataclass(slots=True)
+class _Parsed:
+    vocab: list[VocabFile] = field(default_factory=list)
+    bibliography: ParsedBibliography | None = None
+    reviews: list[ReviewRecord] = field(default_factory=list)
+    claims: list[ParsedClaims] = field(default_factory=list)
+    findings: list[ParsedFindings] = field(default_factory=list)
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        for v in self.vocab:
+            out += v.problems
+        if self.bibliography:
+            out += self.bibliography.problems
+        for group in (self.reviews, self.claims, self.findings):
+            for item in group:
+                out += item.problems
+        return out
+
+
+def _parse(sources: Sources) -> _Parsed:
+    parsed = _Parsed()
+    for kind in ("units", "measures", "outcomes"):
+        path = getattr(sources, kind)
+        if path is not None:
+            parsed.vocab.append(parse_vocab(kind, path))
+    if sources.references is not None:
+        parsed.bibliography = parse_bibtex(sources.references)
+    parsed.reviews = [parse_review(p) for p in sources.reviews]
+    parsed.claims = [parse_claims(p) for p in sources.claims]
+    parsed.findings = [parse_findings(p) for p in sources.findings]
+    return parsed
+
+
+def load(db: Database, sources: Sources, *, dry_run: bool = False, skip_invalid: bool = False,
+         prune: bool = False) -> list[LoadReport]:
+    """Load `sources` in one transaction and return one report per file.
+
+    Raises `LoadRefused` (carrying every problem) when any file has an error, unless
+    `skip_invalid`, which stores the valid records and lists the skipped ones.
+    """
+    parsed = _parse(sources)  # outside the transaction: no lock held while parsing
+    with db.write() as session:
+        loader = _Loader(session, parsed, prune=prune)
+        loader.resolve()
+        problems = sorted(parsed.problems() + loader.problems, key=_problem_order)
+        if any(p.is_error for p in problems) and not skip_invalid:
+            raise LoadRefused(problems)
+        reports = loader.apply(problems)
+        if dry_run:
+            session.rollback()
+        else:
+            for report in reports:
+                store.record_load(session, report, sha256_file(report.path))
+    for report in reports:
+        report.written = not dry_run
+    return reports
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str]:
+    return (p.file, p.line or 0, p.key)
+
+
+class _Loader:
+    """Resolves parsed files against the database, then writes them (one session)."""
+
+    def __init__(self, session: Session, parsed: _Parsed, *, prune: bool) -> None:
+        self.session = session
+        self.parsed = parsed
+        self.prune = prune
+        self.problems: list[Problem] = []
+        codes = queries.vocabulary_codes(session)
+        self.units, self.measures, self.outcomes = (
+            codes["units"], codes["measures"], codes["outcomes"])
+        self.references = queries.reference_index(session)
+        self.review_ids = queries.review_index(session)
+        self.citations = queries.citation_numbers(session)
+        self.ref_ids: dict[str, int] = {}
+        self.known_refs: set[str] = set(self.references)
+        self.dropped_claims: set[str] = set()
+
+    # -- resolve ---------------------------------------------------------------------------
+
+    def resolve(self) -> None:
+        for vocab in self.parsed.vocab:
+            target = {"units": self.units, "measures": self.measures,
+                      "outcomes": self.outcomes}[vocab.kind]
+            target.update(vocab.rows)
+        for vocab in self.parsed.vocab:
+            if vocab.kind == "outcomes":
+                check_outcome_links(vocab, self.units, self.measures)
+        if self.parsed.bibliography is not None:
+            self.known_refs |= {r.key_norm for r in self.parsed.bibliography.records}
+        for review in self.parsed.reviews:
+            self._resolve_review(review)
+        for claims in self.parsed.claims:
+            for record in claims.records:
+                self._resolve_claim(record, claims.path)
+        for findings in self.parsed.findings:
+            for finding in findings.records:
+                self._resolve_finding(finding, findings.path)
+
+    def _error(self, code: Code, message: str, path: str, line: int | None, key: str) -> None:
+        self.problems.append(Problem(code, message, file=path, line=line, key=key))
+
+    def _resolve_review(self, review: ReviewRecord) -> None:
+        if not review.code:
+            return
+        for number, key in review.citations.items():
+            if key_fold(key) not in self.known_refs:
+                self._error(Code.UNKNOWN_REFERENCE, f"citation {number} names reference "
+                            f"'{key}', which is neither in the database nor in this load",
+                            review.path, None, key)
+        self.citations[review.code] = {n: key_fold(k) for n, k in review.citations.items()}
+
+    def _resolve_claim(self, record: ClaimRecord, path: str) -> None:
+        before = len(self.problems)
+
+        def fail(code: Code, message: str) -> None:
+            self._error(code, message, path, record.line, record.claim_id)
+
+        if record.review not in self.citations and record.review not in self.review_ids:
+            fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' is not loaded; load its "
+                 "review file first (or in the same load)")
+        if record.outcome not in self.outcomes:
+            fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
+                 f"vocabulary{_suggest(record.outcome, self.outcomes)}")
+        unit = record.values["unit_code"]
+        if unit is not None and unit not in self.units:
+            fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary"
+                 f"{_suggest(unit, self.units)}")
+        numbers = self.citations.get(record.review, {})
+        for link in record.links:
+            by_number = numbers.get(link.number) if link.number is not None else None
+            if link.number is not None and by_number is None:
+                fail(Code.UNKNOWN_REFERENCE, f"review '{record.review}' has no reference "
+                     f"number {link.number}")
+            if link.key is not None:
+                if key_fold(link.key) not in self.known_refs:
+                    fail(Code.UNKNOWN_REFERENCE, f"reference '{link.key}' is not loaded"
+                         f"{_suggest(link.key, self.known_refs)}")
+                elif by_number is not None and by_number != key_fold(link.key):
+                    fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number} of review "
+                         f"'{record.review}' is not '{link.key}'")
+            elif by_number is not None:
+                link.key = by_number
+        if len(self.problems) > before:
+            self.dropped_claims.add(record.claim_id)
+
+    def _resolve_finding(self, finding: Any, path: str) -> None:
+        def fail(code: Code, message: str) -> None:
+            self._error(code, message, path, finding.line, finding.reference_key or "")
+
+        if finding.reference_key is None:
+            reviews = list(self.citations.values())
+            if len(reviews) == 1 and finding.reference_number in reviews[0]:
+                finding.reference_key = reviews[0][finding.reference_number]
+            else:
+                fail(Code.UNKNOWN_REFERENCE, "give reference_key: the reference number alone "
+                     "is ambiguous or unknown")
+                return
+        if key_fold(finding.reference_key) not in self.known_refs:
+            fail(Code.UNKNOWN_REFERENCE, f"reference '{finding.reference_key}' is not loaded")
+        if finding.measure not in self.measures:
+            fail(Code.UNKNOWN_MEASURE, f"measure '{finding.measure}' is not in the measure "
+                 f"vocabulary{_suggest(finding.measure, self.measures)}")
+        unit = finding.values["unit_code"]
+        if unit is not None and unit not in self.units:
+            fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary")
+
+    # -- apply -----------------------------------------------------------------------------
+
+    def apply(self, problems: list[Problem]) -> list[LoadReport]:
+        errors_by_file: dict[str, set[str]] = {}
+        for p in problems:
+            if p.is_error:
+                errors_by_file.setdefault(p.file, set()).add(p.key or f"line {p.line}")
+        reports: list[LoadReport] = []
+
+        def report(kind: str, path: str, read: int) -> LoadReport:
+            r = LoadReport(kind, path, read=read,
+                           problems=[p for p in problems if p.file == path],
+                           skipped=sorted(errors_by_file.get(path, set())))
+            reports.append(r)
+            return r
+
+        order = {"units": 0, "measures": 1, "outcomes": 2}
+        for vocab in sorted(self.parsed.vocab, key=lambda v: order[v.kind]):
+            self._apply_vocab(vocab, report(vocab.kind, vocab.path, len(vocab.rows)))
+        bib = self.parsed.bibliography
+        if bib is not None:
+            self._apply_references(bib, report("references", bib.path, bib.blocks))
+        self.ref_ids = {norm: v[0] for norm, v in queries.reference_index(self.session).items()}
+        for review in self.parsed.reviews:
+            if review.code and review.path not in errors_by_file:
+                self._apply_review(review, report("review", review.path, len(review.citations)))
+            else:
+                report("review", review.path, len(review.citations))
+        for claims in self.parsed.claims:
+            self._apply_claims(claims, report("claims", claims.path, len(claims.records)))
+        for findings in self.parsed.findings:
+            self._apply_findings(findings, report("findings", findings.path,
+                                                  len(findings.records)))
+        return reports
+
+    def _apply_vocab(self, vocab: VocabFile, report: LoadReport) -> None:
+        model = {"units": Unit, "measures": Measure, "outcomes": Outcome}[vocab.kind]
+        existing = queries.vocabulary_rows(self.session, model)
+        changed = []
+        for code, row in vocab.rows.items():
+            old = existing.get(code)
+            if old is None:
+                report.added += 1
+            elif any(old.get(k) != v for k, v in row.items()):
+                report.updated += 1
+            else:
+                report.unchanged += 1
+                continue
+            changed.append(row)
+        store.upsert(self.session, model, changed, ["code"])
+        report.missing = sorted(set(existing) - set(vocab.rows))
+
+    def _apply_references(self, bib: ParsedBibliography, report: LoadReport) -> None:
+        source = Path(bib.path).name
+        bad = {key_fold(p.key) for p in bib.problems if p.is_error and p.key}
+        records = [r for r in bib.records if r.key_norm not in bad]
+        rows: list[dict[str, Any]] = []
+        todo: list[RefRecord] = []
+        for record in records:
+            row = record.row()
+            row["source"] = source
+            old = self.references.get(record.key_norm)
+            if old is not None and old[1] == row["content_hash"] and old[2] == source:
+                report.unchanged += 1
+                continue
+            if old is None:
+                report.added += 1
+            else:
+                report.updated += 1
+            rows.append(row)
+            todo.append(record)
+        store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])
+        if todo:
+            ids = {norm: v[0] for norm, v in queries.reference_index(self.session).items()}
+            updated_ids = [ids[r.key_norm] for r in todo if r.key_norm in self.references]
+            store.replace_authors(
+                self.session,
+                {ids[r.key_norm]: r.author_rows(ids[r.key_norm]) for r in todo},
+                had_authors=updated_ids)
+        in_file = {r.key_norm for r in bib.records} | bad
+        missing = [norm for norm, (_, _, src) in self.references.items()
+                   if src == source and norm not in in_file]
+        report.missing = sorted(missing)
+        if self.prune and missing:
+            in_use = queries.referenced_ids(self.session)
+            removable = [self.references[n][0] for n in missing
+                         if self.references[n][0] not in in_use]
+            kept = [n for n in missing if self.references[n][0] in in_use]
+            report.removed = store.prune_references(self.session, removable)
+            for norm in kept:
+                report.problems.append(Problem(
+                    Code.IN_USE, "not in the file but cited by a review, claim or finding; "
+                    "kept", file=bib.path, key=norm, severity=Severity.WARNING))
+        report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
+                                    "not stored", file=bib.path, key=k,
+                                    severity=Severity.WARNING) for k in bib.not_references]
+
+    def _apply_review(self, review: ReviewRecord, report: LoadReport) -> None:
+        existing = queries.review_rows(self.session).get(review.code)
+        row = review.row()
+        old_numbers = queries.citation_numbers(self.session).get(review.code, {})
+        new_numbers = {n: key_fold(k) for n, k in review.citations.items()}
+        same_review = existing is not None and all(existing.get(k) == v for k, v in row.items())
+        if same_review and old_numbers == new_numbers:
+            report.unchanged += 1
+            return
+        if existing is None:
+            report.added += 1
+        else:
+            report.updated += 1
+        store.upsert(self.session, Review, [row], ["code"])
+        review_id = queries.review_index(self.session)[review.code]
+        self.review_ids[review.code] = review_id
+        if old_numbers != new_numbers:
+            store.replace_citations(self.session, review_id, [
+                {"review_id": review_id, "reference_id": self.ref_ids[norm], "number": n}
+                for n, norm in sorted(new_numbers.items())])
+
+    def _apply_claims(self, claims: ParsedClaims, report: LoadReport) -> None:
+        source = Path(claims.path).name
+        existing = queries.claim_index(self.session)
+        self.review_ids = queries.review_index(self.session)
+        rows, links, todo = [], [], []
+        valid = [r for r in claims.records if r.claim_id not in self.dropped_claims]
+        for record in valid:
+            link_keys = [(key_fold(link.key or ""), link.role) for link in record.links]
+            row = record.row(self.review_ids[record.review], link_keys)
+            row["source"] = source
+            old = existing.get(record.claim_id)
+            if old is not None and old[1] == row["content_hash"] and old[2] == source:
+                report.unchanged += 1
+                continue
+            report.added += old is None
+            report.updated += old is not None
+            rows.append(row)
+            todo.append(record)
+        store.upsert(self.session, ClaimModel, rows, ["claim_id"])
+        if todo:
+            ids = {cid: v[0] for cid, v in queries.claim_index(self.session).items()}
+            for record in todo:
+                seen: set[int] = set()
+                for position, link in enumerate(record.links, 1):
+                    ref_id = self.ref_ids[key_fold(link.key or "")]
+                    if ref_id in seen:
+                        continue
+                    seen.add(ref_id)
+                    links.append({"claim_id": ids[record.claim_id], "reference_id": ref_id,
+                                  "role": link.role, "position": position})
+            store.replace_claim_links(
+                self.session, [ids[r.claim_id] for r in todo if r.claim_id in existing], links)
+        in_file = {r.claim_id for r in claims.records} | self.dropped_claims
+        missing = sorted(cid for cid, (_, _, src) in existing.items()
+                         if src == source and cid not in in_file)
+        report.missing = missing
+        if self.prune and missing:
+            report.removed = store.prune_claims(self.session, [existing[c][0] for c in missing])
+
+    def _apply_findings(self, findings: ParsedFindings, report: LoadReport) -> None:
+        source = Path(findings.path).name
+        existing = queries.finding_index(self.session)
+        rows = []
+        bad_lines = {p.line for p in self.problems if p.file == findings.path}
+        for record in findings.records:
+            if record.line in bad_lines or record.reference_key is None:
+                continue
+            row = record.row(self.ref_ids[key_fold(record.reference_key)])
+            row["source"] = source
+            old = existing.get(record.finding_id)
+            if old is not None and old[1] == row["content_hash"] and old[2] == source:
+                report.unchanged += 1
+                continue
+            report.added += old is None
+            report.updated += old is not None
+            rows.append(row)
+        store.upsert(self.session, SourceFinding, rows, ["finding_id"])
+        in_file = {r.finding_id for r in findings.records}
+        missing = sorted(fid for fid, (_, _, src) in existing.items()
+                         if src == source and fid not in in_file)
+        report.missing = missing
+        if self.prune and missing:
+            report.removed = store.prune_findings(self.session,
+                                                  [existing[f][0] for f in missing])
+
+
+def _suggest(word: str, choices: Sequence[str] | set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

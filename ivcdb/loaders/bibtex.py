@@ -1,0 +1,456 @@
+"""Parse and validate a BibTeX file into reference records, without touching the database.
+
+bibtexparser 2 splits the file into blocks (failed blocks become problems, not exceptions).
+Everything after that is ours and done only where needed, since most fields of a real
+library are plain text: `@string` macros and `#` concatenation are resolved, `crossref` and
+`xdata` inheritance applied, LaTeX decoded to Unicode (cached; only values with LaTeX in them
+go through pylatexenc), authors split into name parts (cached per distinct name), and the raw
+field text kept so an export writes `{DNA}` back as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ivcdb.loaders.files import read_text
+from ivcdb.report import Code, Problem, Severity
+from ivcdb.text import control_character, fold, key_fold, nfc, squash
+
+NOT_REFERENCES = frozenset({"set", "xdata"})
+MONTHS = {
+    m: str(i)
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_LATEX = re.compile(r"[\\{}$~]")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]*)")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class AuthorName:
+    family: str
+    given: str = ""
+    prefix: str = ""
+    suffix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"family": self.family, "given": self.given, "prefix": self.prefix,
+                "suffix": self.suffix}
+
+
+@dataclass(slots=True)
+class RefRecord:
+    """One reference ready to store: decoded values, authors and raw BibTeX fields."""
+
+    citekey: str
+    entry_type: str
+    line: int
+    title: str
+    journal: str | None = None
+    year_text: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    study_design: str | None = None
+    sample_size: int | None = None
+    note: str | None = None
+    et_al: bool = False
+    authors: list[AuthorName] = field(default_factory=list)
+    raw_fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key_norm(self) -> str:
+        return key_fold(self.citekey)
+
+    def row(self) -> dict[str, Any]:
+        """Column values of the `reference` table (without the surrogate id)."""
+        values: dict[str, Any] = {
+            "citekey": self.citekey,
+            "citekey_norm": self.key_norm,
+            "entry_type": self.entry_type,
+            "title": self.title,
+            "title_norm": fold(self.title),
+            "journal": self.journal,
+            "year_text": self.year_text,
+            "year": self.year,
+            "volume": self.volume,
+            "issue": self.issue,
+            "pages": self.pages,
+            "doi": self.doi,
+            "pmid": self.pmid,
+            "study_design": self.study_design,
+            "sample_size": self.sample_size,
+            "note": self.note,
+            "et_al": self.et_al,
+            "raw_fields": json.dumps(self.raw_fields, ensure_ascii=False, sort_keys=True),
+        }
+        authors = [a.as_dict() for a in self.authors]
+        digest = json.dumps([values, authors], ensure_ascii=False, sort_keys=True)
+        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
+        return values
+
+    def author_rows(self, reference_id: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "reference_id": reference_id,
+                "position": i,
+                **a.as_dict(),
+                "name_norm": fold(" ".join(p for p in (a.given, a.prefix, a.family) if p)),
+            }
+            for i, a in enumerate(self.authors, 1)
+        ]
+
+
+@dataclass(slots=True)
+class ParsedBibliography:
+    path: str
+    records: list[RefRecord]
+    problems: list[Problem]
+    blocks: int  # entry-like blocks in the file: stored + reported must equal this
+    not_references: list[str] = field(default_factory=list)
+
+
+# --- value decoding ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def decode_latex(value: str) -> str:
+    """LaTeX to Unicode NFC (`M{\\"u}ller` -> `Müller`); plain text passes through untouched."""
+    if _LATEX.search(value):
+        value = _latex2text().latex_to_text(value)
+    elif "--" in value:
+        value = value.replace("---", "\u2014").replace("--", "\u2013")
+    return squash(nfc(value.replace("\u00a0", " ")))
+
+
+@lru_cache(maxsize=1)
+def _latex2text() -> Any:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(strict_latex_spaces=True)
+
+
+def _strip_enclosing(part: str) -> str | None:
+    part = part.strip()
+    if len(part) >= 2 and (
+        (part[0] == "{" and part[-1] == "}") or (part[0] == '"' and part[-1] == '"')
+    ):
+        return part[1:-1]
+    return None
+
+
+def _split_concatenation(value: str) -> list[str]:
+    """Split `a # {b} # "c"` at top-level `#` signs."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(value):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return parts
+
+
+def resolve_value(raw: str, macros: dict[str, str]) -> str:
+    """The field's text: delimiters removed, macros expanded, `#` concatenations joined."""
+    inner = _strip_enclosing(raw)
+    if inner is not None and "#" not in raw:
+        return inner
+    out = []
+    for part in _split_concatenation(raw):
+        enclosed = _strip_enclosing(part)
+        if enclosed is not None:
+            out.append(enclosed)
+            continue
+        word = part.strip()
+        if word.isdigit():
+            out.append(word)
+        elif word.lower() in macros:
+            out.append(macros[word.lower()])
+        elif word.lower() in MONTHS:
+            out.append(MONTHS[word.lower()])
+        else:
+            raise KeyError(word)
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def split_name(name: str) -> AuthorName:
+    """One BibTeX name into family/given/prefix/suffix, decoded to Unicode."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    parts = parse_single_name_into_parts(name, strict=False)
+    return AuthorName(
+        family=decode_latex(" ".join(parts.last)),
+        given=decode_latex(" ".join(parts.first)),
+        prefix=decode_latex(" ".join(parts.von)),
+        suffix=decode_latex(" ".join(parts.jr)),
+    )
+
+
+def split_authors(value: str) -> tuple[list[AuthorName], bool]:
+    """Authors in order, and whether the list ends in `and others` (et al.)."""
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    names = [n.strip() for n in split_multiple_persons_names(value) if n.strip()]
+    et_al = bool(names) and names[-1].lower() == "others"
+    if et_al:
+        names = names[:-1]
+    return [split_name(n) for n in names], et_al
+
+
+def normalise_doi(value: str) -> str:
+    value = value.strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/",
+                   "http://dx.doi.org/", "doi:"):
+        if value.lower().startswith(prefix):
+            return value[len(prefix):].strip()
+    return value
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def _problem(code: Code, message: str, path: str, line: int | None, key: str = "",
+             severity: Severity = Severity.ERROR) -> Problem:
+    return Problem(code, message, file=path, line=line, key=key, severity=severity)
+
+
+def _failed_key(raw: str) -> str:
+    match = _KEY_IN_RAW.match(raw.lstrip())
+    return match.group(1) if match else ""
+
+
+def _failed_block_problem(block: Any, path: str) -> Problem:
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+
+    line = block.start_line + 1
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return _problem(Code.DUPLICATE_KEY, f"citekey '{block.key}' is used twice; rename one",
+                        path, line, block.key)
+    if isinstance(block, DuplicateFieldKeyBlock):
+        entry = block.ignore_error_block
+        key = getattr(entry, "key", "") or _failed_key(block.raw)
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return _problem(Code.DUPLICATE_FIELD, f"field(s) {fields} given twice; keep one",
+                        path, line, key)
+    reason = getattr(block.error, "abort_reason", "") or str(block.error) or "syntax error"
+    return _problem(
+        Code.PARSE,
+        f"entry cannot be parsed ({reason.strip()}); check for unbalanced braces or quotes, "
+        "a missing comma between fields, or a truncated file",
+        path, line, _failed_key(block.raw),
+    )
+
+
+def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliography:
+    """Read and validate a whole BibTeX file; problems are collected, never raised."""
+    path_s = str(path)
+    problems: list[Problem] = []
+    if text is None:
+        text, problem = read_text(path)
+        if problem is not None:
+            return ParsedBibliography(path_s, [], [problem], 0)
+    import bibtexparser
+
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    macros: dict[str, str] = {}
+    for string_block in library.strings:
+        try:
+            macros[string_block.key.lower()] = resolve_value(string_block.value, macros)
+        except KeyError as missing:
+            problems.append(_problem(Code.BAD_VALUE,
+                                     f"@string uses undefined macro {missing}", path_s,
+                                     string_block.start_line + 1, string_block.key))
+    for failed in library.failed_blocks:
+        problems.append(_failed_block_problem(failed, path_s))
+
+    entries = list(library.entries)
+    by_key = {key_fold(e.key): e for e in entries}
+    records: list[RefRecord] = []
+    not_references: list[str] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        line = entry.start_line + 1
+        if entry.entry_type.lower() in NOT_REFERENCES:
+            not_references.append(entry.key)
+            continue
+        norm = key_fold(entry.key)
+        if norm in seen:
+            problems.append(_problem(
+                Code.DUPLICATE_KEY,
+                f"citekey '{entry.key}' differs only in case from the one on line {seen[norm]}",
+                path_s, line, entry.key))
+            continue
+        seen[norm] = line
+        record = _entry_record(entry, macros, by_key, path_s, problems)
+        if record is not None:
+            records.append(record)
+    blocks = len(entries) + len(library.failed_blocks)
+    if blocks == 0 and not problems:
+        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path_s, None))
+    return ParsedBibliography(path_s, records, problems, blocks, not_references)
+
+
+def _raw_fields(entry: Any, macros: dict[str, str], path: str,
+                problems: list[Problem]) -> dict[str, str] | None:
+    raw: dict[str, str] = {}
+    ok = True
+    for f in entry.fields:
+        name = f.key.lower()
+        value = f.value if isinstance(f.value, str) else str(f.value)
+        try:
+            value = resolve_value(value, macros)
+        except KeyError as missing:
+            problems.append(_problem(Code.BAD_VALUE,
+                                     f"field '{name}' uses undefined @string macro {missing}",
+                                     path, f.start_line + 1, entry.key))
+            ok = False
+            continue
+        bad = control_character(value)
+        if bad is not None:
+            problems.append(_problem(
+                Code.CONTROL_CHAR,
+                f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
+                path, f.start_line + 1, entry.key))
+            ok = False
+        raw[name] = nfc(value)
+    return raw if ok else None
+
+
+def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: dict[str, str],
+             path: str, problems: list[Problem]) -> None:
+    """Fill fields missing from the entry from its `crossref` parent and `xdata` sources."""
+    parents: list[str] = []
+    if "crossref" in raw:
+        parents.append(raw["crossref"])
+    if "xdata" in raw:
+        parents.extend(p.strip() for p in raw["xdata"].split(",") if p.strip())
+    for parent_key in parents:
+        parent = by_key.get(key_fold(parent_key))
+        if parent is None:
+            problems.append(_problem(
+                Code.CROSSREF, f"crossref/xdata target '{parent_key}' is not in the file",
+                path, entry.start_line + 1, entry.key, Severity.WARNING))
+            continue
+        for f in parent.fields:
+            name = f.key.lower()
+            if name in ("crossref", "xdata", "ids"):
+                continue
+            try:
+                value = nfc(resolve_value(f.value, macros))
+            except KeyError:
+                continue
+            target = name
+            if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
+                                                                 "collection", "mvbook"):
+                target = "booktitle"
+            raw.setdefault(target, value)
+
+
+def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], path: str,
+                  problems: list[Problem]) -> RefRecord | None:
+    line = entry.start_line + 1
+    key = entry.key
+    bad_key = control_character(key)
+    if bad_key is not None or not key.strip():
+        problems.append(_problem(Code.BAD_VALUE, "citekey is empty or has control characters",
+                                 path, line, key))
+        return None
+    raw = _raw_fields(entry, macros, path, problems)
+    if raw is None:
+        return None
+    _inherit(raw, entry, by_key, macros, path, problems)
+
+    def get(*names: str) -> str | None:
+        for name in names:
+            value = raw.get(name)
+            if value is not None and value.strip():
+                return decode_latex(value)
+        return None
+
+    title = get("title")
+    if title is None:
+        problems.append(_problem(Code.MISSING_FIELD, "entry has no title; add one", path,
+                                 line, key))
+        return None
+    record = RefRecord(citekey=nfc(key), entry_type=entry.entry_type.lower(), line=line,
+                       title=title, raw_fields=raw)
+    record.journal = get("journal", "journaltitle", "booktitle")
+    record.volume = get("volume")
+    record.issue = get("number", "issue")
+    record.pages = get("pages")
+    record.note = get("note")
+    record.study_design = get("studydesign")
+    record.pmid = get("pmid")
+    doi = get("doi")
+    record.doi = normalise_doi(doi) if doi else None
+    _set_year(record, get("year") or get("date"), path, problems)
+    _set_sample_size(record, get("samplesize"), path, problems)
+    if "author" in raw and raw["author"].strip():
+        record.authors, record.et_al = split_authors(raw["author"])
+    elif "editor" in raw and raw["editor"].strip():
+        record.authors, record.et_al = split_authors(raw["editor"])
+    _warn_missing(record, path, problems)
+    return record
+
+
+def _set_year(record: RefRecord, text: str | None, path: str, problems: list[Problem]) -> None:
+    if text is None:
+        return
+    record.year_text = text
+    match = _YEAR.search(text)
+    if match:
+        record.year = int(match.group(1))
+    else:
+        problems.append(_problem(Code.BAD_VALUE, f"year '{text}' has no four-digit year; "
+                                 "it is kept as text only", path, record.line, record.citekey,
+                                 Severity.WARNING))
+
+
+def _set_sample_size(record: RefRecord, text: str | None, path: str,
+                     problems: list[Problem]) -> None:
+    if text is None:
+        return
+    if text.strip().isdigit():
+        record.sample_size = int(text)
+    else:
+        problems.append(_problem(Code.COUNT, f"samplesize '{text}' is not a whole number "
+                                 "of 0 or more", path, record.line, record.citekey))
+
+
+def _warn_missing(record: RefRecord, path: str, problems: list[Problem]) -> None:
+    missing = []
+    if not record.authors:
+        missing.append("author")
+    if record.year_text is None:
+        missing.append("year")
+    if record.entry_type == "article" and record.journal is None:
+        missing.append("journal")
+    if missing:
+        problems.append(_problem(Code.MISSING_FIELD, f"no {', '.join(missing)}; loaded anyway",
+                                 path, record.line, record.citekey, Severity.WARNING))
+
+
+def entry_keys(records: Iterable[RefRecord]) -> set[str]:
+    return {r.key_norm for r in records}

@@ -1,0 +1,171 @@
+"""The claims CSV, wide (one row per claim) or long (one row per claim-reference pair)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, LIST_SEPARATOR
+from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
+from ivcdb.models import CITATION_ROLES, PERCENT, QUALIFIERS
+from ivcdb.report import Code, Problem
+from ivcdb.text import fold
+
+_CLAIM_FIELDS = CLAIM_COLUMNS[:-2]  # everything but the reference lists
+
+
+@dataclass(slots=True)
+class ClaimLink:
+    key: str | None
+    number: int | None
+    role: str = "supports"
+
+
+@dataclass(slots=True)
+class ClaimRecord:
+    claim_id: str
+    review: str
+    outcome: str
+    line: int
+    values: dict[str, Any]
+    links: list[ClaimLink] = field(default_factory=list)
+
+    def row(self, review_id: int, link_keys: list[tuple[str, str]]) -> dict[str, Any]:
+        """Column values of the `claim` table; the hash covers the resolved links too."""
+        values = {"claim_id": self.claim_id, "review_id": review_id,
+                  "outcome_code": self.outcome, **self.values,
+                  "statement_norm": fold(self.values["statement"])}
+        digest = json.dumps([values, link_keys], sort_keys=True, ensure_ascii=False)
+        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
+        return values
+
+
+@dataclass(slots=True)
+class ParsedClaims:
+    path: str
+    records: list[ClaimRecord]
+    problems: list[Problem]
+    long_form: bool = False
+
+
+def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
+    """Read and check a claims CSV on its own; references are resolved later, against the db."""
+    table = read_csv(path, required=CLAIM_COLUMNS, alternatives=[CLAIM_LONG_COLUMNS], text=text)
+    long_form = "role" in table.header
+    parsed = ParsedClaims(table.path, [], list(table.problems), long_form)
+    if table.problems:
+        return parsed
+    groups: dict[str, list[Row]] = {}
+    for row in table.rows:
+        groups.setdefault(row.cells.get("claim_id", ""), []).append(row)
+    for claim_id, rows in groups.items():
+        record = _record(table, claim_id, rows, long_form)
+        for row in rows:
+            parsed.problems.extend(row.problems)
+        if record is not None and not any(r.problems for r in rows):
+            parsed.records.append(record)
+    return parsed
+
+
+def _record(table: CsvTable, claim_id: str, rows: list[Row], long_form: bool) -> ClaimRecord | None:
+    first = rows[0]
+    cells = CellReader(table, first, claim_id)
+    if not claim_id:
+        cells.error(Code.MISSING_FIELD, "'claim_id' is empty")
+        return None
+    if len(rows) > 1 and not long_form:
+        cells.error(Code.DUPLICATE_KEY, f"claim_id '{claim_id}' is used on lines "
+                    f"{', '.join(str(r.line) for r in rows)}")
+        return None
+    for other in rows[1:]:
+        differing = [c for c in _CLAIM_FIELDS if other.cells[c] != first.cells[c]]
+        if differing:
+            CellReader(table, other, claim_id).error(
+                Code.SCHEMA, f"long-form rows of one claim must agree; {', '.join(differing)} "
+                f"differ from line {first.line}")
+    values = _values(cells)
+    links = (_long_links(table, rows, claim_id) if long_form else _wide_links(cells))
+    return ClaimRecord(claim_id, cells.required("review"), cells.required("outcome"),
+                       first.line, values, links)
+
+
+def _values(cells: CellReader) -> dict[str, Any]:
+    statement = cells.required("statement")
+    unit = cells.text("unit")
+    value, low, high = cells.number("value"), cells.number("value_low"), cells.number("value_high")
+    numerator, denominator = cells.count("numerator"), cells.count("denominator")
+    qualifier = cells.text("qualifier")
+    paragraph = cells.count("paragraph")
+    if low is not None and high is not None and low > high:
+        cells.error(Code.RANGE, f"value_low {low:g} is above value_high {high:g}")
+    if unit == PERCENT:
+        for name, number in (("value", value), ("value_low", low), ("value_high", high)):
+            if number is not None and not 0 <= number <= 100:
+                cells.error(Code.PERCENT, f"'{name}' {number:g} is not a percentage (0-100)")
+    if numerator is not None and denominator is not None and numerator > denominator:
+        cells.error(Code.FRACTION, f"numerator {numerator} is above denominator {denominator}")
+    if denominator == 0:
+        cells.error(Code.COUNT, "denominator must be 1 or more")
+    if qualifier is not None and qualifier not in QUALIFIERS:
+        cells.error(Code.BAD_VALUE, f"qualifier '{qualifier}' is not one of "
+                    f"{', '.join(QUALIFIERS)}")
+    if paragraph == 0:
+        cells.error(Code.BAD_VALUE, "paragraph numbers start at 1")
+    return {
+        "statement": statement,
+        "value": value,
+        "value_low": low,
+        "value_high": high,
+        "unit_code": unit,
+        "numerator": numerator,
+        "denominator": denominator,
+        "qualifier": qualifier,
+        "timepoint": cells.text("timepoint"),
+        "population": cells.text("population"),
+        "derived": cells.flag("derived"),
+        "reported": cells.text("reported"),
+        "section": cells.text("section"),
+        "paragraph": paragraph,
+    }
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(LIST_SEPARATOR)] if text else []
+
+
+def _number(cells: CellReader, text: str) -> int | None:
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    cells.error(Code.BAD_VALUE, f"reference number '{text}' is not a whole number of 1 or more")
+    return None
+
+
+def _wide_links(cells: CellReader) -> list[ClaimLink]:
+    keys = _split(cells.text("reference_keys"))
+    numbers = _split(cells.text("reference_numbers"))
+    if keys and numbers and len(keys) != len(numbers):
+        cells.error(Code.SCHEMA, f"{len(keys)} reference key(s) but {len(numbers)} number(s)")
+        return []
+    count = max(len(keys), len(numbers))
+    return [
+        ClaimLink(keys[i] if keys else None,
+                  _number(cells, numbers[i]) if numbers else None)
+        for i in range(count)
+    ]
+
+
+def _long_links(table: CsvTable, rows: list[Row], claim_id: str) -> list[ClaimLink]:
+    links = []
+    for row in rows:
+        cells = CellReader(table, row, claim_id)
+        key, number = cells.text("reference_key"), cells.text("reference_number")
+        role = cells.text("role") or "supports"
+        if role not in CITATION_ROLES:
+            cells.error(Code.BAD_VALUE, f"role '{role}' is not one of {', '.join(CITATION_ROLES)}")
+        if key is None and number is None:
+            continue
+        links.append(ClaimLink(key, _number(cells, number) if number else None, role))
+    return links

@@ -1,0 +1,158 @@
+"""Reading a CSV input: header check, per-cell parsing and located problems."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivcdb.csvformat import unneutralise
+from ivcdb.loaders.files import read_text
+from ivcdb.report import Code, Problem, Severity
+from ivcdb.text import control_character, nfc
+
+TRUE = frozenset({"true", "yes", "1", "y", "t"})
+FALSE = frozenset({"false", "no", "0", "n", "f", ""})
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row: its first line in the file and its cells by column name."""
+
+    line: int
+    cells: dict[str, str]
+    key: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CsvTable:
+    path: str
+    header: list[str]
+    rows: list[Row]
+    problems: list[Problem]
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    for record in reader:
+        yield start, record
+        start = reader.line_num + 1
+
+
+def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[str] = (),
+             alternatives: Sequence[Sequence[str]] = (), text: str | None = None) -> CsvTable:
+    """Rows of a CSV file whose header must hold `required` columns (+ `optional` ones).
+
+    `alternatives` lists other accepted required sets (e.g. the long form of the claims CSV).
+    """
+    path_s = str(path)
+    if text is None:
+        text, problem = read_text(path)
+        if problem is not None:
+            return CsvTable(path_s, [], [], [problem])
+    table = CsvTable(path_s, [], [], [])
+    try:
+        records = list(_records(text))
+    except csv.Error as error:
+        table.problems.append(Problem(Code.PARSE, f"not valid CSV: {error}", file=path_s))
+        return table
+    if not records:
+        table.problems.append(Problem(Code.EMPTY, "the file is empty (no header)", file=path_s))
+        return table
+    header = [nfc(h.strip()) for h in records[0][1]]
+    table.header = header
+    accepted = [list(required), *[list(a) for a in alternatives]]
+    if not any(set(req) <= set(header) for req in accepted):
+        missing = [c for c in required if c not in header]
+        table.problems.append(Problem(Code.SCHEMA, f"missing column(s): {', '.join(missing)}; "
+                                      f"expected {', '.join(required)}", file=path_s, line=1))
+        return table
+    known = set().union(*map(set, accepted), optional)
+    unknown = [h for h in header if h not in known]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if unknown or duplicated:
+        what = [f"unknown column(s): {', '.join(unknown)}"] if unknown else []
+        what += [f"repeated column(s): {', '.join(duplicated)}"] if duplicated else []
+        table.problems.append(Problem(Code.SCHEMA, "; ".join(what), file=path_s, line=1))
+        return table
+    for line, record in records[1:]:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            table.problems.append(Problem(
+                Code.SCHEMA, f"{len(record)} cells, the header has {len(header)}",
+                file=path_s, line=line))
+            continue
+        row = Row(line, {})
+        for name, cell in zip(header, record, strict=True):
+            bad = control_character(cell)
+            if bad is not None:
+                table.problems.append(Problem(
+                    Code.CONTROL_CHAR,
+                    f"column '{name}' contains control character U+{ord(bad):04X}; remove it",
+                    file=path_s, line=line))
+            row.cells[name] = nfc(unneutralise(cell.strip()))
+        table.rows.append(row)
+    if not table.rows and not table.problems:
+        table.problems.append(Problem(Code.EMPTY, "no data rows", file=path_s))
+    return table
+
+
+class CellReader:
+    """Typed access to a row's cells; every bad cell adds a located problem."""
+
+    def __init__(self, table: CsvTable, row: Row, key: str) -> None:
+        self.table, self.row, self.key = table, row, key
+
+    def error(self, code: Code, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.row.problems.append(Problem(code, message, file=self.table.path, line=self.row.line,
+                                         key=self.key, severity=severity))
+
+    def text(self, name: str) -> str | None:
+        value = self.row.cells.get(name, "")
+        return value or None
+
+    def required(self, name: str) -> str:
+        value = self.row.cells.get(name, "")
+        if not value:
+            self.error(Code.MISSING_FIELD, f"'{name}' is empty")
+        return value
+
+    def number(self, name: str) -> float | None:
+        text = self.row.cells.get(name, "")
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            self.error(Code.BAD_VALUE, f"'{name}' is not a number: '{text}'")
+            return None
+        if not math.isfinite(value):
+            self.error(Code.NOT_FINITE, f"'{name}' must be a finite number, not '{text}'")
+            return None
+        return value
+
+    def count(self, name: str) -> int | None:
+        text = self.row.cells.get(name, "")
+        if not text:
+            return None
+        value = self.number(name)
+        if value is None:
+            return None
+        if value < 0 or value != int(value):
+            self.error(Code.COUNT, f"'{name}' must be a whole number of 0 or more, not '{text}'")
+            return None
+        return int(value)
+
+    def flag(self, name: str) -> bool:
+        text = self.row.cells.get(name, "").lower()
+        if text in TRUE:
+            return True
+        if text not in FALSE:
+            self.error(Code.BAD_VALUE, f"'{name}' must be true or false, not '{text}'")
+        return False

@@ -1,0 +1,52 @@
+"""Reading input files: one place that turns I/O and encoding failures into problems."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ivcdb.report import Code, Problem
+
+
+def read_bytes(path: str | Path) -> tuple[bytes | None, Problem | None]:
+    """The file's bytes, or a problem saying why it cannot be read."""
+    p = Path(path)
+    try:
+        return p.read_bytes(), None
+    except FileNotFoundError:
+        return None, Problem(Code.PARSE, "file does not exist", file=str(path))
+    except IsADirectoryError:
+        return None, Problem(Code.PARSE, "is a folder, not a file", file=str(path))
+    except PermissionError:
+        return None, Problem(Code.PARSE, "permission denied", file=str(path))
+    except OSError as error:
+        return None, Problem(Code.PARSE, f"cannot be read: {error.strerror}", file=str(path))
+
+
+def decode_utf8(data: bytes, path: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 text (a BOM is dropped), or a problem naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        return None, Problem(
+            Code.ENCODING,
+            f"byte 0x{byte:02x} is not UTF-8; convert the file first, e.g. "
+            f"`iconv -f latin1 -t utf-8 {path} > fixed.bib` (or save it as UTF-8)",
+            file=path,
+            line=line,
+        )
+
+
+def read_text(path: str | Path) -> tuple[str, Problem | None]:
+    """The file as text, or "" and the problem that stopped it."""
+    data, problem = read_bytes(path)
+    if data is None:
+        return "", problem
+    text, problem = decode_utf8(data, str(path))
+    return (text or ""), problem
+
+
+def sha256_file(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

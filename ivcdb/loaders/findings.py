@@ -1,0 +1,91 @@
+"""Source findings CSV: figures a cited source itself reports, with where they were seen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ivcdb.csvformat import FINDING_COLUMNS
+from ivcdb.loaders.csvfile import CellReader, read_csv
+from ivcdb.models import PERCENT
+from ivcdb.report import Code, Problem
+from ivcdb.text import key_fold
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+_IDENTITY = ("measure", "timepoint", "population", "note", "seen_at")
+
+
+@dataclass(slots=True)
+class FindingRecord:
+    finding_id: str
+    reference_key: str | None
+    reference_number: int | None
+    measure: str
+    line: int
+    values: dict[str, Any]
+
+    def row(self, reference_id: int) -> dict[str, Any]:
+        values = {"finding_id": self.finding_id, "reference_id": reference_id,
+                  "measure_code": self.measure, **self.values}
+        digest = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
+        return values
+
+
+@dataclass(slots=True)
+class ParsedFindings:
+    path: str
+    records: list[FindingRecord]
+    problems: list[Problem]
+
+
+def finding_id(reference: str, cells: dict[str, str]) -> str:
+    """A stable id from what identifies a finding (not its numbers, so edits update it)."""
+    identity = json.dumps([key_fold(reference)] + [cells.get(c, "") for c in _IDENTITY])
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:10]
+    slug = _SLUG.sub("-", f"{reference}-{cells.get('measure', '')}".lower()).strip("-")
+    return f"{slug}-{digest}"
+
+
+def parse_findings(path: str | Path) -> ParsedFindings:
+    table = read_csv(path, required=FINDING_COLUMNS[2:], optional=("reference_key",
+                     "reference_number", "finding_id"))
+    parsed = ParsedFindings(table.path, [], list(table.problems))
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        key = row.cells.get("reference_key", "")
+        number_text = row.cells.get("reference_number", "")
+        cells = CellReader(table, row, key or number_text)
+        if not key and not number_text:
+            cells.error(Code.MISSING_FIELD, "give reference_key or reference_number")
+        number = cells.count("reference_number")
+        measure = cells.required("measure")
+        value, low, high = (cells.number("value"), cells.number("value_low"),
+                            cells.number("value_high"))
+        numerator, denominator = cells.count("numerator"), cells.count("denominator")
+        unit = cells.text("unit")
+        if low is not None and high is not None and low > high:
+            cells.error(Code.RANGE, f"value_low {low:g} is above value_high {high:g}")
+        if unit == PERCENT and value is not None and not 0 <= value <= 100:
+            cells.error(Code.PERCENT, f"value {value:g} is not a percentage (0-100)")
+        if numerator is not None and denominator is not None and numerator > denominator:
+            cells.error(Code.FRACTION, f"numerator {numerator} is above denominator "
+                        f"{denominator}")
+        fid = row.cells.get("finding_id") or finding_id(key or f"ref{number_text}", row.cells)
+        if fid in seen:
+            cells.error(Code.DUPLICATE_KEY, f"the same finding is on line {seen[fid]}")
+        seen.setdefault(fid, row.line)
+        parsed.problems.extend(row.problems)
+        if row.problems:
+            continue
+        parsed.records.append(FindingRecord(
+            fid, key or None, number, measure, row.line,
+            {"value": value, "value_low": low, "value_high": high, "numerator": numerator,
+             "denominator": denominator, "unit_code": unit,
+             "timepoint": cells.text("timepoint"), "population": cells.text("population"),
+             "note": cells.text("note"), "seen_at": cells.text("seen_at")}))
+    return parsed

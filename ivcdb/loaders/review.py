@@ -1,0 +1,126 @@
+"""A review file (TOML): the citing document and its numbered reference list."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivcdb.loaders.files import decode_utf8, read_bytes
+from ivcdb.report import Code, Problem
+from ivcdb.text import control_character, key_fold, nfc
+
+_LINE = re.compile(r"at line (\d+)")
+REVIEW_FIELDS = ("id", "title", "authors", "year", "published", "publisher", "license", "note")
+
+
+@dataclass(slots=True)
+class ReviewRecord:
+    path: str
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    citations: dict[int, str] = field(default_factory=dict)  # number -> citekey as written
+    problems: list[Problem] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        return {"code": self.code, **self.values}
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def parse_review(path: str | Path) -> ReviewRecord:
+    record = ReviewRecord(str(path))
+    data, problem = read_bytes(path)
+    text = None
+    if data is not None:
+        text, problem = decode_utf8(data, str(path))
+    if problem is not None or text is None:
+        record.problems.append(problem or Problem(Code.PARSE, "unreadable", file=str(path)))
+        return record
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = _LINE.search(str(error))
+        record.problems.append(Problem(Code.PARSE, f"not valid TOML: {error}", file=str(path),
+                                       line=int(match.group(1)) if match else None))
+        return record
+
+    def fail(code: Code, message: str, needle: str = "", key: str = "") -> None:
+        record.problems.append(Problem(code, message, file=str(path),
+                                       line=_line_of(text, needle) if needle else None, key=key))
+
+    review = doc.get("review")
+    if not isinstance(review, dict):
+        fail(Code.SCHEMA, "no [review] table")
+        return record
+    code = review.get("id")
+    if not isinstance(code, str) or not code.strip():
+        fail(Code.MISSING_FIELD, "[review] needs an id (e.g. id = \"smith2024\")", "[review]")
+        return record
+    record.code = nfc(code.strip())
+    title = review.get("title")
+    if not isinstance(title, str) or not title.strip():
+        fail(Code.MISSING_FIELD, "[review] needs a title", "[review]", record.code)
+    authors = review.get("authors", [])
+    if isinstance(authors, str):
+        authors = [authors]
+    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+        fail(Code.BAD_VALUE, "authors must be a list of names", "authors", record.code)
+        authors = []
+    year = review.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        fail(Code.BAD_VALUE, "year must be a whole number", "year", record.code)
+        year = None
+    published = review.get("published")
+    record.values = {
+        "title": nfc(str(title or "")),
+        "authors": "; ".join(nfc(a) for a in authors),
+        "year": year,
+        "published": str(published) if published is not None else None,
+        "publisher": review.get("publisher"),
+        "license": review.get("license"),
+        "note": review.get("note"),
+        "extra": json.dumps({k: v for k, v in review.items() if k not in REVIEW_FIELDS},
+                            ensure_ascii=False, sort_keys=True, default=str),
+    }
+    for name, value in record.values.items():
+        if isinstance(value, str) and control_character(value):
+            fail(Code.CONTROL_CHAR, f"{name} contains a control character", name, record.code)
+    _parse_citations(record, doc.get("citations", []), fail)
+    return record
+
+
+def _parse_citations(record: ReviewRecord, citations: Any, fail: Any) -> None:
+    if not isinstance(citations, list):
+        fail(Code.SCHEMA, "citations must be an array of tables ([[citations]])", "citations")
+        return
+    seen_keys: dict[str, int] = {}
+    for item in citations:
+        if not isinstance(item, dict):
+            fail(Code.SCHEMA, "each [[citations]] needs number and key", "[[citations]]")
+            continue
+        number, key = item.get("number"), item.get("key")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            fail(Code.BAD_VALUE, f"citation number must be a whole number of 1 or more, "
+                 f"not {number!r}", f"{number!r}", str(key or ""))
+            continue
+        if not isinstance(key, str) or not key.strip():
+            fail(Code.MISSING_FIELD, f"citation {number} has no key", f"number = {number}")
+            continue
+        key = nfc(key.strip())
+        if number in record.citations:
+            fail(Code.DUPLICATE_KEY, f"citation number {number} is given twice",
+                 f"number = {number}", key)
+            continue
+        if key_fold(key) in seen_keys:
+            fail(Code.DUPLICATE_KEY, f"reference '{key}' is cited as both "
+                 f"{seen_keys[key_fold(key)]} and {number}", f'"{key}"', key)
+            continue
+        seen_keys[key_fold(key)] = number
+        record.citations[number] = key

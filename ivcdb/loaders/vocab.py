@@ -1,0 +1,86 @@
+"""Vocabulary files: units, measures and outcomes (CSV, one row per code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ivcdb.loaders.csvfile import CellReader, read_csv
+from ivcdb.models import OUTCOME_KINDS
+from ivcdb.report import Code, Problem
+
+
+@dataclass(slots=True)
+class VocabFile:
+    """A parsed vocabulary file: rows by code, ready to store."""
+
+    kind: str  # "units" | "measures" | "outcomes"
+    path: str
+    rows: dict[str, dict[str, Any]]
+    lines: dict[str, int]
+    problems: list[Problem]
+
+
+SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "units": (("code", "label"), ("description",)),
+    "measures": (("code", "label"), ("family", "description")),
+    "outcomes": (("code", "label", "kind"), ("unit", "measure", "timepoint", "description")),
+}
+
+
+def parse_vocab(kind: str, path: str | Path) -> VocabFile:
+    required, optional = SPECS[kind]
+    table = read_csv(path, required=required, optional=optional)
+    result = VocabFile(kind, str(path), {}, {}, list(table.problems))
+    for row in table.rows:
+        code = row.cells.get("code", "")
+        cells = CellReader(table, row, code)
+        cells.required("code")
+        cells.required("label")
+        values = _values(kind, cells)
+        if code in result.rows:
+            cells.error(Code.DUPLICATE_KEY, f"code '{code}' is listed twice (line "
+                        f"{result.lines[code]})")
+        result.problems.extend(row.problems)
+        if code and not row.problems:
+            result.rows[code] = values
+            result.lines[code] = row.line
+    return result
+
+
+def _values(kind: str, cells: CellReader) -> dict[str, Any]:
+    row = cells.row.cells
+    values: dict[str, Any] = {
+        "code": row.get("code", ""),
+        "label": row.get("label", ""),
+        "description": row.get("description", ""),
+    }
+    if kind == "measures":
+        values["family"] = row.get("family", "")
+    if kind == "outcomes":
+        kind_value = row.get("kind", "")
+        if kind_value not in OUTCOME_KINDS:
+            cells.error(Code.BAD_VALUE, f"kind '{kind_value}' is not one of "
+                        f"{', '.join(OUTCOME_KINDS)}")
+        values |= {
+            "kind": kind_value,
+            "unit_code": cells.text("unit"),
+            "measure_code": cells.text("measure"),
+            "timepoint": cells.text("timepoint"),
+        }
+    return values
+
+
+def check_outcome_links(vocab: VocabFile, units: set[str], measures: set[str]) -> None:
+    """Every outcome's unit and measure must exist (in the database or the same load)."""
+    for code, values in vocab.rows.items():
+        line = vocab.lines[code]
+        if values["unit_code"] and values["unit_code"] not in units:
+            vocab.problems.append(Problem(Code.UNKNOWN_UNIT, f"unit '{values['unit_code']}' is "
+                                          "not in the unit vocabulary", vocab.path, line, code))
+        if values["measure_code"] and values["measure_code"] not in measures:
+            vocab.problems.append(Problem(
+                Code.UNKNOWN_MEASURE, f"measure '{values['measure_code']}' is not in the "
+                "measure vocabulary", vocab.path, line, code))
+

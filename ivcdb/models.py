@@ -1,0 +1,301 @@
+"""Tables of the evidence database.
+
+A *review* cites *references*; each reference has ordered *authors*; a *citation* gives a
+reference its number in one review. A *claim* is one statement of a review with its numbers,
+linked to the references that support it. *Outcomes*, *measures* and *units* are the controlled
+vocabularies; *source findings* are what a cited source itself reports; *load events* record
+every load.
+
+Integrity lives in the schema: the naming convention below is set before the first table so
+that every key, index and CHECK has a stable name on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata = SQLModel.metadata
+
+OUTCOME_KINDS = (
+    "proportion",
+    "count",
+    "duration",
+    "dose",
+    "size",
+    "volume",
+    "age",
+    "date",
+    "ratio",
+    "qualitative",
+)
+QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
+CITATION_ROLES = ("supports", "data_source", "disagrees")
+PERCENT = "percent"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _percent_range(column: str) -> str:
+    return f"unit_code <> '{PERCENT}' OR {column} IS NULL OR ({column} >= 0 AND {column} <= 100)"
+
+
+class Review(SQLModel, table=True):
+    """The citing document: a review article whose statements become claims."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=100)
+    title: str
+    authors: str = ""
+    year: int | None = None
+    published: str | None = None
+    publisher: str | None = None
+    license: str | None = None
+    note: str | None = None
+    extra: str = "{}"  # JSON object: any further fields of the review file, kept as given
+
+
+class Unit(SQLModel, table=True):
+    """A unit of measurement (`percent`, `mm`, `mg/m2`, ...)."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    label: str
+    description: str = ""
+
+
+class Measure(SQLModel, table=True):
+    """What a source measures (`overall_survival`); `family` groups alternative measures."""
+
+    code: str = Field(primary_key=True, max_length=80)
+    label: str
+    family: str = Field(default="", index=True)
+    description: str = ""
+
+
+class Outcome(SQLModel, table=True):
+    """An outcome a claim reports, tied to a measure and timepoint for source checks."""
+
+    __table_args__ = (sa.CheckConstraint(_in("kind", OUTCOME_KINDS), name="kind"),)
+
+    code: str = Field(primary_key=True, max_length=80)
+    label: str
+    kind: str = Field(max_length=20)
+    unit_code: str | None = Field(
+        default=None, foreign_key="unit.code", ondelete="RESTRICT", index=True
+    )
+    measure_code: str | None = Field(
+        default=None, foreign_key="measure.code", ondelete="RESTRICT", index=True
+    )
+    timepoint: str | None = None
+    description: str = ""
+
+
+class Reference(SQLModel, table=True):
+    """One cited work, as its BibTeX entry gives it."""
+
+    __table_args__ = (
+        sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citekey: str = Field(unique=True, max_length=250)
+    # NFC + casefold of the citekey: two keys differing only in case are one work.
+    citekey_norm: str = Field(unique=True, max_length=250)
+    entry_type: str = Field(max_length=40)
+    title: str
+    title_norm: str = Field(default="", index=True)
+    journal: str | None = None
+    year_text: str | None = None
+    year: int | None = Field(default=None, index=True)
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = Field(default=None, index=True)
+    pmid: str | None = Field(default=None, index=True)
+    study_design: str | None = None
+    sample_size: int | None = None
+    note: str | None = None
+    et_al: bool = False  # the author list ends in "and others"
+    source: str = Field(default="", index=True)  # file name the entry was last loaded from
+    raw_fields: str = "{}"  # JSON object: field name -> raw BibTeX text (keeps {DNA} protection)
+    content_hash: str = Field(default="", max_length=64)
+
+
+class Author(SQLModel, table=True):
+    """One author of a reference, in order; the name split into its parts."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("reference_id", "position"),
+        sa.CheckConstraint("position >= 1", name="position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference_id: int = Field(foreign_key="reference.id", ondelete="CASCADE", index=True)
+    position: int
+    family: str = ""
+    given: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    name_norm: str = Field(default="", index=True)  # accent- and case-folded "given family"
+
+
+class Citation(SQLModel, table=True):
+    """A reference's number in one review's reference list."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "number"),
+        sa.UniqueConstraint("review_id", "reference_id"),
+        sa.CheckConstraint("number >= 1", name="number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", ondelete="CASCADE", index=True)
+    reference_id: int = Field(foreign_key="reference.id", ondelete="RESTRICT", index=True)
+    number: int
+
+
+class Claim(SQLModel, table=True):
+    """One statement of a review, in our words, with its numbers and locator."""
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high", name="range"
+        ),
+        sa.CheckConstraint(
+            "numerator IS NULL OR (numerator >= 0 AND "
+            "(denominator IS NULL OR numerator <= denominator))",
+            name="numerator",
+        ),
+        sa.CheckConstraint("denominator IS NULL OR denominator > 0", name="denominator"),
+        sa.CheckConstraint(_percent_range("value"), name="percent_value"),
+        sa.CheckConstraint(_percent_range("value_low"), name="percent_low"),
+        sa.CheckConstraint(_percent_range("value_high"), name="percent_high"),
+        sa.CheckConstraint(
+            "qualifier IS NULL OR " + _in("qualifier", QUALIFIERS), name="qualifier"
+        ),
+        sa.CheckConstraint("paragraph IS NULL OR paragraph >= 1", name="paragraph"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: str = Field(unique=True, max_length=200)
+    review_id: int = Field(foreign_key="review.id", ondelete="RESTRICT", index=True)
+    outcome_code: str = Field(foreign_key="outcome.code", ondelete="RESTRICT", index=True)
+    statement: str
+    statement_norm: str = ""  # accent- and case-folded statement, for search
+    value: float | None = None
+    value_low: float | None = None
+    value_high: float | None = None
+    unit_code: str | None = Field(
+        default=None, foreign_key="unit.code", ondelete="RESTRICT", index=True
+    )
+    numerator: int | None = None
+    denominator: int | None = None
+    qualifier: str | None = None
+    timepoint: str | None = None
+    population: str | None = None
+    derived: bool = False
+    reported: str | None = None
+    section: str | None = None
+    paragraph: int | None = None
+    source: str = Field(default="", index=True)
+    content_hash: str = Field(default="", max_length=64)
+
+
+class ClaimReference(SQLModel, table=True):
+    """A claim cites a reference in a role: supports, data_source or disagrees."""
+
+    __tablename__ = "claim_reference"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", CITATION_ROLES), name="role"),
+        sa.CheckConstraint("position >= 1", name="position"),
+    )
+
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", primary_key=True)
+    reference_id: int = Field(
+        foreign_key="reference.id", ondelete="RESTRICT", primary_key=True, index=True
+    )
+    role: str = Field(default="supports", max_length=20)
+    position: int = 1  # order of the reference in the claim's citation
+
+
+class SourceFinding(SQLModel, table=True):
+    """A figure a cited source itself reports, with where it was seen."""
+
+    __tablename__ = "source_finding"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high", name="range"
+        ),
+        sa.CheckConstraint(
+            "numerator IS NULL OR (numerator >= 0 AND "
+            "(denominator IS NULL OR numerator <= denominator))",
+            name="numerator",
+        ),
+        sa.CheckConstraint(_percent_range("value"), name="percent_value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: str = Field(unique=True, max_length=200)
+    reference_id: int = Field(foreign_key="reference.id", ondelete="RESTRICT", index=True)
+    measure_code: str = Field(foreign_key="measure.code", ondelete="RESTRICT", index=True)
+    value: float | None = None
+    value_low: float | None = None
+    value_high: float | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+    unit_code: str | None = Field(
+        default=None, foreign_key="unit.code", ondelete="RESTRICT", index=True
+    )
+    timepoint: str | None = None
+    population: str | None = None
+    note: str | None = None
+    seen_at: str | None = None
+    source: str = Field(default="", index=True)
+    content_hash: str = Field(default="", max_length=64)
+
+
+class LoadEvent(SQLModel, table=True):
+    """One load of one file: what was read and what changed."""
+
+    __tablename__ = "load_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    loaded_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    kind: str = Field(max_length=40)
+    path: str
+    sha256: str = Field(max_length=64)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: int = 0
+    warnings: int = 0
+    version: str = Field(default="", max_length=40)
+
+
+TABLES = (
+    Review,
+    Unit,
+    Measure,
+    Outcome,
+    Reference,
+    Author,
+    Citation,
+    Claim,
+    ClaimReference,
+    SourceFinding,
+    LoadEvent,
+)

@@ -1,0 +1,63 @@
+"""Rendering results for a terminal (rich tables) or a pipe (CSV), or as JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ivcdb.csvformat import format_number
+
+FORMATS = ("table", "csv", "json")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return format_number(value)
+    return str(value)
+
+
+def choose_format(requested: str | None) -> str:
+    """`table` on a terminal, `csv` when piped, unless the user asked for one."""
+    if requested:
+        return requested
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None = None,
+         *, title: str | None = None) -> None:
+    """Print rows as a rich table, CSV or JSON on stdout."""
+    fmt = choose_format(fmt)
+    if fmt == "json":
+        json.dump([{c: r.get(c) for c in columns} for r in rows], sys.stdout,
+                  ensure_ascii=False, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([cell(r.get(c)) for c in columns])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*(cell(r.get(c)) for c in columns))
+        Console().print(table)
+
+
+def print_summary(database: Any, fmt: str | None = None) -> None:
+    """The evidence summary: one row per outcome with claims, references and value span."""
+    from ivcdb import queries
+
+    with database.session() as session:
+        rows = [r.as_dict() for r in queries.outcome_summary(session)]
+    emit(rows, ["outcome", "label", "claims", "references", "unit", "lowest", "highest"], fmt,
+         title="Evidence by outcome")

@@ -1,0 +1,118 @@
+"""Load reports: what a load added, updated or left alone, and every problem it found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Code(StrEnum):
+    """Catalogue of problems a loader or check can report."""
+
+    PARSE = "parse-error"
+    ENCODING = "not-utf8"
+    EMPTY = "no-entries"
+    DUPLICATE_KEY = "duplicate-key"
+    DUPLICATE_FIELD = "duplicate-field"
+    MISSING_FIELD = "missing-field"
+    CONTROL_CHAR = "control-character"
+    BAD_VALUE = "bad-value"
+    UNKNOWN_REFERENCE = "unknown-reference"
+    UNKNOWN_OUTCOME = "unknown-outcome"
+    UNKNOWN_UNIT = "unknown-unit"
+    UNKNOWN_MEASURE = "unknown-measure"
+    UNKNOWN_REVIEW = "unknown-review"
+    RANGE = "low-above-high"
+    PERCENT = "percent-out-of-range"
+    FRACTION = "numerator-above-denominator"
+    COUNT = "bad-count"
+    NOT_FINITE = "not-finite"
+    SCHEMA = "schema"
+    MISSING_FROM_FILE = "missing-from-file"
+    IN_USE = "in-use"
+    CROSSREF = "crossref"
+    MALFORMED_ID = "malformed-identifier"
+    LIKELY_DUPLICATE = "likely-duplicate"
+    UNCITED = "no-claims"
+    CITATION_ORDER = "citation-order"
+    NO_LOCATOR = "no-locator"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem, located as precisely as the input allows."""
+
+    code: Code
+    message: str
+    file: str = ""
+    line: int | None = None
+    key: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        """`file:line: key: severity [code]: message` -- one line, no traceback."""
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.severity.value} [{self.code.value}]: {self.message}"
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """Counts of one load plus every problem found; `written` is False for dry runs."""
+
+    kind: str
+    path: str = ""
+    read: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        """One line a person can read: what the load did."""
+        verb = "" if self.written else " (dry run: nothing written)"
+        parts = [
+            f"{self.kind}: {self.read} read",
+            f"{self.added} added",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
+        ]
+        if self.removed:
+            parts.append(f"{self.removed} removed")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.missing:
+            parts.append(f"{len(self.missing)} in the database but not in the file")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning(s)")
+        text = ", ".join(parts) + verb
+        if self.written and not self.changed:
+            text += " -- nothing changed"
+        return text

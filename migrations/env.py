@@ -1,0 +1,73 @@
+"""Alembic environment: the URL comes from ivcdb, then $IVCDB_DATABASE_URL, then alembic.ini."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from alembic import context
+
+from ivcdb.db import ENV_URL, make_engine, resolve_url
+from ivcdb.models import metadata
+
+config = context.config
+
+
+def _url() -> str:
+    url = config.attributes.get("ivcdb_url") or os.environ.get(ENV_URL)
+    url = url or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: pass --db, set IVCDB_DATABASE_URL or alembic.ini")
+    return resolve_url(url)
+
+
+def _configure(**kwargs: object) -> None:
+    context.configure(
+        target_metadata=metadata,
+        compare_type=True,
+        compare_server_default=True,
+        render_as_batch=True,  # SQLite alters tables by copying them
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode drops and re-creates tables: foreign keys must not fire meanwhile.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+    if sqlite:
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign key violations after migration: {problems[:5]}")
+
+
+def run_migrations_online() -> None:
+    given = config.attributes.get("connection")
+    if isinstance(given, sa.Connection):
+        _run(given)
+        return
+    # pytest-alembic hands over an Engine; ivcdb hands over a URL.
+    engine = given if isinstance(given, sa.Engine) else make_engine(_url(), create=True)
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            connection.commit()
+    finally:
+        if engine is not given:
+            engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,141 @@
+"""Fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL runs when `IVCDB_TEST_POSTGRES_URL` is set; each test gets a fresh schema (the
+server keeps its state between runs). Under `CI=true` the variable is required.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ivcdb.db import Database, make_engine, open_db, resolve_url, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+TESTDATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared"
+PG_ENV = "IVCDB_TEST_POSTGRES_URL"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pg_base_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if not url and IN_CI:
+        pytest.fail(f"CI=true but {PG_ENV} is not set: PostgreSQL must be tested in CI")
+    return url
+
+
+def shared_path(*parts: str) -> Path:
+    """A file of ../shared; skips when absent, except under CI=true where it must exist."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing; CI runs with ../shared beside the checkout")
+        pytest.skip(f"{path} not present (../shared is not part of a user's clone)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[sa.Engine | None]:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        yield None
+        return
+    engine = make_engine(resolve_url(url))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"{PG_ENV}={url} does not answer: {error}")
+    yield engine
+    engine.dispose()
+
+
+def _pg_schema_url(admin: sa.Engine, base: str) -> tuple[str, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    return schema, f"{resolve_url(base)}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(admin: sa.Engine, schema: str) -> None:
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+@pytest.fixture(params=ENGINES)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path,
+              pg_admin: sa.Engine | None) -> Iterator[str]:
+    """A URL of an empty database (no schema) on each engine."""
+    if request.param == "sqlite":
+        yield resolve_url(tmp_path / "test.sqlite")
+        return
+    base = pg_base_url()
+    if base is None or pg_admin is None:
+        pytest.skip(f"{PG_ENV} not set")
+    schema, url = _pg_schema_url(pg_admin, base)
+    yield url
+    _drop_schema(pg_admin, schema)
+
+
+@pytest.fixture
+def db_url(empty_url: str) -> str:
+    """A URL of a migrated, empty database on each engine."""
+    upgrade(empty_url)
+    return empty_url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_db(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def built(db: Database) -> Database:
+    """The database with the curated data of data/ loaded."""
+    from ivcdb.loaders import Sources, load
+
+    load(db, Sources.from_folder(DATA))
+    return db
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of data/ for tests that edit the curated files."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+def table_counts(database: Database) -> dict[str, int]:
+    """Rows per table: a fingerprint to prove a refused load changed nothing."""
+    from ivcdb.models import metadata
+
+    with database.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in metadata.sorted_tables}
+
+
+def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, ordered: equal snapshots mean an unchanged database."""
+    from ivcdb.models import metadata
+
+    out = {}
+    with database.engine.connect() as conn:
+        for t in metadata.sorted_tables:
+            rows = conn.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
+            out[t.name] = [tuple(r) for r in rows]
+    return out

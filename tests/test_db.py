@@ -1,0 +1,109 @@
+"""Database selection, SQLite pragmas and clear errors for unusable databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ivcdb.db import ENV_URL, open_db, resolve_url, upgrade
+from ivcdb.errors import DatabaseError
+
+
+@pytest.mark.parametrize(
+    ("given", "expected_start"),
+    [
+        pytest.param("postgresql://u@h/db", "postgresql+psycopg://u@h/db", id="pg-driver"),
+        pytest.param("postgres://u@h/db", "postgresql+psycopg://u@h/db", id="pg-alias"),
+        pytest.param("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db", id="explicit"),
+        pytest.param("sqlite:///x.db", "sqlite:///x.db", id="sqlite-url"),
+    ],
+)
+def test_resolve_url(given: str, expected_start: str) -> None:
+    assert resolve_url(given) == expected_start
+
+
+def test_resolve_url_path_env_and_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_url(tmp_path / "a.sqlite") == f"sqlite:///{tmp_path / 'a.sqlite'}"
+    monkeypatch.setenv(ENV_URL, str(tmp_path / "env.sqlite"))
+    assert resolve_url(None).endswith("env.sqlite")
+    monkeypatch.delenv(ENV_URL)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_url(None) == f"sqlite:///{tmp_path / 'ivcdb.sqlite'}"
+
+
+def test_missing_file_is_not_created(tmp_path: Path) -> None:
+    target = tmp_path / "absent.sqlite"
+    with pytest.raises(DatabaseError, match="no database at"):
+        open_db(target)
+    assert not target.exists()
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="does not exist"):
+        upgrade(tmp_path / "no" / "such" / "x.sqlite")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_unwritable_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    with pytest.raises(DatabaseError, match="not writable"):
+        upgrade(folder / "x.sqlite")
+
+
+def test_refused_connection_is_one_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="cannot connect"):
+        open_db("postgresql://postgres@127.0.0.1:1/none")
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    url = upgrade(tmp_path / "p.sqlite")
+    database = open_db(url)
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    database.dispose()
+
+
+def test_write_rolls_back_on_error(db_url: str) -> None:
+    from ivcdb.models import Unit
+
+    database = open_db(db_url)
+    with pytest.raises(RuntimeError), database.write() as session:
+        session.add(Unit(code="kg", label="kg"))
+        session.flush()
+        raise RuntimeError("boom")
+    with database.session() as session:
+        assert session.get(Unit, "kg") is None
+    database.dispose()
+
+
+def test_check_constraints_hold_in_the_database(db_url: str) -> None:
+    """Integrity lives in the schema: a bad row is refused even when written directly."""
+    import sqlalchemy as sa
+
+    database = open_db(db_url)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO unit (code, label, description) VALUES "
+                             "('percent', 'pct', '')")
+        conn.exec_driver_sql("INSERT INTO review (code, title, authors, extra) VALUES "
+                             "('r', 't', '', '{}')")
+        conn.exec_driver_sql("INSERT INTO outcome (code, label, kind, description) VALUES "
+                             "('o', 'o', 'proportion', '')")
+    bad_rows = [
+        "value_low, value_high, unit_code) VALUES (50, 40, 'percent')",
+        "value, value_low, unit_code) VALUES (101, NULL, 'percent')",
+        "numerator, denominator, unit_code) VALUES (5, 4, NULL)",
+    ]
+    for i, tail in enumerate(bad_rows):
+        with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO claim (claim_id, review_id, outcome_code, statement, "
+                "statement_norm, derived, source, content_hash, " + tail.replace(
+                    ") VALUES (", f") VALUES ('c{i}', (SELECT id FROM review), 'o', 's', 's', "
+                    "false, '', '', "))
+    database.dispose()
