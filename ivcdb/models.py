@@ -273,7 +273,7 @@ class LoadEvent(SQLModel, table=True):
     __tablename__ = "load_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    loaded_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    loaded_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
     kind: str = Field(max_length=40)
     path: str
     sha256: str = Field(max_length=64)

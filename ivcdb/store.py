@@ -43,10 +43,10 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
     if not rows:
         return
     table = _table(model)
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
     columns = [c for c in rows[0] if c not in key]
     stmt = stmt.on_conflict_do_update(index_elements=list(key),
