@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB ?= ivcdb.sqlite
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 ## Build ./ivcdb.sqlite from data/ and show the evidence summary.
 run: $(STAMP)
 	$(BIN)/ivcdb build --db $(DB)
+	@mkdir -p docs/img
+	$(BIN)/ivcdb plot outcome overall_survival_5y overall_survival_10y --db $(DB) \
+		--output docs/img/survival.png
 
 ## Run the whole test suite (SQLite always; PostgreSQL when IVCDB_TEST_POSTGRES_URL is set).
 test: $(STAMP)
@@ -30,6 +33,10 @@ lint: $(STAMP)
 ## Benchmarks (see BENCHMARKS.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## Fuzz the loaders for 10 minutes; longer property runs: IVCDB_HYPOTHESIS_EXAMPLES=500 make test.
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz_loader.py --seconds 600
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm .pytest_cache .mypy_cache .ruff_cache

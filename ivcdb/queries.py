@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
+from ivcdb.csvformat import LIST_SEPARATOR
+from ivcdb.errors import NotFound, UsageError
 from ivcdb.models import (
+    Author,
     Citation,
     Claim,
     ClaimReference,
@@ -20,6 +24,7 @@ from ivcdb.models import (
     SourceFinding,
     Unit,
 )
+from ivcdb.text import fold, key_fold
 
 T_co = TypeVar("T_co")
 
@@ -53,7 +58,7 @@ def reference_index(session: Session) -> dict[str, tuple[int, str, str]]:
 
 def review_index(session: Session) -> dict[str, int]:
     t = _t(Review)
-    return dict(session.execute(sa.select(t.c.code, t.c.id)).tuples().all())
+    return dict(session.execute(sa.select(t.c.code, t.c.id)).all())
 
 
 def review_rows(session: Session) -> dict[str, dict[str, Any]]:
@@ -97,13 +102,23 @@ def referenced_ids(session: Session) -> set[int]:
 # --- results ----------------------------------------------------------------------------------
 
 
-class Results(list[T_co]):  # type: ignore[type-var,misc]
-    """A list of typed rows; `to_frame()` turns it into a pandas DataFrame."""
+class Results(list[T_co]):
+    """A list of typed rows; `to_frame()` turns it into a pandas DataFrame.
+
+    With `row_type` (the row dataclass), an empty result still has its columns.
+    """
+
+    def __init__(self, rows: Iterable[T_co] = (), *, row_type: type | None = None) -> None:
+        super().__init__(rows)
+        self.row_type = row_type
 
     def to_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame([dataclasses.asdict(row) for row in self])
+        columns = ([f.name for f in dataclasses.fields(self.row_type)]
+                   if self.row_type is not None else None)
+        rows = [dataclasses.asdict(row) for row in self]  # type: ignore[call-overload]
+        return pd.DataFrame(rows, columns=columns)
 
 
 def bytewise(column: Any, session: Session) -> Any:
@@ -144,4 +159,1037 @@ def outcome_summary(session: Session) -> Results[OutcomeSummary]:
         .group_by(o.c.code, o.c.label, o.c.kind, c.c.unit_code)
         .order_by(bytewise(o.c.code, session), bytewise(c.c.unit_code, session))
     )
-    return Results(OutcomeSummary(*row) for row in session.execute(query))
+    return Results((OutcomeSummary(*row) for row in session.execute(query)),
+                   row_type=OutcomeSummary)
+
+
+# --- copy (whole tables, in primary-key order) ------------------------------------------------
+
+
+def table_row_count(session: Session, table: sa.Table) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def table_rows(session: Session, table: sa.Table, *, batch: int = 1000) -> Iterator[list[Any]]:
+    """Every row of `table` in primary-key order (text byte-wise), in lists of `batch` rows."""
+    order = [bytewise(c, session) if isinstance(c.type, sa.String) else c
+             for c in table.primary_key.columns]
+    query = sa.select(table).order_by(*order)
+    result = session.execute(query.execution_options(yield_per=batch))
+    for part in result.partitions(batch):
+        yield [tuple(row) for row in part]
+
+
+# --- reviewer queries -------------------------------------------------------------------------
+
+
+class _Row:
+    """Mixin of the reviewer rows: `as_dict()` for renderers and JSON."""
+
+    __slots__ = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload,no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow(_Row):
+    code: str
+    label: str
+    kind: str
+    unit: str | None
+    claims: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow(_Row):
+    """One claim in the columns of the claims CSV contract (`csvformat.CLAIM_COLUMNS`)."""
+
+    claim_id: str
+    review: str
+    outcome: str
+    statement: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    unit: str | None
+    numerator: int | None
+    denominator: int | None
+    qualifier: str | None
+    timepoint: str | None
+    population: str | None
+    derived: bool
+    reported: str | None
+    section: str | None
+    paragraph: int | None
+    reference_keys: str
+    reference_numbers: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow(_Row):
+    """One claim of an outcome's evidence table, with the studies that support it."""
+
+    claim_id: str
+    review: str
+    statement: str
+    qualifier: str | None
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    reported: str | None
+    timepoint: str | None
+    population: str | None
+    studies: str  # "[3] Wachtel et al. 2015; [5] Nooromid et al. 2022"
+    reference_keys: str  # supporting references (roles supports and data_source)
+    reference_numbers: str
+    disagreeing_keys: str  # references cited as disagreeing
+
+
+@dataclass(frozen=True, slots=True)
+class SupportedClaim(_Row):
+    """A claim a reference is cited for, with the role it is cited in."""
+
+    claim_id: str
+    review: str
+    outcome: str
+    role: str
+    statement: str
+    qualifier: str | None
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    unit: str | None
+    reported: str | None
+    section: str | None
+    paragraph: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow(_Row):
+    """A figure the reference itself reports (table `source_finding`)."""
+
+    finding_id: str
+    measure: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None
+    population: str | None
+    note: str | None
+    seen_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CitationNumber(_Row):
+    review: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceDetail:
+    """One reference: its fields, authors, citation numbers, claims and source findings."""
+
+    citekey: str
+    entry_type: str
+    title: str
+    journal: str | None
+    year: int | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    doi: str | None
+    pmid: str | None
+    study_design: str | None
+    sample_size: int | None
+    note: str | None
+    authors: tuple[str, ...]  # "Family Given" in order
+    et_al: bool
+    citations: tuple[CitationNumber, ...]
+    claims: Results[SupportedClaim]
+    findings: Results[FindingRow]
+
+    def fields(self) -> dict[str, Any]:
+        """The reference's own fields, lists joined into text (one flat record)."""
+        authors = "; ".join(self.authors) + ("; et al." if self.et_al else "")
+        numbers = "; ".join(f"{c.review} [{c.number}]" for c in self.citations)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name not in ("authors", "et_al", "citations", "claims", "findings")}
+        return {**out, "authors": authors, "citations": numbers}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything, nested: for JSON."""
+        return {**self.fields(), "authors": list(self.authors), "et_al": self.et_al,
+                "citations": [c.as_dict() for c in self.citations],
+                "claims": [c.as_dict() for c in self.claims],
+                "findings": [f.as_dict() for f in self.findings]}
+
+    def to_frame(self) -> Any:
+        """A one-row DataFrame of `fields()`; `claims` and `findings` have their own."""
+        import pandas as pd
+
+        return pd.DataFrame([self.fields()])
+
+
+_SUPPORTING = ("supports", "data_source")
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'a', 'b'?)` for the close matches of `word` (case-insensitive)."""
+    import difflib
+
+    by_fold = {key_fold(c): c for c in choices}
+    folded = key_fold(word)
+    close = difflib.get_close_matches(folded, list(by_fold), n=3, cutoff=0.6)
+    close += [k for k in sorted(by_fold) if folded and folded in k and k not in close][:3]
+    shown = [by_fold[k] for k in close[:3]]
+    return f" (did you mean {', '.join(repr(c) for c in shown)}?)" if shown else ""
+
+
+def _outcome_code(session: Session, outcome: str) -> str:
+    """The stored code of `outcome` (case-insensitive), else `NotFound` with suggestions."""
+    codes = list(session.execute(sa.select(_t(Outcome).c.code)).scalars())
+    if outcome in codes:
+        return outcome
+    for code in codes:
+        if key_fold(code) == key_fold(outcome):
+            return str(code)
+    raise NotFound(f"unknown outcome {outcome!r}{_did_you_mean(outcome, codes)}; "
+                   "`ivcdb query outcomes` lists them")
+
+
+def _review_id(session: Session, review: str) -> int:
+    ids = review_index(session)
+    if review in ids:
+        return ids[review]
+    raise NotFound(f"unknown review {review!r}{_did_you_mean(review, ids)}")
+
+
+def _as_number(ref: str | int) -> int | None:
+    if isinstance(ref, bool):
+        raise UsageError(f"not a reference: {ref!r}")
+    if isinstance(ref, int):
+        return ref
+    text = ref.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _reference_id(session: Session, ref: str | int, review: str | None = None) -> int:
+    """A reference by citekey (any case) or by citation number in `review` (or the only one)."""
+    t = _t(Reference)
+    number = _as_number(ref)
+    if isinstance(ref, str):
+        found = session.execute(sa.select(t.c.id).where(t.c.citekey_norm == key_fold(ref.strip()))
+                                ).scalar()
+        if found is not None:
+            return int(found)
+    if number is None:
+        keys = session.execute(sa.select(t.c.citekey)).scalars()
+        raise NotFound(f"unknown reference {ref!r}{_did_you_mean(str(ref), keys)}; "
+                       "give a citekey or a citation number")
+    c, r = _t(Citation), _t(Review)
+    query = (sa.select(c.c.reference_id, r.c.code).join(r, r.c.id == c.c.review_id)
+             .where(c.c.number == number))
+    if review is not None:
+        query = query.where(c.c.review_id == _review_id(session, review))
+    hits = session.execute(query).all()
+    if len({ref_id for ref_id, _ in hits}) > 1:
+        reviews = ", ".join(sorted(code for _, code in hits))
+        raise UsageError(f"reference number {number} is ambiguous: it is cited in reviews "
+                         f"{reviews}; name the review (--review)")
+    if not hits:
+        where = f"review {review!r}" if review is not None else "any review"
+        raise NotFound(f"no reference number {number} in {where}{_number_ranges(session)}")
+    return int(hits[0][0])
+
+
+def _number_ranges(session: Session) -> str:
+    """` (li2025 numbers 1-18)`: what each review's reference list holds."""
+    c, r = _t(Citation), _t(Review)
+    query = (sa.select(r.c.code, sa.func.min(c.c.number), sa.func.max(c.c.number))
+             .join(c, c.c.review_id == r.c.id).group_by(r.c.code)
+             .order_by(bytewise(r.c.code, session)))
+    ranges = [f"{code} numbers {low}-{high}" for code, low, high in session.execute(query)]
+    return f" ({'; '.join(ranges)})" if ranges else ""
+
+
+def _positive(name: str, value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise UsageError(f"{name} must be a whole number of 1 or more, not {value!r}")
+    return value
+
+
+def _words(text: str, what: str) -> list[str]:
+    words = fold(text).split()
+    if not words:
+        raise UsageError(f"{what}: give at least one word")
+    return words
+
+
+def _author_match(name: str) -> sa.ColumnElement[bool]:
+    """An author by folded full name ("given family", or "family, given"), or family alone."""
+    if "," in name:
+        family, _, given = name.partition(",")
+        name = f"{given} {family}"
+    folded = " ".join(_words(name, "author"))
+    norm = _t(Author).c.name_norm
+    return sa.or_(norm == folded, norm.endswith(" " + folded, autoescape=True))
+
+
+def _years(year_from: int | None, year_to: int | None) -> list[sa.ColumnElement[bool]]:
+    year = _t(Reference).c.year
+    for name, value in (("year_from", year_from), ("year_to", year_to)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise UsageError(f"{name} must be a whole number, not {value!r}")
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise UsageError(f"year range {year_from}-{year_to} is empty (from is after to)")
+    return ([year >= year_from] if year_from is not None else []) + (
+        [year <= year_to] if year_to is not None else [])
+
+
+def _cited_reference(session: Session, *, reference: str | int | None, author: str | None,
+                     year_from: int | None, year_to: int | None,
+                     review: str | None) -> sa.ColumnElement[bool] | None:
+    """The claim cites a reference that meets every reference-level filter at once.
+
+    `claim.id IN (claims citing such a reference)` is found from the reference side
+    (ix_claim_reference_reference_id), so SQLite need not probe every claim's links.
+    """
+    cr, ref, a = _t(ClaimReference), _t(Reference), _t(Author)
+    conditions: list[sa.ColumnElement[bool]] = []
+    if reference is not None:
+        conditions.append(cr.c.reference_id == _reference_id(session, reference, review))
+    if author is not None:
+        conditions.append(cr.c.reference_id.in_(
+            sa.select(a.c.reference_id).where(_author_match(author))))
+    years = _years(year_from, year_to)
+    if years:
+        conditions.append(cr.c.reference_id.in_(sa.select(ref.c.id).where(*years)))
+    if not conditions:
+        return None
+    return _t(Claim).c.id.in_(sa.select(cr.c.claim_id).where(*conditions))
+
+
+def _claim_filter(session: Session, *, outcome: str | None = None,
+                  reference: str | int | None = None, author: str | None = None,
+                  text: str | None = None, year_from: int | None = None,
+                  year_to: int | None = None, review: str | None = None,
+                  ) -> list[sa.ColumnElement[bool]]:
+    c = _t(Claim)
+    where: list[sa.ColumnElement[bool]] = []
+    if outcome is not None:
+        where.append(c.c.outcome_code == _outcome_code(session, outcome))
+    if review is not None:
+        where.append(c.c.review_id == _review_id(session, review))
+    if text is not None:
+        where += [c.c.statement_norm.contains(w, autoescape=True) for w in _words(text, "text")]
+    cited = _cited_reference(session, reference=reference, author=author,
+                             year_from=year_from, year_to=year_to, review=review)
+    return where + ([cited] if cited is not None else [])
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    key: str
+    number: int | None
+    role: str
+    study: str
+
+
+def _study(family: str | None, more: bool, year: int | None, key: str) -> str:
+    name = f"{family}{' et al.' if more else ''}" if family else key
+    return f"{name} {year}" if year is not None else name
+
+
+def _links(session: Session, claim_ids: sa.Select[Any]) -> dict[int, list[_Link]]:
+    """claim.id -> its cited references in citation order, numbered in the claim's review."""
+    c, cr, ref, cit, a = (_t(Claim), _t(ClaimReference), _t(Reference), _t(Citation),
+                          _t(Author))
+    first = a.alias("first_author")
+    second = a.alias("second_author")
+    query = (
+        sa.select(cr.c.claim_id, ref.c.citekey, cit.c.number, cr.c.role, first.c.family,
+                  second.c.id.is_not(None) | ref.c.et_al, ref.c.year)
+        .join(c, c.c.id == cr.c.claim_id)
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .outerjoin(cit, (cit.c.reference_id == ref.c.id) & (cit.c.review_id == c.c.review_id))
+        .outerjoin(first, (first.c.reference_id == ref.c.id) & (first.c.position == 1))
+        .outerjoin(second, (second.c.reference_id == ref.c.id) & (second.c.position == 2))
+        .where(cr.c.claim_id.in_(claim_ids))
+        .order_by(cr.c.claim_id, cr.c.position)
+    )
+    out: dict[int, list[_Link]] = {}
+    for claim_id, key, number, role, family, more, year in session.execute(query):
+        out.setdefault(claim_id, []).append(_Link(key, number, role, _study(family, bool(more),
+                                                                             year, key)))
+    return out
+
+
+def _join_keys(links: Sequence[_Link]) -> str:
+    return LIST_SEPARATOR.join(link.key for link in links)
+
+
+def _join_numbers(links: Sequence[_Link]) -> str:
+    """Numbers joined, or "" unless every reference has one (keys and numbers stay aligned)."""
+    if any(link.number is None for link in links):
+        return ""
+    return LIST_SEPARATOR.join(str(link.number) for link in links)
+
+
+def _claim_select(session: Session, where: Sequence[sa.ColumnElement[bool]],
+                  limit: int | None) -> sa.Select[Any]:
+    c, r = _t(Claim), _t(Review)
+    query = (sa.select(r.c.code.label("review"), c)
+             .join(r, r.c.id == c.c.review_id).where(*where)
+             .order_by(bytewise(c.c.claim_id, session)))
+    return query.limit(limit) if limit is not None else query
+
+
+def list_outcomes(session: Session) -> Results[OutcomeRow]:
+    """Every outcome of the vocabulary with its number of claims (0 included), by code."""
+    o, c = _t(Outcome), _t(Claim)
+    query = (sa.select(o.c.code, o.c.label, o.c.kind, o.c.unit_code, sa.func.count(c.c.id))
+             .outerjoin(c, c.c.outcome_code == o.c.code)
+             .group_by(o.c.code, o.c.label, o.c.kind, o.c.unit_code)
+             .order_by(bytewise(o.c.code, session)))
+    return Results((OutcomeRow(*row) for row in session.execute(query)), row_type=OutcomeRow)
+
+
+def claims(session: Session, *, outcome: str | None = None, reference: str | int | None = None,
+           author: str | None = None, text: str | None = None, year_from: int | None = None,
+           year_to: int | None = None, review: str | None = None,
+           limit: int | None = None) -> Results[ClaimRow]:
+    """Claims matching every filter given, byte-wise by claim_id.
+
+    `reference` is a citekey (any case) or a citation number (in `review`, or in the only
+    review citing that number); `author` a name or family name, `text` words that must all
+    occur in the statement (both accent- and case-insensitive). `reference`, `author` and the
+    year range must hold for one and the same cited reference.
+    """
+    where = _claim_filter(session, outcome=outcome, reference=reference, author=author,
+                          text=text, year_from=year_from, year_to=year_to, review=review)
+    query = _claim_select(session, where, _positive("limit", limit))
+    rows = session.execute(query).mappings().all()
+    links = _links(session, query.with_only_columns(_t(Claim).c.id))
+    return Results((_claim_row(row, links.get(row["id"], [])) for row in rows),
+                   row_type=ClaimRow)
+
+
+def _claim_row(row: Any, links: Sequence[_Link]) -> ClaimRow:
+    return ClaimRow(
+        claim_id=row["claim_id"], review=row["review"], outcome=row["outcome_code"],
+        statement=row["statement"], value=row["value"], value_low=row["value_low"],
+        value_high=row["value_high"], unit=row["unit_code"], numerator=row["numerator"],
+        denominator=row["denominator"], qualifier=row["qualifier"], timepoint=row["timepoint"],
+        population=row["population"], derived=bool(row["derived"]), reported=row["reported"],
+        section=row["section"], paragraph=row["paragraph"], reference_keys=_join_keys(links),
+        reference_numbers=_join_numbers(links))
+
+
+def evidence(session: Session, outcome: str, *, review: str | None = None
+             ) -> Results[EvidenceRow]:
+    """The evidence table of one outcome: each claim, its figure and its supporting studies."""
+    where = _claim_filter(session, outcome=outcome, review=review)
+    query = _claim_select(session, where, None)
+    rows = session.execute(query).mappings().all()
+    links = _links(session, query.with_only_columns(_t(Claim).c.id))
+    out: Results[EvidenceRow] = Results(row_type=EvidenceRow)
+    for row in rows:
+        cited = links.get(row["id"], [])
+        support = [link for link in cited if link.role in _SUPPORTING]
+        studies = "; ".join(f"[{link.number}] {link.study}" if link.number else link.study
+                            for link in support)
+        out.append(EvidenceRow(
+            claim_id=row["claim_id"], review=row["review"], statement=row["statement"],
+            qualifier=row["qualifier"], value=row["value"], value_low=row["value_low"],
+            value_high=row["value_high"], numerator=row["numerator"],
+            denominator=row["denominator"], unit=row["unit_code"], reported=row["reported"],
+            timepoint=row["timepoint"], population=row["population"], studies=studies,
+            reference_keys=_join_keys(support), reference_numbers=_join_numbers(support),
+            disagreeing_keys=_join_keys([link for link in cited if link.role == "disagrees"])))
+    return out
+
+
+def reference_detail(session: Session, ref: str | int, *, review: str | None = None
+                     ) -> ReferenceDetail:
+    """One reference (citekey or citation number) with everything it supports.
+
+    With `review`, the number is resolved in that review and only its claims and citation
+    number are shown; the source findings belong to the reference and are always shown.
+    """
+    ref_id = _reference_id(session, ref, review)
+    review_id = _review_id(session, review) if review is not None else None
+    t = _t(Reference)
+    row = session.execute(sa.select(t).where(t.c.id == ref_id)).mappings().one()
+    return ReferenceDetail(
+        citekey=row["citekey"], entry_type=row["entry_type"], title=row["title"],
+        journal=row["journal"], year=row["year"], volume=row["volume"], issue=row["issue"],
+        pages=row["pages"], doi=row["doi"], pmid=row["pmid"], study_design=row["study_design"],
+        sample_size=row["sample_size"], note=row["note"], et_al=bool(row["et_al"]),
+        authors=_author_names(session, ref_id),
+        citations=_citations_of(session, ref_id, review_id),
+        claims=_claims_citing(session, ref_id, review_id),
+        findings=_findings_of(session, ref_id))
+
+
+def _author_names(session: Session, ref_id: int) -> tuple[str, ...]:
+    a = _t(Author)
+    query = (sa.select(a.c.prefix, a.c.family, a.c.given, a.c.suffix)
+             .where(a.c.reference_id == ref_id).order_by(a.c.position))
+    return tuple(" ".join(p for p in parts if p) for parts in session.execute(query))
+
+
+def _citations_of(session: Session, ref_id: int, review_id: int | None
+                  ) -> tuple[CitationNumber, ...]:
+    c, r = _t(Citation), _t(Review)
+    query = (sa.select(r.c.code, c.c.number).join(r, r.c.id == c.c.review_id)
+             .where(c.c.reference_id == ref_id).order_by(bytewise(r.c.code, session)))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
+    return tuple(CitationNumber(*row) for row in session.execute(query))
+
+
+def _claims_citing(session: Session, ref_id: int, review_id: int | None
+                   ) -> Results[SupportedClaim]:
+    c, cr, r = _t(Claim), _t(ClaimReference), _t(Review)
+    query = (sa.select(c.c.claim_id, r.c.code, c.c.outcome_code, cr.c.role, c.c.statement,
+                       c.c.qualifier, c.c.value, c.c.value_low, c.c.value_high, c.c.unit_code,
+                       c.c.reported, c.c.section, c.c.paragraph)
+             .join(cr, cr.c.claim_id == c.c.id).join(r, r.c.id == c.c.review_id)
+             .where(cr.c.reference_id == ref_id)
+             .order_by(bytewise(c.c.claim_id, session)))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
+    return Results((SupportedClaim(*row) for row in session.execute(query)),
+                   row_type=SupportedClaim)
+
+
+def _findings_of(session: Session, ref_id: int) -> Results[FindingRow]:
+    f = _t(SourceFinding)
+    query = (sa.select(f.c.finding_id, f.c.measure_code, f.c.value, f.c.value_low,
+                       f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
+                       f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
+             .where(f.c.reference_id == ref_id).order_by(bytewise(f.c.finding_id, session)))
+    return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
+
+
+# --- export queries ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAuthor:
+    family: str
+    given: str
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReference:
+    """A reference with its authors and, when a review is chosen, its citation number."""
+
+    number: int | None
+    key: str
+    entry_type: str
+    authors: tuple[ExportAuthor, ...]
+    et_al: bool
+    year: int | None
+    year_text: str | None
+    title: str
+    journal: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    doi: str | None
+    pmid: str | None
+    study_design: str | None
+    sample_size: int | None
+    note: str | None
+    raw_fields: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLink:
+    key: str
+    number: int | None  # the reference's number in the claim's own review
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportClaim:
+    claim_id: str
+    review: str
+    outcome: str
+    statement: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    unit: str | None
+    numerator: int | None
+    denominator: int | None
+    qualifier: str | None
+    timepoint: str | None
+    population: str | None
+    derived: bool
+    reported: str | None
+    section: str | None
+    paragraph: int | None
+    links: tuple[ExportLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportCitation:
+    review: str
+    number: int
+    reference_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFinding:
+    finding_id: str
+    reference_key: str
+    reference_number: int | None
+    measure: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None
+    population: str | None
+    note: str | None
+    seen_at: str | None
+
+
+def choose_review(session: Session, *, code: str | None) -> tuple[int, str] | None:
+    """The named review as (id, code); unnamed: the only review, or None if there is none."""
+    t = _t(Review)
+    rows = session.execute(sa.select(t.c.id, t.c.code).order_by(bytewise(t.c.code, session)))
+    reviews = {c: i for i, c in rows}
+    if code is not None:
+        return _review_id(session, code), code
+    if len(reviews) > 1:
+        raise UsageError(f"{len(reviews)} reviews are loaded ({', '.join(reviews)}); "
+                         "name one with --review")
+    return next(((i, c) for c, i in reviews.items()), None)
+
+
+def _authors_by_reference(session: Session) -> dict[int, list[ExportAuthor]]:
+    a = _t(Author)
+    query = sa.select(a.c.reference_id, a.c.family, a.c.given, a.c.prefix, a.c.suffix).order_by(
+        a.c.reference_id, a.c.position)
+    out: dict[int, list[ExportAuthor]] = {}
+    for ref_id, *parts in session.execute(query):
+        out.setdefault(ref_id, []).append(ExportAuthor(*parts))
+    return out
+
+
+def export_references(session: Session, *, review_id: int | None,
+                      cited_only: bool = False) -> Results[ExportReference]:
+    """References with authors: the review's cited ones by number, then the rest by citekey."""
+    r, c = _t(Reference), _t(Citation)
+    on = (c.c.reference_id == r.c.id) & (c.c.review_id == (review_id or -1))
+    query = sa.select(c.c.number, r).select_from(r.join(c, on, isouter=not cited_only))
+    query = query.order_by(c.c.number.is_(None), c.c.number, bytewise(r.c.citekey, session))
+    authors = _authors_by_reference(session)
+    return Results(
+        ExportReference(
+            number=row["number"], key=row["citekey"], entry_type=row["entry_type"],
+            authors=tuple(authors.get(row["id"], ())), et_al=bool(row["et_al"]),
+            year=row["year"], year_text=row["year_text"], title=row["title"],
+            journal=row["journal"], volume=row["volume"], issue=row["issue"],
+            pages=row["pages"], doi=row["doi"], pmid=row["pmid"],
+            study_design=row["study_design"], sample_size=row["sample_size"],
+            note=row["note"], raw_fields=row["raw_fields"])
+        for row in session.execute(query).mappings())
+
+
+def export_claims(session: Session, *, outcome: str | None = None,
+                  review_id: int | None = None) -> Results[ExportClaim]:
+    """Claims by claim id (byte-wise), each with its references in citation order."""
+    cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
+    query = sa.select(cl, rv.c.code.label("review_code")).join(rv, rv.c.id == cl.c.review_id)
+    if outcome is not None:
+        query = query.where(cl.c.outcome_code == outcome)
+    if review_id is not None:
+        query = query.where(cl.c.review_id == review_id)
+    links_query = (
+        sa.select(cr.c.claim_id, ref.c.citekey, ct.c.number, cr.c.role)
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .join(cl, cl.c.id == cr.c.claim_id)
+        .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
+                   & (ct.c.review_id == cl.c.review_id))
+        .order_by(cr.c.claim_id, cr.c.position)
+    )
+    links: dict[int, list[ExportLink]] = {}
+    # .all(): one fetchall, not a fetchone per row (an export reads every link)
+    for claim_pk, key, number, role in session.execute(links_query).all():
+        links.setdefault(claim_pk, []).append(ExportLink(key, number, role))
+    rows = session.execute(query.order_by(bytewise(cl.c.claim_id, session))).mappings().all()
+    return Results(
+        ExportClaim(
+            claim_id=row["claim_id"], review=row["review_code"], outcome=row["outcome_code"],
+            statement=row["statement"], value=row["value"], value_low=row["value_low"],
+            value_high=row["value_high"], unit=row["unit_code"], numerator=row["numerator"],
+            denominator=row["denominator"], qualifier=row["qualifier"],
+            timepoint=row["timepoint"], population=row["population"],
+            derived=bool(row["derived"]), reported=row["reported"], section=row["section"],
+            paragraph=row["paragraph"], links=tuple(links.get(row["id"], ())))
+        for row in rows)
+
+
+def export_citations(session: Session) -> Results[ExportCitation]:
+    """Every review's numbered reference list, by review code then number."""
+    c, rv, ref = _t(Citation), _t(Review), _t(Reference)
+    query = (sa.select(rv.c.code, c.c.number, ref.c.citekey)
+             .join(rv, rv.c.id == c.c.review_id).join(ref, ref.c.id == c.c.reference_id)
+             .order_by(bytewise(rv.c.code, session), c.c.number))
+    return Results(ExportCitation(*row) for row in session.execute(query))
+
+
+def export_vocabulary(session: Session, model: type[SQLModel]) -> list[dict[str, Any]]:
+    """Rows of a vocabulary table (units, measures, outcomes) by code, byte-wise."""
+    t = _t(model)
+    query = sa.select(t).order_by(bytewise(t.c.code, session))
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
+    """The outcome's vocabulary row (code matched case-insensitively), else `NotFound`."""
+    code = _outcome_code(session, outcome)
+    return vocabulary_rows(session, Outcome)[code]
+
+
+def export_findings(session: Session, *, review_id: int | None) -> Results[ExportFinding]:
+    """Source findings by reference number (in the chosen review), citekey, finding id."""
+    f, ref, ct = _t(SourceFinding), _t(Reference), _t(Citation)
+    on = (ct.c.reference_id == f.c.reference_id) & (ct.c.review_id == (review_id or -1))
+    query = (
+        sa.select(f.c.finding_id, ref.c.citekey, ct.c.number, f.c.measure_code, f.c.value,
+                  f.c.value_low, f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
+                  f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
+        .join(ref, ref.c.id == f.c.reference_id)
+        .outerjoin(ct, on)
+        .order_by(ct.c.number.is_(None), ct.c.number, bytewise(ref.c.citekey, session),
+                  bytewise(f.c.finding_id, session))
+    )
+    return Results(ExportFinding(*row) for row in session.execute(query))
+
+
+# --- source check queries ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReference:
+    """A reference cited in support of a claim, numbered in the claim's review."""
+
+    key: str
+    number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckClaim:
+    """A claim to check against its sources: its figure, and its outcome's measure and family."""
+
+    claim_id: str
+    review: str
+    outcome: str
+    measure: str | None
+    measure_label: str | None
+    family: str | None
+    outcome_timepoint: str | None
+    statement: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    unit: str | None
+    numerator: int | None
+    denominator: int | None
+    qualifier: str | None
+    timepoint: str | None
+    population: str | None
+    references: tuple[CheckReference, ...]  # supporting references, in citation order
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFinding:
+    """A source finding with its reference's citekey and its measure's label and family."""
+
+    finding_id: str
+    reference_key: str
+    measure: str
+    measure_label: str
+    family: str
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None
+    population: str | None
+    note: str | None
+    seen_at: str | None
+
+
+def _supported_claims(session: Session, *, outcome: str | None, review: str | None
+                      ) -> sa.Select[Any]:
+    """Ids of the claims (filtered) that cite at least one reference in a supporting role."""
+    c, cr = _t(Claim), _t(ClaimReference)
+    supported = sa.exists().where(cr.c.claim_id == c.c.id, cr.c.role.in_(_SUPPORTING))
+    where = _claim_filter(session, outcome=outcome, review=review)
+    return sa.select(c.c.id).where(*where, supported)
+
+
+def source_check_claims(session: Session, *, outcome: str | None = None,
+                        review: str | None = None) -> Results[CheckClaim]:
+    """Claims citing supporting references, by review, section, paragraph and claim_id."""
+    c, r, o, m = _t(Claim), _t(Review), _t(Outcome), _t(Measure)
+    ids = _supported_claims(session, outcome=outcome, review=review)
+    query = (
+        sa.select(c.c.id, c.c.claim_id, r.c.code, c.c.outcome_code, o.c.measure_code,
+                  m.c.label, m.c.family, o.c.timepoint.label("outcome_timepoint"),
+                  c.c.statement, c.c.value, c.c.value_low, c.c.value_high, c.c.unit_code,
+                  c.c.numerator, c.c.denominator, c.c.qualifier, c.c.timepoint,
+                  c.c.population)
+        .join(r, r.c.id == c.c.review_id)
+        .join(o, o.c.code == c.c.outcome_code)
+        .outerjoin(m, m.c.code == o.c.measure_code)
+        .where(c.c.id.in_(ids))
+        .order_by(bytewise(r.c.code, session),
+                  bytewise(sa.func.coalesce(c.c.section, ""), session),
+                  sa.func.coalesce(c.c.paragraph, 0), bytewise(c.c.claim_id, session))
+    )
+    rows = session.execute(query).all()
+    links = _links(session, ids)
+    return Results(
+        CheckClaim(*row[1:], references=tuple(  # type: ignore[misc]
+            CheckReference(link.key, link.number) for link in links.get(row[0], [])
+            if link.role in _SUPPORTING))
+        for row in rows)
+
+
+def source_check_findings(session: Session, *, outcome: str | None = None,
+                          review: str | None = None) -> Results[CheckFinding]:
+    """Findings of every reference that supports a claim in scope, by citekey and finding_id."""
+    f, ref, m, cr = _t(SourceFinding), _t(Reference), _t(Measure), _t(ClaimReference)
+    cited = (sa.select(cr.c.reference_id)
+             .where(cr.c.role.in_(_SUPPORTING),
+                    cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
+                                                        review=review))))
+    query = (
+        sa.select(f.c.finding_id, ref.c.citekey, f.c.measure_code, m.c.label, m.c.family,
+                  f.c.value, f.c.value_low, f.c.value_high, f.c.numerator, f.c.denominator,
+                  f.c.unit_code, f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
+        .join(ref, ref.c.id == f.c.reference_id)
+        .join(m, m.c.code == f.c.measure_code)
+        .where(f.c.reference_id.in_(cited))
+        .order_by(bytewise(ref.c.citekey, session), bytewise(f.c.finding_id, session))
+    )
+    return Results(CheckFinding(*row) for row in session.execute(query))
+
+
+def unit_labels(session: Session) -> dict[str, str]:
+    """Unit code -> its display label (`percent` -> `%`)."""
+    t = _t(Unit)
+    return dict(session.execute(sa.select(t.c.code, t.c.label)).all())
+
+
+# --- load and check queries -------------------------------------------------------------------
+
+
+def reference_citekeys(session: Session) -> dict[str, str]:
+    """citekey_norm -> citekey as stored, to name references in messages."""
+    t = _t(Reference)
+    return dict(session.execute(sa.select(t.c.citekey_norm, t.c.citekey)).all())
+
+
+_VOCABULARY_USERS: dict[str, tuple[tuple[type[SQLModel], str], ...]] = {
+    "units": ((Outcome, "unit_code"), (Claim, "unit_code"), (SourceFinding, "unit_code")),
+    "measures": ((Outcome, "measure_code"), (SourceFinding, "measure_code")),
+    "outcomes": ((Claim, "outcome_code"),),
+}
+
+
+def vocabulary_in_use(session: Session, kind: str) -> set[str]:
+    """Codes of a vocabulary (`units`, `measures`, `outcomes`) that some row refers to."""
+    used: set[str] = set()
+    for model, column in _VOCABULARY_USERS[kind]:
+        col = _t(model).c[column]
+        used.update(session.execute(sa.select(col).where(col.is_not(None)).distinct()).scalars())
+    return used
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceCheckRow:
+    """What `ivcdb check` needs to know about one reference."""
+
+    citekey: str
+    source: str
+    entry_type: str
+    title_norm: str
+    year: int | None
+    year_text: str | None
+    journal: str | None
+    doi: str | None
+    pmid: str | None
+    authors: int
+    claims: int
+
+
+def reference_check_rows(session: Session) -> Results[ReferenceCheckRow]:
+    """Every reference with its author and claim counts, in citekey order (bytewise)."""
+    r, a, cr = _t(Reference), _t(Author), _t(ClaimReference)
+    authors = (sa.select(sa.func.count()).where(a.c.reference_id == r.c.id)
+               .scalar_subquery())
+    claims = (sa.select(sa.func.count(sa.distinct(cr.c.claim_id)))
+              .where(cr.c.reference_id == r.c.id).scalar_subquery())
+    query = (sa.select(r.c.citekey, r.c.source, r.c.entry_type, r.c.title_norm, r.c.year,
+                       r.c.year_text, r.c.journal, r.c.doi, r.c.pmid, authors, claims)
+             .order_by(bytewise(r.c.citekey, session)))
+    return Results(ReferenceCheckRow(*row) for row in session.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class CitationUse:
+    """One citation of a numbered reference by a claim, with where the claim is made."""
+
+    review: str
+    claim_id: str
+    source: str
+    section: str | None
+    paragraph: int | None
+    claim_row: int  # the claim's surrogate id: file order for claims loaded together
+    position: int  # the reference's place in the claim's citation
+    number: int
+    citekey: str
+
+
+def citation_uses(session: Session) -> Results[CitationUse]:
+    """Every (claim, numbered reference) pair of every review, in claim and citation order."""
+    c, cr, ci, rv, ref = _t(Claim), _t(ClaimReference), _t(Citation), _t(Review), _t(Reference)
+    query = (
+        sa.select(rv.c.code, c.c.claim_id, c.c.source, c.c.section, c.c.paragraph, c.c.id,
+                  cr.c.position, ci.c.number, ref.c.citekey)
+        .join(cr, cr.c.claim_id == c.c.id)
+        .join(rv, rv.c.id == c.c.review_id)
+        .join(ci, sa.and_(ci.c.review_id == c.c.review_id,
+                          ci.c.reference_id == cr.c.reference_id))
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .order_by(bytewise(rv.c.code, session), c.c.id, cr.c.position)
+    )
+    return Results(CitationUse(*row) for row in session.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLocator:
+    claim_id: str
+    source: str
+    section: str | None
+    paragraph: int | None
+
+
+def claim_locators(session: Session) -> Results[ClaimLocator]:
+    """Every claim's section and paragraph, in claim_id order (bytewise)."""
+    c = _t(Claim)
+    query = (sa.select(c.c.claim_id, c.c.source, c.c.section, c.c.paragraph)
+             .order_by(bytewise(c.c.claim_id, session)))
+    return Results(ClaimLocator(*row) for row in session.execute(query))
+
+
+# --- plot queries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlotFinding:
+    """A source's own figure beside a claim it supports, for the outcome's measure family."""
+
+    claim_id: str
+    reference_key: str
+    reference_number: int | None  # in the claim's review
+    measure: str
+    measure_label: str
+    same_measure: bool  # False: another measure of the same family (e.g. disease-specific)
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None
+    population: str | None
+    note: str | None
+
+
+def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
+    """Findings of each supporting reference of the outcome's claims, same measure family."""
+    c, o, cr, f = _t(Claim), _t(Outcome), _t(ClaimReference), _t(SourceFinding)
+    ref, cit, mo, mf = _t(Reference), _t(Citation), _t(Measure), _t(Measure).alias("mf")
+    related = (mf.c.code == mo.c.code) | ((mf.c.family == mo.c.family) & (mo.c.family != ""))
+    query = (
+        sa.select(c.c.claim_id, ref.c.citekey, cit.c.number, f.c.measure_code, mf.c.label,
+                  f.c.measure_code == o.c.measure_code, f.c.value, f.c.value_low,
+                  f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
+                  f.c.timepoint, f.c.population, f.c.note)
+        .join(o, o.c.code == c.c.outcome_code)
+        .join(mo, mo.c.code == o.c.measure_code)
+        .join(cr, (cr.c.claim_id == c.c.id) & cr.c.role.in_(_SUPPORTING))
+        .join(f, f.c.reference_id == cr.c.reference_id)
+        .join(mf, (mf.c.code == f.c.measure_code) & related)
+        .join(ref, ref.c.id == f.c.reference_id)
+        .outerjoin(cit, (cit.c.reference_id == ref.c.id) & (cit.c.review_id == c.c.review_id))
+        .where(c.c.outcome_code == outcome)
+        .order_by(bytewise(c.c.claim_id, session), cr.c.position,
+                  bytewise(f.c.finding_id, session))
+    )
+    return Results(PlotFinding(claim_id, key, number, measure, label, bool(same), *figures)
+                   for claim_id, key, number, measure, label, same, *figures
+                   in session.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class MapCell:
+    """How many claims of one outcome cite one reference (in a supporting role or not)."""
+
+    reference_key: str
+    reference_number: int | None  # lowest number the reference has in any review
+    first_author: str | None
+    year: int | None
+    outcome: str
+    outcome_label: str
+    claims: int
+    supporting: bool  # at least one link has role supports or data_source
+
+
+def reference_outcome_map(session: Session) -> Results[MapCell]:
+    """Every (reference, outcome) pair linked by a claim, by reference number then citekey."""
+    c, o, cr, ref, cit, a = (_t(Claim), _t(Outcome), _t(ClaimReference), _t(Reference),
+                             _t(Citation), _t(Author))
+    number = (sa.select(sa.func.min(cit.c.number)).where(cit.c.reference_id == ref.c.id)
+              .scalar_subquery())
+    first = (sa.select(a.c.family).where(a.c.reference_id == ref.c.id, a.c.position == 1)
+             .scalar_subquery())
+    supporting = sa.func.max(sa.case((cr.c.role.in_(_SUPPORTING), 1), else_=0))
+    query = (
+        sa.select(ref.c.citekey, number, first, ref.c.year, o.c.code, o.c.label,
+                  sa.func.count(sa.distinct(c.c.id)), supporting)
+        .select_from(ref)
+        .join(cr, cr.c.reference_id == ref.c.id)
+        .join(c, c.c.id == cr.c.claim_id)
+        .join(o, o.c.code == c.c.outcome_code)
+        .group_by(ref.c.id, ref.c.citekey, ref.c.year, o.c.code, o.c.label)
+    )
+    cells = [MapCell(key, number, family, year, code, label, claims, bool(supporting))
+             for key, number, family, year, code, label, claims, supporting
+             in session.execute(query)]
+    # Python orders str by code point: the same order on every engine.
+    cells.sort(key=lambda m: (m.reference_number is None, m.reference_number or 0,
+                              m.reference_key, m.outcome))
+    return Results(cells)

@@ -51,15 +51,42 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
     columns = [c for c in rows[0] if c not in key]
     stmt = stmt.on_conflict_do_update(index_elements=list(key),
                                       set_={c: stmt.excluded[c] for c in columns})
-    for part in chunks(rows, 5000):
-        session.execute(stmt, list(part))
+    executemany(session, stmt, rows)
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        table = _table(model)
+        executemany(session, sa.insert(_table(model)), rows)
+
+
+def executemany(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Run `stmt` once per row (all rows with the keys of the first) in the session's transaction.
+
+    The statement is compiled once and the rows go straight to the driver's `executemany`,
+    with the same bind conversions SQLAlchemy applies (booleans, floats): bulk loads of
+    hundreds of thousands of rows spend their time in the database, not in per-row Python.
+    """
+    conn = session.connection()
+    names = list(rows[0])
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    processors = getattr(compiled, "_bind_processors", None)
+    order = list(compiled.positiontup) if compiled.positiontup is not None else names
+    if processors is None or not set(order) <= set(names):
+        # Column defaults to fill in, or not the SQLAlchemy this was written for.
         for part in chunks(rows, 5000):
-            session.execute(sa.insert(table), list(part))
+            session.execute(stmt, list(part))
+        return
+    convert = [(i, processors[name]) for i, name in enumerate(order) if name in processors]
+    params: list[Any] = []
+    for row in rows:
+        values = [row[name] for name in order]
+        for i, process in convert:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        params.append(tuple(values) if compiled.positiontup is not None
+                      else dict(zip(order, values, strict=True)))
+    for part in chunks(params, 20000):
+        conn.exec_driver_sql(compiled.string, list(part))
 
 
 def delete_where_in(session: Session, model: type[SQLModel], column: str,
@@ -119,3 +146,34 @@ def record_load(session: Session, report: LoadReport, sha256: str) -> None:
         warnings=len(report.warnings),
         version=__version__,
     ))
+
+
+# --- copy (whole tables) ----------------------------------------------------------------------
+
+
+def empty_tables(session: Session, tables: Sequence[sa.Table]) -> None:
+    """Delete every row of `tables`, children first (the list is in foreign-key order)."""
+    for table in reversed(tables):
+        session.execute(sa.delete(table))
+
+
+def insert_table_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows with their primary keys as given (a copy keeps every id)."""
+    if rows:
+        session.execute(sa.insert(table), list(rows))
+
+
+def reset_sequences(session: Session, tables: Sequence[sa.Table]) -> None:
+    """PostgreSQL: move each serial id's sequence past the copied ids (SQLite needs nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        for column in table.primary_key.columns:
+            if column.autoincrement is True or (
+                column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
+                and len(table.primary_key.columns) == 1
+            ):
+                after = sa.select(sa.func.coalesce(sa.func.max(column), 0) + 1)
+                session.execute(sa.select(sa.func.setval(
+                    sa.func.pg_get_serial_sequence(table.name, column.name),
+                    after.scalar_subquery(), False)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
@@ -16,13 +17,19 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """Accent- and case-insensitive form for search: `Müller` -> `muller`."""
+    if text.isascii():  # nothing to decompose: the same result, much faster
+        return _SPACE.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", stripped.casefold()).strip()
 
 
+@lru_cache(maxsize=1 << 17)
 def key_fold(text: str) -> str:
-    """Case-insensitive form of an identifier (citekey, code): NFC then casefold."""
+    """Case-insensitive form of an identifier (citekey, code): NFC then casefold.
+
+    Cached: a load folds the same citekeys again and again (every claim's links).
+    """
     return nfc(text).casefold()
 
 

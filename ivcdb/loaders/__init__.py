@@ -8,12 +8,14 @@ the same files changes nothing; an edited file updates exactly the changed rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from ivcdb import queries, store
 from ivcdb.db import Database
@@ -21,12 +23,13 @@ from ivcdb.errors import LoadRefused
 from ivcdb.loaders.bibtex import ParsedBibliography, RefRecord, parse_bibtex
 from ivcdb.loaders.claims import ClaimRecord, ParsedClaims, parse_claims
 from ivcdb.loaders.files import sha256_file
-from ivcdb.loaders.findings import ParsedFindings, parse_findings
+from ivcdb.loaders.findings import FindingRecord, ParsedFindings, parse_findings
 from ivcdb.loaders.review import ReviewRecord, parse_review
 from ivcdb.loaders.vocab import VocabFile, check_outcome_links, parse_vocab
 from ivcdb.models import Claim as ClaimModel
 from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
+from ivcdb.progress import track
 from ivcdb.report import Code, LoadReport, Problem, Severity
 from ivcdb.text import key_fold
 
@@ -75,6 +78,7 @@ class _Parsed:
     reviews: list[ReviewRecord] = field(default_factory=list)
     claims: list[ParsedClaims] = field(default_factory=list)
     findings: list[ParsedFindings] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of what was read
 
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
@@ -99,9 +103,28 @@ def _parse(sources: Sources) -> _Parsed:
     parsed.reviews = [parse_review(p) for p in sources.reviews]
     parsed.claims = [parse_claims(p) for p in sources.claims]
     parsed.findings = [parse_findings(p) for p in sources.findings]
+    for path in sources.paths():
+        try:
+            parsed.digests[str(path)] = sha256_file(path)
+        except OSError:
+            pass  # unreadable: already a problem; nothing to record in the load history
     return parsed
 
 
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a large load allocates millions of long-lived,
+    acyclic objects, and the collector's repeated passes over them only cost time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_paused_gc()
 def load(db: Database, sources: Sources, *, dry_run: bool = False, skip_invalid: bool = False,
          prune: bool = False) -> list[LoadReport]:
     """Load `sources` in one transaction and return one report per file.
@@ -111,7 +134,7 @@ def load(db: Database, sources: Sources, *, dry_run: bool = False, skip_invalid:
     """
     parsed = _parse(sources)  # outside the transaction: no lock held while parsing
     with db.write() as session:
-        loader = _Loader(session, parsed, prune=prune)
+        loader = _Loader(session, parsed, prune=prune, skip_invalid=skip_invalid)
         loader.resolve()
         problems = sorted(parsed.problems() + loader.problems, key=_problem_order)
         if any(p.is_error for p in problems) and not skip_invalid:
@@ -121,33 +144,42 @@ def load(db: Database, sources: Sources, *, dry_run: bool = False, skip_invalid:
             session.rollback()
         else:
             for report in reports:
-                store.record_load(session, report, sha256_file(report.path))
+                if report.path in parsed.digests:
+                    store.record_load(session, report, parsed.digests[report.path])
     for report in reports:
         report.written = not dry_run
     return reports
 
 
-def _problem_order(p: Problem) -> tuple[str, int, str]:
-    return (p.file, p.line or 0, p.key)
+def _problem_order(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, p.line or 0, p.key, p.code.value)
 
 
 class _Loader:
     """Resolves parsed files against the database, then writes them (one session)."""
 
-    def __init__(self, session: Session, parsed: _Parsed, *, prune: bool) -> None:
+    def __init__(self, session: Session, parsed: _Parsed, *, prune: bool,
+                 skip_invalid: bool = False) -> None:
         self.session = session
         self.parsed = parsed
         self.prune = prune
+        # With skip_invalid, what is skipped must not be relied on by what is stored; without
+        # it nothing is written, so dependants of a broken record are not reported again.
+        self.skip_invalid = skip_invalid
         self.problems: list[Problem] = []
         codes = queries.vocabulary_codes(session)
         self.units, self.measures, self.outcomes = (
             codes["units"], codes["measures"], codes["outcomes"])
+        self.db_outcomes = set(self.outcomes)
         self.references = queries.reference_index(session)
         self.review_ids = queries.review_index(session)
         self.citations = queries.citation_numbers(session)
         self.ref_ids: dict[str, int] = {}
         self.known_refs: set[str] = set(self.references)
+        self.skipped_refs: set[str] = set()  # citekey_norms of references this load skips
+        self.skipped_reviews: set[str] = set()
         self.dropped_claims: set[str] = set()
+        self.dropped_findings: set[str] = set()
 
     # -- resolve ---------------------------------------------------------------------------
 
@@ -158,9 +190,9 @@ class _Loader:
             target.update(vocab.rows)
         for vocab in self.parsed.vocab:
             if vocab.kind == "outcomes":
-                check_outcome_links(vocab, self.units, self.measures)
+                self._resolve_outcomes(vocab)
         if self.parsed.bibliography is not None:
-            self.known_refs |= {r.key_norm for r in self.parsed.bibliography.records}
+            self._resolve_bibliography(self.parsed.bibliography)
         for review in self.parsed.reviews:
             self._resolve_review(review)
         for claims in self.parsed.claims:
@@ -173,14 +205,47 @@ class _Loader:
     def _error(self, code: Code, message: str, path: str, line: int | None, key: str) -> None:
         self.problems.append(Problem(code, message, file=path, line=line, key=key))
 
+    def _resolve_outcomes(self, vocab: VocabFile) -> None:
+        before = len(vocab.problems)
+        check_outcome_links(vocab, self.units, self.measures)
+        if self.skip_invalid:
+            for problem in vocab.problems[before:]:
+                vocab.rows.pop(problem.key, None)
+                if problem.key not in self.db_outcomes:
+                    self.outcomes.discard(problem.key)
+
+    def _resolve_bibliography(self, bib: ParsedBibliography) -> None:
+        bad = {key_fold(p.key) for p in bib.problems if p.is_error and p.key}
+        parsed = {r.key_norm for r in bib.records}
+        if self.skip_invalid:
+            self.skipped_refs = bad
+            self.known_refs |= parsed - bad
+        else:
+            self.known_refs |= parsed | bad
+
+    def _unknown_ref(self, key: str) -> str:
+        """Why a citekey cannot be linked, or "" when it can."""
+        norm = key_fold(key)
+        if norm in self.skipped_refs and norm not in self.references:
+            return f"reference '{key}' has errors in this load and is skipped"
+        if norm not in self.known_refs:
+            return (f"reference '{key}' is neither in the database nor in this load"
+                    f"{_suggest(norm, self.known_refs)}")
+        return ""
+
     def _resolve_review(self, review: ReviewRecord) -> None:
         if not review.code:
             return
+        errors = any(p.is_error for p in review.problems)
         for number, key in review.citations.items():
-            if key_fold(key) not in self.known_refs:
-                self._error(Code.UNKNOWN_REFERENCE, f"citation {number} names reference "
-                            f"'{key}', which is neither in the database nor in this load",
-                            review.path, None, key)
+            why = self._unknown_ref(key)
+            if why:
+                errors = True
+                self._error(Code.UNKNOWN_REFERENCE, f"citation {number}: {why}", review.path,
+                            review.lines.get(number), key)
+        if errors and self.skip_invalid:
+            self.skipped_reviews.add(review.code)  # its claims resolve against the database
+            return
         self.citations[review.code] = {n: key_fold(k) for n, k in review.citations.items()}
 
     def _resolve_claim(self, record: ClaimRecord, path: str) -> None:
@@ -190,8 +255,12 @@ class _Loader:
             self._error(code, message, path, record.line, record.claim_id)
 
         if record.review not in self.citations and record.review not in self.review_ids:
-            fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' is not loaded; load its "
-                 "review file first (or in the same load)")
+            skipped = record.review in self.skipped_reviews
+            fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' has errors in this load and "
+                 "is skipped" if skipped else f"review '{record.review}' is not loaded; load "
+                 "its review file first (or in the same load)")
+            self.dropped_claims.add(record.claim_id)
+            return  # its citation numbers cannot be checked either
         if record.outcome not in self.outcomes:
             fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
                  f"vocabulary{_suggest(record.outcome, self.outcomes)}")
@@ -206,18 +275,27 @@ class _Loader:
                 fail(Code.UNKNOWN_REFERENCE, f"review '{record.review}' has no reference "
                      f"number {link.number}")
             if link.key is not None:
-                if key_fold(link.key) not in self.known_refs:
-                    fail(Code.UNKNOWN_REFERENCE, f"reference '{link.key}' is not loaded"
-                         f"{_suggest(link.key, self.known_refs)}")
+                why = self._unknown_ref(link.key)
+                if why:
+                    fail(Code.UNKNOWN_REFERENCE, why)
                 elif by_number is not None and by_number != key_fold(link.key):
                     fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number} of review "
                          f"'{record.review}' is not '{link.key}'")
             elif by_number is not None:
+                why = self._unknown_ref(by_number)
+                if why:
+                    fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number}: {why}")
                 link.key = by_number
         if len(self.problems) > before:
             self.dropped_claims.add(record.claim_id)
 
-    def _resolve_finding(self, finding: Any, path: str) -> None:
+    def _resolve_finding(self, finding: FindingRecord, path: str) -> None:
+        before = len(self.problems)
+        self._check_finding(finding, path)
+        if len(self.problems) > before:
+            self.dropped_findings.add(finding.finding_id)
+
+    def _check_finding(self, finding: FindingRecord, path: str) -> None:
         def fail(code: Code, message: str) -> None:
             self._error(code, message, path, finding.line, finding.reference_key or "")
 
@@ -229,8 +307,9 @@ class _Loader:
                 fail(Code.UNKNOWN_REFERENCE, "give reference_key: the reference number alone "
                      "is ambiguous or unknown")
                 return
-        if key_fold(finding.reference_key) not in self.known_refs:
-            fail(Code.UNKNOWN_REFERENCE, f"reference '{finding.reference_key}' is not loaded")
+        why = self._unknown_ref(finding.reference_key)
+        if why:
+            fail(Code.UNKNOWN_REFERENCE, why)
         if finding.measure not in self.measures:
             fail(Code.UNKNOWN_MEASURE, f"measure '{finding.measure}' is not in the measure "
                  f"vocabulary{_suggest(finding.measure, self.measures)}")
@@ -256,25 +335,30 @@ class _Loader:
 
         order = {"units": 0, "measures": 1, "outcomes": 2}
         for vocab in sorted(self.parsed.vocab, key=lambda v: order[v.kind]):
-            self._apply_vocab(vocab, report(vocab.kind, vocab.path, len(vocab.rows)))
+            self._apply_vocab(vocab, report(vocab.kind, vocab.path, vocab.count))
         bib = self.parsed.bibliography
         if bib is not None:
             self._apply_references(bib, report("references", bib.path, bib.blocks))
         self.ref_ids = {norm: v[0] for norm, v in queries.reference_index(self.session).items()}
         for review in self.parsed.reviews:
+            # One review per file: read 1; with any error it is skipped whole.
             if review.code and review.path not in errors_by_file:
-                self._apply_review(review, report("review", review.path, len(review.citations)))
+                self._apply_review(review, report("review", review.path, 1))
             else:
-                report("review", review.path, len(review.citations))
+                skipped = report("review", review.path, 1)
+                skipped.skipped = [review.code or review.path]
         for claims in self.parsed.claims:
-            self._apply_claims(claims, report("claims", claims.path, len(claims.records)))
+            self._apply_claims(claims, report("claims", claims.path, claims.count))
         for findings in self.parsed.findings:
-            self._apply_findings(findings, report("findings", findings.path,
-                                                  len(findings.records)))
+            self._apply_findings(findings, report("findings", findings.path, findings.count))
+        for r in reports:
+            r.problems.sort(key=_problem_order)
         return reports
 
     def _apply_vocab(self, vocab: VocabFile, report: LoadReport) -> None:
-        model = {"units": Unit, "measures": Measure, "outcomes": Outcome}[vocab.kind]
+        models: dict[str, type[SQLModel]] = {"units": Unit, "measures": Measure,
+                                              "outcomes": Outcome}
+        model = models[vocab.kind]
         existing = queries.vocabulary_rows(self.session, model)
         changed = []
         for code, row in vocab.rows.items():
@@ -288,7 +372,31 @@ class _Loader:
                 continue
             changed.append(row)
         store.upsert(self.session, model, changed, ["code"])
-        report.missing = sorted(set(existing) - set(vocab.rows))
+        in_file = set(vocab.rows) | {p.key for p in vocab.problems if p.key}
+        report.missing = sorted(set(existing) - in_file)
+        if self._may_prune(report):
+            in_use = queries.vocabulary_in_use(self.session, vocab.kind)
+            removable = [c for c in report.missing if c not in in_use]
+            report.removed = store.delete_where_in(self.session, model, "code", removable)
+            self._warn_in_use(report, [c for c in report.missing if c in in_use],
+                              "used by an outcome, claim or finding")
+
+    def _may_prune(self, report: LoadReport) -> bool:
+        """Prune only from a file whose every record was read: a skipped one is not missing."""
+        if not (self.prune and report.missing):
+            return False
+        if report.skipped:
+            report.problems.append(Problem(
+                Code.IN_USE, "--prune ignored for this file: it has skipped (invalid) records; "
+                "fix them and load again", file=report.path, severity=Severity.WARNING))
+            return False
+        return True
+
+    @staticmethod
+    def _warn_in_use(report: LoadReport, keys: list[str], why: str) -> None:
+        report.problems += [Problem(Code.IN_USE, f"not in the file but {why}; kept",
+                                    file=report.path, key=k, severity=Severity.WARNING)
+                            for k in keys]
 
     def _apply_references(self, bib: ParsedBibliography, report: LoadReport) -> None:
         source = Path(bib.path).name
@@ -320,20 +428,19 @@ class _Loader:
         in_file = {r.key_norm for r in bib.records} | bad
         missing = [norm for norm, (_, _, src) in self.references.items()
                    if src == source and norm not in in_file]
-        report.missing = sorted(missing)
-        if self.prune and missing:
+        citekeys = queries.reference_citekeys(self.session) if missing else {}
+        report.missing = sorted(citekeys.get(n, n) for n in missing)
+        if self._may_prune(report):
             in_use = queries.referenced_ids(self.session)
             removable = [self.references[n][0] for n in missing
                          if self.references[n][0] not in in_use]
             kept = [n for n in missing if self.references[n][0] in in_use]
             report.removed = store.prune_references(self.session, removable)
-            for norm in kept:
-                report.problems.append(Problem(
-                    Code.IN_USE, "not in the file but cited by a review, claim or finding; "
-                    "kept", file=bib.path, key=norm, severity=Severity.WARNING))
+            self._warn_in_use(report, [citekeys.get(n, n) for n in kept],
+                              "cited by a review, claim or finding")
         report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
-                                    "not stored", file=bib.path, key=k,
-                                    severity=Severity.WARNING) for k in bib.not_references]
+                                    "not stored", file=bib.path, line=line, key=k,
+                                    severity=Severity.WARNING) for k, line in bib.not_references]
 
     def _apply_review(self, review: ReviewRecord, report: LoadReport) -> None:
         existing = queries.review_rows(self.session).get(review.code)
@@ -362,7 +469,7 @@ class _Loader:
         self.review_ids = queries.review_index(self.session)
         rows, links, todo = [], [], []
         valid = [r for r in claims.records if r.claim_id not in self.dropped_claims]
-        for record in valid:
+        for record in track(valid, f"comparing {source}"):
             link_keys = [(key_fold(link.key or ""), link.role) for link in record.links]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
@@ -388,20 +495,20 @@ class _Loader:
                                   "role": link.role, "position": position})
             store.replace_claim_links(
                 self.session, [ids[r.claim_id] for r in todo if r.claim_id in existing], links)
-        in_file = {r.claim_id for r in claims.records} | self.dropped_claims
+        in_file = ({r.claim_id for r in claims.records} | self.dropped_claims
+                   | {p.key for p in claims.problems if p.key})
         missing = sorted(cid for cid, (_, _, src) in existing.items()
                          if src == source and cid not in in_file)
         report.missing = missing
-        if self.prune and missing:
+        if self._may_prune(report):
             report.removed = store.prune_claims(self.session, [existing[c][0] for c in missing])
 
     def _apply_findings(self, findings: ParsedFindings, report: LoadReport) -> None:
         source = Path(findings.path).name
         existing = queries.finding_index(self.session)
         rows = []
-        bad_lines = {p.line for p in self.problems if p.file == findings.path}
         for record in findings.records:
-            if record.line in bad_lines or record.reference_key is None:
+            if record.finding_id in self.dropped_findings or record.reference_key is None:
                 continue
             row = record.row(self.ref_ids[key_fold(record.reference_key)])
             row["source"] = source
@@ -417,7 +524,7 @@ class _Loader:
         missing = sorted(fid for fid, (_, _, src) in existing.items()
                          if src == source and fid not in in_file)
         report.missing = missing
-        if self.prune and missing:
+        if self._may_prune(report):
             report.removed = store.prune_findings(self.session,
                                                   [existing[f][0] for f in missing])
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ivcdb.loaders.files import read_text
+from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import control_character, fold, key_fold, nfc, squash
 
@@ -32,9 +33,12 @@ MONTHS = {
     )
 }
 _LATEX = re.compile(r"[\\{}$~]")
+# What pylatexenc would do more to than drop protecting braces (see `_only_braces`).
+_NOT_ONLY_BRACES = re.compile(r"[\\$~%&#^_`']|-[{}]|[{}]-")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]*)")
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_AND_WORD = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")  # bibtexparser's white space
 
 
 @dataclass(slots=True)
@@ -109,10 +113,16 @@ class RefRecord:
                 "reference_id": reference_id,
                 "position": i,
                 **a.as_dict(),
-                "name_norm": fold(" ".join(p for p in (a.given, a.prefix, a.family) if p)),
+                "name_norm": _name_norm(a.given, a.prefix, a.family),
             }
             for i, a in enumerate(self.authors, 1)
         ]
+
+
+@lru_cache(maxsize=65536)
+def _name_norm(given: str, prefix: str, family: str) -> str:
+    """Folded "given prefix family", once per distinct name (names repeat across a library)."""
+    return fold(" ".join(p for p in (given, prefix, family) if p))
 
 
 @dataclass(slots=True)
@@ -121,42 +131,169 @@ class ParsedBibliography:
     records: list[RefRecord]
     problems: list[Problem]
     blocks: int  # entry-like blocks in the file: stored + reported must equal this
-    not_references: list[str] = field(default_factory=list)
+    not_references: list[tuple[str, int]] = field(default_factory=list)  # (key, line)
 
 
 # --- value decoding ---------------------------------------------------------------------------
 
 
+class LatexDecodeError(ValueError):
+    """The LaTeX decoder failed on a value (malformed macro use)."""
+
+
 @lru_cache(maxsize=65536)
 def decode_latex(value: str) -> str:
     """LaTeX to Unicode NFC (`M{\\"u}ller` -> `Müller`); plain text passes through untouched."""
+    pieces: list[str] = []
+    plain: str | None = value
     if _LATEX.search(value):
-        value = _latex2text().latex_to_text(value)
-    elif "--" in value:
-        value = value.replace("---", "\u2014").replace("--", "\u2013")
+        plain = None if _HOLE in value else _only_braces(_SELF_CONTAINED.sub(
+            lambda match: _hold(match, pieces), value))
+    if plain is None:
+        try:
+            value = _latex2text().latex_to_text(value)
+        except RecursionError:
+            raise
+        except Exception as error:  # pylatexenc fails on some malformed macros (`\title`)
+            raise LatexDecodeError(str(error)) from error
+    else:
+        if "--" in plain:  # the dashes pylatexenc would make
+            plain = plain.replace("---", "\u2014").replace("--", "\u2013")
+        for piece in pieces:
+            plain = plain.replace(_HOLE, piece, 1)
+        value = plain
     return squash(nfc(value.replace("\u00a0", " ")))
+
+
+def _only_braces(value: str) -> str | None:
+    """`{DNA} repair` -> `DNA repair`: text whose only LaTeX is balanced protecting braces.
+
+    Most LaTeX in a library is that; pylatexenc gives the same text ~100x slower. None when
+    anything else (a macro, math, a special such as `~` or a quote, a dash touching a brace)
+    is there, or the braces do not balance.
+    """
+    if _NOT_ONLY_BRACES.search(value):
+        return None
+    depth = 0
+    for match in _DELIMITERS.finditer(value):
+        depth += 1 if match.group() == "{" else -1 if match.group() == "}" else 0
+        if depth < 0:
+            return None
+    return value.replace("{", "").replace("}", "") if depth == 0 else None
+
+
+# Self-contained LaTeX that decodes alone as it does inside any text: accented and special
+# letters (`{\"u}`, `{\"{u}}`, `{\c{c}}`, `\'e`, `{\'\i}`, `{\o}`, `{\ss}`), escaped
+# characters (`\%`, `\&`), simple font commands (`\textit{in vivo}`) and Greek letters in math
+# (`$\alpha$`). Each is decoded once by pylatexenc (cached) and held out of the text as a
+# `_HOLE` while the rest is checked; anything left over that is LaTeX sends the whole value to
+# pylatexenc, so the result is always pylatexenc's.
+_SELF_CONTAINED = re.compile(
+    r"(?<!\\)(?:\{\\[`'^\"~=.](?:[A-Za-z]|\{[A-Za-z]\}|\\[ij])\}"
+    r"|\{\\[uvHckbdr]\{[A-Za-z]\}\}|\{\\(?:aa|AA|ss|o|O|ae|AE|oe|OE|l|L)\}"
+    r"|\\[`'^\"~=.](?:[A-Za-z]|\{[A-Za-z]\})"
+    r"|\\[%&$#_{}]"
+    r"|\\(?:textit|textbf|emph|textsc|textrm|textsf|texttt|textup|textsl)\{[^{}\\$%~&#^_`']*\}"
+    r"|\$\\(?:alpha|beta|gamma|delta|kappa|lambda|mu|pi|sigma|chi)\$)"
+)
+_HOLE = "\x00"  # never in a field value: control characters are refused before decoding
+
+
+def _hold(match: re.Match[str], pieces: list[str]) -> str:
+    pieces.append(_decode_piece(match.group()))
+    return _HOLE
+
+
+@lru_cache(maxsize=4096)
+def _decode_piece(latex: str) -> str:
+    return str(_latex2text().latex_to_text(latex))
 
 
 @lru_cache(maxsize=1)
 def _latex2text() -> Any:
-    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latex2text import (
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
 
-    return LatexNodes2Text(strict_latex_spaces=True)
+    # pylatexenc's \title/\author/\date remember their text and \maketitle prints it with
+    # today's date: state shared between values and a result that changes daily. Keep only
+    # the argument text instead (without an argument they fail, and the entry is refused).
+    context = get_default_latex_context_db()
+    context.add_context_category("ivcdb-no-document-state", prepend=True, macros=[
+        MacroTextSpec("maketitle", simplify_repl=""),
+        *(MacroTextSpec(name, simplify_repl="%(1)s") for name in ("title", "author", "date")),
+    ])
+    return LatexNodes2Text(latex_context=context, strict_latex_spaces=True)
 
 
-def _strip_enclosing(part: str) -> str | None:
+class ValueSyntaxError(ValueError):
+    """A field value that is not one BibTeX value (typically a missing comma after it)."""
+
+
+_WORD = re.compile(r"^[^\s\"#%'(),={}]+$")
+_DELIMITERS = re.compile(r'[{}"#]')
+
+
+def _enclosed(part: str) -> str | None:
+    """The inside of `{...}` or `"..."` when the opening delimiter closes at the very end."""
     part = part.strip()
-    if len(part) >= 2 and (
-        (part[0] == "{" and part[-1] == "}") or (part[0] == '"' and part[-1] == '"')
-    ):
-        return part[1:-1]
+    if len(part) < 2 or part[0] not in '{"':
+        return None
+    if part[0] == "{" and part[-1] == "}" and part.count("{") == 1 and part.count("}") == 1:
+        return part[1:-1]  # the usual `{text}`, nothing nested
+    depth = 0
+    for match in _DELIMITERS.finditer(part):  # only delimiters change the state
+        i, ch = match.start(), match.group()
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and part[0] == '"' and i > 0 and depth == 0:
+            return part[1:-1] if i == len(part) - 1 else None
+        if part[0] == "{" and depth == 0:
+            return part[1:-1] if i == len(part) - 1 else None
     return None
+
+
+def _strip_comments(value: str) -> str:
+    """Drop `% ...` line comments outside braces and quotes (biber allows them after a value)."""
+    if "%" not in value:
+        return value
+    out, depth, quoted, i = [], 0, False, 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "%" and depth == 0 and not quoted and (i == 0 or value[i - 1] != "\\"):
+            end = value.find("\n", i)
+            i = len(value) if end < 0 else end
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def field_name(key: str) -> str:
+    """A field's name in lower case, without `%` comment lines bibtexparser left before it."""
+    if key.isidentifier():  # the usual `author`: no line, no comment, no space
+        return key.lower()
+    lines = [line for line in key.splitlines() if not line.lstrip().startswith("%")]
+    return " ".join(lines).strip().lower()
 
 
 def _split_concatenation(value: str) -> list[str]:
     """Split `a # {b} # "c"` at top-level `#` signs."""
+    if "#" not in value:
+        return [value]
     parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(value):
+    for match in _DELIMITERS.finditer(value):  # only delimiters and `#` change the state
+        i, ch = match.start(), match.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
@@ -171,17 +308,20 @@ def _split_concatenation(value: str) -> list[str]:
 
 
 def resolve_value(raw: str, macros: dict[str, str]) -> str:
-    """The field's text: delimiters removed, macros expanded, `#` concatenations joined."""
-    inner = _strip_enclosing(raw)
-    if inner is not None and "#" not in raw:
-        return inner
+    """The field's text: delimiters removed, macros expanded, `#` concatenations joined.
+
+    Raises `KeyError` for an undefined macro and `ValueSyntaxError` for text that is not one
+    value, which bibtexparser accepts when the comma before the next field is missing.
+    """
     out = []
-    for part in _split_concatenation(raw):
-        enclosed = _strip_enclosing(part)
+    for part in _split_concatenation(_strip_comments(raw)):
+        enclosed = _enclosed(part)
         if enclosed is not None:
             out.append(enclosed)
             continue
         word = part.strip()
+        if not _WORD.match(word):
+            raise ValueSyntaxError(word)
         if word.isdigit():
             out.append(word)
         elif word.lower() in macros:
@@ -207,11 +347,19 @@ def split_name(name: str) -> AuthorName:
     )
 
 
+def _split_names(value: str) -> list[str]:
+    """The names of a name list, split at ` and ` outside braces (bibtexparser's rule)."""
+    if "{" in value or "}" in value or "\\" in value:
+        from bibtexparser.middlewares.names import split_multiple_persons_names
+
+        return list(split_multiple_persons_names(value))
+    value = value.strip(" \r\n\t")  # nothing to skip over: one regex split is the same
+    return _AND_WORD.split(value) if value else []
+
+
 def split_authors(value: str) -> tuple[list[AuthorName], bool]:
     """Authors in order, and whether the list ends in `and others` (et al.)."""
-    from bibtexparser.middlewares.names import split_multiple_persons_names
-
-    names = [n.strip() for n in split_multiple_persons_names(value) if n.strip()]
+    names = [n.strip() for n in _split_names(value) if n.strip()]
     et_al = bool(names) and names[-1].lower() == "others"
     if et_al:
         names = names[:-1]
@@ -235,30 +383,55 @@ def _problem(code: Code, message: str, path: str, line: int | None, key: str = "
     return Problem(code, message, file=path, line=line, key=key, severity=severity)
 
 
+def _line(item: Any) -> int:
+    """The 1-based line where a bibtexparser block or field starts."""
+    return int(item.start_line or 0) + 1
+
+
 def _failed_key(raw: str) -> str:
     match = _KEY_IN_RAW.match(raw.lstrip())
     return match.group(1) if match else ""
 
 
+def _junk_message(what: str, text: str) -> str:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return (f"{what} is not one value ({shown!r}); a comma is probably missing after it, "
+            "or a brace or quote is unbalanced")
+
+
+def _duplicate_field_line(block: Any) -> int:
+    """The line of the first repeated field (1-based), else the block's first line."""
+    seen: set[str] = set()
+    for f in getattr(block.ignore_error_block, "fields", []):
+        name = field_name(f.key)
+        if name in seen:
+            return int(f.start_line) + 1
+        seen.add(name)
+    return int(block.start_line) + 1
+
+
 def _failed_block_problem(block: Any, path: str) -> Problem:
     from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
 
-    line = block.start_line + 1
+    line = _line(block)
     if isinstance(block, DuplicateBlockKeyBlock):
-        return _problem(Code.DUPLICATE_KEY, f"citekey '{block.key}' is used twice; rename one",
+        first = getattr(block.previous_block, "start_line", None)
+        where = f" (first on line {first + 1})" if first is not None else ""
+        return _problem(Code.DUPLICATE_KEY,
+                        f"citekey '{block.key}' is used twice{where}; rename one",
                         path, line, block.key)
     if isinstance(block, DuplicateFieldKeyBlock):
         entry = block.ignore_error_block
-        key = getattr(entry, "key", "") or _failed_key(block.raw)
+        key = getattr(entry, "key", "") or _failed_key(block.raw or "")
         fields = ", ".join(sorted(block.duplicate_keys))
         return _problem(Code.DUPLICATE_FIELD, f"field(s) {fields} given twice; keep one",
-                        path, line, key)
+                        path, _duplicate_field_line(block), key)
     reason = getattr(block.error, "abort_reason", "") or str(block.error) or "syntax error"
     return _problem(
         Code.PARSE,
         f"entry cannot be parsed ({reason.strip()}); check for unbalanced braces or quotes, "
         "a missing comma between fields, or a truncated file",
-        path, line, _failed_key(block.raw),
+        path, line, _failed_key(block.raw or ""),
     )
 
 
@@ -270,10 +443,10 @@ def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliogr
         text, problem = read_text(path)
         if problem is not None:
             return ParsedBibliography(path_s, [], [problem], 0)
-    import bibtexparser
+    from bibtexparser.entrypoint import parse_string
 
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = parse_string(text, parse_stack=[])
     macros: dict[str, str] = {}
     for string_block in library.strings:
         try:
@@ -281,19 +454,22 @@ def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliogr
         except KeyError as missing:
             problems.append(_problem(Code.BAD_VALUE,
                                      f"@string uses undefined macro {missing}", path_s,
-                                     string_block.start_line + 1, string_block.key))
+                                     _line(string_block), string_block.key))
+        except ValueSyntaxError as junk:
+            problems.append(_problem(Code.PARSE, _junk_message("@string value", str(junk)),
+                                     path_s, _line(string_block), string_block.key))
     for failed in library.failed_blocks:
         problems.append(_failed_block_problem(failed, path_s))
 
     entries = list(library.entries)
     by_key = {key_fold(e.key): e for e in entries}
     records: list[RefRecord] = []
-    not_references: list[str] = []
+    not_references: list[tuple[str, int]] = []
     seen: dict[str, int] = {}
-    for entry in entries:
-        line = entry.start_line + 1
+    for entry in track(entries, f"reading {Path(path_s).name}"):
+        line = _line(entry)
         if entry.entry_type.lower() in NOT_REFERENCES:
-            not_references.append(entry.key)
+            not_references.append((entry.key, line))
             continue
         norm = key_fold(entry.key)
         if norm in seen:
@@ -303,10 +479,21 @@ def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliogr
                 path_s, line, entry.key))
             continue
         seen[norm] = line
-        record = _entry_record(entry, macros, by_key, path_s, problems)
+        try:
+            record = _entry_record(entry, macros, by_key, path_s, problems)
+        except RecursionError:  # pylatexenc recurses once per nested LaTeX group
+            problems.append(_problem(
+                Code.PARSE, "a field nests braces or LaTeX commands too deeply to decode; "
+                "flatten it", path_s, line, entry.key))
+            continue
+        except LatexDecodeError:
+            problems.append(_problem(
+                Code.PARSE, "a field has LaTeX that cannot be decoded (a command without "
+                "its argument?); fix or remove the command", path_s, line, entry.key))
+            continue
         if record is not None:
             records.append(record)
-    blocks = len(entries) + len(library.failed_blocks)
+    blocks = len(entries) - len(not_references) + len(library.failed_blocks)
     if blocks == 0 and not problems:
         problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path_s, None))
     return ParsedBibliography(path_s, records, problems, blocks, not_references)
@@ -317,14 +504,19 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
     raw: dict[str, str] = {}
     ok = True
     for f in entry.fields:
-        name = f.key.lower()
+        name = field_name(f.key)
         value = f.value if isinstance(f.value, str) else str(f.value)
         try:
             value = resolve_value(value, macros)
         except KeyError as missing:
             problems.append(_problem(Code.BAD_VALUE,
                                      f"field '{name}' uses undefined @string macro {missing}",
-                                     path, f.start_line + 1, entry.key))
+                                     path, _line(f), entry.key))
+            ok = False
+            continue
+        except ValueSyntaxError as junk:
+            problems.append(_problem(Code.PARSE, _junk_message(f"field '{name}'", str(junk)),
+                                     path, _line(f), entry.key))
             ok = False
             continue
         bad = control_character(value)
@@ -332,7 +524,7 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
             problems.append(_problem(
                 Code.CONTROL_CHAR,
                 f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
-                path, f.start_line + 1, entry.key))
+                path, _line(f), entry.key))
             ok = False
         raw[name] = nfc(value)
     return raw if ok else None
@@ -351,16 +543,16 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
         if parent is None:
             problems.append(_problem(
                 Code.CROSSREF, f"crossref/xdata target '{parent_key}' is not in the file",
-                path, entry.start_line + 1, entry.key, Severity.WARNING))
+                path, _line(entry), entry.key, Severity.WARNING))
             continue
         for f in parent.fields:
-            name = f.key.lower()
+            name = field_name(f.key)
             if name in ("crossref", "xdata", "ids"):
                 continue
             try:
                 value = nfc(resolve_value(f.value, macros))
-            except KeyError:
-                continue
+            except (KeyError, ValueSyntaxError):
+                continue  # reported where the parent itself is read
             target = name
             if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
                                                                  "collection", "mvbook"):
@@ -370,7 +562,7 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
 
 def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], path: str,
                   problems: list[Problem]) -> RefRecord | None:
-    line = entry.start_line + 1
+    line = _line(entry)
     key = entry.key
     bad_key = control_character(key)
     if bad_key is not None or not key.strip():

@@ -11,6 +11,7 @@ from typing import Any
 from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, LIST_SEPARATOR
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
 from ivcdb.models import CITATION_ROLES, PERCENT, QUALIFIERS
+from ivcdb.progress import track
 from ivcdb.report import Code, Problem
 from ivcdb.text import fold
 
@@ -49,23 +50,27 @@ class ParsedClaims:
     records: list[ClaimRecord]
     problems: list[Problem]
     long_form: bool = False
+    count: int = 0  # claims in the file, valid or not
 
 
 def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
     """Read and check a claims CSV on its own; references are resolved later, against the db."""
-    table = read_csv(path, required=CLAIM_COLUMNS, alternatives=[CLAIM_LONG_COLUMNS], text=text)
+    table = read_csv(path, required=CLAIM_COLUMNS, alternatives=[CLAIM_LONG_COLUMNS], text=text,
+                     key_column="claim_id")
     long_form = "role" in table.header
     parsed = ParsedClaims(table.path, [], list(table.problems), long_form)
-    if table.problems:
-        return parsed
     groups: dict[str, list[Row]] = {}
     for row in table.rows:
         groups.setdefault(row.cells.get("claim_id", ""), []).append(row)
-    for claim_id, rows in groups.items():
+    unreadable = {p.key or f"line {p.line}" for p in table.problems if p.line and p.line > 1}
+    parsed.count = len(groups) + len(unreadable - set(groups))
+    for claim_id, rows in track(groups.items(), f"checking {Path(table.path).name}"):
         record = _record(table, claim_id, rows, long_form)
         for row in rows:
             parsed.problems.extend(row.problems)
-        if record is not None and not any(r.problems for r in rows):
+        # A long-form claim with an unreadable row would lose a link: skip it whole.
+        if record is not None and claim_id not in unreadable and not any(
+                r.problems for r in rows):
             parsed.records.append(record)
     return parsed
 
@@ -77,8 +82,10 @@ def _record(table: CsvTable, claim_id: str, rows: list[Row], long_form: bool) ->
         cells.error(Code.MISSING_FIELD, "'claim_id' is empty")
         return None
     if len(rows) > 1 and not long_form:
-        cells.error(Code.DUPLICATE_KEY, f"claim_id '{claim_id}' is used on lines "
-                    f"{', '.join(str(r.line) for r in rows)}")
+        for other in rows[1:]:
+            CellReader(table, other, claim_id).error(
+                Code.DUPLICATE_KEY, f"claim_id '{claim_id}' is already used on line "
+                f"{first.line}; claim ids must be unique")
         return None
     for other in rows[1:]:
         differing = [c for c in _CLAIM_FIELDS if other.cells[c] != first.cells[c]]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ivcdb.csvformat import unneutralise
 from ivcdb.loaders.files import read_text
+from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import control_character, nfc
 
@@ -33,22 +34,38 @@ class CsvTable:
     path: str
     header: list[str]
     rows: list[Row]
-    problems: list[Problem]
+    problems: list[Problem]  # file-level, and rows too broken to read (not in `rows`)
+
+    @property
+    def count(self) -> int:
+        """Data rows in the file, readable or not: stored + skipped must add up to this."""
+        return len(self.rows) + len({p.line for p in self.problems if p.line and p.line > 1})
+
+
+class _CsvError(Exception):
+    def __init__(self, error: csv.Error, line: int) -> None:
+        super().__init__(str(error))
+        self.line = line
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start = 1
-    for record in reader:
-        yield start, record
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            yield start, record
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise _CsvError(error, start) from error
 
 
 def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[str] = (),
-             alternatives: Sequence[Sequence[str]] = (), text: str | None = None) -> CsvTable:
+             alternatives: Sequence[Sequence[str]] = (), text: str | None = None,
+             key_column: str | None = None) -> CsvTable:
     """Rows of a CSV file whose header must hold `required` columns (+ `optional` ones).
 
-    `alternatives` lists other accepted required sets (e.g. the long form of the claims CSV).
+    `alternatives` lists other accepted required sets (e.g. the long form of the claims CSV);
+    `key_column` names the column whose cell keys a problem of that row.
     """
     path_s = str(path)
     if text is None:
@@ -58,8 +75,9 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
     table = CsvTable(path_s, [], [], [])
     try:
         records = list(_records(text))
-    except csv.Error as error:
-        table.problems.append(Problem(Code.PARSE, f"not valid CSV: {error}", file=path_s))
+    except _CsvError as error:
+        table.problems.append(Problem(Code.PARSE, f"not valid CSV: {error} (an unbalanced "
+                                      "quote?)", file=path_s, line=error.line))
         return table
     if not records:
         table.problems.append(Problem(Code.EMPTY, "the file is empty (no header)", file=path_s))
@@ -80,22 +98,26 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
         what += [f"repeated column(s): {', '.join(duplicated)}"] if duplicated else []
         table.problems.append(Problem(Code.SCHEMA, "; ".join(what), file=path_s, line=1))
         return table
-    for line, record in records[1:]:
+    key_index = header.index(key_column) if key_column in header else None
+    for line, record in track(records[1:], f"reading {Path(path_s).name}"):
         if not any(cell.strip() for cell in record):
             continue
+        key = record[key_index].strip() if key_index is not None and key_index < len(
+            record) else ""
         if len(record) != len(header):
             table.problems.append(Problem(
-                Code.SCHEMA, f"{len(record)} cells, the header has {len(header)}",
-                file=path_s, line=line))
+                Code.SCHEMA, f"{len(record)} cells, the header has {len(header)} (a missing "
+                "or extra comma, or a cell with a comma that is not quoted?)",
+                file=path_s, line=line, key=key))
             continue
-        row = Row(line, {})
+        row = Row(line, {}, key)
         for name, cell in zip(header, record, strict=True):
             bad = control_character(cell)
             if bad is not None:
-                table.problems.append(Problem(
+                row.problems.append(Problem(
                     Code.CONTROL_CHAR,
                     f"column '{name}' contains control character U+{ord(bad):04X}; remove it",
-                    file=path_s, line=line))
+                    file=path_s, line=line, key=key))
             row.cells[name] = nfc(unneutralise(cell.strip()))
         table.rows.append(row)
     if not table.rows and not table.problems:
@@ -135,7 +157,7 @@ class CellReader:
         if not math.isfinite(value):
             self.error(Code.NOT_FINITE, f"'{name}' must be a finite number, not '{text}'")
             return None
-        return value
+        return value + 0.0  # -0.0 -> 0.0: exports write "0", so a reload must hash the same
 
     def count(self, name: str) -> int | None:
         text = self.row.cells.get(name, "")

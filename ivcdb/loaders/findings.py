@@ -41,6 +41,7 @@ class ParsedFindings:
     path: str
     records: list[FindingRecord]
     problems: list[Problem]
+    count: int = 0  # rows in the file, valid or not
 
 
 def finding_id(reference: str, cells: dict[str, str]) -> str:
@@ -54,7 +55,7 @@ def finding_id(reference: str, cells: dict[str, str]) -> str:
 def parse_findings(path: str | Path) -> ParsedFindings:
     table = read_csv(path, required=FINDING_COLUMNS[2:], optional=("reference_key",
                      "reference_number", "finding_id"))
-    parsed = ParsedFindings(table.path, [], list(table.problems))
+    parsed = ParsedFindings(table.path, [], list(table.problems), table.count)
     seen: dict[str, int] = {}
     for row in table.rows:
         key = row.cells.get("reference_key", "")

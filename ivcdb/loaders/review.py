@@ -14,6 +14,7 @@ from ivcdb.report import Code, Problem
 from ivcdb.text import control_character, key_fold, nfc
 
 _LINE = re.compile(r"at line (\d+)")
+_TABLE = re.compile(r"^[ \t]*\[\[[ \t]*citations[ \t]*\]\]", re.MULTILINE)
 REVIEW_FIELDS = ("id", "title", "authors", "year", "published", "publisher", "license", "note")
 
 
@@ -23,6 +24,7 @@ class ReviewRecord:
     code: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     citations: dict[int, str] = field(default_factory=dict)  # number -> citekey as written
+    lines: dict[int, int] = field(default_factory=dict)  # number -> line of its [[citations]]
     problems: list[Problem] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -51,9 +53,11 @@ def parse_review(path: str | Path) -> ReviewRecord:
                                        line=int(match.group(1)) if match else None))
         return record
 
-    def fail(code: Code, message: str, needle: str = "", key: str = "") -> None:
-        record.problems.append(Problem(code, message, file=str(path),
-                                       line=_line_of(text, needle) if needle else None, key=key))
+    def fail(code: Code, message: str, needle: str = "", key: str = "",
+             line: int | None = None) -> None:
+        if line is None and needle:
+            line = _line_of(text, needle)
+        record.problems.append(Problem(code, message, file=str(path), line=line, key=key))
 
     review = doc.get("review")
     if not isinstance(review, dict):
@@ -92,35 +96,48 @@ def parse_review(path: str | Path) -> ReviewRecord:
     for name, value in record.values.items():
         if isinstance(value, str) and control_character(value):
             fail(Code.CONTROL_CHAR, f"{name} contains a control character", name, record.code)
-    _parse_citations(record, doc.get("citations", []), fail)
+    _parse_citations(record, doc.get("citations", []), _table_lines(text), fail)
     return record
 
 
-def _parse_citations(record: ReviewRecord, citations: Any, fail: Any) -> None:
+def _table_lines(text: str) -> list[int]:
+    """The line of each `[[citations]]` header, in order (TOML keeps array order)."""
+    return [text.count("\n", 0, m.start()) + 1 for m in _TABLE.finditer(text)]
+
+
+def _parse_citations(record: ReviewRecord, citations: Any, lines: list[int],
+                     fail: Any) -> None:
     if not isinstance(citations, list):
         fail(Code.SCHEMA, "citations must be an array of tables ([[citations]])", "citations")
         return
     seen_keys: dict[str, int] = {}
-    for item in citations:
+    for index, item in enumerate(citations):
+        line = lines[index] if index < len(lines) else None
+
+        def bad(code: Code, message: str, key: str = "", line: int | None = line) -> None:
+            fail(code, message, key=key, line=line)
+
         if not isinstance(item, dict):
-            fail(Code.SCHEMA, "each [[citations]] needs number and key", "[[citations]]")
+            bad(Code.SCHEMA, "each [[citations]] needs number and key")
             continue
         number, key = item.get("number"), item.get("key")
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            fail(Code.BAD_VALUE, f"citation number must be a whole number of 1 or more, "
-                 f"not {number!r}", f"{number!r}", str(key or ""))
+            bad(Code.BAD_VALUE, f"citation number must be a whole number of 1 or more, "
+                f"not {number!r}", str(key or ""))
             continue
         if not isinstance(key, str) or not key.strip():
-            fail(Code.MISSING_FIELD, f"citation {number} has no key", f"number = {number}")
+            bad(Code.MISSING_FIELD, f"citation {number} has no key")
             continue
         key = nfc(key.strip())
         if number in record.citations:
-            fail(Code.DUPLICATE_KEY, f"citation number {number} is given twice",
-                 f"number = {number}", key)
+            bad(Code.DUPLICATE_KEY, f"citation number {number} is given twice (first on "
+                f"line {record.lines.get(number)})", key)
             continue
         if key_fold(key) in seen_keys:
-            fail(Code.DUPLICATE_KEY, f"reference '{key}' is cited as both "
-                 f"{seen_keys[key_fold(key)]} and {number}", f'"{key}"', key)
+            bad(Code.DUPLICATE_KEY, f"reference '{key}' is cited as both "
+                f"{seen_keys[key_fold(key)]} and {number}", key)
             continue
         seen_keys[key_fold(key)] = number
         record.citations[number] = key
+        if line is not None:
+            record.lines[number] = line

@@ -20,6 +20,7 @@ class VocabFile:
     rows: dict[str, dict[str, Any]]
     lines: dict[str, int]
     problems: list[Problem]
+    count: int = 0  # rows in the file, valid or not
 
 
 SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -31,8 +32,8 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def parse_vocab(kind: str, path: str | Path) -> VocabFile:
     required, optional = SPECS[kind]
-    table = read_csv(path, required=required, optional=optional)
-    result = VocabFile(kind, str(path), {}, {}, list(table.problems))
+    table = read_csv(path, required=required, optional=optional, key_column="code")
+    result = VocabFile(kind, str(path), {}, {}, list(table.problems), table.count)
     for row in table.rows:
         code = row.cells.get("code", "")
         cells = CellReader(table, row, code)

@@ -1,0 +1,51 @@
+"""RIS (the tagged format of EndNote, Zotero, Mendeley): one record per reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ivcdb.exports.reflist import page_range
+from ivcdb.queries import ExportAuthor, ExportReference
+
+NEWLINE = "\r\n"  # the RIS specification's line end
+RIS_TYPES = {
+    "article": "JOUR", "book": "BOOK", "inbook": "CHAP", "incollection": "CHAP",
+    "inproceedings": "CPAPER", "conference": "CPAPER", "proceedings": "CONF",
+    "phdthesis": "THES", "mastersthesis": "THES", "thesis": "THES", "techreport": "RPRT",
+    "report": "RPRT", "manual": "RPRT", "online": "ELEC", "unpublished": "UNPB",
+    "dataset": "DATA", "software": "COMP", "booklet": "PAMP",
+}
+
+
+def _name(author: ExportAuthor) -> str:
+    """`Family, Given[, Suffix]` with any prefix kept before the family name."""
+    family = " ".join(p for p in (author.prefix, author.family) if p)
+    return ", ".join(p for p in (family, author.given, author.suffix) if p)
+
+
+def _tags(ref: ExportReference) -> Iterator[tuple[str, str | None]]:
+    yield "TY", RIS_TYPES.get(ref.entry_type, "GEN")
+    yield "ID", ref.key
+    for author in ref.authors:
+        yield "AU", _name(author)
+    yield "TI", ref.title
+    yield "T2", ref.journal
+    yield "PY", str(ref.year) if ref.year is not None else ref.year_text
+    yield "VL", ref.volume
+    yield "IS", ref.issue
+    if ref.pages:
+        first, _, last = page_range(ref.pages).partition("\u2013")
+        yield "SP", first
+        yield "EP", last or None
+    yield "DO", ref.doi
+    yield "AN", f"PMID: {ref.pmid}" if ref.pmid else None
+    yield "N1", ref.note
+
+
+def record(ref: ExportReference) -> str:
+    lines = [f"{tag}  - {' '.join(value.split())}" for tag, value in _tags(ref) if value]
+    return NEWLINE.join([*lines, "ER  - ", ""])
+
+
+def render(refs: Sequence[ExportReference]) -> str:
+    return NEWLINE.join(record(r) for r in refs)

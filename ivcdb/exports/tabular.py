@@ -1,0 +1,261 @@
+"""Tidy tables for analysts: claims, references, citations, vocabularies and findings as rows,
+written as CSV, JSON or Parquet.
+
+Every format carries the same columns in the same order. CSV follows the contract of
+`ivcdb.csvformat` (numbers without a trailing `.0`, empty for none, `;` between list items,
+formula-like text prefixed with `'`); JSON has typed values and `null`, never NaN; Parquet
+(through the optional pyarrow extra) has nullable typed columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from ivcdb import queries
+from ivcdb.csvformat import (
+    CLAIM_COLUMNS,
+    CLAIM_LONG_COLUMNS,
+    FINDING_COLUMNS,
+    FORMULA_STARTS,
+    LIST_SEPARATOR,
+    format_number,
+    neutralise,
+)
+from ivcdb.errors import UsageError
+from ivcdb.models import Measure, Outcome, Unit
+from ivcdb.progress import track
+
+KINDS = ("claims", "references", "citations", "outcomes", "findings", "units", "measures")
+FORMATS = ("csv", "json", "parquet")
+BOM = "\ufeff"
+AUTHOR_SEPARATOR = "; "
+
+REFERENCE_COLUMNS = (
+    "number", "key", "entry_type", "authors", "et_al", "year", "title", "journal", "volume",
+    "issue", "pages", "doi", "pmid", "study_design", "sample_size", "note",
+)
+CITATION_COLUMNS = ("review", "number", "reference_key")
+OUTCOME_COLUMNS = ("code", "label", "kind", "unit", "measure", "timepoint", "description")
+UNIT_COLUMNS = ("code", "label", "description")
+MEASURE_COLUMNS = ("code", "label", "family", "description")
+FINDING_EXPORT_COLUMNS = ("finding_id", *FINDING_COLUMNS)
+
+# Column types for Parquet (and for telling numbers from text); anything unnamed is text.
+_INT = {"number", "year", "sample_size", "numerator", "denominator", "paragraph",
+        "reference_number"}
+_FLOAT = {"value", "value_low", "value_high"}
+_BOOL = {"et_al", "derived"}
+_LIST = {"reference_keys", "reference_numbers"}
+
+
+@dataclass(slots=True)
+class Table:
+    """Rows of one export: typed values (None for none, lists for list columns)."""
+
+    kind: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+
+# --- building the rows ------------------------------------------------------------------------
+
+
+def chosen_review_id(session: Session, review: str | None) -> int | None:
+    """The chosen review's id; unnamed with several reviews loaded: none (numbers left empty)."""
+    try:
+        chosen = queries.choose_review(session, code=review)
+    except UsageError:
+        return None
+    return chosen[0] if chosen else None
+
+
+_CLAIM_FIELDS = CLAIM_COLUMNS[:-2]
+_claim_values = operator.attrgetter(*_CLAIM_FIELDS)
+
+
+def _claim_fields(claim: queries.ExportClaim) -> dict[str, Any]:
+    return dict(zip(_CLAIM_FIELDS, _claim_values(claim), strict=True))
+
+
+def _claims(session: Session, review: str | None, long: bool) -> Table:
+    review_id = chosen_review_id(session, review) if review is not None else None
+    rows: list[dict[str, Any]] = []
+    for claim in queries.export_claims(session, review_id=review_id):
+        base = _claim_fields(claim)
+        if long:
+            links = claim.links or (None,)
+            rows += [{**base, "reference_key": link.key if link else None,
+                      "reference_number": link.number if link else None,
+                      "role": link.role if link else None} for link in links]
+            continue
+        numbers = [link.number for link in claim.links]
+        rows.append({**base, "reference_keys": [link.key for link in claim.links],
+                     # a reference outside the claim's review has no number: give keys only
+                     "reference_numbers": numbers if None not in numbers else []})
+    return Table("claims", CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS, rows)
+
+
+def author_text(author: queries.ExportAuthor) -> str:
+    """`Family, Given` (with prefix and suffix where the name has them)."""
+    family = " ".join(p for p in (author.prefix, author.family) if p)
+    return ", ".join(p for p in (family, author.suffix, author.given) if p)
+
+
+def _references(session: Session, review: str | None) -> Table:
+    rows = []
+    for ref in queries.export_references(session, review_id=chosen_review_id(session, review)):
+        row = {c: getattr(ref, c) for c in REFERENCE_COLUMNS if c != "authors"}
+        row["authors"] = AUTHOR_SEPARATOR.join(author_text(a) for a in ref.authors) or None
+        rows.append(row)
+    return Table("references", REFERENCE_COLUMNS, rows)
+
+
+def _vocabulary(session: Session, kind: str) -> Table:
+    vocabularies: dict[str, tuple[type[SQLModel], tuple[str, ...]]] = {
+        "outcomes": (Outcome, OUTCOME_COLUMNS), "units": (Unit, UNIT_COLUMNS),
+        "measures": (Measure, MEASURE_COLUMNS)}
+    model, columns = vocabularies[kind]
+    rows = []
+    for row in queries.export_vocabulary(session, model):
+        row["unit"], row["measure"] = row.get("unit_code"), row.get("measure_code")
+        rows.append({c: row.get(c) for c in columns})
+    return Table(kind, columns, rows)
+
+
+def build(session: Session, kind: str, *, review: str | None = None,
+          long: bool = False) -> Table:
+    """The rows of one export kind (see KINDS), in their fixed byte-wise order."""
+    if kind == "claims":
+        return _claims(session, review, long)
+    if long:
+        raise UsageError("--long applies to claims only")
+    if kind == "references":
+        return _references(session, review)
+    if kind == "citations":
+        rows = [{"review": c.review, "number": c.number, "reference_key": c.reference_key}
+                for c in queries.export_citations(session)]
+        return Table(kind, CITATION_COLUMNS, rows)
+    if kind == "findings":
+        findings = queries.export_findings(session, review_id=chosen_review_id(session, review))
+        rows = [{c: getattr(f, c) for c in FINDING_EXPORT_COLUMNS} for f in findings]
+        return Table(kind, FINDING_EXPORT_COLUMNS, rows)
+    if kind in ("outcomes", "units", "measures"):
+        return _vocabulary(session, kind)
+    raise UsageError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell by the contract: numbers via `format_number`, lists joined, text guarded."""
+    if value is None:
+        return ""
+    if type(value) is str:  # most cells: skip the checks below
+        return neutralise(value)
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(csv_cell(v) for v in value)
+    if isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0:
+        return "-0"  # PostgreSQL keeps a negative zero; "0" would not load back the same
+    if isinstance(value, bool | int | float):
+        return format_number(value)
+    return neutralise(str(value))
+
+
+def to_csv(table: Table, *, excel: bool = False) -> bytes:
+    """UTF-8 CSV with `\\n` line ends; `excel` adds a byte-order mark."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    columns = table.columns
+    for row in track(table.rows, f"writing {table.kind}"):
+        # `csv_cell` inlined for the usual cells (none, or text that is no formula): an
+        # export writes millions of cells
+        writer.writerow(["" if v is None else (
+            (neutralise(v) if v.startswith(FORMULA_STARTS) else v) if type(v) is str
+            else csv_cell(v)) for v in map(row.get, columns)])
+    return ((BOM if excel else "") + buffer.getvalue()).encode("utf-8")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        negative_zero = value == 0 and math.copysign(1.0, value) < 0
+        integral = value == int(value) and abs(value) < 1e15 and not negative_zero
+        return int(value) if integral else value
+    return value
+
+
+def records(table: Table) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts: integral floats as integers, no NaN."""
+    return [{c: _json_value(row.get(c)) for c in table.columns} for row in table.rows]
+
+
+def to_json(table: Table) -> bytes:
+    text = json.dumps(records(table), ensure_ascii=False, indent=2, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def _dtype(column: str) -> str:
+    if column in _INT:
+        return "Int64"
+    if column in _FLOAT:
+        return "Float64"
+    if column in _BOOL:
+        return "boolean"
+    return "object" if column in _LIST else "string"
+
+
+def to_frame(table: Table) -> Any:
+    """A pandas DataFrame with nullable typed columns."""
+    import pandas as pd
+
+    data = {c: pd.Series([row.get(c) for row in table.rows], dtype=_dtype(c), name=c)
+            for c in table.columns}
+    return pd.DataFrame(data, columns=list(table.columns))
+
+
+def to_parquet(table: Table) -> bytes:
+    """Parquet bytes (needs pyarrow: `pip install 'ivcdb[parquet]'`)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as error:
+        raise UsageError("parquet needs pyarrow: pip install 'ivcdb[parquet]'") from error
+    buffer = io.BytesIO()
+    to_frame(table).to_parquet(buffer, engine="pyarrow", index=False)
+    return buffer.getvalue()
+
+
+def encode(table: Table, fmt: str, *, excel: bool = False) -> bytes:
+    """The table in `fmt` (one of FORMATS)."""
+    if excel and fmt != "csv":
+        raise UsageError("--excel applies to CSV only")
+    if fmt == "csv":
+        return to_csv(table, excel=excel)
+    if fmt == "json":
+        return to_json(table)
+    if fmt == "parquet":
+        return to_parquet(table)
+    raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def columns_of(kind: str, *, long: bool = False) -> Sequence[str]:
+    """The columns of an export kind, for documentation and tests."""
+    fixed = {"references": REFERENCE_COLUMNS, "citations": CITATION_COLUMNS,
+             "outcomes": OUTCOME_COLUMNS, "units": UNIT_COLUMNS, "measures": MEASURE_COLUMNS,
+             "findings": FINDING_EXPORT_COLUMNS}
+    if kind == "claims":
+        return CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS
+    return fixed[kind]

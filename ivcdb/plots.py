@@ -1,0 +1,423 @@
+"""Charts of the evidence with matplotlib: a forest chart per outcome, a reference map.
+
+`outcome_chart(session, outcomes=[...])` draws one row per claim: ranges as bars, single
+values as circles, the qualifier beside the figure (≈ approximately, ≤ up to, ...), and under
+each claim the figures its supporting references themselves report for the outcome's measure
+family at the same timepoint (diamonds; hollow for a related measure, e.g. disease-free
+instead of overall survival). Claims in different units get one panel per unit.
+`reference_map(session)` marks which references are cited for which outcomes.
+
+Output is deterministic (fixed size, DPI and font, fixed SVG hash salt, no dates or versions
+in the file's metadata), so the same database gives the same bytes. matplotlib is imported
+lazily and used without pyplot: no global backend is chosen for the caller.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from ivcdb import queries
+from ivcdb.csvformat import format_number
+from ivcdb.errors import NotFound, UsageError
+from ivcdb.models import PERCENT, Outcome
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FORMATS = ("png", "svg")
+DPI = 100
+WIDTH_IN = 11.0
+LEFT = 0.40  # share of the width for row labels
+ROW_IN = 0.36  # height of one label line
+STYLE: dict[Any, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "svg.hashsalt": "ivcdb",
+    "svg.fonttype": "path",
+    "savefig.dpi": DPI,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+# No date, no software version: two runs (and two matplotlib patch releases) give one file.
+SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+SIGNS = {"approximately": "≈", "up to": "≤", "at least": "≥", "more than": ">",
+         "less than": "<"}
+CLAIM_COLOUR = "#1f5f99"
+SOURCE_COLOUR = "#c45a00"
+MUTED = "#666666"
+STATEMENT_WIDTH = 52  # characters per label line
+STATEMENT_LINES = 2
+CHAR_IN = 0.075  # rough width of one 9 pt character, for margins
+MAP_COL_IN = 0.42
+CHAR_SHARE = 0.012  # share of the axis width one annotation character takes
+CALENDAR_YEAR = "year"
+UNITS_NOT_SPELLED = ("count", CALENDAR_YEAR)  # `5/10`, `1871`: the axis names the unit
+MAP_ROW_IN = 0.32
+
+
+@dataclass(slots=True)
+class _Row:
+    label: str
+    kind: str  # "heading", "claim", "source", "note"
+    low: float | None = None
+    high: float | None = None
+    point: float | None = None
+    text: str = ""
+    same_measure: bool = True
+    height: float = 1.0
+
+
+@dataclass(slots=True)
+class _Panel:
+    unit: str | None
+    unit_label: str
+    rows: list[_Row] = field(default_factory=list)
+
+    @property
+    def height(self) -> float:
+        return sum(r.height for r in self.rows)
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def chart_format(path: str | os.PathLike[str]) -> str:
+    """`png` or `svg` from the file name; anything else is a usage error."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise UsageError(f"{path}: name a .png or .svg file (got {fmt or 'no extension'!r})")
+    return fmt
+
+
+def render(fig: Figure, fmt: str) -> bytes:
+    """The chart as PNG or SVG bytes, identical for identical input."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown chart format {fmt!r}; use png or svg")
+    buffer = io.BytesIO()
+    with _style():
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+    return buffer.getvalue()
+
+
+def save(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write the chart to `path` (format from its suffix), atomically; replaces a file."""
+    from ivcdb.exports.files import write_atomic
+
+    return write_atomic(path, render(fig, chart_format(path)), force=True)
+
+
+# --- forest chart -----------------------------------------------------------------------------
+
+
+def figure_text(value: float | None, low: float | None, high: float | None,
+                numerator: int | None, denominator: int | None, qualifier: str | None,
+                unit_label: str = "") -> str:
+    """`≈ 40–70 %`, `≤ 90 %`, `5/10`: a figure as a short text."""
+    if low is not None and high is not None:
+        text = f"{format_number(low)}–{format_number(high)}"
+    elif value is not None:
+        text = format_number(value)
+    elif numerator is not None and denominator is not None:
+        return f"{numerator}/{denominator}"
+    else:
+        return ""
+    sign = SIGNS.get(qualifier or "")
+    text = f"{sign} {text}" if sign else text
+    return f"{text} {unit_label}" if unit_label else text
+
+
+def _position(value: float | None, low: float | None, high: float | None,
+              numerator: int | None) -> tuple[float | None, float | None, float | None]:
+    """(low, high, point) to draw: a range, else a point (a count out of N at its count)."""
+    if low is not None and high is not None:
+        return low, high, None
+    if value is not None:
+        return None, None, value
+    if numerator is not None:
+        return None, None, float(numerator)
+    return None, None, None
+
+
+def _cited(numbers: Sequence[int | None]) -> str:
+    shown = [str(n) for n in numbers if n is not None]
+    return f"[{','.join(shown)}]" if shown else ""
+
+
+def _statement_label(statement: str, cited: str) -> str:
+    lines = textwrap.wrap(statement, STATEMENT_WIDTH)
+    if len(lines) > STATEMENT_LINES:
+        last = textwrap.shorten(" ".join(lines[STATEMENT_LINES - 1:]), STATEMENT_WIDTH - 1,
+                                placeholder="")
+        lines = [*lines[:STATEMENT_LINES - 1], last.rstrip(" ,.;") + "…"]
+    lines[-1] = f"{lines[-1]} {cited}".rstrip()
+    return "\n".join(lines)
+
+
+def _source_label(f: queries.PlotFinding) -> str:
+    ref = f"[{f.reference_number}]" if f.reference_number is not None else f.reference_key
+    measure = f.measure_label[:1].lower() + f.measure_label[1:]
+    when = f", {f.timepoint}" if f.timepoint else ""
+    return f"source {ref}: {measure}{when}"
+
+
+def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    if not outcomes:
+        raise UsageError("name at least one outcome code")
+    vocabulary = queries.vocabulary_rows(session, Outcome)
+    unknown = [code for code in outcomes if code not in vocabulary]
+    if unknown:
+        raise NotFound(f"unknown outcome {', '.join(unknown)}; list the outcomes with "
+                       "`ivcdb query outcomes`")
+    return {code: vocabulary[code] for code in outcomes}
+
+
+def _panels(session: Session, outcomes: Sequence[str]) -> list[_Panel]:
+    """Rows per unit: a heading per outcome, each claim, then its sources' figures."""
+    from ivcdb.verify import normalise_timepoint
+
+    known = _known_outcomes(session, outcomes)
+    labels = queries.unit_labels(session)
+    panels: dict[str | None, _Panel] = {}
+    for code in dict.fromkeys(outcomes):
+        findings = queries.plot_findings(session, outcome=code)
+        for claim in queries.export_claims(session, outcome=code):
+            low, high, point = _position(claim.value, claim.value_low, claim.value_high,
+                                         claim.numerator)
+            if low is None and point is None:
+                continue  # qualitative: nothing to draw
+            unit_label = labels.get(claim.unit or "", claim.unit or "")
+            panel = panels.setdefault(claim.unit, _Panel(claim.unit, unit_label))
+            spelled = "" if claim.unit in UNITS_NOT_SPELLED else unit_label
+            heading = known[code]["label"]
+            if not any(r.kind == "heading" and r.label == heading for r in panel.rows):
+                panel.rows.append(_Row(heading, "heading", height=0.9))
+            cited = _cited([link.number for link in claim.links])
+            panel.rows.append(_Row(
+                _statement_label(claim.statement, cited), "claim", low, high, point,
+                figure_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
+                            claim.denominator, claim.qualifier, spelled),
+                height=1.6))
+            when = normalise_timepoint(claim.timepoint or known[code]["timepoint"])
+            shown = sorted((f for f in findings if f.claim_id == claim.claim_id
+                            and f.unit == claim.unit
+                            and (not when or when & normalise_timepoint(f.timepoint))),
+                           key=lambda f: not f.same_measure)  # stable: citation order kept
+            for f in shown:
+                f_low, f_high, f_point = _position(f.value, f.value_low, f.value_high,
+                                                   f.numerator)
+                if f_low is None and f_point is None:
+                    continue
+                panel.rows.append(_Row(
+                    _source_label(f), "source", f_low, f_high, f_point,
+                    figure_text(f.value, f.value_low, f.value_high, f.numerator,
+                                f.denominator, None, spelled),
+                    same_measure=f.same_measure, height=1.0))
+            if claim.links and known[code]["measure_code"] and not shown:
+                panel.rows.append(_Row("no figure of its sources recorded", "note",
+                                       height=0.9))
+    if not panels:
+        raise NotFound(f"no claim about {', '.join(outcomes)} has a figure to plot "
+                       "(qualitative claims only)")
+    return list(panels.values())
+
+
+def outcome_chart(session: Session, *, outcomes: Sequence[str]) -> Figure:
+    """A forest chart of every figure reported for the outcomes (see the module docstring)."""
+    panels = _panels(session, outcomes)
+    titles = [_known_outcomes(session, outcomes)[c]["label"] for c in dict.fromkeys(outcomes)]
+    with _style():
+        height_in = 1.6 + sum(p.height * ROW_IN + 0.75 for p in panels)
+        fig = _new_figure(WIDTH_IN, height_in)
+        grid = fig.add_gridspec(len(panels), 1, height_ratios=[p.height + 2 for p in panels],
+                                left=LEFT, right=0.97, top=1 - 0.75 / height_in,
+                                bottom=1.0 / height_in, hspace=0.45)
+        for index, panel in enumerate(panels):
+            _draw_panel(fig.add_subplot(grid[index, 0]), panel)
+        fig.suptitle(" · ".join(titles), x=0.02, ha="left", fontweight="bold")
+        _legend(fig, panels)
+    return fig
+
+
+def _draw_panel(ax: Axes, panel: _Panel) -> None:
+    ticks, labels, y = [], [], 0.0
+    for row in panel.rows:
+        ticks.append(y + row.height / 2)
+        labels.append(row.label)
+        y += row.height
+    for centre, row in zip(ticks, panel.rows, strict=True):
+        _draw_row(ax, row, centre)
+    ax.set_ylim(y, 0)
+    ax.set_yticks(ticks, labels)
+    ax.tick_params(axis="y", length=0)
+    for tick, row in zip(ax.get_yticklabels(), panel.rows, strict=True):
+        if row.kind == "heading":
+            tick.set_fontweight("bold")
+        elif row.kind in ("source", "note"):
+            tick.set_color(MUTED)
+            tick.set_fontsize(8)
+    ax.set_xlim(*_x_limits(panel))
+    if panel.unit == PERCENT:
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel(_axis_label(panel))
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _x_limits(panel: _Panel) -> tuple[float, float]:
+    """From 0 (calendar years: from the data), with room on the right for the figures' text."""
+    values = [v for r in panel.rows for v in (r.low, r.high, r.point) if v is not None]
+    low, high = min(values), max(values)
+    if panel.unit == CALENDAR_YEAR:
+        span = max(high - low, 10.0)
+        start = low - 0.08 * span
+    else:
+        start = min(0.0, low)
+        high = max(high, 100.0) if panel.unit == PERCENT else high
+        span = (high - start) or 1.0
+    longest = max((len(r.text) for r in panel.rows), default=0)
+    room = min(0.5, 0.03 + CHAR_SHARE * longest)
+    return start, high + span * room / (1 - room)
+
+
+def _axis_label(panel: _Panel) -> str:
+    if panel.unit == PERCENT:
+        return "Percent (%)"
+    return panel.unit_label[:1].upper() + panel.unit_label[1:] if panel.unit_label else "Value"
+
+
+def _draw_row(ax: Axes, row: _Row, centre: float) -> None:
+    colour = CLAIM_COLOUR if row.kind == "claim" else SOURCE_COLOUR
+    end: float | None = None
+    if row.low is not None and row.high is not None:
+        ax.barh(centre, row.high - row.low, left=row.low, height=0.5 if row.kind == "claim"
+                else 0.35, color=colour if row.same_measure else "white", edgecolor=colour,
+                linewidth=1.2, gid=f"ivcdb-{row.kind}-range")
+        end = row.high
+    elif row.point is not None:
+        marker = "o" if row.kind == "claim" else "D"
+        ax.plot([row.point], [centre], linestyle="none", marker=marker, markersize=8,
+                color=colour, markerfacecolor=colour if row.same_measure else "white",
+                markeredgewidth=1.4, gid=f"ivcdb-{row.kind}-point")
+        end = row.point
+    if end is not None and row.text:
+        ax.annotate(row.text, (end, centre), xytext=(8, 0), textcoords="offset points",
+                    va="center", fontsize=9 if row.kind == "claim" else 8, color=colour)
+
+
+def _legend(fig: Figure, panels: Sequence[_Panel]) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    rows = [r for p in panels for r in p.rows]
+    handles: list[Any] = []
+    if any(r.kind == "claim" and r.low is not None for r in rows):
+        handles.append(Patch(facecolor=CLAIM_COLOUR, label="review: range"))
+    if any(r.kind == "claim" and r.point is not None for r in rows):
+        handles.append(Line2D([], [], linestyle="none", marker="o", color=CLAIM_COLOUR,
+                              label="review: value"))
+    if any(r.kind == "source" and r.same_measure for r in rows):
+        handles.append(Line2D([], [], linestyle="none", marker="D", color=SOURCE_COLOUR,
+                              label="source's own figure"))
+    if any(r.kind == "source" and not r.same_measure for r in rows):
+        handles.append(Line2D([], [], linestyle="none", marker="D", color=SOURCE_COLOUR,
+                              markerfacecolor="white", label="source: related measure"))
+    signs = sorted({t.split()[0] for r in rows if r.kind == "claim"
+                    for t in [r.text] if t and t.split()[0] in SIGNS.values()})
+    words = {v: k for k, v in SIGNS.items()}
+    note = "   ".join(f"{s} {words[s]}" for s in signs)
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncols=4,
+               frameon=False, fontsize=8, title=note or None, title_fontsize=8,
+               alignment="left")
+
+
+# --- reference map ----------------------------------------------------------------------------
+
+
+def reference_map(session: Session) -> Figure:
+    """References (rows: number, first author, year) × outcomes (columns) they are cited for."""
+    cells = queries.reference_outcome_map(session)
+    if not cells:
+        raise NotFound("no claim cites a reference: nothing to map")
+    refs = list(dict.fromkeys((c.reference_key, _map_label(c)) for c in cells))
+    first_col: dict[str, tuple[int, str]] = {}
+    for c in cells:
+        first_col.setdefault(c.outcome, (c.reference_number or 10**9, c.outcome_label))
+    outcomes = sorted(first_col, key=lambda o: (first_col[o][0], o))
+    row_of = {key: i for i, (key, _label) in enumerate(refs)}
+    col_of = {code: j for j, code in enumerate(outcomes)}
+    names = [first_col[o][1] for o in outcomes]
+    # Column labels run up and to the right at 50 degrees: leave room above and beside.
+    top = 0.4 + CHAR_IN * 0.77 * max(len(n) for n in names)
+    right = 0.3 + max(0.0, *(CHAR_IN * 0.64 * len(n) - MAP_COL_IN * (len(names) - 1 - j)
+                             for j, n in enumerate(names)))
+    left = 0.3 + CHAR_IN * max(len(label) for _key, label in refs)
+    with _style():
+        width = left + right + MAP_COL_IN * len(outcomes)
+        height = top + 0.5 + MAP_ROW_IN * len(refs)
+        fig = _new_figure(width, height)
+        ax = fig.add_axes((left / width, 0.5 / height, 1 - (left + right) / width,
+                           1 - (top + 0.5) / height))
+        for c in cells:
+            x, y = col_of[c.outcome], row_of[c.reference_key]
+            ax.plot([x], [y], linestyle="none", marker="o", markersize=7 + 2 * min(c.claims, 4),
+                    color=CLAIM_COLOUR, markerfacecolor=CLAIM_COLOUR if c.supporting
+                    else "white", gid="ivcdb-map-cell")
+            if c.claims > 1:
+                ax.text(x, y, str(c.claims), ha="center", va="center", color="white",
+                        fontsize=7, fontweight="bold")
+        ax.set_xticks(range(len(outcomes)), names, rotation=50, ha="left", rotation_mode="anchor")
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(len(refs)), [label for _key, label in refs])
+        ax.set_xlim(-0.6, len(outcomes) - 0.4)
+        ax.set_ylim(len(refs) - 0.4, -0.6)
+        ax.tick_params(length=0)
+        ax.grid(color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right", "bottom", "left"):
+            ax.spines[side].set_visible(False)
+        fig.text(0.01, 0.01, "Circle: the reference is cited for a claim about the outcome "
+                 "(number: claims; hollow: not in support).", fontsize=7, color=MUTED)
+    return fig
+
+
+def _map_label(cell: queries.MapCell) -> str:
+    number = f"[{cell.reference_number}] " if cell.reference_number is not None else ""
+    who = cell.first_author or cell.reference_key
+    year = f" {cell.year}" if cell.year is not None else ""
+    return f"{number}{who}{year}"
+
+
+def marks(fig: Figure) -> list[tuple[str, int]]:
+    """(gid, count) of the drawn marks per kind, for tests and sanity checks."""
+    counts: dict[str, int] = {}
+    for ax in fig.axes:
+        for artist in [*ax.lines, *ax.patches]:
+            gid = artist.get_gid()
+            if gid:
+                counts[gid] = counts.get(gid, 0) + 1
+    return sorted(counts.items())

@@ -1,0 +1,127 @@
+"""`ivcdb serve`: a read-only web UI for reviewers, served by Datasette on 127.0.0.1 only.
+
+Datasette gives every view facets, full-text search, sorting and CSV/JSON downloads; ivcdb
+adds a snapshot with labelled views (`ivcdb.snapshot`), a metadata file with titles,
+descriptions, facets and canned queries (`web/metadata.yml`) and a small plugin that links
+claim counts to the claims they count (`web/plugins/`). The database is opened immutable: the
+web UI never writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ivcdb.errors import IvcdbError, UsageError
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+WEB_DIR = Path(__file__).resolve().parent / "web"
+METADATA = WEB_DIR / "metadata.yml"
+PLUGINS_DIR = WEB_DIR / "plugins"
+STATIC_DIR = WEB_DIR / "static"  # served at /assets/ (metadata.yml names its stylesheet)
+TEMPLATE_NAME = "ivcdb"  # the database key used in metadata.yml and its links
+
+
+def load_metadata(name: str = TEMPLATE_NAME) -> dict[str, Any]:
+    """The packaged Datasette metadata, for a database served under `name`."""
+    import yaml
+
+    template = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    data: dict[str, Any] = copy.deepcopy(template)
+    if name != TEMPLATE_NAME:
+        from datasette.utils import tilde_encode
+
+        data["databases"] = {name: data["databases"].pop(TEMPLATE_NAME)}
+        text = json.dumps(data, ensure_ascii=False)
+        text = text.replace(f"/{TEMPLATE_NAME}/", f"/{tilde_encode(name)}/")
+        data = json.loads(text)
+    return data
+
+
+def check_snapshot(path: Path) -> None:
+    """Refuse a file that is not an ivcdb snapshot (it lacks the read layer)."""
+    if not path.is_file():
+        raise UsageError(f"no snapshot at {path}; make one with `ivcdb snapshot --to FILE`")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise UsageError(f"{path} is not a SQLite database ({error})") from error
+    if not {"claims_view", "reference_list", "claims_fts"} <= names:
+        raise UsageError(f"{path} is not an ivcdb snapshot; make one with "
+                         "`ivcdb snapshot --to FILE`")
+
+
+def check_port(port: int) -> None:
+    """Fail early, in one line, when the port is taken or out of range."""
+    if not 0 < port < 65536:
+        raise UsageError(f"port {port} is not between 1 and 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError as error:
+            raise UsageError(f"cannot listen on {HOST}:{port} ({error.strerror}); "
+                             "choose another with --port") from error
+
+
+def datasette_args(path: Path, metadata_path: Path, port: int) -> list[str]:
+    """Arguments of `datasette serve`: immutable, local only, ivcdb metadata and plugin."""
+    return ["serve", "--immutable", str(path), "--host", HOST, "--port", str(port),
+            "--metadata", str(metadata_path), "--plugins-dir", str(PLUGINS_DIR),
+            "--static", f"assets:{STATIC_DIR}", "--setting", "suggest_facets", "off"]
+
+
+@contextmanager
+def prepared(db: str | os.PathLike[str] | None = None, *,
+             snapshot_path: str | os.PathLike[str] | None = None
+             ) -> Iterator[tuple[Path, Path]]:
+    """(snapshot, metadata file) in a temporary folder removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="ivcdb-serve-") as tmp:
+        folder = Path(tmp)
+        if snapshot_path is not None:
+            path = Path(snapshot_path).expanduser().resolve()
+            check_snapshot(path)
+        else:
+            from ivcdb.snapshot import snapshot
+
+            path = snapshot(db, folder / "ivcdb.sqlite").path
+        metadata_path = folder / "metadata.json"
+        metadata_path.write_text(json.dumps(load_metadata(path.stem), ensure_ascii=False),
+                                 encoding="utf-8")
+        yield path, metadata_path
+
+
+def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
+          snapshot_path: str | os.PathLike[str] | None = None) -> None:
+    """Serve a fresh snapshot of `db` (or an existing snapshot) until interrupted."""
+    try:
+        from datasette.cli import cli as datasette_cli
+    except ImportError as error:
+        raise IvcdbError("the web UI needs Datasette: pip install datasette") from error
+    import click
+
+    check_port(port)
+    with prepared(db, snapshot_path=snapshot_path) as (path, metadata_path):
+        print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
+              file=sys.stderr, flush=True)
+        try:
+            datasette_cli.main(args=datasette_args(path, metadata_path, port),
+                               prog_name="ivcdb serve", standalone_mode=False)
+        except click.ClickException as error:
+            raise UsageError(f"datasette: {error.format_message()}") from error
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,256 @@
+"""A read-only SQLite snapshot of an ivcdb database, for the web UI (`ivcdb serve`).
+
+`snapshot(db, path)` copies every ivcdb table (from SQLite or PostgreSQL, verified by
+`ivcdb.copy`) into a new SQLite file, then adds a read layer for people: views with labels
+instead of codes (`claims_view`, `reference_list`, `outcome_summary`), two helper tables
+computed in Python (printed reference entries, claim figures as text) and FTS5 full-text
+indexes. The read layer lives only in snapshots, never in the migrations: the database of
+record stays engine-neutral. The file appears atomically (temporary folder, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from ivcdb import queries, store
+from ivcdb.db import open_db, resolve_url, sqlite_path
+from ivcdb.errors import UsageError
+from ivcdb.exports.reflist import author_name, entry
+from ivcdb.plots import figure_text
+from ivcdb.text import key_fold
+
+VIEWS = ("claims_view", "reference_list", "outcome_summary")
+FTS_TABLES = ("claims_fts", "reference_fts")
+
+_READ = sa.MetaData()
+REFERENCE_TEXT = sa.Table(
+    "reference_text", _READ,
+    sa.Column("reference_id", sa.Integer, nullable=False),
+    sa.Column("review_id", sa.Integer),  # NULL: a reference no review cites
+    sa.Column("number", sa.Integer),
+    sa.Column("label", sa.Text, nullable=False),  # `[3] Wachtel 2015`: facet value
+    sa.Column("entry", sa.Text, nullable=False),  # the printed reference-list entry
+)
+CLAIM_TEXT = sa.Table(
+    "claim_text", _READ,
+    sa.Column("claim_id", sa.Integer, primary_key=True),  # claim.id
+    sa.Column("figure", sa.Text, nullable=False),  # `≈ 40–70 %`
+    sa.Column("cited", sa.Text, nullable=False),  # `[3, 5]`
+    sa.Column("reference", sa.Text, nullable=False),  # JSON array of reference labels
+    sa.Column("author", sa.Text, nullable=False),  # JSON array of author names
+    sa.Column("year", sa.Text, nullable=False),  # JSON array of years (as text)
+)
+
+# The read layer. SQLite only: this runs on the snapshot, never on the database of record.
+# claims_view joins claim_text before any LEFT JOIN: SQLite 3.40 otherwise returns no rows for
+# Datasette's array facets (`json_each(inner.col) JOIN inner`) on the view.
+READ_LAYER_SQL = """
+CREATE INDEX ix_reference_text_reference_id ON reference_text (reference_id);
+
+CREATE VIEW claims_view AS
+SELECT o.label AS outcome_label, c.statement AS statement, t.figure AS figure,
+       u.label AS unit, t.reference AS reference, c.timepoint AS timepoint,
+       c.population AS population, c.reported AS reported, c.qualifier AS qualifier,
+       t.cited AS cited, t.author AS author, t.year AS year, c.outcome_code AS outcome,
+       c.claim_id AS claim_id, rv.code AS review, c.section AS section,
+       c.paragraph AS paragraph, c.value AS value, c.value_low AS value_low,
+       c.value_high AS value_high, c.numerator AS numerator, c.denominator AS denominator,
+       c.derived AS derived, c.id AS id
+FROM claim c
+JOIN review rv ON rv.id = c.review_id
+JOIN outcome o ON o.code = c.outcome_code
+JOIN claim_text t ON t.claim_id = c.id
+LEFT JOIN unit u ON u.code = c.unit_code
+ORDER BY c.claim_id;
+
+CREATE VIEW reference_list AS
+SELECT t.number AS number, t.entry AS entry,
+       (SELECT count(DISTINCT cr.claim_id) FROM claim_reference cr
+          JOIN claim c ON c.id = cr.claim_id
+         WHERE cr.reference_id = r.id
+           AND (t.review_id IS NULL OR c.review_id = t.review_id)) AS claims,
+       (SELECT count(*) FROM source_finding f WHERE f.reference_id = r.id) AS source_findings,
+       t.label AS label, r.citekey AS citekey, r.year AS year, r.study_design AS study_design,
+       r.sample_size AS sample_size, r.doi AS doi, r.pmid AS pmid, r.note AS note,
+       rv.code AS review, t.reference_id AS id
+FROM reference_text t
+JOIN reference r ON r.id = t.reference_id
+LEFT JOIN review rv ON rv.id = t.review_id
+ORDER BY rv.code IS NULL, rv.code, t.number, r.citekey;
+
+CREATE VIEW outcome_summary AS
+SELECT o.code AS outcome, o.label AS label, o.kind AS kind, u.label AS unit,
+       m.label AS measure, o.timepoint AS timepoint,
+       (SELECT count(*) FROM claim c WHERE c.outcome_code = o.code) AS claims,
+       (SELECT count(DISTINCT cr.reference_id) FROM claim c
+          JOIN claim_reference cr ON cr.claim_id = c.id
+         WHERE c.outcome_code = o.code) AS cited_references,
+       o.description AS description
+FROM outcome o
+LEFT JOIN unit u ON u.code = o.unit_code
+LEFT JOIN measure m ON m.code = o.measure_code
+ORDER BY claims DESC, o.code;
+
+CREATE VIRTUAL TABLE claims_fts USING fts5(
+    statement, outcome_label, population, reported,
+    tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO claims_fts (rowid, statement, outcome_label, population, reported)
+SELECT c.id, c.statement, o.label, coalesce(c.population, ''), coalesce(c.reported, '')
+FROM claim c JOIN outcome o ON o.code = c.outcome_code;
+
+CREATE VIRTUAL TABLE reference_fts USING fts5(
+    title, authors, journal, citekey, note,
+    tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO reference_fts (rowid, title, authors, journal, citekey, note)
+SELECT r.id, r.title,
+       coalesce((SELECT group_concat(trim(a.given || ' ' || a.prefix || ' ' || a.family), '; ')
+                   FROM author a WHERE a.reference_id = r.id), ''),
+       coalesce(r.journal, ''), r.citekey, coalesce(r.note, '')
+FROM reference r;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotReport:
+    """What a snapshot holds: rows per copied table, and the views and FTS tables added."""
+
+    path: Path
+    source: str
+    counts: dict[str, int]
+
+    def summary(self) -> str:
+        rows = sum(self.counts.values())
+        return (f"snapshot {self.path}: {rows} rows in {len(self.counts)} tables from "
+                f"{self.source}, views {', '.join(VIEWS)}, full-text search "
+                f"{', '.join(FTS_TABLES)}")
+
+
+def snapshot(db_url: str | os.PathLike[str] | None, target_path: str | os.PathLike[str], *,
+             force: bool = False) -> SnapshotReport:
+    """Copy the database into a new SQLite file at `target_path` and add the read layer."""
+    from ivcdb.copy import copy_database
+
+    url = resolve_url(db_url)
+    target = Path(target_path).expanduser().resolve()
+    _check_target(url, target, force=force)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        staged = folder / target.name
+        report = copy_database(url, staged)
+        add_read_layer(staged)
+        os.replace(staged, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    counts = {t.table: t.rows for t in report.tables}
+    return SnapshotReport(target, report.source, counts)
+
+
+def _check_target(url: str, target: Path, *, force: bool) -> None:
+    if target.suffix.lower() not in (".sqlite", ".sqlite3", ".db"):
+        raise UsageError(f"{target}: a snapshot is a SQLite file; name it *.sqlite")
+    if not target.parent.is_dir():
+        raise UsageError(f"folder {target.parent} does not exist")
+    if sqlite_path(url) == target:
+        raise UsageError(f"{target} is the source database; name another file")
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder; name a file")
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; pass --force to replace it")
+
+
+def add_read_layer(path: Path) -> None:
+    """Views, helper tables and FTS indexes on a freshly copied snapshot file."""
+    with open_db(path) as snap:
+        with snap.session() as session:
+            references, claims = _reference_rows(session), _claim_rows(session)
+        with snap.write() as session:
+            _READ.create_all(session.connection())
+            store.insert_table_rows(session, REFERENCE_TEXT, references)
+            store.insert_table_rows(session, CLAIM_TEXT, claims)
+    # One self-contained file (no -wal beside it), as an immutable reader needs it.
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.executescript(f"BEGIN; {READ_LAYER_SQL} COMMIT;")
+    finally:
+        conn.close()
+
+
+def reference_label(number: int | None, family: str | None, year: int | None,
+                    key: str) -> str:
+    """`[3] Wachtel 2015`: the facet value for a reference (the citekey if unnumbered)."""
+    if number is None or not family:
+        return key
+    return f"[{number}] {family} {year}" if year is not None else f"[{number}] {family}"
+
+
+def _reference_rows(session: Session) -> list[dict[str, object]]:
+    ids = {norm: found[0] for norm, found in queries.reference_index(session).items()}
+    rows: list[dict[str, object]] = []
+    cited: set[str] = set()
+    for review_id in sorted(queries.review_index(session).values()):
+        for ref in queries.export_references(session, review_id=review_id, cited_only=True):
+            cited.add(ref.key)
+            rows.append(_reference_row(ref, ids[key_fold(ref.key)], review_id))
+    for ref in queries.export_references(session, review_id=None):
+        if ref.key not in cited:
+            rows.append(_reference_row(ref, ids[key_fold(ref.key)], None))
+    return rows
+
+
+def _reference_row(ref: queries.ExportReference, reference_id: int,
+                   review_id: int | None) -> dict[str, object]:
+    text = entry(ref, escape=str, italic=str)
+    return {
+        "reference_id": reference_id,
+        "review_id": review_id,
+        "number": ref.number,
+        "label": reference_label(ref.number, _first_family(ref), ref.year, ref.key),
+        "entry": f"[{ref.number}] {text}" if ref.number is not None else text,
+    }
+
+
+def _first_family(ref: queries.ExportReference) -> str | None:
+    return ref.authors[0].family if ref.authors else None
+
+
+def _claim_rows(session: Session) -> list[dict[str, object]]:
+    refs = {r.key: r for r in queries.export_references(session, review_id=None)}
+    ids = queries.claim_index(session)
+    rows: list[dict[str, object]] = []
+    for claim in queries.export_claims(session):
+        labels: list[str] = []
+        authors: list[str] = []
+        years: list[str] = []
+        for link in claim.links:
+            ref = refs[link.key]
+            labels.append(reference_label(link.number, _first_family(ref), ref.year, link.key))
+            authors.extend(author_name(a) for a in ref.authors)
+            if ref.year is not None:
+                years.append(str(ref.year))
+        numbers = [str(link.number) for link in claim.links if link.number is not None]
+        rows.append({
+            "claim_id": ids[claim.claim_id][0],
+            "figure": figure_text(claim.value, claim.value_low, claim.value_high,
+                                  claim.numerator, claim.denominator, claim.qualifier),
+            "cited": f"[{', '.join(numbers)}]" if numbers else "",
+            "reference": _json(labels),
+            "author": _json(authors),
+            "year": _json(years),
+        })
+    return rows
+
+
+def _json(values: Sequence[str]) -> str:
+    """A JSON array of the distinct values, in first-seen order."""
+    return json.dumps(list(dict.fromkeys(values)), ensure_ascii=False)

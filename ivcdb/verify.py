@@ -1,0 +1,612 @@
+"""Source check: compare each claim of a review with what its cited sources themselves report.
+
+A claim is checked when it cites at least one reference in a supporting role (`supports`,
+`data_source`) and its outcome has a measure. Compared with it are the findings of those
+references whose measure is the outcome's measure, or another measure of the same family, at a
+matching timepoint. The rules are documented in the README ("Source check").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from ivcdb import queries
+from ivcdb.csvformat import format_number
+from ivcdb.errors import UsageError
+from ivcdb.models import PERCENT
+from ivcdb.queries import CheckClaim, CheckFinding, CheckReference, Results
+from ivcdb.text import fold, key_fold
+
+__all__ = ["ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict", "VerifyConfig",
+           "markdown_report", "normalise_timepoint", "verify"]
+
+_EPS = 1e-9
+COUNT = "count"
+
+
+class Status(StrEnum):
+    """How a claim compares with what its cited sources report."""
+
+    CONSISTENT = "consistent"
+    PARTLY_CONSISTENT = "partly_consistent"
+    INCONSISTENT = "inconsistent"
+    DIFFERENT_MEASURE = "different_measure"
+    UNVERIFIED = "unverified"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Relation(StrEnum):
+    """How a finding's measure and population relate to the claim's outcome."""
+
+    SAME_MEASURE = "same_measure"  # the outcome's measure, in the whole study population
+    SUBGROUP = "subgroup"  # the outcome's measure, in a subgroup of the study
+    DIFFERENT_MEASURE = "different_measure"  # another measure of the same family
+
+
+class Verdict(StrEnum):
+    """Where a finding's figure lies relative to the figure the claim accepts."""
+
+    WITHIN = "within"
+    OVERLAPS = "overlaps"  # a reported range partly inside, partly outside
+    OUTSIDE = "outside"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyConfig:
+    """Tolerances of the source check.
+
+    `tolerance_pp`: percentage points by which a percentage may differ from an "approximately"
+    claim (5: "approximately 80%" accepts 75-85%). `tolerance_rel`: the relative difference
+    allowed for any other unit (0.1: "approximately 200 mL" accepts 180-220 mL).
+    `whole_populations`: finding populations (case- and accent-insensitive) that mean the whole
+    study rather than a subgroup; a population equal to the claim's also counts as whole.
+    """
+
+    tolerance_pp: float = 5.0
+    tolerance_rel: float = 0.10
+    whole_populations: tuple[str, ...] = ("all patients", "whole cohort", "all grafts")
+
+    def __post_init__(self) -> None:
+        for name, top in (("tolerance_pp", 100.0), ("tolerance_rel", 1.0)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not math.isfinite(value) or not 0 <= value <= top):
+                hint = " (a fraction: 0.1 means ±10%)" if name == "tolerance_rel" else ""
+                raise UsageError(f"{name} must be a number from 0 to {top:g}{hint}, "
+                                 f"not {value!r}")
+
+    def describe(self) -> str:
+        """The tolerance rule in words, for reports."""
+        return (f"\"approximately\" accepts ±{format_number(self.tolerance_pp)} percentage "
+                f"points for percentages and ±{format_number(self.tolerance_rel * 100)}% "
+                "of the value otherwise")
+
+
+@dataclass(frozen=True, slots=True)
+class ComparedFinding:
+    """A finding of a cited source set against the claim, with its provenance."""
+
+    finding_id: str
+    reference_number: int | None
+    reference_key: str
+    measure: str
+    measure_label: str
+    relation: Relation
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None
+    population: str | None
+    note: str | None
+    seen_at: str | None
+    compared_low: float | None  # the figure on the claim's scale (a percentage from counts)
+    compared_high: float | None
+    verdict: Verdict | None  # None: not compared (another measure, or another unit)
+    assessment: str  # "within 35–75% (approximately 40–70%)", "a different measure ..."
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """One claim, its status against its cited sources, and the evidence behind the status."""
+
+    claim_id: str
+    review: str
+    outcome: str
+    measure: str
+    statement: str
+    claimed: str  # the figure in words: "approximately 40–70%"
+    qualifier: str | None
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    numerator: int | None
+    denominator: int | None
+    unit: str | None
+    timepoint: str | None  # the claim's, else the one built into its outcome
+    population: str | None
+    reference_numbers: tuple[int | None, ...]
+    reference_keys: tuple[str, ...]
+    status: Status
+    accepted_low: float | None  # the interval the claim accepts (None: unbounded / none)
+    accepted_high: float | None
+    findings: tuple[ComparedFinding, ...]
+    references_without_findings: tuple[str, ...]  # citekeys with no finding compared
+    remarks: tuple[str, ...]  # what the findings do not say: missing sources, other timepoints
+    explanation: str  # every finding with its assessment, then the remarks
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (enums as their text)."""
+        out = dataclasses.asdict(self)
+        out["status"] = self.status.value
+        out["reference_numbers"] = list(self.reference_numbers)
+        out["reference_keys"] = list(self.reference_keys)
+        out["references_without_findings"] = list(self.references_without_findings)
+        out["findings"] = [
+            {**dataclasses.asdict(f), "relation": f.relation.value,
+             "verdict": f.verdict.value if f.verdict else None} for f in self.findings]
+        return out
+
+    def references_text(self) -> str:
+        """`[3], [5]` (citekeys where a reference has no number in the review)."""
+        return ", ".join(_ref(n, k) for n, k in zip(self.reference_numbers,
+                                                     self.reference_keys, strict=True))
+
+
+# --- timepoints -------------------------------------------------------------------------------
+
+_MONTHS = {"year": 12.0, "yr": 12.0, "month": 1.0, "mo": 1.0, "week": 7 / 30.4375,
+           "wk": 7 / 30.4375, "day": 1 / 30.4375}
+_NUMBER = r"\d+(?:\.\d+)?"
+_JOIN = r"-?(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s+or\s+|\s*&\s*|\s*/\s*)"
+_TIMEPOINT = re.compile(
+    rf"(?:at\s+)?(?P<numbers>{_NUMBER}(?:{_JOIN}{_NUMBER})*)[\s-]*"
+    r"(?P<unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)")
+
+
+def normalise_timepoint(text: str | None) -> frozenset[str]:
+    """The timepoints a text names, comparable across spellings; empty when it names none.
+
+    `5 years`, `5-year`, `at 60 months` -> {"60 months"}; `3 and 5 years` -> {"36 months",
+    "60 months"} (a list applies to each of its timepoints). Any other text (`median
+    follow-up 31.6 months`, `preoperative`) is one timepoint equal only to the same words.
+    """
+    folded = fold(text or "")
+    if not folded:
+        return frozenset()
+    match = _TIMEPOINT.fullmatch(folded)
+    if match is None:
+        return frozenset({folded})
+    unit = match["unit"].rstrip("s")
+    numbers = re.findall(_NUMBER, match["numbers"])
+    return frozenset(f"{format_number(round(float(n) * _MONTHS[unit], 3))} months"
+                     for n in numbers)
+
+
+def _timepoints_match(claim: frozenset[str], finding: frozenset[str]) -> bool:
+    """A claim without a timepoint takes any finding; otherwise they must share one."""
+    return not claim or bool(claim & finding)
+
+
+def _months_key(text: str | None) -> tuple[float, str]:
+    months = [float(t.split()[0]) for t in normalise_timepoint(text) if t.endswith(" months")
+              and _is_float(t.split()[0])]
+    return (min(months) if months else math.inf, text or "")
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Interval:
+    """What a claim accepts: bounds (None: unbounded), each closed unless marked open."""
+
+    low: float | None
+    high: float | None
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, x: float) -> bool:
+        if self.low is not None and (x < self.low - _EPS or (self.low_open and x <= self.low)):
+            return False
+        return not (self.high is not None
+                    and (x > self.high + _EPS or (self.high_open and x >= self.high)))
+
+    def verdict(self, low: float, high: float) -> Verdict:
+        if self.holds(low) and self.holds(high):
+            return Verdict.WITHIN
+        above = self.high is not None and (low > self.high + _EPS
+                                           or (self.high_open and low >= self.high))
+        below = self.low is not None and (high < self.low - _EPS
+                                          or (self.low_open and high <= self.low))
+        return Verdict.OUTSIDE if above or below else Verdict.OVERLAPS
+
+    def text(self, unit: str) -> str:
+        if self.low is not None and self.high is not None:
+            return _span(self.low, self.high, unit)
+        if self.high is not None:
+            return ("< " if self.high_open else "≤ ") + _span(self.high, self.high, unit)
+        if self.low is not None:
+            return ("> " if self.low_open else "≥ ") + _span(self.low, self.low, unit)
+        return "any value"
+
+
+def _num(x: float) -> str:
+    return format_number(round(x, 2))
+
+
+def _span(low: float, high: float, unit: str) -> str:
+    body = _num(low) if abs(high - low) < _EPS else f"{_num(low)}–{_num(high)}"
+    return f"{body}{unit}"
+
+
+def _ref(number: int | None, key: str) -> str:
+    return f"[{number}]" if number is not None else key
+
+
+def _lower_first(label: str) -> str:
+    """`Overall survival` -> `overall survival`, but `IVC diameter` stays."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A claim's figure on its comparison scale."""
+
+    row: CheckClaim
+    percent: bool  # compared as a percentage (unit percent, or a count out of a total)
+    low: float | None
+    high: float | None
+    decimals: int | None  # decimals of the printed figure (None: itself computed)
+    timepoints: frozenset[str]
+
+    @classmethod
+    def of(cls, row: CheckClaim) -> _Claim:
+        printed = (row.value, row.value_low, row.value_high) != (None, None, None)
+        counts = row.numerator is not None and bool(row.denominator) and not printed
+        percent = row.unit == PERCENT or counts
+        timepoints = normalise_timepoint(row.timepoint or row.outcome_timepoint)
+        if counts:
+            share = 100 * (row.numerator or 0) / (row.denominator or 1)
+            return cls(row, True, share, share, None, timepoints)
+        low = row.value if row.value is not None else row.value_low
+        high = row.value if row.value is not None else row.value_high
+        low, high = (low if low is not None else high), (high if high is not None else low)
+        figures = [x for x in (row.value, row.value_low, row.value_high) if x is not None]
+        decimals = max((_decimals(x) for x in figures), default=0)
+        return cls(row, percent, low, high, decimals, timepoints)
+
+    @property
+    def has_figure(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    def accepted(self, config: VerifyConfig) -> _Interval:
+        low, high = self.low, self.high
+        assert low is not None and high is not None
+        qualifier = self.row.qualifier
+        if qualifier == "up to":
+            return _Interval(None, high)
+        if qualifier == "less than":
+            return _Interval(None, high, high_open=True)
+        if qualifier == "at least":
+            return _Interval(low, None)
+        if qualifier == "more than":
+            return _Interval(low, None, low_open=True)
+        if qualifier == "approximately":
+            if self.percent:
+                tol = config.tolerance_pp
+                return _Interval(max(0.0, low - tol), min(100.0, high + tol))
+            return _Interval(low - abs(low) * config.tolerance_rel,
+                             high + abs(high) * config.tolerance_rel)
+        return _Interval(low, high)
+
+    @property
+    def unit_code(self) -> str | None:
+        """The unit figures are compared in: `percent` for a count out of a total."""
+        return PERCENT if self.percent else self.row.unit
+
+    def unit_text(self, labels: dict[str, str]) -> str:
+        return _unit_text(self.unit_code, labels)
+
+    def claimed(self, labels: dict[str, str]) -> str:
+        row = self.row
+        if self.decimals is None:  # a count out of a total
+            body = f"{row.numerator}/{row.denominator} ({_num(self.low or 0)}%)"
+        elif self.has_figure:
+            assert self.low is not None and self.high is not None
+            body = _span(self.low, self.high, _unit_text(row.unit, labels))
+        else:
+            return "no figure (qualitative)"
+        return f"{row.qualifier} {body}" if row.qualifier else body
+
+    def on_scale(self, f: CheckFinding) -> tuple[float, float, bool] | None:
+        """The finding's figure on the claim's scale: (low, high, computed from counts)."""
+        unit = self.unit_code
+        if f.unit == unit:
+            if f.value is not None:
+                return f.value, f.value, False
+            if f.value_low is not None and f.value_high is not None:
+                return f.value_low, f.value_high, False
+        if self.percent and f.numerator is not None and f.denominator:
+            share = 100 * f.numerator / f.denominator
+            return share, share, True
+        if unit == COUNT and self.row.denominator is None and f.numerator is not None:
+            return float(f.numerator), float(f.numerator), False
+        return None
+
+
+def _decimals(x: float) -> int:
+    text = format_number(x)
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _unit_text(unit: str | None, labels: dict[str, str]) -> str:
+    if unit is None or unit == COUNT:
+        return ""
+    if unit == PERCENT:
+        return "%"
+    return " " + labels.get(unit, unit)
+
+
+# --- the check --------------------------------------------------------------------------------
+
+
+def verify(session: Session, *, outcome: str | None = None, review: str | None = None,
+           config: VerifyConfig | None = None) -> Results[ClaimCheck]:
+    """Check every claim that cites supporting references against their sources' findings.
+
+    Claims whose outcome has no measure (dates, most qualitative outcomes) are not checkable
+    and left out; `outcome` and `review` narrow the claims (unknown codes raise `NotFound`).
+    """
+    config = config or VerifyConfig()
+    claims = queries.source_check_claims(session, outcome=outcome, review=review)
+    by_ref: dict[str, list[CheckFinding]] = {}
+    for f in queries.source_check_findings(session, outcome=outcome, review=review):
+        by_ref.setdefault(key_fold(f.reference_key), []).append(f)
+    labels = queries.unit_labels(session)
+    return Results(_check(row, by_ref, labels, config) for row in claims if row.measure)
+
+
+def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relation | None:
+    if f.measure == claim.measure:
+        population = fold(f.population or "")
+        whole = {fold(p) for p in config.whole_populations} | {fold(claim.population or "")}
+        return Relation.SAME_MEASURE if not population or population in whole else (
+            Relation.SUBGROUP)
+    if claim.family and f.family == claim.family:
+        return Relation.DIFFERENT_MEASURE
+    return None
+
+
+def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[str, str],
+           config: VerifyConfig) -> ClaimCheck:
+    claim = _Claim.of(row)
+    accepted = claim.accepted(config) if claim.has_figure else None
+    compared: list[ComparedFinding] = []
+    elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
+    for ref in row.references:
+        for f in by_ref.get(key_fold(ref.key), []):
+            relation = _relation(row, f, config)
+            if relation is None:
+                continue
+            if _timepoints_match(claim.timepoints, normalise_timepoint(f.timepoint)):
+                compared.append(_compare(claim, accepted, ref, f, relation, labels))
+            elif relation is not Relation.DIFFERENT_MEASURE:
+                elsewhen.append(f)
+    rank = list(Relation)
+    order = {key_fold(r.key): i for i, r in enumerate(row.references)}
+    compared.sort(key=lambda c: (order[key_fold(c.reference_key)], rank.index(c.relation),
+                                 c.measure, _months_key(c.timepoint), c.finding_id))
+    status = _status(compared) if accepted is not None else Status.UNVERIFIED
+    with_findings = {key_fold(c.reference_key) for c in compared}
+    missing = [r for r in row.references if key_fold(r.key) not in with_findings]
+    remarks = _remarks(claim, status, missing, elsewhen)
+    lead = 0 if claim.has_figure else 1  # "qualitative statement: ..." comes first
+    sentences = remarks[:lead] + [f"{finding_text(c, labels)} — {c.assessment}"
+                                  for c in compared] + remarks[lead:]
+    return ClaimCheck(
+        claim_id=row.claim_id, review=row.review, outcome=row.outcome,
+        measure=row.measure or "", statement=row.statement, claimed=claim.claimed(labels),
+        qualifier=row.qualifier, value=row.value, value_low=row.value_low,
+        value_high=row.value_high, numerator=row.numerator, denominator=row.denominator,
+        unit=row.unit, timepoint=row.timepoint or row.outcome_timepoint,
+        population=row.population,
+        reference_numbers=tuple(r.number for r in row.references),
+        reference_keys=tuple(r.key for r in row.references), status=status,
+        accepted_low=accepted.low if accepted else None,
+        accepted_high=accepted.high if accepted else None, findings=tuple(compared),
+        references_without_findings=tuple(r.key for r in missing), remarks=tuple(remarks),
+        explanation=_sentence("; ".join(sentences)))
+
+
+def _compare(claim: _Claim, accepted: _Interval | None, ref: CheckReference, f: CheckFinding,
+             relation: Relation, labels: dict[str, str]) -> ComparedFinding:
+    figure = claim.on_scale(f) if accepted is not None else None
+    verdict = low = high = None
+    shown = ""  # the compared figure, when the finding prints it otherwise (as counts)
+    if figure is not None:
+        low, high, computed = figure
+        unit = claim.unit_text(labels)
+        if computed or f.unit != claim.unit_code:
+            shown = _span(low, high, unit)
+        if computed and claim.decimals is not None:  # 286/377 = 75.86% is a printed 76%
+            low, high = round(low, claim.decimals), round(high, claim.decimals)
+            rounded = _span(low, high, unit)
+            shown += f" ({rounded} at the claim's precision)" if rounded != shown else ""
+    if accepted is not None and low is not None and high is not None and (
+            relation is not Relation.DIFFERENT_MEASURE):
+        verdict = accepted.verdict(low, high)
+    return ComparedFinding(
+        finding_id=f.finding_id, reference_number=ref.number, reference_key=ref.key,
+        measure=f.measure, measure_label=f.measure_label, relation=relation, value=f.value,
+        value_low=f.value_low, value_high=f.value_high, numerator=f.numerator,
+        denominator=f.denominator, unit=f.unit, timepoint=f.timepoint, population=f.population,
+        note=f.note, seen_at=f.seen_at, compared_low=low, compared_high=high, verdict=verdict,
+        assessment=_assessment(claim, accepted, relation, verdict, shown, labels))
+
+
+def _status(compared: Sequence[ComparedFinding]) -> Status:
+    """The same measure in the whole population decides; else another measure or subgroup."""
+    verdicts = {c.verdict for c in compared
+                if c.relation is Relation.SAME_MEASURE and c.verdict is not None}
+    if verdicts == {Verdict.WITHIN}:
+        return Status.CONSISTENT
+    if verdicts == {Verdict.OUTSIDE}:
+        return Status.INCONSISTENT
+    if verdicts:
+        return Status.PARTLY_CONSISTENT
+    if any(c.relation is not Relation.SAME_MEASURE for c in compared):
+        return Status.DIFFERENT_MEASURE
+    return Status.UNVERIFIED
+
+
+# --- explanations -----------------------------------------------------------------------------
+
+
+def finding_text(f: ComparedFinding, labels: dict[str, str]) -> str:
+    """`[3]: 55% overall survival at 5 years, all patients`."""
+    unit = _unit_text(f.unit, labels)
+    counts = f"{f.numerator}/{f.denominator}" if f.numerator is not None and f.denominator else ""
+    if f.value is not None:
+        figure = _span(f.value, f.value, unit) + (f" ({counts})" if counts else "")
+    elif f.value_low is not None and f.value_high is not None:
+        figure = _span(f.value_low, f.value_high, unit)
+    else:
+        figure = counts or "no figure"
+    text = f"{_ref(f.reference_number, f.reference_key)}: {figure} "
+    text += _lower_first(f.measure_label)
+    if f.timepoint:
+        text += f" at {f.timepoint}"
+    return text + (f", {f.population}" if f.population else "")
+
+
+def _assessment(claim: _Claim, accepted: _Interval | None, relation: Relation,
+                verdict: Verdict | None, shown: str, labels: dict[str, str]) -> str:
+    """What the finding says about the claim, in a few words."""
+    if accepted is None:
+        return "listed for reading"
+    if relation is Relation.DIFFERENT_MEASURE:
+        measure = _lower_first(claim.row.measure_label or claim.row.measure or "")
+        return f"a different measure from {measure}, not compared"
+    if verdict is None:
+        return "no figure in the claim's unit, not compared"
+    interval = accepted.text(claim.unit_text(labels))
+    claimed = claim.claimed(labels)
+    word = {Verdict.WITHIN: "within", Verdict.OUTSIDE: "outside",
+            Verdict.OVERLAPS: "partly within"}[verdict]
+    text = f"{shown + ' ' if shown else ''}{word} {interval}"
+    text += f" ({claimed})" if claim.row.qualifier else ""
+    return f"subgroup, {text}" if relation is Relation.SUBGROUP else text
+
+
+def _remarks(claim: _Claim, status: Status, missing: Sequence[CheckReference],
+             elsewhen: Sequence[CheckFinding]) -> list[str]:
+    """What the compared findings leave open: references without one, other timepoints."""
+    row = claim.row
+    measure = _lower_first(row.measure_label or row.measure or "")
+    timepoint = row.timepoint or row.outcome_timepoint
+    out = [] if claim.has_figure else ["qualitative statement: not compared with figures"]
+    if missing:
+        where = f" at {timepoint}" if timepoint else ""
+        refs = ", ".join(_ref(r.number, r.key) for r in missing)
+        out.append(f"no finding of {measure}{where} from {refs}")
+    if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE):
+        seen = _unique(f.timepoint or "no stated timepoint"
+                       for f in sorted(elsewhen, key=lambda f: _months_key(f.timepoint)))
+        out.append(f"the cited sources report {measure} only at other timepoints: "
+                   f"{', '.join(seen)}")
+    return out
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "." if text else ""
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def summary_row(check: ClaimCheck) -> dict[str, Any]:
+    """One flat row per claim, for tables and CSV."""
+    return {"claim_id": check.claim_id, "review": check.review, "outcome": check.outcome,
+            "claimed": check.claimed, "timepoint": check.timepoint,
+            "references": check.references_text(),
+            "reference_numbers": ";".join("" if n is None else str(n)
+                                          for n in check.reference_numbers),
+            "status": check.status.value, "findings": ";".join(f.finding_id
+                                                               for f in check.findings),
+            "explanation": check.explanation}
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell or list item."""
+    return re.sub(r"([\\|*_`<])", r"\\\1", " ".join(text.split()))
+
+
+def _link(address: str | None) -> str:
+    if not address:
+        return "not recorded"
+    return f"<{address}>" if re.match(r"https?://\S+$", address) else _md(address)
+
+
+def markdown_report(checks: Sequence[ClaimCheck], config: VerifyConfig | None = None,
+                    *, labels: dict[str, str] | None = None) -> str:
+    """A short report an author can attach to a peer review: summary table, then evidence."""
+    config = config or VerifyConfig()
+    labels = labels or {}
+    reviews = _unique(c.review for c in checks)
+    counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
+    tally = ", ".join(f"{n} {s.label}" for s, n in counts.items() if n)
+    lines = [
+        "# Source check",
+        "",
+        f"Review{'s' if len(reviews) > 1 else ''}: {', '.join(f'`{r}`' for r in reviews) or '—'}. "
+        f"{len(checks)} claim{'s' if len(checks) != 1 else ''} with cited sources and a "
+        f"measurable outcome{': ' + tally if tally else ''}.",
+        "",
+        f"Each claim is compared with the figures its cited sources report for the same measure "
+        f"and timepoint; {config.describe()}. A source without a recorded finding is not "
+        "evidence that it does not report one.",
+    ]
+    if checks:
+        lines += ["", "| Claim | The review says | Cited | Status |", "| --- | --- | --- | --- |"]
+    for c in checks:
+        said = c.claimed + (f" at {c.timepoint}" if c.timepoint else "")
+        lines.append(f"| `{c.claim_id}` | {_md(said)} | {_md(c.references_text())} | "
+                     f"**{c.status.label}** |")
+    for c in checks:
+        said = c.claimed + (f" at {c.timepoint}" if c.timepoint else "")
+        lines += ["", f"## `{c.claim_id}`: {c.status.label}", "", f"> {_md(c.statement)}", "",
+                  f"Claimed: {_md(said)}; cited: {_md(c.references_text())}.", ""]
+        for f in c.findings:
+            note = f" Note: {_md(f.note)}." if f.note else ""
+            lines.append(f"- {_md(finding_text(f, labels))} — {_md(f.assessment)}.{note} "
+                         f"Seen at {_link(f.seen_at)}.")
+        lines += [f"- {_md(_sentence(r))}" for r in c.remarks]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,226 @@
+"""`ivcdb query outcomes`, `ivcdb query claims` and `ivcdb show`: formats, errors, the curated data.
+
+Commands run in-process through `ivcdb.cli.main` (the console entry point, so library errors
+become one line and an exit code); the piped and terminal defaults run a real process.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from ivcdb.cli import main
+from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.db import Database
+
+Run = tuple[int, str, str]
+Invoke = Callable[..., Run]
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """Run `ivcdb ARGS...` in-process: (exit code, stdout, stderr)."""
+
+    def invoke(*args: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
+        with pytest.raises(SystemExit) as done:
+            main()
+        out = capsys.readouterr()
+        code = done.value.code
+        return (code if isinstance(code, int) else 1), out.out, out.err
+
+    return invoke
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def curated(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- query claims -----------------------------------------------------------------------------
+
+
+def test_five_year_survival_from_the_curated_data(built: Database, run: Invoke) -> None:
+    code, out, err = run("query", "claims", "--outcome", "overall_survival_5y", "--db", built.url)
+    assert (code, err) == (0, "")
+    rows = rows_of(out)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["value_low"], row["value_high"], row["unit"], row["reported"]) == (
+        "40", "70", "percent", "40–70%")
+    assert (row["reference_keys"], row["reference_numbers"]) == ("wachtel2015;nooromid2022",
+                                                                 "3;5")
+
+
+def test_claims_csv_is_the_claims_contract(built: Database, run: Invoke) -> None:
+    """Unfiltered CSV output has the columns and cells of data/claims.csv (sorted by id)."""
+    code, out, _ = run("query", "claims", "--format", "csv", "--db", built.url)
+    assert code == 0
+    assert out.splitlines()[0] == ",".join(CLAIM_COLUMNS)
+    expected = sorted(curated("claims.csv"), key=lambda r: r["claim_id"].encode())
+    assert rows_of(out) == expected
+
+
+def test_claims_json(built: Database, run: Invoke) -> None:
+    code, out, _ = run("query", "claims", "--reference", "3", "--format", "json",
+                       "--db", built.url)
+    assert code == 0
+    rows = json.loads(out)
+    assert rows and all(list(r) == list(CLAIM_COLUMNS) for r in rows)
+    assert all("wachtel2015" in r["reference_keys"].split(";") for r in rows)
+    survival = next(r for r in rows if r["claim_id"] == "li2025-os-5y")
+    assert (survival["value_low"], survival["derived"], survival["paragraph"]) == (40, False, 3)
+
+
+def test_claims_table(built: Database, run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")  # one line per row
+    code, out, _ = run("query", "claims", "--text", "RÉSECTION", "--year-to", "2016",
+                       "--format", "table", "--db", built.url)
+    assert code == 0
+    assert "┃" in out and "li2025-os-5y" in out and "approximately 40–70%" in out
+
+
+def test_claims_filters_combine(built: Database, run: Invoke) -> None:
+    _, every, _ = run("query", "claims", "--author", "Wachtel", "--db", built.url)
+    _, later, _ = run("query", "claims", "--author", "Wachtel", "--year-from", "2016",
+                      "--db", built.url)
+    _, limited, _ = run("query", "claims", "--author", "Wachtel", "--limit", "2",
+                        "--db", built.url)
+    assert len(rows_of(every)) > 2
+    assert rows_of(later) == []
+    assert rows_of(limited) == rows_of(every)[:2]
+
+
+# --- query outcomes ---------------------------------------------------------------------------
+
+
+def test_outcomes(built: Database, run: Invoke) -> None:
+    code, out, _ = run("query", "outcomes", "--db", built.url)
+    assert code == 0
+    rows = rows_of(out)
+    assert {r["code"] for r in rows} == {r["code"] for r in curated("outcomes.csv")}
+    assert sum(int(r["claims"]) for r in rows) == len(curated("claims.csv"))
+    _, as_json, _ = run("query", "outcomes", "--format", "json", "--db", built.url)
+    assert [r["code"] for r in json.loads(as_json)] == [r["code"] for r in rows]
+
+
+# --- show -------------------------------------------------------------------------------------
+
+
+def test_show_csv_blocks(built: Database, run: Invoke) -> None:
+    code, out, _ = run("show", "wachtel2015", "--db", built.url)
+    assert code == 0
+    fields, claims, findings = out.split("\n\n")
+    record = {r["field"]: r["value"] for r in rows_of(fields)}
+    assert (record["citation"], record["year"], record["sample_size"]) == ("li2025 [3]", "2015",
+                                                                            "377")
+    assert record["authors"].startswith("Wachtel H; ")
+    assert "li2025-os-5y" in {r["claim_id"] for r in rows_of(claims)}
+    expected = [r for r in curated("findings.csv") if r["reference_key"] == "wachtel2015"]
+    assert sorted(r["measure"] for r in rows_of(findings)) == sorted(
+        r["measure"] for r in expected)
+    assert {r["seen_at"] for r in rows_of(findings)} == {r["seen_at"] for r in expected}
+
+
+def test_show_by_number_json_and_table(built: Database, run: Invoke,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, by_key, _ = run("show", "wachtel2015", "--format", "json", "--db", built.url)
+    code, by_number, _ = run("show", "3", "--format", "json", "--review", "li2025",
+                             "--db", built.url)
+    assert code == 0 and json.loads(by_number) == json.loads(by_key)
+    record = json.loads(by_key)
+    assert record["citations"] == [{"review": "li2025", "number": 3}]
+    assert {"claims", "findings", "authors", "title", "doi", "pmid"} <= set(record)
+    monkeypatch.setenv("COLUMNS", "250")
+    code, table, _ = run("show", "5", "--format", "table", "--db", built.url)
+    assert code == 0 and "nooromid2022" in table and "Findings reported by" in table
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "message", "hint"), [
+    pytest.param(("query", "claims", "--outcome", "overall_survival_5"), "unknown outcome",
+                 "overall_survival_5y", id="outcome"),
+    pytest.param(("query", "claims", "--reference", "wachtel2016"), "unknown reference",
+                 "wachtel2015", id="reference"),
+    pytest.param(("show", "nooromid2021"), "unknown reference", "nooromid2022", id="show"),
+    pytest.param(("show", "99"), "no reference number 99", "(li2025 numbers 1-",
+                 id="show-number"),
+    pytest.param(("query", "claims", "--review", "li2024"), "unknown review", "li2025",
+                 id="review"),
+])
+def test_unknown_names_exit_1_with_a_suggestion(built: Database, run: Invoke,
+                                                args: tuple[str, ...],
+                                                message: str, hint: str) -> None:
+    code, out, err = run(*args, "--db", built.url)
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {message}") and hint in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_options_exit_2(built: Database, run: Invoke) -> None:
+    for args in (("--limit", "0"), ("--format", "xml"), ("--year-from", "soon"),
+                 ("--text", " ")):
+        code, _, err = run("query", "claims", *args, "--db", built.url)
+        assert code == 2, args
+        assert "Traceback" not in err
+
+
+def test_missing_database_is_refused(tmp_path: Path, run: Invoke) -> None:
+    missing = tmp_path / "missing.sqlite"
+    for args in (("query", "claims"), ("query", "outcomes"), ("show", "3")):
+        code, out, err = run(*args, "--db", str(missing))
+        assert code == 1 and out == ""
+        assert err.startswith("error: no database at") and "ivcdb build" in err
+    assert not missing.exists()
+
+
+# --- default format: CSV when piped, a table on a terminal ------------------------------------
+
+
+def _command(db: Database, *args: str) -> list[str]:
+    return [sys.executable, "-m", "ivcdb.cli", *args, "--db", db.url]
+
+
+def test_piped_output_is_csv(built: Database) -> None:
+    done = subprocess.run(_command(built, "query", "claims", "--outcome",
+                                   "overall_survival_5y"),
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[0] == ",".join(CLAIM_COLUMNS)
+
+
+def test_terminal_output_is_a_table(built: Database) -> None:
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    with subprocess.Popen(_command(built, "query", "outcomes"), stdout=follower,
+                          stderr=subprocess.PIPE, env=env) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+    os.close(leader)
+    out = b"".join(chunks).decode()
+    assert "Outcomes" in out and "overall_survival_5y" in out
+    assert "code,label" not in out  # not CSV

@@ -1,0 +1,92 @@
+"""`ivcdb refs`, `ivcdb table`, `ivcdb export` and the two export scripts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TESTDATA
+from exportkit import run_cli
+
+from ivcdb.db import Database
+
+Capture = pytest.CaptureFixture[bytes]
+
+
+def test_refs_markdown_is_the_article_list(built: Database, monkeypatch: pytest.MonkeyPatch,
+                                           capsysbinary: Capture) -> None:
+    code, out, _ = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url)
+    assert code == 0
+    assert out == (TESTDATA / "reflist_li2025.md").read_bytes()
+
+
+def test_refs_style_and_errors(built: Database, monkeypatch: pytest.MonkeyPatch,
+                               capsysbinary: Capture) -> None:
+    code, out, _ = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url, "--style",
+                           "vancouver")
+    assert code == 0 and out.decode().startswith("1. Nayyar R, Panda S, Saini A, et al. ")
+    code, out, err = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url,
+                             "--review", "nope")
+    assert code != 0 and out == b"" and err.startswith("error: unknown review 'nope'")
+    assert "Traceback" not in err
+
+
+def test_table_and_output_file(built: Database, monkeypatch: pytest.MonkeyPatch,
+                               capsysbinary: Capture, tmp_path: Path) -> None:
+    target = tmp_path / "os5.html"
+    args = ("table", "overall_survival_5y", "--db", built.url, "--format", "html", "--output",
+            str(target))
+    code, out, err = run_cli(monkeypatch, capsysbinary, *args)
+    assert code == 0 and out == b"" and "wrote" in err
+    assert "<caption>Overall survival at 5 years</caption>" in target.read_text(encoding="utf-8")
+    code, _, err = run_cli(monkeypatch, capsysbinary, *args)
+    assert code != 0 and "--force" in err
+    code, _, _ = run_cli(monkeypatch, capsysbinary, *args, "--force")
+    assert code == 0
+
+
+def test_export_claims_then_load_reports_unchanged(
+        built: Database, monkeypatch: pytest.MonkeyPatch, capsysbinary: Capture,
+        tmp_path: Path) -> None:
+    target = tmp_path / "claims.csv"
+    code, _, _ = run_cli(monkeypatch, capsysbinary, "export", "claims", "--db", built.url,
+                         "--excel", "--output", str(target))
+    assert code == 0 and target.read_bytes().startswith(b"\xef\xbb\xbfclaim_id,")
+    code, _, err = run_cli(monkeypatch, capsysbinary, "load", "--db", built.url, "--claims",
+                           str(target))
+    assert code == 0 and "0 added, 0 updated, 78 unchanged" in err
+
+
+def test_export_formats_to_stdout(built: Database, monkeypatch: pytest.MonkeyPatch,
+                                  capsysbinary: Capture) -> None:
+    code, out, _ = run_cli(monkeypatch, capsysbinary, "export", "citations", "--db", built.url,
+                           "--format", "json")
+    assert code == 0 and json.loads(out)[0] == {"review": "li2025", "number": 1,
+                                                "reference_key": "nayyar2010"}
+    code, out, _ = run_cli(monkeypatch, capsysbinary, "export", "references", "--db",
+                           built.url, "--format", "bibtex")
+    assert code == 0 and out.count(b"\n@article{") == 17
+    code, _, err = run_cli(monkeypatch, capsysbinary, "export", "claims", "--db", built.url,
+                           "--format", "ris")
+    assert code == 2 and "references only" in err
+
+
+def test_scripts(built: Database, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    run = [sys.executable, str(ROOT / "scripts" / "export_csvs.py"), str(out), "--db", built.url]
+    done = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "claims.csv", "long_claims.csv", "references.csv", "citations.csv", "outcomes.csv",
+        "units.csv", "measures.csv", "findings.csv", "references.bib"])
+    again = subprocess.run(run, capture_output=True, text=True, check=False)
+    assert again.returncode != 0 and "--force" in again.stderr
+    refs = subprocess.run([sys.executable, str(ROOT / "scripts" /
+                                               "regenerate_reference_table.py"),
+                           "--db", built.url], capture_output=True, check=False)
+    assert refs.returncode == 0
+    assert refs.stdout == (TESTDATA / "reflist_li2025.md").read_bytes()

@@ -1,0 +1,169 @@
+"""`ivcdb verify`: the formats (table, CSV, JSON, Markdown), options and errors.
+
+Commands run in-process through `ivcdb.cli.main` (the console entry point, so library errors
+become one line and an exit code).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TESTDATA
+from test_verify import write_small
+
+from ivcdb.cli import main
+from ivcdb.db import Database
+from ivcdb.loaders import load
+from ivcdb.verify import Status
+
+Run = tuple[int, str, str]
+Invoke = Callable[..., Run]
+GOLDEN = TESTDATA / "verify_small.md"
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """Run `ivcdb ARGS...` in-process: (exit code, stdout, stderr)."""
+
+    def invoke(*args: str) -> Run:
+        monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
+        monkeypatch.setenv("COLUMNS", "200")  # rich tables: no folded cells
+        code: object = 0
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code
+        out = capsys.readouterr()
+        return (code if isinstance(code, int) else 1), out.out, out.err
+
+    return invoke
+
+
+@pytest.fixture
+def small(db: Database, tmp_path: Path) -> Database:
+    load(db, write_small(tmp_path / "small"))
+    return db
+
+
+def _no_nan(token: str) -> object:
+    raise AssertionError(f"JSON contains {token}")
+
+
+def test_json_lists_each_claim_with_its_findings(small: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", small.url, "--format", "json")
+    assert (code, err) == (0, "")
+    checks = json.loads(out, parse_constant=_no_nan)
+    by_id = {c["claim_id"]: c for c in checks}
+    assert by_id["c-partly"]["status"] == "partly_consistent"
+    assert {s.value for s in Status} >= {c["status"] for c in checks}
+    for check in checks:
+        assert {"claim_id", "outcome", "reference_numbers", "status", "findings",
+                "explanation"} <= set(check)
+    partly = by_id["c-partly"]
+    assert partly["reference_numbers"] == [1, 2]
+    compared = {(f["reference_number"], f["value"], f["verdict"]) for f in partly["findings"]}
+    assert compared == {(1, 55, "within"), (1, 6, None), (2, 80, "outside")}
+    assert all(f["seen_at"].startswith("https://example.org/") for f in partly["findings"])
+
+
+def test_json_unbounded_interval_is_null(small: Database, run: Invoke) -> None:
+    code, out, _ = run("verify", "--db", small.url, "--format", "json", "--outcome", "os")
+    assert code == 0
+    by_id = {c["claim_id"]: c for c in json.loads(out, parse_constant=_no_nan)}
+    assert (by_id["c-up-to"]["accepted_low"], by_id["c-up-to"]["accepted_high"]) == (None, 60)
+
+
+def test_csv_one_row_per_claim(small: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", small.url, "--format", "csv")
+    assert (code, err) == (0, "")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["claim_id", "review", "outcome", "claimed", "timepoint",
+                             "reference_numbers", "status", "findings", "explanation"]
+    by_id = {r["claim_id"]: r for r in rows}
+    assert len(by_id) == len(rows)
+    assert by_id["c-partly"]["reference_numbers"] == "1;2"
+    assert by_id["c-inconsistent"]["status"] == "inconsistent"
+    assert "c-qualitative" not in by_id and "c-no-reference" not in by_id
+
+
+def test_table(small: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", small.url, "--format", "table",
+                         "--outcome", "women")
+    assert (code, err) == (0, "")
+    assert "c-women-approx" in out and "consistent" in out and "Source check" in out
+
+
+def test_markdown_matches_golden_file(small: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", small.url, "--format", "markdown")
+    assert (code, err) == (0, "")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_markdown_states_the_tolerance_used(small: Database, run: Invoke) -> None:
+    _, out, _ = run("verify", "--db", small.url, "--format", "markdown",
+                    "--tolerance-pp", "2.5", "--tolerance-rel", "0.2")
+    assert "±2.5 percentage points" in out and "±20% of the value" in out
+
+
+@pytest.mark.parametrize(("options", "status"), [
+    pytest.param((), "consistent", id="default-5pp"),
+    pytest.param(("--tolerance-pp", "3"), "inconsistent", id="3pp"),
+])
+def test_tolerance_pp_option(small: Database, run: Invoke, options: tuple[str, ...],
+                             status: str) -> None:
+    _, out, _ = run("verify", "--db", small.url, "--format", "csv", "--outcome", "women",
+                    *options)
+    by_id = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert by_id["c-women-approx"]["status"] == status
+
+
+def test_tolerance_rel_option(small: Database, run: Invoke) -> None:
+    _, out, _ = run("verify", "--db", small.url, "--format", "csv", "--outcome", "age",
+                    "--tolerance-rel", "0.05")
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["status"] == "inconsistent"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    pytest.param(("--tolerance-rel", "10"), "tolerance_rel", id="rel-as-percent"),
+    pytest.param(("--tolerance-pp", "-1"), "tolerance_pp", id="negative-pp"),
+    pytest.param(("--outcome", "os_5"), "unknown outcome", id="unknown-outcome"),
+    pytest.param(("--review", "r2"), "unknown review", id="unknown-review"),
+])
+def test_errors_are_one_line(small: Database, run: Invoke, options: tuple[str, ...],
+                             message: str) -> None:
+    code, out, err = run("verify", "--db", small.url, *options)
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+    assert "Traceback" not in err
+
+
+def test_unknown_format_refused(small: Database, run: Invoke) -> None:
+    code, _, err = run("verify", "--db", small.url, "--format", "html")
+    assert code == 2 and "html" in err
+
+
+def test_curated_json(built: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", built.url, "--format", "json")
+    assert (code, err) == (0, "")
+    by_id = {c["claim_id"]: c for c in json.loads(out, parse_constant=_no_nan)}
+    assert by_id["li2025-os-5y"]["status"] == "consistent"
+    assert by_id["li2025-os-5y"]["reference_numbers"] == [3, 5]
+    assert by_id["li2025-os-10y"]["status"] == "unverified"
+    assert by_id["li2025-vro-patency"]["status"] == "unverified"
+
+
+def test_readme_example_is_real_output(built: Database, run: Invoke) -> None:
+    """The README's Markdown example is an excerpt of the report on the curated data."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- verify-example -->\n```markdown\n", 1)[1].split("\n```\n", 1)[0]
+    _, out, _ = run("verify", "--db", built.url, "--format", "markdown")
+    assert out.startswith(block.split("\n\n", 1)[0])
+    for paragraph in block.split("\n\n"):
+        assert paragraph in out

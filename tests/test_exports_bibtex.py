@@ -1,0 +1,43 @@
+"""BibTeX export: loads back into an empty database as identical references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from exportkit import load_tricky
+
+from ivcdb.db import Database, open_db, upgrade
+from ivcdb.exports import export
+from ivcdb.loaders import Sources, load
+from ivcdb.models import Author, Reference
+
+
+def _references(database: Database) -> dict[str, Any]:
+    """Reference rows (without ids and file names) and their authors, by citekey."""
+    ref, author = Reference.__table__, Author.__table__  # type: ignore[attr-defined]
+    with database.engine.connect() as conn:
+        rows = {r["citekey"]: {k: v for k, v in r.items() if k not in ("id", "source")}
+                for r in conn.execute(sa.select(ref)).mappings()}
+        query = sa.select(ref.c.citekey, author).join(ref, ref.c.id == author.c.reference_id)
+        for r in conn.execute(query.order_by(author.c.position)).mappings():
+            rows[r["citekey"]].setdefault("authors", []).append(
+                (r["family"], r["given"], r["prefix"], r["suffix"], r["name_norm"]))
+    return rows
+
+
+def test_bibtex_round_trip(built: Database, tmp_path: Path) -> None:
+    load_tricky(built, tmp_path)
+    bib = tmp_path / "export.bib"
+    bib.write_bytes(export(built, "references", fmt="bibtex"))
+    target = tmp_path / "empty.sqlite"
+    upgrade(target)
+    with open_db(target) as fresh:
+        report, = load(fresh, Sources(references=bib))
+        assert not report.problems or all(not p.is_error for p in report.problems)
+        assert _references(fresh) == _references(built)
+    text = bib.read_text(encoding="utf-8")
+    assert "{DNA} Repair \\& Growth" in text  # raw text, protection kept
+    assert "M{\\\"u}ller, J{\\\"o}rg-Peter and others" in text
+    assert len(_references(built)) == 21

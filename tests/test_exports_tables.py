@@ -1,0 +1,49 @@
+"""The evidence table of one outcome in Markdown, HTML, LaTeX and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from exportkit import load_tricky
+
+from ivcdb.db import Database
+from ivcdb.errors import NotFound
+from ivcdb.exports import evidence_table
+
+
+def test_markdown_table_for_five_year_survival(built: Database) -> None:
+    lines = evidence_table(built, "overall_survival_5y").splitlines()
+    assert lines[0] == "Table: Overall survival at 5 years"
+    assert lines[2] == "| Claim | Value | Timepoint | Population | References |"
+    assert len(lines) == 5
+    assert lines[4].endswith("| approximately 40–70% | 5 years | patients with PIVCLMS after "
+                             "radical resection | [3,5] |")
+
+
+def test_every_format_has_every_claim(built: Database, tmp_path: Path) -> None:
+    load_tricky(built, tmp_path)
+    rows = list(csv.DictReader(io.StringIO(evidence_table(built, "overall_survival_5y",
+                                                          fmt="csv"))))
+    assert [r["claim_id"] for r in rows] == ["li2025-os-5y", "Éclair-claim"]
+    assert rows[0]["references"] == "3;5"
+    assert rows[1]["statement"].startswith("'@SUM")  # formula guard in CSV
+    assert rows[1]["value"] == "approximately 0.1%"
+    html = evidence_table(built, "overall_survival_5y", fmt="html")
+    assert html.count("<tr>") == 3 and "@SUM(A1) of \"quoted\"" in html
+    latex = evidence_table(built, "overall_survival_5y", fmt="latex")
+    assert r"40--70\%" in latex and latex.count(r" \\") == 3
+
+
+def test_case_insensitive_outcome_and_unknown_outcome(built: Database) -> None:
+    assert evidence_table(built, "OVERALL_survival_5y") == evidence_table(built,
+                                                                           "overall_survival_5y")
+    with pytest.raises(NotFound, match="did you mean"):
+        evidence_table(built, "overall_survival_5")
+
+
+def test_counts_and_sizes(built: Database) -> None:
+    text = evidence_table(built, "tumour_size_ct")
+    assert "approximately 44 mm" in text

@@ -1,0 +1,359 @@
+"""Loading BibTeX: every error class refused with its location, nothing written; decoding,
+macros, inheritance and name parts; skip-invalid, dry-run, idempotency and updates."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from conftest import DATA, snapshot
+from loadkit import count, find, refuse, rows, write
+
+from ivcdb.db import Database
+from ivcdb.loaders import Sources, load
+from ivcdb.report import Code, Severity
+
+GOOD = """@article{good2000,
+  author = {Good, A and Better, B},
+  title = {A Good Title},
+  journal = {Journal of Tests},
+  year = {2000}
+}
+"""  # six lines: an entry placed after GOOD starts on line 8 (after a blank line)
+
+
+def after_good(entry: str) -> str:
+    return GOOD + "\n" + entry
+
+
+# (file content, code, line, key); lines are 1-based, None for the whole file.
+ERROR_CASES = [
+    pytest.param(after_good("@article{bad1,\n  title = {Oops,\n  year = {2000}\n}\n")
+                 + "\n@article{next3, title = {Next}}\n",
+                 Code.PARSE, 8, "bad1", id="unbalanced-braces"),
+    pytest.param(after_good("@article{bad1,\n  title = {T}\n  year = {2000}\n}\n"),
+                 Code.PARSE, 9, "bad1", id="missing-comma"),
+    pytest.param(after_good('@article{bad1,\n  title = "T"\n  year = 2000\n}\n'),
+                 Code.PARSE, 9, "bad1", id="missing-comma-after-quoted"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  year = {20"),
+                 Code.PARSE, 8, "bad1", id="truncated-file"),
+    pytest.param(after_good(GOOD), Code.DUPLICATE_KEY, 8, "good2000", id="duplicate-citekey"),
+    pytest.param(after_good(GOOD.replace("good2000", "GOOD2000")), Code.DUPLICATE_KEY, 8,
+                 "GOOD2000", id="duplicate-citekey-case"),
+    pytest.param(GOOD.replace("good2000", unicodedata.normalize("NFD", "güt2000")) + "\n"
+                 + GOOD.replace("good2000", "güt2000"),
+                 Code.DUPLICATE_KEY, 8, "güt2000", id="duplicate-citekey-nfd-nfc"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  year = {2000},\n"
+                            "  title = {U}\n}\n"),
+                 Code.DUPLICATE_FIELD, 11, "bad1", id="duplicate-field"),
+    pytest.param(after_good("@article{bad1,\n  title = {M\xfcller},\n}\n").encode("latin-1"),
+                 Code.ENCODING, 9, "", id="not-utf8"),
+    pytest.param("", Code.EMPTY, None, "", id="empty-file"),
+    pytest.param("% a comment and nothing else\n\n", Code.EMPTY, None, "", id="comments-only"),
+    pytest.param("@set{s1, entryset = {a, b}}\n", Code.EMPTY, None, "", id="only-set-block"),
+    pytest.param(after_good("@article{bad1,\n  author = {A, B},\n  year = {2000}\n}\n"),
+                 Code.MISSING_FIELD, 8, "bad1", id="no-title"),
+    pytest.param(after_good("@article{bad1,\n  title = {  },\n  year = {2000}\n}\n"),
+                 Code.MISSING_FIELD, 8, "bad1", id="empty-title"),
+    pytest.param(after_good("@article{bad1,\n  title = {A\x00B}\n}\n"),
+                 Code.CONTROL_CHAR, 9, "bad1", id="nul-character"),
+    pytest.param(after_good("@article{bad1,\n  title = {A\x07B}\n}\n"),
+                 Code.CONTROL_CHAR, 9, "bad1", id="control-character"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  journal = jsurg\n}\n"),
+                 Code.BAD_VALUE, 10, "bad1", id="undefined-string-macro"),
+    pytest.param('@string{jnl = "J " # other}\n\n' + GOOD, Code.BAD_VALUE, 1, "jnl",
+                 id="string-uses-undefined-macro"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  samplesize = {about 40}\n}\n"),
+                 Code.COUNT, 8, "bad1", id="bad-samplesize"),
+]
+
+
+@pytest.mark.parametrize(("content", "code", "line", "key"), ERROR_CASES)
+def test_error_is_refused_with_location(built: Database, tmp_path: Path,
+                                        content: str | bytes, code: Code, line: int | None,
+                                        key: str) -> None:
+    path = write(tmp_path / "refs.bib", content)
+    problems = refuse(built, Sources(references=path))
+    problem = find(problems, code, file=path, line=line, key=key)
+    assert problem.is_error
+    assert "\n" not in problem.format()
+
+
+@pytest.mark.parametrize("name", [pytest.param("missing.bib", id="missing-file"),
+                                  pytest.param("", id="folder-not-file")])
+def test_unreadable_path_is_refused(built: Database, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name if name else tmp_path
+    problems = refuse(built, Sources(references=path))
+    find(problems, Code.PARSE, file=path, line=None, key="")
+
+
+def test_not_utf8_says_how_to_convert(built: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", "@article{a, title = {M\xfcller}}\n".encode("cp1252"))
+    (problem,) = refuse(built, Sources(references=path))
+    assert "not UTF-8" in problem.message and "iconv" in problem.message
+
+
+def test_utf8_bom_is_fine(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", b"\xef\xbb\xbf" + GOOD.encode())
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1 and not report.problems
+
+
+def test_every_error_of_a_file_is_reported_at_once(built: Database, tmp_path: Path) -> None:
+    text = after_good(
+        "@article{notitle1,\n  year = {2000}\n}\n\n"          # line 8
+        "@article{ctrl2,\n  title = {A\x01}\n}\n\n"          # line 12, field line 13
+        "@article{macro3,\n  title = {T},\n  journal = nope\n}\n\n"  # 16, field 18
+    ) + GOOD  # duplicate good2000 at line 21
+    path = write(tmp_path / "refs.bib", text)
+    problems = refuse(built, Sources(references=path))
+    find(problems, Code.MISSING_FIELD, file=path, line=8, key="notitle1")
+    find(problems, Code.CONTROL_CHAR, file=path, line=13, key="ctrl2")
+    find(problems, Code.BAD_VALUE, file=path, line=18, key="macro3")
+    find(problems, Code.DUPLICATE_KEY, file=path, line=21, key="good2000")
+    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
+
+
+# --- what a good file becomes ------------------------------------------------------------------
+
+
+def _reference(db: Database, citekey: str) -> dict[str, object]:
+    (row,) = rows(db, "reference", "citekey = :k", k=citekey)
+    return row
+
+
+def _authors(db: Database, citekey: str) -> list[dict[str, object]]:
+    ref = _reference(db, citekey)
+    found = rows(db, "author", "reference_id = :r", r=ref["id"])
+    return sorted(found, key=lambda a: a["position"])
+
+
+def test_latex_is_decoded_and_raw_text_kept(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", r"""@article{m1,
+  author = {M{\"u}ller, J{\"o}rg and {\AA}str{\"o}m, Bj{\o}rn},
+  title = {The {DNA} of {\"U}ber--Cells},
+  journal = {J},
+  year = {2001}
+}
+""")
+    load(db, Sources(references=path))
+    ref = _reference(db, "m1")
+    assert ref["title"] == "The DNA of Über–Cells"
+    assert json.loads(str(ref["raw_fields"]))["title"] == r"The {DNA} of {\"U}ber--Cells"
+    assert [(a["family"], a["given"]) for a in _authors(db, "m1")] == [
+        ("Müller", "Jörg"), ("Åström", "Bjørn")]
+
+
+def test_macros_concatenation_and_months(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", """@string{jn = "Journal of"}
+@String{SURG = jn # " Surgery"}
+@article{s1,
+  title = {T},
+  journal = surg,
+  year = 1999,
+  note = "Seen in " # jan
+}
+""")
+    load(db, Sources(references=path))
+    ref = _reference(db, "s1")
+    assert (ref["journal"], ref["year"], ref["note"]) == ("Journal of Surgery", 1999, "Seen in 1")
+
+
+def test_crossref_is_inherited_before_validating(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", """@inproceedings{child1,
+  author = {Kid, A},
+  title = {A Paper},
+  crossref = {proc1}
+}
+
+@proceedings{proc1,
+  title = {Proceedings of Tests},
+  year = {2003},
+  editor = {Ed, E}
+}
+""")
+    (report,) = load(db, Sources(references=path))
+    child = _reference(db, "child1")
+    assert (child["journal"], child["year"]) == ("Proceedings of Tests", 2003)
+    assert not [p for p in report.problems if p.key == "child1"]
+
+
+def test_missing_crossref_target_is_a_warning(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", GOOD.replace("year = {2000}", "crossref = {nobody}"))
+    (report,) = load(db, Sources(references=path))
+    find(report.problems, Code.CROSSREF, file=path, line=1, key="good2000")
+    assert report.added == 1
+
+
+def test_author_name_parts_in_order_and_et_al(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", """@article{n1,
+  author = {van der Berg, Jr., Jan and Ludwig van Beethoven and Du Toit, D and others},
+  title = {T}, journal = {J}, year = {2010}
+}
+""")
+    load(db, Sources(references=path))
+    parts = [(a["position"], a["prefix"], a["family"], a["suffix"], a["given"])
+             for a in _authors(db, "n1")]
+    assert parts == [(1, "van der", "Berg", "Jr.", "Jan"), (2, "van", "Beethoven", "", "Ludwig"),
+                     (3, "", "Du Toit", "", "D")]
+    assert _reference(db, "n1")["et_al"]
+
+
+@pytest.mark.parametrize(("text", "year", "warned"), [
+    pytest.param("2004", 2004, False, id="plain"),
+    pytest.param("circa 2001", 2001, False, id="text-around-year"),
+    pytest.param("in press", None, True, id="no-year"),
+])
+def test_raw_year_text_and_parsed_year(db: Database, tmp_path: Path, text: str,
+                                       year: int | None, warned: bool) -> None:
+    path = write(tmp_path / "refs.bib", GOOD.replace("{2000}", "{" + text + "}"))
+    (report,) = load(db, Sources(references=path))
+    ref = _reference(db, "good2000")
+    assert (ref["year_text"], ref["year"]) == (text, year)
+    assert bool(report.warnings) is warned
+
+
+def test_set_and_xdata_blocks_are_not_references(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", GOOD + "\n@set{s1, entryset = {good2000}}\n"
+                 "\n@xdata{x1, publisher = {P}}\n")
+    (report,) = load(db, Sources(references=path))
+    assert count(db, "reference") == 1
+    assert report.read == 1
+    assert {p.key for p in report.warnings} == {"s1", "x1"}
+
+
+def test_missing_author_year_journal_warn_and_load(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", "@article{bare1,\n  title = {Only a Title}\n}\n")
+    (report,) = load(db, Sources(references=path))
+    (warning,) = report.problems
+    assert warning.severity is Severity.WARNING and warning.code is Code.MISSING_FIELD
+    assert all(word in warning.message for word in ("author", "year", "journal"))
+    assert report.added == 1 and _reference(db, "bare1")["title"] == "Only a Title"
+
+
+def test_nfd_and_nfc_are_stored_once_as_nfc(db: Database, tmp_path: Path) -> None:
+    nfc_text = GOOD.replace("good2000", "müller2000").replace("Good, A", "Müller, Zoë")
+    nfd = write(tmp_path / "refs.bib", unicodedata.normalize("NFD", nfc_text))
+    load(db, Sources(references=nfd))
+    (ref,) = rows(db, "reference")
+    assert ref["citekey"] == "müller2000" == unicodedata.normalize("NFC", str(ref["citekey"]))
+    assert _authors(db, "müller2000")[0]["family"] == "Müller"
+    nfc = write(tmp_path / "refs.bib", nfc_text)  # same file name: same source
+    (again,) = load(db, Sources(references=nfc))
+    assert (again.unchanged, again.added, again.updated) == (1, 0, 0)
+    assert count(db, "reference") == 1
+
+
+def test_key_differing_only_in_case_is_one_reference(built: Database, tmp_path: Path) -> None:
+    before = count(built, "reference")
+    text = (DATA / "references.bib").read_text(encoding="utf-8")
+    path = write(tmp_path / "references.bib", text.replace("{nayyar2010,", "{Nayyar2010,"))
+    load(built, Sources(references=path))
+    assert count(built, "reference") == before
+    assert rows(built, "reference", "citekey_norm = 'nayyar2010'")[0]["citekey"] == "Nayyar2010"
+
+
+# --- skip-invalid, dry-run, idempotency, updates, history ---------------------------------------
+
+
+def test_skip_invalid_stores_the_valid_and_lists_the_skipped(db: Database,
+                                                            tmp_path: Path) -> None:
+    text = after_good("@article{bad1,\n  year = {2000}\n}\n\n@article{bad2,\n  title = {A\x02}"
+                      "\n}\n\n@article{ok3,\n  title = {Fine}, year = 2001, author = {O, K}, "
+                      "journal = {J}\n}\n\n@article{bad4,\n  title = {T}\n  year = 1\n}\n")
+    path = write(tmp_path / "refs.bib", text)
+    (report,) = load(db, Sources(references=path), skip_invalid=True)
+    stored = {r["citekey"] for r in rows(db, "reference")}
+    assert stored == {"good2000", "ok3"}
+    assert report.skipped == ["bad1", "bad2", "bad4"]
+    assert report.added + report.updated + report.unchanged + len(report.skipped) == report.read
+    assert report.read == 5
+
+
+def test_dry_run_reports_and_writes_nothing(built: Database, tmp_path: Path) -> None:
+    text = (DATA / "references.bib").read_text(encoding="utf-8")
+    path = write(tmp_path / "references.bib", text + "\n" + GOOD)
+    before = snapshot(built)
+    (report,) = load(built, Sources(references=path), dry_run=True)
+    assert (report.added, report.unchanged, report.written) == (1, 18, False)
+    assert "dry run" in report.summary()
+    assert snapshot(built) == before
+
+
+def test_reload_changes_nothing_and_says_so(built: Database) -> None:
+    before = snapshot(built)
+    reports = load(built, Sources.from_folder(DATA))
+    after = snapshot(built)
+    assert {k: v for k, v in after.items() if k != "load_event"} == {
+        k: v for k, v in before.items() if k != "load_event"}
+    for report in reports:
+        assert (report.added, report.updated, report.removed) == (0, 0, 0), report.summary()
+        assert report.summary().endswith("nothing changed")
+
+
+def test_edited_title_updates_exactly_one(built: Database, data_copy: Path) -> None:
+    bib = data_copy / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    write(bib, text.replace("Role of Surgery in the Multimodal", "Role of Surgery in Multimodal"))
+    (report,) = load(built, Sources(references=bib))
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 17)
+    assert _reference(built, "cananzi2016")["title"].startswith("Role of Surgery in Multimodal")
+
+
+def test_edited_authors_are_replaced_in_order(built: Database, data_copy: Path) -> None:
+    bib = data_copy / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    write(bib, text.replace("Nayyar, R and Panda, S and Saini, A and others",
+                            "Panda, S and Nayyar, R"))
+    (report,) = load(built, Sources(references=bib))
+    assert report.updated == 1
+    assert [a["family"] for a in _authors(built, "nayyar2010")] == ["Panda", "Nayyar"]
+    assert not _reference(built, "nayyar2010")["et_al"]
+
+
+def test_added_then_removed_reference_is_reported_then_pruned(built: Database,
+                                                              data_copy: Path) -> None:
+    bib = data_copy / "references.bib"
+    original = bib.read_text(encoding="utf-8")
+    write(bib, original + "\n" + GOOD)
+    (added,) = load(built, Sources(references=bib))
+    assert (added.added, added.unchanged) == (1, 18)
+    write(bib, original)
+    (kept,) = load(built, Sources(references=bib))
+    assert kept.missing == ["good2000"] and kept.removed == 0
+    assert count(built, "reference") == 19
+    (pruned,) = load(built, Sources(references=bib), prune=True)
+    assert pruned.removed == 1 and count(built, "reference") == 18
+
+
+def test_prune_keeps_a_cited_reference_with_a_warning(built: Database, data_copy: Path) -> None:
+    bib = data_copy / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    start = text.index("@article{kobayashi2020")
+    write(bib, text[:start])
+    (report,) = load(built, Sources(references=bib), prune=True)
+    assert report.missing == ["kobayashi2020"] and report.removed == 0
+    warning = find(report.problems, Code.IN_USE, file=bib, line=None, key="kobayashi2020")
+    assert warning.severity is Severity.WARNING
+    assert rows(built, "reference", "citekey = 'kobayashi2020'")
+
+
+def test_each_load_is_recorded_with_sha256_and_counts(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", GOOD + "\n@article{bare1, title = {T}}\n")
+    load(db, Sources(references=path))
+    load(db, Sources(references=path))
+    events = sorted(rows(db, "load_event"), key=lambda e: e["id"])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [(e["kind"], e["path"], e["sha256"]) for e in events] == [
+        ("references", str(path), digest)] * 2
+    assert [(e["added"], e["unchanged"], e["warnings"]) for e in events] == [(2, 0, 1), (0, 2, 1)]
+
+
+def test_refused_and_dry_loads_are_not_recorded(built: Database, tmp_path: Path) -> None:
+    before = count(built, "load_event")
+    load(built, Sources(references=write(tmp_path / "a.bib", GOOD)), dry_run=True)
+    refuse(built, Sources(references=write(tmp_path / "b.bib", "")))
+    assert count(built, "load_event") == before

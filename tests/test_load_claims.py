@@ -1,0 +1,286 @@
+"""Loading claims: every error class refused with file, line and claim id, nothing written;
+skip-invalid, dry-run, updates, missing claims and pruning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+from loadkit import (
+    claim_row,
+    claims_table,
+    count,
+    csv_text,
+    edit_claims,
+    find,
+    line_of,
+    refuse,
+    rows,
+    write,
+)
+
+from ivcdb.db import Database
+from ivcdb.loaders import Sources, load
+from ivcdb.report import Code
+
+OS5 = "li2025-os-5y"
+NEPH = "li2025-nephrectomy-no-reconstruction"
+AGE = "li2025-case-age"
+
+# (cell changes, code, claim id): each makes one claim invalid.
+CELL_CASES = [
+    pytest.param({OS5: {"reference_keys": "wachtel2015;nobody1999", "reference_numbers": ""}},
+                 Code.UNKNOWN_REFERENCE, OS5, id="unknown-reference-key"),
+    pytest.param({OS5: {"reference_keys": "", "reference_numbers": "3;99"}},
+                 Code.UNKNOWN_REFERENCE, OS5, id="unknown-reference-number"),
+    pytest.param({OS5: {"reference_numbers": "3;6"}}, Code.UNKNOWN_REFERENCE, OS5,
+                 id="reference-number-and-key-disagree"),
+    pytest.param({OS5: {"reference_numbers": "3"}}, Code.SCHEMA, OS5,
+                 id="keys-and-numbers-count-differ"),
+    pytest.param({OS5: {"reference_numbers": "3;x"}}, Code.BAD_VALUE, OS5,
+                 id="reference-number-not-a-number"),
+    pytest.param({OS5: {"outcome": "overall_survival_5"}}, Code.UNKNOWN_OUTCOME, OS5,
+                 id="unknown-outcome"),
+    pytest.param({OS5: {"unit": "percnt"}}, Code.UNKNOWN_UNIT, OS5, id="unknown-unit"),
+    pytest.param({OS5: {"review": "nobody2030"}}, Code.UNKNOWN_REVIEW, OS5,
+                 id="unknown-review"),
+    pytest.param({OS5: {"value_low": "80"}}, Code.RANGE, OS5, id="low-above-high"),
+    pytest.param({OS5: {"value_high": "170"}}, Code.PERCENT, OS5, id="percent-above-100"),
+    pytest.param({OS5: {"value_low": "-5"}}, Code.PERCENT, OS5, id="percent-below-0"),
+    pytest.param({NEPH: {"numerator": "11"}}, Code.FRACTION, NEPH,
+                 id="numerator-above-denominator"),
+    pytest.param({NEPH: {"numerator": "-1"}}, Code.COUNT, NEPH, id="negative-count"),
+    pytest.param({NEPH: {"numerator": "2.5"}}, Code.COUNT, NEPH, id="fractional-count"),
+    pytest.param({NEPH: {"denominator": "0", "numerator": "0"}}, Code.COUNT, NEPH,
+                 id="zero-denominator"),
+    pytest.param({AGE: {"value": "nan"}}, Code.NOT_FINITE, AGE, id="nan"),
+    pytest.param({AGE: {"value": "inf"}}, Code.NOT_FINITE, AGE, id="infinity"),
+    pytest.param({AGE: {"value": "-Infinity"}}, Code.NOT_FINITE, AGE, id="minus-infinity"),
+    pytest.param({AGE: {"value": "fifty-six"}}, Code.BAD_VALUE, AGE, id="not-a-number"),
+    pytest.param({AGE: {"derived": "maybe"}}, Code.BAD_VALUE, AGE, id="bad-derived-flag"),
+    pytest.param({OS5: {"qualifier": "roughly"}}, Code.BAD_VALUE, OS5, id="bad-qualifier"),
+    pytest.param({AGE: {"paragraph": "0"}}, Code.BAD_VALUE, AGE, id="paragraph-zero"),
+    pytest.param({AGE: {"statement": ""}}, Code.MISSING_FIELD, AGE, id="empty-statement"),
+    pytest.param({AGE: {"outcome": ""}}, Code.MISSING_FIELD, AGE, id="empty-outcome"),
+    pytest.param({AGE: {"population": "index\x00case"}}, Code.CONTROL_CHAR, AGE,
+                 id="nul-character"),
+    pytest.param({AGE: {"population": "index\x1bcase"}}, Code.CONTROL_CHAR, AGE,
+                 id="control-character"),
+]
+
+
+@pytest.mark.parametrize(("changes", "code", "claim_id"), CELL_CASES)
+def test_bad_cell_is_refused_with_location(built: Database, tmp_path: Path,
+                                           changes: dict[str, dict[str, str]], code: Code,
+                                           claim_id: str) -> None:
+    text = edit_claims(changes)
+    path = write(tmp_path / "claims.csv", text)
+    problems = refuse(built, Sources(claims=[path]))
+    find(problems, code, file=path, line=line_of(text, claim_id + ","), key=claim_id)
+
+
+def test_duplicate_claim_id_is_reported_on_the_repeat(built: Database, tmp_path: Path) -> None:
+    text = edit_claims({}, extra=(claim_row(OS5),))
+    path = write(tmp_path / "claims.csv", text)
+    problems = refuse(built, Sources(claims=[path]))
+    problem = find(problems, Code.DUPLICATE_KEY, file=path, line=len(text.splitlines()),
+                   key=OS5)
+    assert f"line {line_of(text, OS5 + ',')}" in problem.message
+
+
+def test_wrong_cell_count_is_refused(built: Database, tmp_path: Path) -> None:
+    short = ["li2025-other"] + claim_row(OS5)[1:-1]  # one cell too few
+    text = edit_claims({}, extra=(short,))
+    path = write(tmp_path / "claims.csv", text)
+    problems = refuse(built, Sources(claims=[path]))
+    find(problems, Code.SCHEMA, file=path, line=len(text.splitlines()), key="li2025-other")
+
+
+FILE_CASES = [
+    pytest.param(lambda t: t.replace("claim_id,", "claim_id,extra,", 1), Code.SCHEMA, 1,
+                 id="unknown-column"),
+    pytest.param(lambda t: t.replace(",statement,", ",", 1), Code.SCHEMA, 1,
+                 id="missing-column"),
+    pytest.param(lambda t: t.replace("claim_id,review,", "claim_id,claim_id,review,", 1),
+                 Code.SCHEMA, 1, id="repeated-column"),
+    pytest.param(lambda _t: "", Code.EMPTY, None, id="empty-file"),
+    pytest.param(lambda t: t.splitlines(keepends=True)[0], Code.EMPTY, None, id="header-only"),
+    pytest.param(lambda t: t + 'x,"unclosed\n', Code.PARSE, None, id="unclosed-quote"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "code", "line"), FILE_CASES)
+def test_broken_file_is_refused(built: Database, tmp_path: Path, mutate: object, code: Code,
+                                line: int | None) -> None:
+    text = mutate(edit_claims({}))  # type: ignore[operator]
+    path = write(tmp_path / "claims.csv", text)
+    problems = refuse(built, Sources(claims=[path]))
+    if code is Code.PARSE:  # the reader names the line where the broken record starts
+        line = len(text.splitlines())
+    find(problems, code, file=path, line=line, key="")
+
+
+def test_bytes_not_utf8(built: Database, tmp_path: Path) -> None:
+    text = edit_claims({AGE: {"population": "índex case"}})
+    latin1 = text.encode("utf-8").replace("í".encode(), "í".encode("latin-1"))
+    path = write(tmp_path / "claims.csv", latin1)
+    problems = refuse(built, Sources(claims=[path]))
+    find(problems, Code.ENCODING, file=path, line=line_of(text, AGE + ","), key="")
+
+
+@pytest.mark.parametrize("name", [pytest.param("missing.csv", id="missing-file"),
+                                  pytest.param("", id="folder-not-file")])
+def test_unreadable_path_is_refused(built: Database, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name if name else tmp_path
+    find(refuse(built, Sources(claims=[path])), Code.PARSE, file=path, line=None, key="")
+
+
+def test_long_form_errors(built: Database, tmp_path: Path) -> None:
+    table = claims_table()
+    header = table[0][:-2] + ["reference_key", "reference_number", "role"]
+    row = claim_row(OS5)[:-2]
+    long = [header, row + ["wachtel2015", "3", "supports"], row + ["nooromid2022", "5", "agrees"]]
+    other = list(row)
+    other[header.index("statement")] = "Something else."
+    long.append(other + ["nooromid2022", "5", "supports"])
+    path = write(tmp_path / "claims.csv", csv_text(long))
+    problems = refuse(built, Sources(claims=[path]))
+    find(problems, Code.BAD_VALUE, file=path, line=3, key=OS5)  # role
+    find(problems, Code.SCHEMA, file=path, line=4, key=OS5)  # rows of one claim disagree
+
+
+def test_long_form_loads_like_the_wide_form(built: Database, tmp_path: Path) -> None:
+    table = claims_table()
+    header = table[0][:-2] + ["reference_key", "reference_number", "role"]
+    long = [header]
+    for row in table[1:]:
+        keys, numbers = row[-2].split(";"), row[-1].split(";")
+        for key, number in zip(keys, numbers, strict=True):
+            long.append(row[:-2] + [key, number, "supports" if key else ""])
+    path = write(tmp_path / "claims.csv", csv_text(long))
+    before = snapshot(built)
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, len(table) - 1)
+    assert {k: v for k, v in snapshot(built).items() if k != "load_event"} == {
+        k: v for k, v in before.items() if k != "load_event"}
+
+
+def test_every_error_of_a_file_is_reported_at_once(built: Database, tmp_path: Path) -> None:
+    text = edit_claims({OS5: {"value_high": "170"}, AGE: {"unit": "zz"},
+                        NEPH: {"numerator": "11"}, "li2025-first-report": {"outcome": "zzz"}})
+    path = write(tmp_path / "claims.csv", text)
+    problems = refuse(built, Sources(claims=[path]))
+    assert [(p.key, p.code) for p in problems if p.is_error] == sorted(
+        [(AGE, Code.UNKNOWN_UNIT), (OS5, Code.PERCENT), (NEPH, Code.FRACTION),
+         ("li2025-first-report", Code.UNKNOWN_OUTCOME)],
+        key=lambda kc: line_of(text, kc[0] + ","))
+    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
+
+
+# --- skip-invalid, dry-run, updates -------------------------------------------------------------
+
+
+def _claim(db: Database, claim_id: str) -> dict[str, object]:
+    (row,) = rows(db, "claim", "claim_id = :c", c=claim_id)
+    return row
+
+
+def test_skip_invalid_stores_valid_claims_and_lists_skipped(built: Database,
+                                                            data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({OS5: {"value_high": "60", "outcome": "zzz"},
+                             NEPH: {"numerator": "4"}, AGE: {"value": "nan"}},
+                            extra=(["li2025-broken", "li2025"],)))
+    (report,) = load(built, Sources(claims=[path]), skip_invalid=True)
+    assert report.skipped == sorted([AGE, "li2025-broken", OS5])
+    assert report.updated == 1  # the nephrectomy count
+    assert report.added + report.updated + report.unchanged + len(report.skipped) == report.read
+    assert report.read == len(claims_table())  # the file's claims + the broken row
+    assert _claim(built, OS5)["value_high"] == 70  # the stored version is kept
+    assert _claim(built, NEPH)["numerator"] == 4
+
+
+def test_skip_invalid_skips_claims_of_a_skipped_review(built: Database, data_copy: Path) -> None:
+    review = data_copy / "review.toml"
+    text = review.read_text(encoding="utf-8").replace('id = "li2025"', 'id = "li2026"')
+    write(review, text.replace('key = "liu2018"', 'key = "liu2019"'))
+    claims = data_copy / "claims.csv"
+    write(claims, edit_claims({OS5: {"review": "li2026"}}))
+    reports = load(built, Sources(reviews=[review], claims=[claims]), skip_invalid=True)
+    assert reports[0].skipped == ["li2026"] and reports[1].skipped == [OS5]
+    assert not rows(built, "review", "code = 'li2026'")
+
+
+def test_skip_invalid_skips_claims_citing_a_skipped_reference(db: Database,
+                                                              data_copy: Path) -> None:
+    bib = data_copy / "references.bib"
+    write(bib, bib.read_text(encoding="utf-8").replace("title = {Outcomes after Resection",
+                                                       "titel = {Outcomes after Resection"))
+    sources = Sources.from_folder(data_copy)
+    reports = {r.kind: r for r in load(db, sources, skip_invalid=True)}
+    assert reports["references"].skipped == ["wachtel2015"]
+    assert "li2025" in reports["review"].skipped  # its citation 3 is wachtel2015
+    assert OS5 in reports["claims"].skipped
+    assert not rows(db, "reference", "citekey = 'wachtel2015'")
+
+
+def test_dry_run_reports_would_be_counts(built: Database, data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({OS5: {"value_high": "60"}}, drop=(AGE,)))
+    before = snapshot(built)
+    (report,) = load(built, Sources(claims=[path]), dry_run=True)
+    assert (report.added, report.updated, report.missing) == (0, 1, [AGE])
+    assert snapshot(built) == before
+
+
+def test_edited_value_updates_exactly_one_claim(built: Database, data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({OS5: {"value_high": "60"}}))
+    (report,) = load(built, Sources(claims=[path]))
+    total = len(claims_table()) - 1
+    assert (report.added, report.updated, report.unchanged) == (0, 1, total - 1)
+    assert _claim(built, OS5)["value_high"] == 60
+
+
+def test_edited_reference_list_replaces_the_links(built: Database, data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({OS5: {"reference_keys": "nooromid2022", "reference_numbers": "5"}}))
+    (report,) = load(built, Sources(claims=[path]))
+    assert report.updated == 1
+    links = rows(built, "claim_reference", "claim_id = :c", c=_claim(built, OS5)["id"])
+    cited = {r["id"]: r["citekey"] for r in rows(built, "reference")}
+    assert [cited[link["reference_id"]] for link in links] == ["nooromid2022"]
+
+
+def test_removed_claim_is_reported_kept_then_pruned(built: Database, data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({}, drop=(OS5,)))
+    (kept,) = load(built, Sources(claims=[path]))
+    assert kept.missing == [OS5] and kept.removed == 0 and not kept.changed
+    assert rows(built, "claim", "claim_id = :c", c=OS5)
+    (pruned,) = load(built, Sources(claims=[path]), prune=True)
+    assert pruned.removed == 1
+    assert not rows(built, "claim", "claim_id = :c", c=OS5)
+    assert count(built, "claim") == len(claims_table()) - 2
+
+
+def test_added_claim(built: Database, data_copy: Path) -> None:
+    new = claim_row(OS5)
+    new[0] = "li2025-os-5y-copy"
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({}, extra=(new,)))
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated) == (1, 0)
+    assert _claim(built, "li2025-os-5y-copy")["value_low"] == 40
+
+
+def test_prune_is_ignored_when_records_were_skipped(built: Database, data_copy: Path) -> None:
+    path = data_copy / "claims.csv"
+    # li2025-case-age is removed, li2025-os-5y is broken: neither may be deleted.
+    write(path, edit_claims({OS5: {"unit": "zz"}}, drop=(AGE,)))
+    (report,) = load(built, Sources(claims=[path]), skip_invalid=True, prune=True)
+    assert report.missing == [AGE] and report.skipped == [OS5] and report.removed == 0
+    assert any("--prune ignored" in p.message for p in report.warnings)
+    assert rows(built, "claim", "claim_id = :c", c=AGE)
+    assert rows(built, "claim", "claim_id = :c", c=OS5)

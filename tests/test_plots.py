@@ -1,0 +1,186 @@
+"""`ivcdb plot`: forest charts and the reference map — files, determinism, content, errors."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATA
+
+from ivcdb import plots
+from ivcdb.cli import main
+from ivcdb.db import Database
+from ivcdb.errors import NotFound, UsageError
+from ivcdb.verify import normalise_timepoint
+
+SURVIVAL = ["overall_survival_5y", "overall_survival_10y"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def curated(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    return int(done.value.code or 0), capsys.readouterr().err
+
+
+def chart(db: Database, outcomes: list[str]) -> Any:
+    with db.session() as session:
+        return plots.outcome_chart(session, outcomes=outcomes)
+
+
+# --- files and determinism --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", PNG), (".svg", b"<?xml")])
+def test_cli_writes_the_chart(built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                              capsys: pytest.CaptureFixture[str], suffix: str,
+                              magic: bytes) -> None:
+    target = tmp_path / f"survival{suffix}"
+    code, err = run(monkeypatch, capsys, "plot", "outcome", *SURVIVAL, "--db", built.url,
+                    "--output", str(target))
+    assert (code, err.startswith("wrote ")) == (0, True)
+    assert target.read_bytes().startswith(magic) and target.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("fmt", plots.FORMATS)
+def test_same_database_same_bytes(built: Database, fmt: str) -> None:
+    first = plots.render(chart(built, SURVIVAL), fmt)
+    second = plots.render(chart(built, SURVIVAL), fmt)
+    assert first == second
+
+
+def test_same_bytes_from_another_process(built: Database, tmp_path: Path) -> None:
+    """SVG ids are hashed with a fixed salt and no date is written: a new process agrees."""
+    target = tmp_path / "map.svg"
+    subprocess.run([sys.executable, "-m", "ivcdb.cli", "plot", "map", "--db", built.url,
+                    "--output", str(target)], check=True, capture_output=True, timeout=120)
+    with built.session() as session:
+        here = plots.render(plots.reference_map(session), "svg")
+    assert target.read_bytes() == here
+    assert b"<dc:date>" not in here and b"Matplotlib v" not in here
+
+
+def test_png_has_no_software_stamp(built: Database) -> None:
+    data = plots.render(chart(built, ["overall_survival_5y"]), "png")
+    assert data.startswith(PNG) and b"Software" not in data and b"matplotlib" not in data
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_unknown_outcome_is_a_clear_error(built: Database, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(NotFound, match="unknown outcome no_such_outcome"):
+        chart(built, ["overall_survival_5y", "no_such_outcome"])
+    target = tmp_path / "x.png"
+    code, err = run(monkeypatch, capsys, "plot", "outcome", "no_such_outcome", "--db",
+                    built.url, "--output", str(target))
+    assert code == 1 and err.count("\n") == 1 and "no_such_outcome" in err
+    assert not target.exists()
+
+
+def test_qualitative_outcome_has_nothing_to_plot(built: Database) -> None:
+    qualitative = next(r["code"] for r in curated("outcomes.csv") if r["kind"] == "qualitative")
+    with pytest.raises(NotFound, match="qualitative"):
+        chart(built, [qualitative])
+
+
+@pytest.mark.parametrize("name", ["chart.pdf", "chart"])
+def test_only_png_and_svg(name: str) -> None:
+    with pytest.raises(UsageError, match=r"\.png or \.svg"):
+        plots.chart_format(name)
+
+
+# --- content ----------------------------------------------------------------------------------
+
+
+def _expected_sources(claim: dict[str, str]) -> tuple[int, int]:
+    """(same measure, related measure) findings of the claim's references, from the data."""
+    outcomes = {r["code"]: r for r in curated("outcomes.csv")}
+    family = {r["code"]: r["family"] for r in curated("measures.csv")}
+    outcome = outcomes[claim["outcome"]]
+    when = normalise_timepoint(claim["timepoint"] or outcome["timepoint"])
+    keys = set(claim["reference_keys"].split(";"))
+    same = related = 0
+    for f in curated("findings.csv"):
+        if f["reference_key"] not in keys or f["unit"] != claim["unit"]:
+            continue
+        if when and not when & normalise_timepoint(f["timepoint"]):
+            continue
+        if f["measure"] == outcome["measure"]:
+            same += 1
+        elif family[f["measure"]] == family[outcome["measure"]] != "":
+            related += 1
+    return same, related
+
+
+def test_survival_chart_draws_every_claim_and_source_figure(built: Database) -> None:
+    claims = [c for c in curated("claims.csv") if c["outcome"] in SURVIVAL]
+    fig = chart(built, SURVIVAL)
+    marks = dict(plots.marks(fig))
+    ranges = sum(1 for c in claims if c["value_low"])
+    points = sum(1 for c in claims if c["value"])
+    same = sum(_expected_sources(c)[0] for c in claims)
+    related = sum(_expected_sources(c)[1] for c in claims)
+    assert marks.get("ivcdb-claim-range", 0) == ranges > 0
+    assert marks.get("ivcdb-claim-point", 0) == points
+    assert marks.get("ivcdb-source-point", 0) == same + related > 0
+    hollow = [line for ax in fig.axes for line in ax.lines
+              if line.get_gid() == "ivcdb-source-point" and line.get_markerfacecolor() == "white"]
+    assert len(hollow) == related > 0  # disease-free survival beside overall survival
+    (ax,) = fig.axes  # one unit, one panel
+    assert "%" in ax.get_xlabel()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    for c in claims:
+        cited = "[" + ",".join(c["reference_numbers"].split(";")) + "]"
+        assert any(label.endswith(cited) for label in labels)
+
+
+def test_qualifier_is_shown_beside_the_figure(built: Database) -> None:
+    fig = chart(built, ["overall_survival_5y"])
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    claim = next(c for c in curated("claims.csv") if c["outcome"] == "overall_survival_5y")
+    assert claim["qualifier"] == "approximately"
+    assert f"≈ {claim['value_low']}–{claim['value_high']} %" in texts
+
+
+def test_one_panel_per_unit(built: Database) -> None:
+    outcomes = ["overall_survival_5y", "nephrectomy", "typical_age", "vro_patency"]
+    units = {c["unit"] for c in curated("claims.csv") if c["outcome"] in outcomes}
+    fig = chart(built, outcomes)
+    assert len(fig.axes) == len(units) == 3
+
+
+def test_map_marks_every_reference_outcome_pair(built: Database) -> None:
+    pairs = {(key, c["outcome"]) for c in curated("claims.csv")
+             for key in c["reference_keys"].split(";") if key}
+    with built.session() as session:
+        fig = plots.reference_map(session)
+    (ax,) = fig.axes
+    assert dict(plots.marks(fig))["ivcdb-map-cell"] == len(pairs)
+    references = {key for key, _ in pairs}
+    assert len(ax.get_yticklabels()) == len(references)
+    assert len(ax.get_xticklabels()) == len({outcome for _, outcome in pairs})
+
+
+def test_readme_shows_the_current_survival_chart(built: Database) -> None:
+    """docs/img/survival.png is embedded and has the layout the code draws today."""
+    root = DATA.parent
+    assert "](docs/img/survival.png)" in (root / "README.md").read_text(encoding="utf-8")
+    data = (root / "docs" / "img" / "survival.png").read_bytes()
+    assert data.startswith(PNG)
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    fig = chart(built, SURVIVAL)
+    assert (width, height) == tuple(round(x * plots.DPI) for x in fig.get_size_inches())

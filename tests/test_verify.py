@@ -1,0 +1,433 @@
+"""Source check: each claim against what its cited sources report (ivcdb/verify.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from ivcdb.csvformat import CLAIM_COLUMNS, FINDING_COLUMNS
+from ivcdb.db import Database
+from ivcdb.errors import NotFound, UsageError
+from ivcdb.loaders import Sources, load
+from ivcdb.verify import (
+    ClaimCheck,
+    Relation,
+    Status,
+    Verdict,
+    VerifyConfig,
+    markdown_report,
+    normalise_timepoint,
+    verify,
+)
+
+# --- small hand-made data ---------------------------------------------------------------------
+
+UNITS = """code,label,description
+percent,%,Percentage.
+count,count,Counts.
+years,years,Years.
+"""
+MEASURES = """code,label,family,description
+overall_survival,Overall survival,survival,
+disease_specific_survival,Disease-specific survival,survival,
+female,Women,sex,
+median_age,Median age,age,
+age_range,Age range,age,
+patients,Number of patients,sample_size,
+"""
+OUTCOMES = """code,label,kind,unit,measure,timepoint,description
+os_5y,Overall survival at 5 years,proportion,percent,overall_survival,5 years,
+os,Overall survival,proportion,percent,overall_survival,,
+women,Share of women,proportion,percent,female,,
+age,Median age,age,years,median_age,,
+typical_age,Typical age,age,years,age_range,,
+remark,A remark,qualitative,,,,
+"""
+REFS = ("alpha2001", "beta2002", "gamma2003", "delta2004", "eps2005", "zeta2006", "eta2007")
+REVIEW = "[review]\nid = \"r1\"\ntitle = \"A small review\"\n" + "".join(
+    f"\n[[citations]]\nnumber = {n}\nkey = \"{key}\"\n" for n, key in enumerate(REFS, 1))
+BIB = "".join(f"@article{{{key},\n  author = {{Author, A}},\n  title = {{Study {n}}},\n"
+              f"  journal = {{J}},\n  year = {{{key[-4:]}}}\n}}\n\n"
+              for n, key in enumerate(REFS, 1))
+# What each source reports; eps2005 ([5]) reports nothing.
+FINDINGS = ",".join(FINDING_COLUMNS) + """
+alpha2001,1,overall_survival,55,,,,,percent,5 years,all patients,,https://example.org/1
+alpha2001,1,disease_specific_survival,6,,,,,percent,5 years,all patients,,https://example.org/1
+alpha2001,1,female,,,,286,377,count,,all patients,,https://example.org/1
+alpha2001,1,median_age,55,,,,,years,,all patients,,https://example.org/1
+alpha2001,1,patients,377,,,,,count,,all patients,,https://example.org/1
+beta2002,2,overall_survival,80,,,,,percent,5 years,whole cohort,,https://example.org/2
+beta2002,2,overall_survival,94,,,,,percent,1 year,whole cohort,,https://example.org/2
+gamma2003,3,disease_specific_survival,54,,,,,percent,5 years,all patients,,https://example.org/3
+delta2004,4,overall_survival,33,,,,,percent,5 years,complete resection only,subgroup,https://example.org/4
+zeta2006,6,overall_survival,77.8,,,,,percent,3 and 5 years,all patients,one figure for both,https://example.org/6
+eta2007,7,overall_survival,,50,80,,,percent,5 years,all patients,a range,https://example.org/7
+"""
+
+
+def _claim(claim_id: str, outcome: str, refs: str, **cells: str) -> dict[str, str]:
+    numbers = [n for n in refs.split(";") if n]
+    return {"claim_id": claim_id, "review": "r1", "outcome": outcome,
+            "statement": f"Statement {claim_id}.", "derived": "false",
+            "reference_keys": ";".join(REFS[int(n) - 1] for n in numbers),
+            "reference_numbers": ";".join(numbers), **cells}
+
+
+PP = {"unit": "percent"}
+APPROX = {"qualifier": "approximately"}
+CLAIMS = [
+    _claim("c-consistent", "os_5y", "1", value_low="40", value_high="70", **PP, **APPROX),
+    _claim("c-consistent-two", "os_5y", "1;2", value_low="50", value_high="85", **PP),
+    _claim("c-partly", "os_5y", "1;2", value_low="40", value_high="70", **PP),
+    _claim("c-partly-range", "os_5y", "7", value_low="40", value_high="70", **PP),
+    _claim("c-inconsistent", "os_5y", "1", value_low="20", value_high="30", **PP, **APPROX),
+    _claim("c-different", "os_5y", "3", value_low="40", value_high="70", **PP),
+    _claim("c-subgroup", "os_5y", "4", value_low="40", value_high="70", **PP),
+    _claim("c-unverified", "os_5y", "5", value_low="40", value_high="70", **PP),
+    _claim("c-two-timepoints", "os_5y", "6", value="78", **PP, **APPROX),
+    _claim("c-ten-years", "os", "1;2", value_low="20", value_high="40", timepoint="10 years",
+           **PP),
+    _claim("c-no-timepoint", "os", "1", value="55", **PP),
+    _claim("c-up-to", "os", "1", value="60", qualifier="up to", **PP),
+    _claim("c-more-than", "os", "1", value="55", qualifier="more than", **PP),
+    _claim("c-women-approx", "women", "1", value="80", **PP, **APPROX),
+    _claim("c-women-exact", "women", "1", value="76", **PP),
+    _claim("c-women-counts", "women", "1", unit="count", numerator="286", denominator="377"),
+    _claim("c-age-approx", "age", "1", value="60", unit="years", **APPROX),
+    _claim("c-age-range", "typical_age", "1", value_low="50", value_high="60", unit="years"),
+    _claim("c-qualitative", "remark", "1"),
+    _claim("c-no-reference", "os_5y", "", value="50", **PP),
+]
+
+
+def csv_text(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns, lineterminator="\n", restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_small(folder: Path, claims: list[dict[str, str]] = CLAIMS,
+                findings: str = FINDINGS) -> Sources:
+    """The small data set as files, in the same formats as data/."""
+    files = {"units.csv": UNITS, "measures.csv": MEASURES, "outcomes.csv": OUTCOMES,
+             "references.bib": BIB, "review.toml": REVIEW, "findings.csv": findings,
+             "claims.csv": csv_text(claims, CLAIM_COLUMNS)}
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return Sources.from_folder(folder)
+
+
+@pytest.fixture
+def small(db: Database, tmp_path: Path) -> Database:
+    load(db, write_small(tmp_path / "small"))
+    return db
+
+
+def checks_of(db: Database, **options: object) -> dict[str, ClaimCheck]:
+    with db.session() as session:
+        return {c.claim_id: c for c in verify(session, **options)}  # type: ignore[arg-type]
+
+
+# --- each status ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("claim_id", "status"), [
+    pytest.param("c-consistent", Status.CONSISTENT, id="approx-range-holds-55"),
+    pytest.param("c-consistent-two", Status.CONSISTENT, id="both-sources-within"),
+    pytest.param("c-partly", Status.PARTLY_CONSISTENT, id="55-within-80-outside"),
+    pytest.param("c-partly-range", Status.PARTLY_CONSISTENT, id="reported-range-overlaps"),
+    pytest.param("c-inconsistent", Status.INCONSISTENT, id="55-outside-15-35"),
+    pytest.param("c-different", Status.DIFFERENT_MEASURE, id="disease-specific-only"),
+    pytest.param("c-subgroup", Status.DIFFERENT_MEASURE, id="subgroup-only"),
+    pytest.param("c-unverified", Status.UNVERIFIED, id="source-without-findings"),
+    pytest.param("c-two-timepoints", Status.CONSISTENT, id="3-and-5-years-applies-to-5"),
+    pytest.param("c-ten-years", Status.UNVERIFIED, id="no-finding-at-10-years"),
+    pytest.param("c-no-timepoint", Status.CONSISTENT, id="claim-without-timepoint"),
+    pytest.param("c-up-to", Status.CONSISTENT, id="up-to-60-holds-55"),
+    pytest.param("c-more-than", Status.INCONSISTENT, id="more-than-55-excludes-55"),
+    pytest.param("c-women-approx", Status.CONSISTENT, id="counts-75.9-within-75-85"),
+    pytest.param("c-women-exact", Status.CONSISTENT, id="counts-rounded-to-printed-76"),
+    pytest.param("c-women-counts", Status.CONSISTENT, id="counts-against-counts"),
+    pytest.param("c-age-approx", Status.CONSISTENT, id="relative-10pc-54-66"),
+    pytest.param("c-age-range", Status.DIFFERENT_MEASURE, id="median-age-not-age-range"),
+    pytest.param("c-qualitative", None, id="no-measure-not-checked"),
+    pytest.param("c-no-reference", None, id="no-reference-not-checked"),
+])
+def test_status(small: Database, claim_id: str, status: Status | None) -> None:
+    checks = checks_of(small)
+    if status is None:
+        assert claim_id not in checks
+    else:
+        assert checks[claim_id].status is status, checks[claim_id].explanation
+
+
+def test_consistent_claim_lists_the_findings_it_rests_on(small: Database) -> None:
+    check = checks_of(small)["c-consistent"]
+    assert check.reference_numbers == (1,)
+    assert check.reference_keys == ("alpha2001",)
+    assert (check.accepted_low, check.accepted_high) == (35, 75)
+    same = [f for f in check.findings if f.relation is Relation.SAME_MEASURE]
+    assert [(f.reference_number, f.value, f.verdict, f.seen_at) for f in same] == [
+        (1, 55, Verdict.WITHIN, "https://example.org/1")]
+    assert "[1]: 55% overall survival at 5 years" in check.explanation
+    assert "within 35–75% (approximately 40–70%)" in check.explanation
+
+
+def test_other_measure_is_listed_but_does_not_decide(small: Database) -> None:
+    check = checks_of(small)["c-consistent"]
+    other = [f for f in check.findings if f.measure == "disease_specific_survival"]
+    assert [(f.relation, f.verdict) for f in other] == [(Relation.DIFFERENT_MEASURE, None)]
+    assert check.status is Status.CONSISTENT  # 6% disease-specific would be outside
+
+
+def test_unrelated_measures_are_not_compared(small: Database) -> None:
+    measures = {f.measure for f in checks_of(small)["c-consistent"].findings}
+    assert measures == {"overall_survival", "disease_specific_survival"}
+
+
+def test_inconsistent_names_the_disagreeing_number(small: Database) -> None:
+    check = checks_of(small)["c-inconsistent"]
+    assert [(f.value, f.verdict) for f in check.findings
+            if f.relation is Relation.SAME_MEASURE] == [(55, Verdict.OUTSIDE)]
+    assert "55%" in check.explanation and "outside 15–35%" in check.explanation
+
+
+def test_partly_consistent_has_both_verdicts(small: Database) -> None:
+    check = checks_of(small)["c-partly"]
+    verdicts = {(f.reference_number, f.value): f.verdict for f in check.findings}
+    assert verdicts == {(1, 55): Verdict.WITHIN, (2, 80): Verdict.OUTSIDE,
+                        (1, 6): None}
+    assert [f.verdict for f in checks_of(small)["c-partly-range"].findings] == [
+        Verdict.OVERLAPS]
+
+
+def test_subgroup_is_compared_but_reported_as_different_measure(small: Database) -> None:
+    (finding,) = checks_of(small)["c-subgroup"].findings
+    assert finding.relation is Relation.SUBGROUP
+    assert finding.verdict is Verdict.OUTSIDE  # 33% vs 40-70%, shown to the reader
+    assert "subgroup" in finding.assessment
+
+
+def test_unverified_says_what_is_missing(small: Database) -> None:
+    check = checks_of(small)["c-unverified"]
+    assert check.findings == ()
+    assert check.references_without_findings == ("eps2005",)
+    assert "no finding of overall survival at 5 years from [5]" in check.explanation.lower()
+
+
+def test_ten_years_names_the_timepoints_that_exist(small: Database) -> None:
+    check = checks_of(small)["c-ten-years"]
+    assert check.findings == ()
+    assert "1 year, 5 years" in check.explanation
+
+
+def test_a_finding_for_several_timepoints_applies_to_each(small: Database) -> None:
+    (finding,) = checks_of(small)["c-two-timepoints"].findings
+    assert (finding.timepoint, finding.verdict) == ("3 and 5 years", Verdict.WITHIN)
+
+
+def test_claim_without_timepoint_takes_findings_at_any(small: Database) -> None:
+    check = checks_of(small)["c-no-timepoint"]
+    same = sorted(f.timepoint or "" for f in check.findings
+                  if f.relation is Relation.SAME_MEASURE)
+    assert same == ["5 years"]  # [1] reports survival at 5 years only
+
+
+def test_percentage_from_counts(small: Database) -> None:
+    """286/377 = 75.86%: rounded to the printed claim's decimals; exact against counts."""
+    for claim_id in ("c-women-approx", "c-women-exact"):
+        (finding,) = checks_of(small)[claim_id].findings
+        assert (finding.compared_low, finding.compared_high) == (76, 76)
+    (counts,) = checks_of(small)["c-women-counts"].findings
+    assert counts.compared_low == pytest.approx(100 * 286 / 377)
+    assert "75.86%" in counts.assessment
+
+
+def test_qualitative_claim_with_a_measure_is_unverified(tmp_path: Path, db: Database) -> None:
+    outcomes = OUTCOMES.replace("remark,A remark,qualitative,,,,",
+                                "remark,A remark,qualitative,,overall_survival,,")
+    sources = write_small(tmp_path / "q")
+    (tmp_path / "q" / "outcomes.csv").write_text(outcomes, encoding="utf-8")
+    load(db, sources)
+    check = checks_of(db)["c-qualitative"]
+    assert check.status is Status.UNVERIFIED
+    assert check.claimed == "no figure (qualitative)"
+    assert {f.verdict for f in check.findings} == {None}  # listed for reading only
+    assert check.explanation.startswith("Qualitative statement")
+
+
+# --- tolerance --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("config", "claim_id", "status"), [
+    pytest.param(VerifyConfig(), "c-women-approx", Status.CONSISTENT, id="5pp-accepts-76"),
+    pytest.param(VerifyConfig(tolerance_pp=3), "c-women-approx", Status.INCONSISTENT,
+                 id="3pp-refuses-76"),
+    pytest.param(VerifyConfig(tolerance_pp=3), "c-consistent", Status.CONSISTENT,
+                 id="3pp-37-73-holds-55"),
+    pytest.param(VerifyConfig(tolerance_rel=0.05), "c-age-approx", Status.INCONSISTENT,
+                 id="5pc-57-63-refuses-55"),
+    pytest.param(VerifyConfig(tolerance_rel=0.05), "c-women-approx", Status.CONSISTENT,
+                 id="rel-does-not-touch-percent"),
+    pytest.param(VerifyConfig(tolerance_pp=0), "c-consistent", Status.CONSISTENT,
+                 id="0pp-is-the-printed-range"),
+    pytest.param(VerifyConfig(tolerance_pp=0), "c-women-approx", Status.INCONSISTENT,
+                 id="0pp-76-is-not-80"),
+])
+def test_tolerance(small: Database, config: VerifyConfig, claim_id: str,
+                   status: Status) -> None:
+    assert checks_of(small, config=config)[claim_id].status is status
+
+
+def test_default_tolerance() -> None:
+    assert (VerifyConfig().tolerance_pp, VerifyConfig().tolerance_rel) == (5, 0.1)
+
+
+def test_accepted_interval_follows_the_tolerance(small: Database) -> None:
+    check = checks_of(small, config=VerifyConfig(tolerance_pp=2))["c-women-approx"]
+    assert (check.accepted_low, check.accepted_high) == (78, 82)
+    age = checks_of(small)["c-age-approx"]
+    assert (age.accepted_low, age.accepted_high) == (pytest.approx(54), pytest.approx(66))
+
+
+@pytest.mark.parametrize("options", [
+    pytest.param({"tolerance_pp": -1}, id="negative-pp"),
+    pytest.param({"tolerance_pp": math.nan}, id="nan-pp"),
+    pytest.param({"tolerance_pp": 101}, id="pp-above-100"),
+    pytest.param({"tolerance_rel": 10}, id="rel-as-percent"),
+    pytest.param({"tolerance_rel": "0.1"}, id="rel-as-text"),
+])
+def test_bad_tolerance_refused(options: dict[str, object]) -> None:
+    with pytest.raises(UsageError):
+        VerifyConfig(**options)  # type: ignore[arg-type]
+
+
+def test_whole_population_phrases_are_configurable(small: Database) -> None:
+    config = VerifyConfig(whole_populations=("complete resection only",))
+    check = checks_of(small, config=config)["c-subgroup"]
+    assert check.status is Status.INCONSISTENT  # 33% is now the whole study's figure
+
+
+# --- timepoints -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("5 years", {"60 months"}),
+    ("5-year", {"60 months"}),
+    ("at 60 months", {"60 months"}),
+    ("1 Year", {"12 months"}),
+    ("3 and 5 years", {"36 months", "60 months"}),
+    ("3- and 5-year", {"36 months", "60 months"}),
+    ("1, 3 and 5 years", {"12 months", "36 months", "60 months"}),
+    ("median follow-up 31.6 months", {"median follow-up 31.6 months"}),
+    ("Preoperative", {"preoperative"}),
+    ("", set()),
+    (None, set()),
+])
+def test_normalise_timepoint(text: str | None, expected: set[str]) -> None:
+    assert normalise_timepoint(text) == expected
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def test_outcome_filter(small: Database) -> None:
+    checks = checks_of(small, outcome="women")
+    assert set(checks) == {"c-women-approx", "c-women-exact", "c-women-counts"}
+
+
+def test_review_filter_and_unknown_codes(small: Database) -> None:
+    assert checks_of(small, review="r1")
+    with pytest.raises(NotFound):
+        checks_of(small, review="nope")
+    with pytest.raises(NotFound):
+        checks_of(small, outcome="nope")
+
+
+def test_disagreeing_reference_is_not_a_source(tmp_path: Path, db: Database) -> None:
+    """Only references cited in support are compared; a claim citing none is not checked."""
+    folder = tmp_path / "roles"
+    write_small(folder)
+    long_columns = CLAIM_COLUMNS[:-2] + ("reference_key", "reference_number", "role")
+    base = {k: v for k, v in CLAIMS[0].items()
+            if k not in ("reference_keys", "reference_numbers")}
+    rows = [{**base, "reference_key": "alpha2001", "reference_number": "1",
+             "role": "disagrees"}]
+    (folder / "claims.csv").write_text(csv_text(rows, long_columns), encoding="utf-8")
+    load(db, Sources.from_folder(folder))
+    assert checks_of(db) == {}
+
+
+# --- curated data -----------------------------------------------------------------------------
+
+
+def curated_findings(key: str, measure: str) -> list[dict[str, str]]:
+    with (DATA / "findings.csv").open(encoding="utf-8", newline="") as f:
+        return [r for r in csv.DictReader(f)
+                if r["reference_key"] == key and r["measure"] == measure]
+
+
+def test_curated_five_year_survival_is_consistent(built: Database) -> None:
+    check = checks_of(built)["li2025-os-5y"]
+    five = {(int(r["reference_number"]), float(r["value"]))
+            for key in ("wachtel2015", "nooromid2022")
+            for r in curated_findings(key, "overall_survival")
+            if "60 months" in normalise_timepoint(r["timepoint"])}
+    assert five == {(3, 55), (5, 65)}  # what the sources report, read from the file
+    same = {(f.reference_number, f.value) for f in check.findings
+            if f.relation is Relation.SAME_MEASURE}
+    assert same == five
+    assert check.status is Status.CONSISTENT
+
+
+@pytest.mark.parametrize(("claim_id", "without"), [
+    pytest.param("li2025-os-10y", ("wachtel2015", "nooromid2022"), id="no-10-year-figure"),
+    pytest.param("li2025-vro-patency", ("liu2018",), id="nothing-from-8"),
+    pytest.param("li2025-nephrectomy-no-reconstruction", ("yoshidome2005",),
+                 id="nothing-from-11"),
+])
+def test_curated_unverified(built: Database, claim_id: str, without: tuple[str, ...]) -> None:
+    check = checks_of(built)[claim_id]
+    assert check.status is Status.UNVERIFIED
+    assert check.findings == ()
+    assert check.references_without_findings == without
+
+
+def test_curated_share_of_women(built: Database) -> None:
+    (row,) = curated_findings("wachtel2015", "female")
+    assert (row["value"], row["numerator"], row["denominator"]) == ("76", "286", "377")
+    check = checks_of(built)["li2025-female-proportion"]
+    assert (check.qualifier, check.value) == ("approximately", 80)
+    assert check.status is Status.CONSISTENT  # |76 - 80| = 4 percentage points <= 5
+    strict = checks_of(built, config=VerifyConfig(tolerance_pp=3))["li2025-female-proportion"]
+    assert strict.status is Status.INCONSISTENT
+
+
+def test_curated_checks_only_measurable_cited_claims(built: Database) -> None:
+    checks = checks_of(built)
+    assert "li2025-os-5y" in checks and "li2025-first-report" not in checks  # a date
+    assert not any(c.startswith("li2025-case-") for c in checks)  # no references
+
+
+def test_markdown_report_lists_every_claim_and_its_sources(built: Database) -> None:
+    with built.session() as session:
+        checks = verify(session)
+    text = markdown_report(checks)
+    for check in checks:
+        assert f"## `{check.claim_id}`: {check.status.label}" in text
+        for finding in check.findings:
+            assert f"<{finding.seen_at}>" in text
+    assert "±5 percentage points" in text
+
+
+def test_markdown_report_without_claims() -> None:
+    text = markdown_report([])
+    assert "0 claims" in text and "| Claim |" not in text
