@@ -31,6 +31,8 @@ BUSY_TIMEOUT_S = 30.0
 ENV_BUSY_TIMEOUT = "IVCDB_BUSY_TIMEOUT"  # seconds a writer waits for the lock
 # Key of the PostgreSQL advisory lock every ivcdb writer takes: writers queue as on SQLite.
 PG_WRITE_LOCK = 0x1FCDB
+# Keyed by schema too: ivcdb databases in other schemas of one server do not wait for each other.
+PG_LOCK_STATEMENT = f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}, hashtext(current_schema()))"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -204,7 +206,7 @@ def _pg_write_lock(conn: sa.Connection) -> None:
     Loads read the database, then upsert: two at once would both see a record as new.
     """
     conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(busy_timeout() * 1000))}")
-    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+    conn.exec_driver_sql(PG_LOCK_STATEMENT)
 
 
 def schema_revision(engine: sa.Engine, url: str) -> str | None:

@@ -24,7 +24,7 @@ from ivcdb.models import (
     SourceFinding,
     Unit,
 )
-from ivcdb.text import fold, key_fold
+from ivcdb.text import did_you_mean, fold, key_fold
 
 T_co = TypeVar("T_co")
 
@@ -340,18 +340,6 @@ class ReferenceDetail:
 _SUPPORTING = ("supports", "data_source")
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """` (did you mean 'a', 'b'?)` for the close matches of `word` (case-insensitive)."""
-    import difflib
-
-    by_fold = {key_fold(c): c for c in choices}
-    folded = key_fold(word)
-    close = difflib.get_close_matches(folded, list(by_fold), n=3, cutoff=0.6)
-    close += [k for k in sorted(by_fold) if folded and folded in k and k not in close][:3]
-    shown = [by_fold[k] for k in close[:3]]
-    return f" (did you mean {', '.join(repr(c) for c in shown)}?)" if shown else ""
-
-
 def _outcome_code(session: Session, outcome: str) -> str:
     """The stored code of `outcome` (case-insensitive), else `NotFound` with suggestions."""
     codes = list(session.execute(sa.select(_t(Outcome).c.code)).scalars())
@@ -360,7 +348,7 @@ def _outcome_code(session: Session, outcome: str) -> str:
     for code in codes:
         if key_fold(code) == key_fold(outcome):
             return str(code)
-    raise NotFound(f"unknown outcome {outcome!r}{_did_you_mean(outcome, codes)}; "
+    raise NotFound(f"unknown outcome {outcome!r}{did_you_mean(outcome, codes)}; "
                    "`ivcdb query outcomes` lists them")
 
 
@@ -368,7 +356,7 @@ def _review_id(session: Session, review: str) -> int:
     ids = review_index(session)
     if review in ids:
         return ids[review]
-    raise NotFound(f"unknown review {review!r}{_did_you_mean(review, ids)}")
+    raise NotFound(f"unknown review {review!r}{did_you_mean(review, ids)}")
 
 
 def _as_number(ref: str | int) -> int | None:
@@ -391,7 +379,7 @@ def _reference_id(session: Session, ref: str | int, review: str | None = None) -
             return int(found)
     if number is None:
         keys = session.execute(sa.select(t.c.citekey)).scalars()
-        raise NotFound(f"unknown reference {ref!r}{_did_you_mean(str(ref), keys)}; "
+        raise NotFound(f"unknown reference {ref!r}{did_you_mean(str(ref), keys)}; "
                        "give a citekey or a citation number")
     c, r = _t(Citation), _t(Review)
     query = (sa.select(c.c.reference_id, r.c.code).join(r, r.c.id == c.c.review_id)

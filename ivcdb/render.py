@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ivcdb.csvformat import format_number
+from ivcdb.csvformat import format_number, neutralise
 
 FORMATS = ("table", "csv", "json")
 
@@ -39,8 +39,8 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        for r in rows:
-            writer.writerow([cell(r.get(c)) for c in columns])
+        for r in rows:  # text a spreadsheet would run as a formula gets a leading '
+            writer.writerow([neutralise(cell(r.get(c))) for c in columns])
     else:
         from rich.console import Console
         from rich.table import Table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -42,3 +43,15 @@ def control_character(text: str) -> str | None:
 def squash(text: str) -> str:
     """Collapse runs of white space to one space and trim."""
     return _SPACE.sub(" ", text).strip()
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'a', 'b'?)` for the close matches of `word` (case-insensitive)."""
+    import difflib
+
+    by_fold = {key_fold(c): c for c in choices}
+    folded = key_fold(word)
+    close = difflib.get_close_matches(folded, list(by_fold), n=3, cutoff=0.6)
+    close += [k for k in sorted(by_fold) if folded and folded in k and k not in close][:3]
+    shown = [by_fold[k] for k in close[:3]]
+    return f" (did you mean {', '.join(repr(c) for c in shown)}?)" if shown else ""

@@ -224,3 +224,13 @@ def test_terminal_output_is_a_table(built: Database) -> None:
     out = b"".join(chunks).decode()
     assert "Outcomes" in out and "overall_survival_5y" in out
     assert "code,label" not in out  # not CSV
+
+
+
+def test_piped_csv_neutralises_formulas(capsys: pytest.CaptureFixture[str]) -> None:
+    """Text a spreadsheet would run as a formula gets a `'`; numbers, negative ones too, do not."""
+    from ivcdb.render import emit
+
+    emit([{"statement": "=HYPERLINK(1)", "value": -5}], ["statement", "value"], "csv")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [["statement", "value"], ["'=HYPERLINK(1)", "-5"]]

@@ -3,10 +3,11 @@ skip-invalid, dry-run, updates, missing claims and pruning."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from conftest import DATA, snapshot
 from loadkit import (
     claim_row,
     claims_table,
@@ -284,3 +285,18 @@ def test_prune_is_ignored_when_records_were_skipped(built: Database, data_copy: 
     assert any("--prune ignored" in p.message for p in report.warnings)
     assert rows(built, "claim", "claim_id = :c", c=AGE)
     assert rows(built, "claim", "claim_id = :c", c=OS5)
+
+
+def test_unchanged_claims_under_another_file_name_are_unchanged(built: Database,
+                                                                tmp_path: Path) -> None:
+    """An export saved under a new name is the same content: nothing reports as updated,
+    and the claims now belong to the new file (a reload of it reports none missing)."""
+    renamed = tmp_path / "claims-export.csv"
+    shutil.copyfile(DATA / "claims.csv", renamed)
+    (report,) = load(built, Sources(claims=[renamed]))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, report.read)
+    assert report.missing == []
+    (original,) = load(built, Sources(claims=[DATA / "claims.csv"]))
+    assert (original.updated, original.unchanged) == (0, original.read)
+    (again,) = load(built, Sources(claims=[renamed]))
+    assert again.missing == [] and again.unchanged == again.read

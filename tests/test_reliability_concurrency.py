@@ -23,7 +23,7 @@ from conftest import snapshot, table_counts
 
 from ivcdb.db import (
     ENV_BUSY_TIMEOUT,
-    PG_WRITE_LOCK,
+    PG_LOCK_STATEMENT,
     Database,
     make_engine,
     open_db,
@@ -149,7 +149,7 @@ def hold_write_lock(database: Database) -> Iterator[None]:
     engine = make_engine(database.url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_WRITE_LOCK)))
+            conn.exec_driver_sql(PG_LOCK_STATEMENT)
             yield
     finally:
         engine.dispose()

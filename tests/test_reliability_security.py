@@ -89,7 +89,6 @@ SQL_CALLS = {"execute", "exec_driver_sql", "executescript", "executemany", "text
 ALLOWED_INTERPOLATIONS = {
     ("db.py", "f'PRAGMA busy_timeout={int(busy_timeout() * 1000)}'"),
     ("db.py", "f'SET LOCAL lock_timeout = {max(1, int(busy_timeout() * 1000))}'"),
-    ("db.py", "f'SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})'"),
     ("snapshot.py", "f'BEGIN; {READ_LAYER_SQL} COMMIT;'"),
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
 from ivcdb.progress import track
 from ivcdb.report import Code, LoadReport, Problem, Severity
-from ivcdb.text import key_fold
+from ivcdb.text import did_you_mean, key_fold
 
 __all__ = ["Sources", "load", "LoadReport"]
 
@@ -230,7 +230,7 @@ class _Loader:
             return f"reference '{key}' has errors in this load and is skipped"
         if norm not in self.known_refs:
             return (f"reference '{key}' is neither in the database nor in this load"
-                    f"{_suggest(norm, self.known_refs)}")
+                    f"{did_you_mean(norm, self.known_refs)}")
         return ""
 
     def _resolve_review(self, review: ReviewRecord) -> None:
@@ -263,11 +263,11 @@ class _Loader:
             return  # its citation numbers cannot be checked either
         if record.outcome not in self.outcomes:
             fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
-                 f"vocabulary{_suggest(record.outcome, self.outcomes)}")
+                 f"vocabulary{did_you_mean(record.outcome, self.outcomes)}")
         unit = record.values["unit_code"]
         if unit is not None and unit not in self.units:
             fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary"
-                 f"{_suggest(unit, self.units)}")
+                 f"{did_you_mean(unit, self.units)}")
         numbers = self.citations.get(record.review, {})
         for link in record.links:
             by_number = numbers.get(link.number) if link.number is not None else None
@@ -312,7 +312,7 @@ class _Loader:
             fail(Code.UNKNOWN_REFERENCE, why)
         if finding.measure not in self.measures:
             fail(Code.UNKNOWN_MEASURE, f"measure '{finding.measure}' is not in the measure "
-                 f"vocabulary{_suggest(finding.measure, self.measures)}")
+                 f"vocabulary{did_you_mean(finding.measure, self.measures)}")
         unit = finding.values["unit_code"]
         if unit is not None and unit not in self.units:
             fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary")
@@ -407,14 +407,8 @@ class _Loader:
         for record in records:
             row = record.row()
             row["source"] = source
-            old = self.references.get(record.key_norm)
-            if old is not None and old[1] == row["content_hash"] and old[2] == source:
-                report.unchanged += 1
+            if not _count(report, self.references.get(record.key_norm), row):
                 continue
-            if old is None:
-                report.added += 1
-            else:
-                report.updated += 1
             rows.append(row)
             todo.append(record)
         store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])
@@ -473,12 +467,8 @@ class _Loader:
             link_keys = [(key_fold(link.key or ""), link.role) for link in record.links]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
-            old = existing.get(record.claim_id)
-            if old is not None and old[1] == row["content_hash"] and old[2] == source:
-                report.unchanged += 1
+            if not _count(report, existing.get(record.claim_id), row):
                 continue
-            report.added += old is None
-            report.updated += old is not None
             rows.append(row)
             todo.append(record)
         store.upsert(self.session, ClaimModel, rows, ["claim_id"])
@@ -512,12 +502,8 @@ class _Loader:
                 continue
             row = record.row(self.ref_ids[key_fold(record.reference_key)])
             row["source"] = source
-            old = existing.get(record.finding_id)
-            if old is not None and old[1] == row["content_hash"] and old[2] == source:
-                report.unchanged += 1
+            if not _count(report, existing.get(record.finding_id), row):
                 continue
-            report.added += old is None
-            report.updated += old is not None
             rows.append(row)
         store.upsert(self.session, SourceFinding, rows, ["finding_id"])
         in_file = {r.finding_id for r in findings.records}
@@ -529,8 +515,18 @@ class _Loader:
                                                   [existing[f][0] for f in missing])
 
 
-def _suggest(word: str, choices: Sequence[str] | set[str]) -> str:
-    import difflib
+def _count(report: LoadReport, old: tuple[int, str, str] | None, row: dict[str, Any]) -> bool:
+    """Count `row` as added, updated or unchanged; True when it must be written.
 
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    `old` is the stored (id, content hash, source file). A row whose content is unchanged but
+    that now comes from another file (an export saved under a new name) is still unchanged;
+    it is written only to record its new source, so later "missing" reports follow the file.
+    """
+    if old is None:
+        report.added += 1
+        return True
+    if old[1] == row["content_hash"]:
+        report.unchanged += 1
+        return old[2] != row["source"]
+    report.updated += 1
+    return True
