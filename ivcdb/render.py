@@ -53,11 +53,33 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None
         Console().print(table)
 
 
+def value_span(low: float | None, high: float | None, unit: str | None) -> str:
+    """`40–70 percent`, `390 min`; empty when there is no number."""
+    if low is None or high is None:
+        return ""
+    text = format_number(low) if low == high else f"{format_number(low)}\u2013{format_number(high)}"
+    return f"{text} {unit}" if unit else text
+
+
 def print_summary(database: Any, fmt: str | None = None) -> None:
-    """The evidence summary: one row per outcome with claims, references and value span."""
+    """The evidence summary: one row per outcome and unit, the cited evidence first.
+
+    On a terminal the value span is one column (`40–70 percent`); CSV and JSON keep `unit`,
+    `lowest` and `highest` apart for analysis.
+    """
     from ivcdb import queries
 
     with database.session() as session:
-        rows = [r.as_dict() for r in queries.outcome_summary(session)]
-    emit(rows, ["outcome", "label", "claims", "references", "unit", "lowest", "highest"], fmt,
-         title="Evidence by outcome")
+        summary = sorted(queries.outcome_summary(session),
+                         key=lambda r: (-r.references, r.lowest is None))
+    fmt = choose_format(fmt)
+    if fmt == "table":
+        rows = [{"outcome": r.outcome, "label": r.label, "claims": r.claims,
+                 "refs": r.references, "values": value_span(r.lowest, r.highest, r.unit)}
+                for r in summary]
+        claims = sum(r.claims for r in summary)
+        emit(rows, ["outcome", "label", "claims", "refs", "values"], fmt,
+             title=f"Evidence by outcome ({claims} claims; refs = supporting references)")
+        return
+    emit([r.as_dict() for r in summary],
+         ["outcome", "label", "claims", "references", "unit", "lowest", "highest"], fmt)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,24 @@ def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
             rows = conn.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
             out[t.name] = [tuple(r) for r in rows]
     return out
+
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """Run the console entry point in-process (with its error handling): (code, out, err)."""
+    from ivcdb.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["ivcdb", *argv])
+        code = 0
+        try:
+            main()
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
