@@ -23,6 +23,7 @@ run: $(STAMP)
 ## Run the whole test suite (SQLite always; PostgreSQL when IVCDB_TEST_POSTGRES_URL is set).
 test: $(STAMP)
 	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## Type-check and lint.

@@ -121,6 +121,11 @@ def _paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                # Move the load's objects to the oldest generation untraversed: re-enabling
+                # would otherwise scan them all at once (~0.4 s for 20,000 references).
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -527,6 +532,6 @@ def _count(report: LoadReport, old: tuple[int, str, str] | None, row: dict[str, 
         return True
     if old[1] == row["content_hash"]:
         report.unchanged += 1
-        return old[2] != row["source"]
+        return bool(old[2] != row["source"])
     report.updated += 1
     return True
