@@ -2,7 +2,9 @@
 
 Errors are things that are wrong (a malformed DOI or PMID, one DOI under two citekeys);
 warnings are things worth a look (an incomplete reference, a likely duplicate by title and
-year, a reference no claim cites, citation numbers out of order, a claim without a locator).
+year, a reference no claim cites, citation numbers out of order, a claim without a locator,
+a claim citing a reference its review does not list). The reference rules are shared with the
+loader, which warns about the same values when they are loaded.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
 from sqlmodel import Session
 
 from ivcdb import queries
-from ivcdb.queries import CitationUse, ClaimLocator, ReferenceCheckRow
+from ivcdb.queries import CitationUse, ClaimLocator, ReferenceCheckRow, UnlistedCitation
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import fold
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^\d+$")
 _NOT_WORD = re.compile(r"[^\w]+")
+_PAGE_RANGE = re.compile(r"^\s*(\d+)\s*[-\u2013\u2014]+\s*(\d+)\s*$")
 WARNING = Severity.WARNING
 
 
@@ -34,6 +38,7 @@ def run_checks(session: Session) -> list[Problem]:
         *uncited_references(references),
         *citation_order(queries.citation_uses(session)),
         *claims_without_locator(queries.claim_locators(session)),
+        *unlisted_citations(queries.unlisted_citations(session)),
     ]
     return sorted(problems, key=lambda p: (p.file, p.key, p.code.value, p.message))
 
@@ -59,17 +64,58 @@ def incomplete_references(references: Iterable[ReferenceCheckRow]) -> list[Probl
     return out
 
 
+def doi_problem(doi: str | None) -> str | None:
+    """Why `doi` is malformed (not `10.NNNN/suffix`), or None."""
+    if doi is None or DOI.match(doi):
+        return None
+    return f"DOI '{doi}' is not of the form 10.NNNN/suffix"
+
+
+def pmid_problem(pmid: str | None) -> str | None:
+    """Why `pmid` is malformed (not all digits), or None."""
+    if pmid is None or PMID.match(pmid):
+        return None
+    return f"PMID '{pmid}' is not a number"
+
+
+def pages_problem(pages: str | None) -> str | None:
+    """Why a page range is implausible (its end below its start), or None.
+
+    An abbreviated end (`1234-45`, common in medical citations) takes the start's leading
+    digits.
+    """
+    match = _PAGE_RANGE.match(pages or "")
+    if match is None:
+        return None
+    start, end = match.groups()
+    if len(end) < len(start):
+        end = start[:len(start) - len(end)] + end
+    if int(end) >= int(start):
+        return None
+    return f"page range '{pages}' ends before it starts"
+
+
+def year_problem(year: int | None, today: date | None = None) -> str | None:
+    """Why a publication year is implausible (after next year), or None."""
+    this_year = (today or date.today()).year
+    if year is None or year <= this_year + 1:
+        return None
+    return f"year {year} is in the future"
+
+
+def reference_warnings(*, doi: str | None, pmid: str | None, year: int | None,
+                       pages: str | None) -> list[tuple[bool, str]]:
+    """What a load warns about one reference: (is a malformed identifier, message) pairs."""
+    found = [(True, doi_problem(doi)), (True, pmid_problem(pmid)),
+             (False, year_problem(year)), (False, pages_problem(pages))]
+    return [(malformed, message) for malformed, message in found if message is not None]
+
+
 def malformed_identifiers(references: Iterable[ReferenceCheckRow]) -> list[Problem]:
     """DOIs not of the form `10.NNNN/suffix` and PMIDs that are not all digits."""
-    out = []
-    for ref in references:
-        if ref.doi is not None and not DOI.match(ref.doi):
-            out.append(_reference_problem(ref, Code.MALFORMED_ID, f"DOI '{ref.doi}' is not of "
-                                          "the form 10.NNNN/suffix"))
-        if ref.pmid is not None and not PMID.match(ref.pmid):
-            out.append(_reference_problem(ref, Code.MALFORMED_ID, f"PMID '{ref.pmid}' is not "
-                                          "a number"))
-    return out
+    return [_reference_problem(ref, Code.MALFORMED_ID, message)
+            for ref in references
+            for message in (doi_problem(ref.doi), pmid_problem(ref.pmid)) if message]
 
 
 def title_key(title_norm: str) -> str:
@@ -157,3 +203,11 @@ def claims_without_locator(claims: Iterable[ClaimLocator]) -> list[Problem]:
                                "the review the claim is made", file=claim.source,
                                key=claim.claim_id, severity=WARNING))
     return out
+
+
+def unlisted_citations(links: Iterable[UnlistedCitation]) -> list[Problem]:
+    """Claims citing a reference their review does not list: no citation number to show."""
+    return [Problem(Code.NOT_IN_REVIEW, f"cites '{link.citekey}', which review "
+                    f"'{link.review}' does not list: no citation number to show",
+                    file=link.source, key=link.claim_id, severity=WARNING)
+            for link in links]

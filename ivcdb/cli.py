@@ -72,14 +72,16 @@ def build(
     db: DbOption = None,
     data: Annotated[Path | None, typer.Option(help="Folder of data files (default: the "
                                               "curated data shipped with ivcdb).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success "
+                                        "(problems and warnings still go to stderr).")]
+    = False,
 ) -> None:
     """Create the database and load a data folder into it, then print the evidence summary."""
     from ivcdb.api import build_database
 
     reports, database = build_database(db, data)
     for report in reports:
-        _print_report(report)
+        _print_report(report, quiet=quiet)
     if not quiet:
         from ivcdb.render import print_summary
 
@@ -125,7 +127,7 @@ def load(
         _print_report(report)
 
 
-def _print_report(report: object) -> None:
+def _print_report(report: object, *, quiet: bool = False) -> None:
     from ivcdb.report import LoadReport
 
     assert isinstance(report, LoadReport)
@@ -137,7 +139,8 @@ def _print_report(report: object) -> None:
         verb = "removed" if report.removed else "kept (use --prune to remove)"
         shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")
         _err(f"{report.path}: in the database but not in the file, {verb}: {shown}")
-    _err(f"{report.path}: {report.summary()}")
+    if not quiet:
+        _err(f"{report.path}: {report.summary()}")
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -255,9 +258,11 @@ def query_claims(
     = None,
     reference: Annotated[str | None, typer.Option(help="Citekey or citation number of a "
                                                   "cited reference.")] = None,
-    author: Annotated[str | None, typer.Option(help="Author of a cited reference: full name "
-                                               "or family name (accents and case ignored)."
-                                               )] = None,
+    author: Annotated[str | None, typer.Option(help="Author of a cited reference: family "
+                                               "name, optionally with initials or given names "
+                                               "(\"Wachtel H\", \"Wachtel, H.\", \"H "
+                                               "Wachtel\"); accents and case ignored.")]
+    = None,
     text: Annotated[str | None, typer.Option(help="Words that must all occur in the "
                                              "statement (accents and case ignored).")] = None,
     year_from: Annotated[int | None, typer.Option(help="A cited reference is from this year "
@@ -394,7 +399,7 @@ def verify_command(
     from ivcdb import queries
     from ivcdb.db import open_db
     from ivcdb.render import choose_format, emit
-    from ivcdb.verify import VerifyConfig, markdown_report, summary_row
+    from ivcdb.verify import VerifyConfig, markdown_report, nothing_to_check, summary_row
     from ivcdb.verify import verify as run_verify
 
     default = VerifyConfig()
@@ -404,6 +409,8 @@ def verify_command(
     with open_db(db) as database, database.session() as session:
         checks = run_verify(session, outcome=outcome, review=review, config=config)
         labels = queries.unit_labels(session)
+        if not checks:
+            _err(f"note: {nothing_to_check(session, outcome=outcome)}")
     chosen = choose_format(fmt)
     if chosen == "json":
         json.dump([c.as_dict() for c in checks], sys.stdout, ensure_ascii=False, indent=2,
@@ -510,8 +517,9 @@ def export_command(
 plot_app = typer.Typer(help="Charts (PNG or SVG): the figures reported for an outcome, and "
                        "which references support which outcomes.", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
-ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png or .svg "
-                                           "(replaced if it exists).")]
+ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png or .svg; "
+                                           "replaced if it exists (no --force needed, so "
+                                           "`make run` redraws it).")]
 
 
 @app.command("snapshot")

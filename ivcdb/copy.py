@@ -33,7 +33,7 @@ from ivcdb.db import (
     sqlite_path,
     upgrade,
 )
-from ivcdb.errors import DatabaseError, UsageError
+from ivcdb.errors import DatabaseError, OutputExists, UsageError
 from ivcdb.models import metadata
 
 BATCH = 1000
@@ -149,7 +149,7 @@ def _refuse_nonempty(url: str) -> None:
     finally:
         engine.dispose()
     if full:
-        raise UsageError(_nonempty_message(url, full))
+        raise OutputExists(_nonempty_message(url, full))
 
 
 def _nonempty_message(url: str, full: list[str]) -> str:
@@ -180,7 +180,7 @@ def _copy(source: Database, target: Database, *, force: bool, batch: int) -> Cop
     with _snapshot(source) as read, target.write() as write:
         full = _nonempty(write, {t.name for t in all_tables})
         if full and not force:
-            raise UsageError(_nonempty_message(target.url, full))
+            raise OutputExists(_nonempty_message(target.url, full))
         if full:
             store.empty_tables(write, all_tables)
             report.emptied = True

@@ -9,6 +9,7 @@ instead of failing half-way).
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlmodel import Session
 
-from ivcdb.errors import DatabaseError, SchemaOutOfDate
+from ivcdb.errors import DatabaseError, SchemaOutOfDate, UsageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,6 +46,8 @@ def resource_dir(name: str) -> Path:
 def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """`--db` value, else `$IVCDB_DATABASE_URL`, else `./ivcdb.sqlite`, as a SQLAlchemy URL."""
     raw = os.fspath(db) if db is not None else os.environ.get(ENV_URL) or DEFAULT_PATH
+    if not raw.strip():
+        raise UsageError("--db is empty; name a database file or URL")
     if "://" not in raw:
         return f"sqlite:///{Path(raw).expanduser().resolve()}"
     scheme, rest = raw.split("://", 1)
@@ -69,6 +72,8 @@ def sqlite_path(url: str) -> Path | None:
 def _check_sqlite_file(path: Path, *, create: bool) -> None:
     if not path.parent.is_dir():
         raise DatabaseError(f"folder {path.parent} does not exist")
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file; name a file with --db")
     if path.exists():
         if not os.access(path, os.R_OK):
             raise DatabaseError(f"cannot read {path}: permission denied")
@@ -150,6 +155,9 @@ def describe(error: BaseException, url: str) -> str:
         return f"{where}: the disk (or the database's size limit) is full; nothing was changed"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{where}: the database is read-only; nothing was changed"
+    if "file is not a database" in lowered or "file is encrypted" in lowered:
+        path = sqlite_path(url) if url.startswith("sqlite") else None
+        return f"{path or where} is not an SQLite database"
     if "connection refused" in lowered or "could not connect" in lowered:
         return f"cannot connect to {where}: {text}"
     return f"{where}: {text}"
@@ -172,7 +180,7 @@ class Database:
         try:
             with Session(self.engine) as session:
                 yield session
-        except exc.OperationalError as error:
+        except exc.DatabaseError as error:  # OperationalError too
             raise DatabaseError(describe(error, self.url)) from error
 
     @contextmanager
@@ -216,18 +224,23 @@ def schema_revision(engine: sa.Engine, url: str) -> str | None:
             if not sa.inspect(conn).has_table("alembic_version"):
                 return None
             return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    except exc.OperationalError as error:
+    except exc.DBAPIError as error:  # OperationalError, and DatabaseError for a corrupt file
         raise DatabaseError(describe(error, url)) from error
 
 
-def ensure_schema(engine: sa.Engine, url: str) -> None:
-    """Refuse a database without the schema this code needs, saying how to fix it."""
+def ensure_schema(engine: sa.Engine, url: str, *, db: str | None = None) -> None:
+    """Refuse a database without the schema this code needs, saying how to fix it.
+
+    `db` is the `--db` value as given, shown in the suggested command.
+    """
     revision = schema_revision(engine, url)
     if revision == SCHEMA_REVISION:
         return
     where = display_url_safe(url)
     if revision is None:
-        raise SchemaOutOfDate(f"{where} has no ivcdb schema; run `ivcdb init --db ...` first")
+        target = shlex.quote(db if db is not None else where)
+        raise SchemaOutOfDate(f"{where} has no ivcdb schema; run `ivcdb init --db {target}` "
+                              "first")
     raise SchemaOutOfDate(
         f"{where} is at schema revision {revision}, this ivcdb needs {SCHEMA_REVISION}; "
         "run `ivcdb db upgrade` (back up first with `ivcdb copy`)"
@@ -242,7 +255,7 @@ def open_db(
     engine = make_engine(url, create=create)
     if check:
         try:
-            ensure_schema(engine, url)
+            ensure_schema(engine, url, db=None if db is None else os.fspath(db))
         except DatabaseError:
             engine.dispose()
             raise
@@ -271,7 +284,7 @@ def _run_alembic(url: str, action: str, *args: Any) -> None:
         getattr(command, action)(alembic_config(url), *args)
     except CommandError as error:
         raise DatabaseError(f"{action}: {error}") from error
-    except exc.OperationalError as error:
+    except exc.DatabaseError as error:  # OperationalError too
         raise DatabaseError(describe(error, url)) from error
 
 

@@ -31,6 +31,13 @@ class NotFound(IvcdbError):
     """A named outcome, reference or claim does not exist."""
 
 
+class OutputExists(IvcdbError):
+    """The output file (or target database) has contents and `--force` was not given.
+
+    Refusing to overwrite is an error of the run (exit 1), not of the command line.
+    """
+
+
 class UsageError(IvcdbError):
     """An option or argument is not valid."""
 

@@ -188,22 +188,19 @@ def _source_label(f: queries.PlotFinding) -> str:
 def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict[str, Any]]:
     if not outcomes:
         raise UsageError("name at least one outcome code")
+    codes = [queries.outcome_code(session, code) for code in outcomes]  # NotFound, with hints
     vocabulary = queries.vocabulary_rows(session, Outcome)
-    unknown = [code for code in outcomes if code not in vocabulary]
-    if unknown:
-        raise NotFound(f"unknown outcome {', '.join(unknown)}; list the outcomes with "
-                       "`ivcdb query outcomes`")
-    return {code: vocabulary[code] for code in outcomes}
+    return {code: vocabulary[code] for code in dict.fromkeys(codes)}
 
 
-def _panels(session: Session, outcomes: Sequence[str]) -> list[_Panel]:
-    """Rows per unit: a heading per outcome, each claim, then its sources' figures."""
+def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
+    """Rows per unit: a heading per outcome (one outcome: the title says it), each claim,
+    then its sources' figures."""
     from ivcdb.verify import normalise_timepoint
 
-    known = _known_outcomes(session, outcomes)
     labels = queries.unit_labels(session)
     panels: dict[str | None, _Panel] = {}
-    for code in dict.fromkeys(outcomes):
+    for code in known:
         findings = queries.plot_findings(session, outcome=code)
         for claim in queries.export_claims(session, outcome=code):
             low, high, point = _position(claim.value, claim.value_low, claim.value_high,
@@ -214,7 +211,8 @@ def _panels(session: Session, outcomes: Sequence[str]) -> list[_Panel]:
             panel = panels.setdefault(claim.unit, _Panel(claim.unit, unit_label))
             spelled = "" if claim.unit in UNITS_NOT_SPELLED else unit_label
             heading = known[code]["label"]
-            if not any(r.kind == "heading" and r.label == heading for r in panel.rows):
+            if len(known) > 1 and not any(r.kind == "heading" and r.label == heading
+                                          for r in panel.rows):
                 panel.rows.append(_Row(heading, "heading", height=0.9))
             cited = _cited([link.number for link in claim.links])
             panel.rows.append(_Row(
@@ -241,15 +239,16 @@ def _panels(session: Session, outcomes: Sequence[str]) -> list[_Panel]:
                 panel.rows.append(_Row("no figure of its sources recorded", "note",
                                        height=0.9))
     if not panels:
-        raise NotFound(f"no claim about {', '.join(outcomes)} has a figure to plot "
+        raise NotFound(f"no claim about {', '.join(known)} has a figure to plot "
                        "(qualitative claims only)")
     return list(panels.values())
 
 
 def outcome_chart(session: Session, *, outcomes: Sequence[str]) -> Figure:
     """A forest chart of every figure reported for the outcomes (see the module docstring)."""
-    panels = _panels(session, outcomes)
-    titles = [_known_outcomes(session, outcomes)[c]["label"] for c in dict.fromkeys(outcomes)]
+    known = _known_outcomes(session, outcomes)
+    panels = _panels(session, known)
+    titles = [row["label"] for row in known.values()]
     with _style():
         height_in = 1.6 + sum(p.height * ROW_IN + 0.75 for p in panels)
         fig = _new_figure(WIDTH_IN, height_in)
@@ -269,8 +268,9 @@ def _draw_panel(ax: Axes, panel: _Panel) -> None:
         ticks.append(y + row.height / 2)
         labels.append(row.label)
         y += row.height
+    limits = _x_limits(panel)
     for centre, row in zip(ticks, panel.rows, strict=True):
-        _draw_row(ax, row, centre)
+        _draw_row(ax, row, centre, limits)
     ax.set_ylim(y, 0)
     ax.set_yticks(ticks, labels)
     ax.tick_params(axis="y", length=0)
@@ -280,7 +280,7 @@ def _draw_panel(ax: Axes, panel: _Panel) -> None:
         elif row.kind in ("source", "note"):
             tick.set_color(MUTED)
             tick.set_fontsize(8)
-    ax.set_xlim(*_x_limits(panel))
+    ax.set_xlim(*limits)
     if panel.unit == PERCENT:
         ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel(_axis_label(panel))
@@ -289,7 +289,8 @@ def _draw_panel(ax: Axes, panel: _Panel) -> None:
 
 
 def _x_limits(panel: _Panel) -> tuple[float, float]:
-    """From 0 (calendar years: from the data), with room on the right for the figures' text."""
+    """From 0 (calendar years: from the data), with room on the right for the figures' text;
+    a percent axis ends at 100 (text that would not fit goes left of its mark)."""
     values = [v for r in panel.rows for v in (r.low, r.high, r.point) if v is not None]
     low, high = min(values), max(values)
     if panel.unit == CALENDAR_YEAR:
@@ -297,7 +298,8 @@ def _x_limits(panel: _Panel) -> tuple[float, float]:
         start = low - 0.08 * span
     else:
         start = min(0.0, low)
-        high = max(high, 100.0) if panel.unit == PERCENT else high
+        if panel.unit == PERCENT and high <= 100.0:
+            return start, 100.0
         span = (high - start) or 1.0
     longest = max((len(r.text) for r in panel.rows), default=0)
     room = min(0.5, 0.03 + CHAR_SHARE * longest)
@@ -310,7 +312,7 @@ def _axis_label(panel: _Panel) -> str:
     return panel.unit_label[:1].upper() + panel.unit_label[1:] if panel.unit_label else "Value"
 
 
-def _draw_row(ax: Axes, row: _Row, centre: float) -> None:
+def _draw_row(ax: Axes, row: _Row, centre: float, limits: tuple[float, float]) -> None:
     colour = CLAIM_COLOUR if row.kind == "claim" else SOURCE_COLOUR
     end: float | None = None
     if row.low is not None and row.high is not None:
@@ -324,9 +326,15 @@ def _draw_row(ax: Axes, row: _Row, centre: float) -> None:
                 color=colour, markerfacecolor=colour if row.same_measure else "white",
                 markeredgewidth=1.4, gid=f"ivcdb-{row.kind}-point")
         end = row.point
-    if end is not None and row.text:
-        ax.annotate(row.text, (end, centre), xytext=(8, 0), textcoords="offset points",
-                    va="center", fontsize=9 if row.kind == "claim" else 8, color=colour)
+    if end is None or not row.text:
+        return
+    start = row.low if row.low is not None else end
+    span = limits[1] - limits[0]
+    fits = end + span * (0.03 + CHAR_SHARE * len(row.text)) <= limits[1]
+    ax.annotate(row.text, (end, centre) if fits else (start, centre),
+                xytext=(8 if fits else -8, 0), textcoords="offset points", va="center",
+                ha="left" if fits else "right", fontsize=9 if row.kind == "claim" else 8,
+                color=colour)
 
 
 def _legend(fig: Figure, panels: Sequence[_Panel]) -> None:

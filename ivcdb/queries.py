@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -352,6 +353,11 @@ def _outcome_code(session: Session, outcome: str) -> str:
                    "`ivcdb query outcomes` lists them")
 
 
+def outcome_code(session: Session, outcome: str) -> str:
+    """The stored code of `outcome` (case-insensitive), else `NotFound` with suggestions."""
+    return _outcome_code(session, outcome)
+
+
 def _review_id(session: Session, review: str) -> int:
     ids = review_index(session)
     if review in ids:
@@ -420,14 +426,52 @@ def _words(text: str, what: str) -> list[str]:
     return words
 
 
-def _author_match(name: str) -> sa.ColumnElement[bool]:
-    """An author by folded full name ("given family", or "family, given"), or family alone."""
+def _looks_like_initials(word: str) -> bool:
+    """`H`, `HJ`, `H.-J.`, `h.`, `hj`: up to four letters, capitals or with dots, or two."""
+    letters = re.sub(r"[.\-]", "", word)
+    return 0 < len(letters) <= 4 and letters.isalpha() and (
+        letters.isupper() or "." in word or len(letters) <= 2)
+
+
+def _initials(given: str) -> str:
+    """Folded initials of given names: `HJ`, `H. J.`, `Hans-Jürgen` -> `hj`."""
+    words = [w for w in re.split(r"[\s.\-]+", given) if w]
+    return fold("".join(w if w.isupper() and len(w) <= 3 else w[0] for w in words))
+
+
+def _author_forms(name: str) -> tuple[list[tuple[str, str]], str]:
+    """Readings of an author name as (folded family, initials), and the likeliest family.
+
+    "Family, Given", "Family Initials" (as `refs` and `show` print), "Given Family", a
+    family name alone, or a full name exactly as stored.
+    """
     if "," in name:
         family, _, given = name.partition(",")
-        name = f"{given} {family}"
-    folded = " ".join(_words(name, "author"))
-    norm = _t(Author).c.name_norm
-    return sa.or_(norm == folded, norm.endswith(" " + folded, autoescape=True))
+        folded = " ".join(_words(family, "author"))
+        return [(folded, _initials(given))], folded
+    words = name.split()
+    forms = [(" ".join(_words(name, "author")), "")]
+    if len(words) > 1:
+        forms.append((fold(words[-1]), _initials(" ".join(words[:-1]))))
+        if _looks_like_initials(words[-1]):
+            forms.append((fold(" ".join(words[:-1])), _initials(words[-1])))
+    return forms, forms[-1][0]
+
+
+def _author_references(session: Session, name: str) -> list[int]:
+    """Ids of the references with a matching author, else `NotFound` naming close families."""
+    a = _t(Author)
+    forms, likely = _author_forms(name)
+    found: set[int] = set()
+    for family, initials in forms:
+        rows = session.execute(sa.select(a.c.reference_id, a.c.given).where(sa.or_(
+            a.c.name_norm == family, a.c.name_norm.endswith(" " + family, autoescape=True))))
+        found.update(ref for ref, given in rows if _initials(given).startswith(initials))
+    if not found:
+        families = session.execute(sa.select(a.c.family).distinct()).scalars()
+        raise NotFound(f"no author {name!r}{did_you_mean(likely, families)}; give a family "
+                       "name, optionally with initials (`Wachtel H`)")
+    return sorted(found)
 
 
 def _years(year_from: int | None, year_to: int | None) -> list[sa.ColumnElement[bool]]:
@@ -449,13 +493,12 @@ def _cited_reference(session: Session, *, reference: str | int | None, author: s
     `claim.id IN (claims citing such a reference)` is found from the reference side
     (ix_claim_reference_reference_id), so SQLite need not probe every claim's links.
     """
-    cr, ref, a = _t(ClaimReference), _t(Reference), _t(Author)
+    cr, ref = _t(ClaimReference), _t(Reference)
     conditions: list[sa.ColumnElement[bool]] = []
     if reference is not None:
         conditions.append(cr.c.reference_id == _reference_id(session, reference, review))
     if author is not None:
-        conditions.append(cr.c.reference_id.in_(
-            sa.select(a.c.reference_id).where(_author_match(author))))
+        conditions.append(cr.c.reference_id.in_(_author_references(session, author)))
     years = _years(year_from, year_to)
     if years:
         conditions.append(cr.c.reference_id.in_(sa.select(ref.c.id).where(*years)))
@@ -1092,6 +1135,29 @@ def claim_locators(session: Session) -> Results[ClaimLocator]:
     return Results(ClaimLocator(*row) for row in session.execute(query))
 
 
+@dataclass(frozen=True, slots=True)
+class UnlistedCitation:
+    """A claim citing a reference that its review's citation list does not hold."""
+
+    claim_id: str
+    source: str
+    review: str
+    citekey: str
+
+
+def unlisted_citations(session: Session) -> Results[UnlistedCitation]:
+    """Claim links with no citation number in the claim's review, by claim_id then citekey."""
+    cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
+    query = (sa.select(cl.c.claim_id, cl.c.source, rv.c.code, ref.c.citekey)
+             .join(cr, cr.c.claim_id == cl.c.id).join(rv, rv.c.id == cl.c.review_id)
+             .join(ref, ref.c.id == cr.c.reference_id)
+             .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
+                        & (ct.c.review_id == cl.c.review_id))
+             .where(ct.c.id.is_(None))
+             .order_by(bytewise(cl.c.claim_id, session), bytewise(ref.c.citekey, session)))
+    return Results(UnlistedCitation(*row) for row in session.execute(query))
+
+
 # --- plot queries -----------------------------------------------------------------------------
 
 
@@ -1181,3 +1247,41 @@ def reference_outcome_map(session: Session) -> Results[MapCell]:
     cells.sort(key=lambda m: (m.reference_number is None, m.reference_number or 0,
                               m.reference_key, m.outcome))
     return Results(cells)
+
+
+# --- fast claim export ------------------------------------------------------------------------
+
+# Columns of the claims export in `csvformat.CLAIM_COLUMNS` order, before the reference lists.
+_EXPORT_CLAIM_COLUMNS = (
+    "claim_id", "review_code", "outcome_code", "statement", "value", "value_low", "value_high",
+    "unit_code", "numerator", "denominator", "qualifier", "timepoint", "population", "derived",
+    "reported", "section", "paragraph",
+)
+
+
+def export_claim_rows(session: Session, *, review_id: int | None = None,
+                      ) -> tuple[list[Any], dict[int, list[Any]]]:
+    """`export_claims` as plain rows, for writing millions of cells without objects per row.
+
+    Returns the claims (their database id, then the export columns, in the same order as
+    `export_claims`) and each claim id's links as (citekey, number, role) in citation order.
+    """
+    cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
+    columns = [rv.c.code if name == "review_code" else cl.c[name]
+               for name in _EXPORT_CLAIM_COLUMNS]
+    query = (sa.select(cl.c.id, *columns).join(rv, rv.c.id == cl.c.review_id)
+             .order_by(bytewise(cl.c.claim_id, session)))
+    if review_id is not None:
+        query = query.where(cl.c.review_id == review_id)
+    links_query = (
+        sa.select(cr.c.claim_id, ref.c.citekey, ct.c.number, cr.c.role)
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .join(cl, cl.c.id == cr.c.claim_id)
+        .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
+                   & (ct.c.review_id == cl.c.review_id))
+        .order_by(cr.c.claim_id, cr.c.position)
+    )
+    links: dict[int, list[Any]] = {}
+    for claim_pk, *link in session.execute(links_query).all():
+        links.setdefault(claim_pk, []).append(link)
+    return list(session.execute(query).all()), links

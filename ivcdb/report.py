@@ -41,6 +41,7 @@ class Code(StrEnum):
     UNCITED = "no-claims"
     CITATION_ORDER = "citation-order"
     NO_LOCATOR = "no-locator"
+    NOT_IN_REVIEW = "not-in-review-list"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import socket
 import sqlite3
 import sys
@@ -107,7 +108,10 @@ def prepared(db: str | os.PathLike[str] | None = None, *,
 
 def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
           snapshot_path: str | os.PathLike[str] | None = None) -> None:
-    """Serve a fresh snapshot of `db` (or an existing snapshot) until interrupted."""
+    """Serve a fresh snapshot of `db` (or an existing snapshot) until interrupted.
+
+    SIGTERM stops it like Ctrl-C, so the temporary snapshot folder is removed either way.
+    """
     try:
         from datasette.cli import cli as datasette_cli
     except ImportError as error:
@@ -115,13 +119,21 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
     import click
 
     check_port(port)
-    with prepared(db, snapshot_path=snapshot_path) as (path, metadata_path):
-        print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
-              file=sys.stderr, flush=True)
-        try:
-            datasette_cli.main(args=datasette_args(path, metadata_path, port),
-                               prog_name="ivcdb serve", standalone_mode=False)
-        except click.ClickException as error:
-            raise UsageError(f"datasette: {error.format_message()}") from error
-        except KeyboardInterrupt:
-            pass
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with prepared(db, snapshot_path=snapshot_path) as (path, metadata_path):
+            print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
+                  file=sys.stderr, flush=True)
+            try:
+                datasette_cli.main(args=datasette_args(path, metadata_path, port),
+                                   prog_name="ivcdb serve", standalone_mode=False)
+            except click.ClickException as error:
+                raise UsageError(f"datasette: {error.format_message()}") from error
+            except KeyboardInterrupt:
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from ivcdb import queries, store
 from ivcdb.db import open_db, resolve_url, sqlite_path
-from ivcdb.errors import UsageError
+from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports.reflist import author_name, entry
 from ivcdb.plots import figure_text
 from ivcdb.text import key_fold
@@ -165,7 +165,7 @@ def _check_target(url: str, target: Path, *, force: bool) -> None:
     if target.is_dir():
         raise UsageError(f"{target} is a folder; name a file")
     if target.exists() and not force:
-        raise UsageError(f"{target} exists; pass --force to replace it")
+        raise OutputExists(f"{target} exists; pass --force to replace it")
 
 
 def add_read_layer(path: Path) -> None:

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from ivcdb import queries
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
-from ivcdb.models import PERCENT
+from ivcdb.models import PERCENT, Outcome
 from ivcdb.queries import CheckClaim, CheckFinding, CheckReference, Results
 from ivcdb.text import fold, key_fold
 
@@ -388,6 +388,18 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
         by_ref.setdefault(key_fold(f.reference_key), []).append(f)
     labels = queries.unit_labels(session)
     return Results(_check(row, by_ref, labels, config) for row in claims if row.measure)
+
+
+def nothing_to_check(session: Session, *, outcome: str | None = None) -> str:
+    """Why `verify` found no claim to check, as one line for the user."""
+    if outcome is None:
+        return "no claim can be checked: none cites a supporting reference for an outcome " \
+            "with a measure (see README, Source check)"
+    code = queries.outcome_code(session, outcome)
+    if not queries.vocabulary_rows(session, Outcome)[code]["measure_code"]:
+        return (f"no claim of outcome {code} can be checked: it has no measure "
+                "(see README, Source check)")
+    return f"no claim of outcome {code} cites a supporting reference to check against"
 
 
 def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relation | None:

@@ -149,3 +149,31 @@ def test_claim_without_locator(db: Database, tmp_path: Path, section: str, parag
 def test_curated_data_passes(built: Database) -> None:
     with built.session() as session:
         assert run_checks(session) == []
+
+
+def test_claim_citing_a_reference_its_review_does_not_list(db: Database, tmp_path: Path) -> None:
+    """Loaded, cited by a claim, but not in the review's list: no number to show -- a warning."""
+    problems = load_small(db, tmp_path, [entry("a1")], [claim("c1", keys="a1", numbers="1")])
+    assert of(problems, Code.NOT_IN_REVIEW) == []
+    extra = write(tmp_path / "extra.bib", entry("x9"))
+    table = [list(CLAIM_COLUMNS), [claim("c2", keys="x9").get(c, "") for c in CLAIM_COLUMNS]]
+    load(db, Sources(references=extra, claims=[write(tmp_path / "more.csv", csv_text(table))]))
+    with db.session() as session:
+        problems = run_checks(session)
+    assert of(problems, Code.NOT_IN_REVIEW) == [("c2", W)]
+    (problem,) = [p for p in problems if p.code is Code.NOT_IN_REVIEW]
+    assert "'x9'" in problem.message and "'r1'" in problem.message and problem.file == "more.csv"
+
+
+@pytest.mark.parametrize(("doi", "pmid", "bad"), [
+    ("10.1000/x", "123", False), ("11.1000/x", None, True), (None, "12ab", True)])
+def test_load_and_check_share_the_identifier_rules(db: Database, tmp_path: Path, doi: str | None,
+                                                    pmid: str | None, bad: bool) -> None:
+    """What `ivcdb check` calls a malformed identifier, the load already warns about."""
+    fields = {k: v for k, v in (("doi", doi), ("pmid", pmid)) if v is not None}
+    path = write(tmp_path / "refs.bib", entry("a1", **fields))
+    (report,) = load(db, Sources(references=path))
+    loaded = [p.message for p in report.warnings if p.code is Code.MALFORMED_ID]
+    with db.session() as session:
+        checked = [p.message for p in run_checks(session) if p.code is Code.MALFORMED_ID]
+    assert loaded == checked and bool(loaded) is bad

@@ -18,9 +18,22 @@ def test_build_twice_then_nothing_changes(tmp_path: Path, cli: CliRun) -> None:
     os5 = summary["overall_survival_5y"]
     assert (os5["unit"], os5["lowest"], os5["highest"], os5["references"]) == (
         "percent", "40", "70", "2")
-    code, _, err = cli("build", "--db", target, "--quiet")
+    code, _, err = cli("build", "--db", target)
     assert code == 0
     assert err.count("nothing changed") == 7
+    assert cli("build", "--db", target, "--quiet") == (0, "", "")  # silent on success
+
+
+def test_quiet_build_still_reports_warnings(tmp_path: Path, data_copy: Path,
+                                            cli: CliRun) -> None:
+    target = str(tmp_path / "w.sqlite")
+    assert cli("build", "--db", target, "--data", str(data_copy), "-q") == (0, "", "")
+    claims = data_copy / "claims.csv"
+    lines = claims.read_text(encoding="utf-8").splitlines(keepends=True)
+    claims.write_text("".join(lines[:-1]), encoding="utf-8")  # one claim fewer
+    code, out, err = cli("build", "--db", target, "--data", str(data_copy), "-q")
+    assert code == 0 and out == ""
+    assert "in the database but not in the file" in err and "read," not in err
 
 
 def test_value_span_for_the_terminal_summary() -> None:

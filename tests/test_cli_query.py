@@ -234,3 +234,38 @@ def test_piped_csv_neutralises_formulas(capsys: pytest.CaptureFixture[str]) -> N
     emit([{"statement": "=HYPERLINK(1)", "value": -5}], ["statement", "value"], "csv")
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows == [["statement", "value"], ["'=HYPERLINK(1)", "-5"]]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_narrow_terminal_never_breaks_an_identifier(built: Database, run: Invoke,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    columns: int) -> None:
+    """Ids, codes and statuses stay on one line (whole, or cut with "…"); prose wraps."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    claims = {r["claim_id"] for r in curated("claims.csv")}
+    outcomes = {r["code"] for r in curated("outcomes.csv") + curated("measures.csv")}
+    for args in (("show", "3"), ("query", "claims"), ("verify",)):
+        code, out, _ = run(*args, "--format", "table", "--db", built.url)
+        assert code == 0, args
+        cells = [c.strip() for line in out.splitlines() for c in line.split("│")[1:-1]]
+        assert max(len(line) for line in out.splitlines()) <= columns
+        for text in cells:
+            first = text.split(" ")[0]
+            names = claims | outcomes
+            broken = [n for n in names if first not in names and n.startswith(first)
+                      and ("_" in first or "-" in first)]
+            assert not broken, (args, first)  # a cut identifier ends with "…" instead
+    code, out, _ = run("query", "claims", "--outcome", "overall_survival_5y", "--format",
+                       "table", "--db", built.url)
+    assert "Even after radical" in out  # the statement keeps room to be read
+    if columns >= 120:
+        assert "overall_survival_5y" in out and "li2025-os-5y" in out
+
+
+def test_author_as_show_prints_it_and_unknown_author(built: Database, run: Invoke) -> None:
+    _, by_family, _ = run("query", "claims", "--author", "Wachtel", "--db", built.url)
+    code, printed, _ = run("query", "claims", "--author", "Wachtel H", "--db", built.url)
+    assert code == 0 and printed == by_family and len(rows_of(printed)) > 0
+    code, out, err = run("query", "claims", "--author", "Wachtl H", "--db", built.url)
+    assert code == 1 and out == ""
+    assert err.startswith("error: no author 'Wachtl H' (did you mean 'Wachtel'")

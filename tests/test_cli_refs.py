@@ -90,3 +90,29 @@ def test_scripts(built: Database, tmp_path: Path) -> None:
                            "--db", built.url], capture_output=True, check=False)
     assert refs.returncode == 0
     assert refs.stdout == (TESTDATA / "reflist_li2025.md").read_bytes()
+
+
+def test_existing_output_is_refused_alike_with_exit_1(built: Database, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsysbinary: pytest.CaptureFixture[bytes]
+                                                      ) -> None:
+    """Every "exists, use --force" is an error of the run (1), not of the command line (2)."""
+    commands = {"refs": ("refs",), "table": ("table", "overall_survival_5y"),
+                "export": ("export", "claims"), "snapshot": ("snapshot",)}
+    for name, args in commands.items():
+        target = tmp_path / f"{name}.sqlite"
+        target.write_bytes(b"keep")
+        option = "--to" if name == "snapshot" else "--output"
+        code, _, err = run_cli(monkeypatch, capsysbinary, *args, "--db", built.url,
+                               option, str(target))
+        assert code == 1, (name, err)
+        assert err.startswith("error:") and "--force" in err and target.read_bytes() == b"keep"
+        code, _, err = run_cli(monkeypatch, capsysbinary, *args, "--db", built.url,
+                               option, str(target), "--force")
+        assert code == 0, (name, err)
+        assert target.read_bytes() != b"keep"
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"old")  # plot replaces silently (documented in its --help)
+    code, _, err = run_cli(monkeypatch, capsysbinary, "plot", "outcome",
+                           "overall_survival_5y", "--db", built.url, "--output", str(chart))
+    assert code == 0 and chart.read_bytes() != b"old", err

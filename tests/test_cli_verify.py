@@ -167,3 +167,18 @@ def test_readme_example_is_real_output(built: Database, run: Invoke) -> None:
     assert out.startswith(block.split("\n\n", 1)[0])
     for paragraph in block.split("\n\n"):
         assert paragraph in out
+
+
+def test_outcome_without_a_measure_says_why_nothing_is_checked(built: Database,
+                                                               run: Invoke) -> None:
+    with (ROOT / "data" / "outcomes.csv").open(encoding="utf-8", newline="") as handle:
+        outcomes = list(csv.DictReader(handle))
+    unmeasured = next(r["code"] for r in outcomes if not r["measure"])
+    code, out, err = run("verify", "--outcome", unmeasured, "--format", "csv",
+                         "--db", built.url)
+    assert code == 0 and len(out.splitlines()) == 1  # the header only
+    assert err == (f"note: no claim of outcome {unmeasured} can be checked: it has no "
+                   "measure (see README, Source check)\n")
+    code, out, err = run("verify", "--outcome", "overall_survival_5y", "--format", "csv",
+                         "--db", built.url)
+    assert code == 0 and len(out.splitlines()) == 2 and err == ""

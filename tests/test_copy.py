@@ -22,7 +22,7 @@ from conftest import (
 from ivcdb import copy as ivcdb_copy
 from ivcdb.copy import copy_database, table_checksum, tables
 from ivcdb.db import Database, open_db, resolve_url, upgrade
-from ivcdb.errors import DatabaseError, SchemaOutOfDate, UsageError
+from ivcdb.errors import DatabaseError, OutputExists, SchemaOutOfDate, UsageError
 from ivcdb.exports import export
 from ivcdb.loaders import Sources, load
 
@@ -129,7 +129,7 @@ def test_non_empty_target_is_refused_and_unchanged(built: Database, tmp_path: Pa
     with _open(resolve_url(target)) as t:
         load(t, Sources(references=_bib(tmp_path / "other.bib", ["other1", "other2"])))
         before = snapshot(t)
-    with pytest.raises(UsageError, match="not empty.*--force"):
+    with pytest.raises(OutputExists, match="not empty.*--force"):
         copy_database(built.url, target)
     with _open(resolve_url(target)) as t:
         assert snapshot(t) == before
@@ -181,7 +181,7 @@ def test_cli_copy_and_refusal(built: Database, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "checksums verified" in done.stderr
     again = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert again.returncode == 2
+    assert again.returncode == 1  # refused, like every "exists, pass --force"
     assert again.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "Traceback" not in again.stderr
     forced = subprocess.run(cmd + ["--force"], capture_output=True, text=True, check=False)

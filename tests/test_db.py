@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import CliRun
 
 from ivcdb.db import ENV_URL, open_db, resolve_url, upgrade
 from ivcdb.errors import DatabaseError
@@ -107,3 +109,31 @@ def test_check_constraints_hold_in_the_database(db_url: str) -> None:
                     ") VALUES (", f") VALUES ('c{i}', (SELECT id FROM review), 'o', 's', 's', "
                     "false, '', '', "))
     database.dispose()
+
+
+def test_corrupt_file_folder_and_empty_db_are_clear_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRun
+) -> None:
+    """A non-SQLite file, a folder and an empty --db each give one line and exit 1 or 2."""
+    monkeypatch.chdir(tmp_path)
+    Path("junk.sqlite").write_text("garbage\n" * 200, encoding="utf-8")
+    code, _, err = cli("query", "claims", "--db", "junk.sqlite")
+    junk = tmp_path / "junk.sqlite"
+    assert code == 1 and err.strip() == f"error: {junk} is not an SQLite database"
+    code, _, err = cli("init", "--db", "junk.sqlite")
+    assert code == 1 and "is not an SQLite database" in err
+    code, _, err = cli("query", "claims", "--db", str(tmp_path))
+    assert code == 1 and "is a folder" in err
+    code, _, err = cli("query", "claims", "--db", "")
+    assert code == 2 and "--db is empty" in err
+    with pytest.raises(DatabaseError, match="is a folder"):
+        open_db(tmp_path)
+
+
+def test_no_schema_message_names_the_given_db(tmp_path: Path, cli: CliRun) -> None:
+    target = tmp_path / "plain file.sqlite"
+    with sqlite3.connect(target) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    code, _, err = cli("query", "claims", "--db", str(target))
+    assert code == 1
+    assert f"run `ivcdb init --db '{target}'` first" in err

@@ -357,3 +357,78 @@ def test_refused_and_dry_loads_are_not_recorded(built: Database, tmp_path: Path)
     load(built, Sources(references=write(tmp_path / "a.bib", GOOD)), dry_run=True)
     refuse(built, Sources(references=write(tmp_path / "b.bib", "")))
     assert count(built, "load_event") == before
+
+
+# --- a citekey stored from another file; implausible values -----------------------------------
+
+
+def _one_entry(key: str, **fields: str) -> str:
+    body = "".join(f", {k}={{{v}}}" for k, v in fields.items())
+    return f"@article{{{key},\n author={{X, Y}}, title={{T}}, journal={{J}}, year=2015{body}}}\n"
+
+
+def test_case_only_difference_from_another_file_is_refused(built: Database,
+                                                           tmp_path: Path) -> None:
+    path = write(tmp_path / "case.bib", _one_entry("WACHTEL2015"))
+    problems = refuse(built, Sources(references=path))
+    problem = find(problems, Code.DUPLICATE_KEY, file=path, line=1, key="WACHTEL2015")
+    assert problem.is_error
+    assert ("citekey 'WACHTEL2015' differs only in case from stored 'wachtel2015' (loaded "
+            "from references.bib)") in problem.message
+    (report,) = load(built, Sources(references=path), skip_invalid=True)
+    assert report.skipped == ["WACHTEL2015"] and report.updated == 0
+    assert rows(built, "reference", "citekey_norm = 'wachtel2015'")[0]["title"] != "T"
+
+
+def test_same_citekey_from_another_file_updates_with_a_warning(built: Database,
+                                                               tmp_path: Path) -> None:
+    path = write(tmp_path / "other.bib", _one_entry("wachtel2015"))
+    (report,) = load(built, Sources(references=path))
+    assert report.updated == 1
+    (warning,) = [p for p in report.warnings if p.code is Code.DUPLICATE_KEY]
+    assert warning.key == "wachtel2015" and "last loaded from references.bib" in warning.message
+    (ref,) = rows(built, "reference", "citekey_norm = 'wachtel2015'")
+    assert (ref["title"], ref["source"]) == ("T", "other.bib")
+    (again,) = load(built, Sources(references=path))  # now its own file: no warning
+    assert again.unchanged == 1 and not again.warnings
+    copy = write(tmp_path / "copy.bib", path.read_text(encoding="utf-8"))
+    (moved,) = load(built, Sources(references=copy))  # same content, new file: no fight
+    assert moved.unchanged == 1 and not moved.warnings
+
+
+def test_case_change_in_its_own_file_is_an_update_without_warning(built: Database,
+                                                                  data_copy: Path) -> None:
+    path = data_copy / "references.bib"
+    path.write_text(path.read_text(encoding="utf-8").replace("{wachtel2015,", "{Wachtel2015,"),
+                    encoding="utf-8")
+    (report,) = load(built, Sources(references=path))
+    assert report.updated == 1
+    assert not [p for p in report.problems if p.code is Code.DUPLICATE_KEY]
+    assert rows(built, "reference", "citekey_norm = 'wachtel2015'")[0]["citekey"] == "Wachtel2015"
+
+
+@pytest.mark.parametrize(("fields", "code", "words"), [
+    ({"pmid": "12ab"}, Code.MALFORMED_ID, "PMID '12ab'"),
+    ({"doi": "11.1000/x"}, Code.MALFORMED_ID, "DOI '11.1000/x'"),
+    ({"pages": "200-150"}, Code.BAD_VALUE, "page range '200-150'"),
+    ({"pages": "1234-12"}, Code.BAD_VALUE, "page range '1234-12'"),
+    ({"year": "2999"}, Code.BAD_VALUE, "year 2999"),
+])
+def test_implausible_values_load_with_a_warning(db: Database, tmp_path: Path,
+                                               fields: dict[str, str], code: Code,
+                                               words: str) -> None:
+    text = _one_entry("odd2015", **fields)
+    if "year" in fields:
+        text = text.replace("year=2015, ", "")
+    path = write(tmp_path / "odd.bib", text)
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1 and not report.errors
+    problem = find(report.problems, code, file=path, line=1, key="odd2015")
+    assert words in problem.message and not problem.is_error
+
+
+@pytest.mark.parametrize("pages", ["100-150", "1234-45", "e123", "7", "S1-S9"])
+def test_plausible_pages_do_not_warn(db: Database, tmp_path: Path, pages: str) -> None:
+    path = write(tmp_path / "ok.bib", _one_entry("ok2015", pages=pages))
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1 and not report.warnings

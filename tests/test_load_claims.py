@@ -23,7 +23,7 @@ from loadkit import (
 
 from ivcdb.db import Database
 from ivcdb.loaders import Sources, load
-from ivcdb.report import Code
+from ivcdb.report import Code, Problem
 
 OS5 = "li2025-os-5y"
 NEPH = "li2025-nephrectomy-no-reconstruction"
@@ -300,3 +300,73 @@ def test_unchanged_claims_under_another_file_name_are_unchanged(built: Database,
     assert (original.updated, original.unchanged) == (0, original.read)
     (again,) = load(built, Sources(claims=[renamed]))
     assert again.missing == [] and again.unchanged == again.read
+
+
+# --- every problem at once; citations the review does not list; path spellings ---------------
+
+CLAIM_HEADER = claims_table()[0]
+HEADER = ",".join(CLAIM_HEADER) + "\n"
+
+
+def _codes(problems: list[Problem], line: int) -> set[Code]:
+    return {p.code for p in problems if p.line == line}
+
+
+def test_duplicate_claim_rows_are_each_checked_in_full(built: Database, tmp_path: Path) -> None:
+    """Both rows of a duplicated claim_id get their own cell and vocabulary errors too."""
+    path = write(tmp_path / "claims.csv", HEADER
+                 + "x-1,li2025,overall_survival_5y,S,abc,,,percent,,,,,,false,,s,1,wachtel2015,3\n"
+                 + "x-1,li2025,overall_survival_5y,D,50,,,percnt,,,,,,false,,s,1,wachtel2015,3\n")
+    problems = refuse(built, Sources(claims=[path]))
+    find(problems, Code.BAD_VALUE, file=path, line=2, key="x-1")
+    find(problems, Code.DUPLICATE_KEY, file=path, line=3, key="x-1")
+    find(problems, Code.UNKNOWN_UNIT, file=path, line=3, key="x-1")
+
+
+def test_row_with_a_cell_error_is_resolved_too(built: Database, tmp_path: Path) -> None:
+    """A bad value does not hide the row's unknown outcome, unit and reference."""
+    path = write(tmp_path / "claims.csv", HEADER
+                 + "x-5,li2025,overall_surival_5y,T,abc,,,percnt,,,,,,false,,s,1,nosuch2000,\n")
+    problems = refuse(built, Sources(claims=[path]))
+    assert {Code.BAD_VALUE, Code.UNKNOWN_OUTCOME, Code.UNKNOWN_UNIT,
+            Code.UNKNOWN_REFERENCE} <= _codes(problems, 2)
+    (report,) = load(built, Sources(claims=[path]), skip_invalid=True)
+    assert report.skipped == ["x-5"] and report.added == 0
+    assert not rows(built, "claim", "claim_id = 'x-5'")
+
+
+def test_claim_citing_a_reference_its_review_does_not_list_warns(built: Database,
+                                                                 tmp_path: Path) -> None:
+    bib = write(tmp_path / "extra.bib", "@article{extra2001,\n author={Doe, J}, title={T}, "
+                "journal={J}, year=2001}\n")
+    new = claim_row(OS5)
+    new[0] = "x-unlisted"
+    new[CLAIM_HEADER.index("reference_keys")] = "extra2001"
+    new[CLAIM_HEADER.index("reference_numbers")] = ""
+    path = write(tmp_path / "claims.csv", csv_text([CLAIM_HEADER, new]))
+    reports = load(built, Sources(references=bib, claims=[path]))
+    claims = reports[-1]
+    assert claims.added == 1
+    (warning,) = [p for p in claims.warnings if p.code is Code.NOT_IN_REVIEW]
+    assert warning.key == "x-unlisted" and "'li2025'" in warning.message
+    # A listed one does not warn.
+    (again,) = load(built, Sources(claims=[DATA / "claims.csv"]))
+    assert not [p for p in again.problems if p.code is Code.NOT_IN_REVIEW]
+
+
+@pytest.mark.parametrize("spelling", ["plain", "dot-slashes", "inside", "absolute"])
+def test_missing_claim_is_reported_whatever_the_path_spelling(
+        built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """The same file named as `d2/claims.csv`, `./d2//claims.csv`, from inside the folder or
+    by absolute path: the removed claim is reported missing, then pruned."""
+    folder = tmp_path / "d2"
+    folder.mkdir()
+    write(folder / "claims.csv", edit_claims({}, drop=(OS5,)))
+    monkeypatch.chdir(folder if spelling == "inside" else tmp_path)
+    path = {"plain": Path("d2/claims.csv"), "dot-slashes": Path("./d2//claims.csv"),
+            "inside": Path("claims.csv"), "absolute": folder / "claims.csv"}[spelling]
+    (kept,) = load(built, Sources(claims=[path]))
+    assert kept.missing == [OS5] and kept.unchanged == kept.read
+    (pruned,) = load(built, Sources(claims=[path]), prune=True)
+    assert pruned.missing == [OS5] and pruned.removed == 1
+    assert not rows(built, "claim", "claim_id = :c", c=OS5)

@@ -82,7 +82,7 @@ def test_png_has_no_software_stamp(built: Database) -> None:
 def test_unknown_outcome_is_a_clear_error(built: Database, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(NotFound, match="unknown outcome no_such_outcome"):
+    with pytest.raises(NotFound, match="unknown outcome 'no_such_outcome'"):
         chart(built, ["overall_survival_5y", "no_such_outcome"])
     target = tmp_path / "x.png"
     code, err = run(monkeypatch, capsys, "plot", "outcome", "no_such_outcome", "--db",
@@ -184,3 +184,44 @@ def test_readme_shows_the_current_survival_chart(built: Database) -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     fig = chart(built, SURVIVAL)
     assert (width, height) == tuple(round(x * plots.DPI) for x in fig.get_size_inches())
+
+
+def test_unknown_outcome_reads_as_in_query(built: Database, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Same lookup as `query`/`verify`: quoted name, close matches, any case accepted."""
+    code, err = run(monkeypatch, capsys, "plot", "outcome", "overall_survival_5", "--db",
+                    built.url, "--output", str(tmp_path / "x.png"))
+    assert code == 1
+    assert err.startswith("error: unknown outcome 'overall_survival_5' (did you mean "
+                          "'overall_survival_5y'")
+    code, query_err = run(monkeypatch, capsys, "query", "claims", "--outcome",
+                          "overall_survival_5", "--db", built.url)
+    assert query_err == err
+    fig = chart(built, ["OVERALL_SURVIVAL_5Y"])
+    assert fig.get_suptitle() == "Overall survival at 5 years"
+
+
+def test_one_outcome_has_no_repeated_heading(built: Database) -> None:
+    (ax,) = chart(built, ["overall_survival_5y"]).axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Overall survival at 5 years" not in labels
+    (ax,) = chart(built, SURVIVAL).axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert {"Overall survival at 5 years", "Overall survival at 10 years"} <= set(labels)
+
+
+def test_percent_axis_ends_at_100_with_labels_inside(built: Database) -> None:
+    """A figure near 100 % gets its label on the left of its mark, inside the axes."""
+    percent = [r["code"] for r in curated("outcomes.csv") if r["unit"] == "percent"]
+    near_top = [c["outcome"] for c in curated("claims.csv")
+                if c["outcome"] in percent and c["value"] and float(c["value"]) >= 85]
+    assert near_top  # the curated data has one (patency up to 90%)
+    fig = chart(built, [*SURVIVAL, *near_top])
+    for ax in fig.axes:
+        assert ax.get_xlim() == (0.0, 100.0)
+        renderer = fig.canvas.get_renderer()
+        right = ax.get_window_extent(renderer).x1
+        for text in ax.texts:
+            assert text.get_window_extent(renderer).x1 <= right + 1, text.get_text()
+    assert any(t.get_ha() == "right" for ax in fig.axes for t in ax.texts)

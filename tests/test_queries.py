@@ -189,10 +189,11 @@ def test_author_accent_and_case_insensitive(two_reviews: Database, name: str) ->
         assert ids(queries.claims(session, author=name)) == MUELLER
 
 
-@pytest.mark.parametrize("name", ["mull", "Jörg", "Dubois Elise", "%", "_"])
+@pytest.mark.parametrize("name", ["mull", "Jörg", "Dubois Elise", "%", "_", "Müller E",
+                                  "Müller, E."])
 def test_author_needs_a_full_or_family_name(two_reviews: Database, name: str) -> None:
-    with two_reviews.session() as session:
-        assert queries.claims(session, author=name) == []
+    with two_reviews.session() as session, pytest.raises(NotFound, match="no author"):
+        queries.claims(session, author=name)
 
 
 def test_author_on_curated_data(built: Database) -> None:
@@ -200,6 +201,26 @@ def test_author_on_curated_data(built: Database) -> None:
         rows = queries.claims(session, author="Wachtel")
         assert rows == queries.claims(session, reference="wachtel2015")
         assert queries.claims(session, author="H Wachtel") == rows
+
+
+@pytest.mark.parametrize("name", ["Müller J", "muller j", "Müller, J.", "MÜLLER J.",
+                                  "J Müller", "Dubois E", "Dubois, É", "Dubois É"])
+def test_author_as_refs_and_show_print_it(two_reviews: Database, name: str) -> None:
+    """"Family Initials", "Family, Initials" and "Initials Family": initials are a prefix."""
+    with two_reviews.session() as session:
+        assert ids(queries.claims(session, author=name)) == MUELLER
+
+
+def test_printed_author_names_find_their_claims(built: Database) -> None:
+    """Every author name `show` prints ("Wachtel H") finds the claims citing that reference."""
+    with built.session() as session:
+        detail = queries.reference_detail(session, "wachtel2015")
+        expected = ids(queries.claims(session, reference="wachtel2015"))
+        for name in detail.authors:
+            found = ids(queries.claims(session, author=name))
+            assert set(expected) <= set(found), name
+        with pytest.raises(NotFound, match=r"no author 'Wachtl H' \(did you mean 'Wachtel'"):
+            queries.claims(session, author="Wachtl H")
 
 
 # --- year -------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from conftest import snapshot, table_counts
 
 from ivcdb.db import (

@@ -16,7 +16,7 @@ from conftest import DATA, table_counts
 from ivcdb import queries
 from ivcdb.cli import main
 from ivcdb.db import Database, sqlite_path
-from ivcdb.errors import UsageError
+from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports import reflist
 from ivcdb.models import metadata
 from ivcdb.snapshot import FTS_TABLES, VIEWS, snapshot
@@ -136,7 +136,7 @@ def test_reference_claim_counts_match_the_links(snap: sqlite3.Connection) -> Non
 def test_existing_file_is_refused_without_force(built: Database, tmp_path: Path) -> None:
     target = tmp_path / "snap.sqlite"
     target.write_bytes(b"keep me")
-    with pytest.raises(UsageError, match="exists; pass --force"):
+    with pytest.raises(OutputExists, match="exists; pass --force"):
         snapshot(built.url, target)
     assert target.read_bytes() == b"keep me"
     snapshot(built.url, target, force=True)
@@ -184,7 +184,7 @@ def test_cli_snapshot_then_refuse(built: Database, tmp_path: Path,
     code, err = run("snapshot", "--db", built.url, "--to", str(target))
     assert code == 0 and "claims_view" in err and target.is_file()
     code, err = run("snapshot", "--db", built.url, "--to", str(target))
-    assert code == 2 and err.startswith("error:") and "--force" in err
+    assert code == 1 and err.startswith("error:") and "--force" in err
 
 
 @pytest.mark.parametrize("column", ["reference", "author", "year"])

@@ -122,6 +122,14 @@ def test_serves_a_snapshot_read_only_and_cleans_up(server: Server) -> None:
     assert list(server.tmp.iterdir()) == []  # ... removed when the server stops
 
 
+def test_sigterm_also_removes_the_snapshot_folder(server: Server) -> None:
+    """`kill PID` (SIGTERM, as service managers stop it) cleans up like Ctrl-C."""
+    assert any(server.tmp.iterdir())
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0
+    assert list(server.tmp.iterdir()) == []
+
+
 def test_reviewer_pages_answer(server: Server, built: Database) -> None:
     """Outcomes with claim counts, titled views and columns, canned queries."""
     with built.session() as session:

@@ -50,7 +50,7 @@ def test_installed_wheel_builds_and_migrates_outside_the_checkout(
         return subprocess.run([ivcdb, *args], cwd=work, capture_output=True, text=True,
                               check=False)
 
-    built = run("build", "--quiet")
+    built = run("build")
     assert built.returncode == 0, built.stderr
     assert "references: 18 read, 18 added" in built.stderr
     assert (work / "ivcdb.sqlite").exists()

@@ -9,11 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ivcdb.errors import UsageError
-
-
-class OutputExists(UsageError):
-    """The output file exists and `--force` was not given."""
+from ivcdb.errors import OutputExists, UsageError
 
 
 def safe_target(folder: str | os.PathLike[str], name: str) -> Path:

@@ -13,9 +13,7 @@ import csv
 import io
 import json
 import math
-import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, SQLModel
@@ -57,13 +55,34 @@ _BOOL = {"et_al", "derived"}
 _LIST = {"reference_keys", "reference_numbers"}
 
 
-@dataclass(slots=True)
 class Table:
-    """Rows of one export: typed values (None for none, lists for list columns)."""
+    """Rows of one export: typed values (None for none, lists for list columns).
 
-    kind: str
-    columns: tuple[str, ...]
-    rows: list[dict[str, Any]]
+    Held as dicts (`rows`) or as tuples in column order (`tuples`); the other form is made
+    when asked for. Claims are built as tuples: a CSV of millions of cells needs no dicts.
+    """
+
+    __slots__ = ("kind", "columns", "_rows", "_tuples")
+
+    def __init__(self, kind: str, columns: tuple[str, ...],
+                 rows: list[dict[str, Any]] | None = None, *,
+                 tuples: list[tuple[Any, ...]] | None = None) -> None:
+        self.kind, self.columns = kind, columns
+        self._rows = rows if rows is not None or tuples is not None else []
+        self._tuples = tuples
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            assert self._tuples is not None
+            self._rows = [dict(zip(self.columns, t, strict=True)) for t in self._tuples]
+        return self._rows
+
+    @property
+    def tuples(self) -> list[tuple[Any, ...]]:
+        if self._tuples is None:
+            self._tuples = [tuple(map(row.get, self.columns)) for row in self.rows]
+        return self._tuples
 
 
 # --- building the rows ------------------------------------------------------------------------
@@ -78,30 +97,30 @@ def chosen_review_id(session: Session, review: str | None) -> int | None:
     return chosen[0] if chosen else None
 
 
-_CLAIM_FIELDS = CLAIM_COLUMNS[:-2]
-_claim_values = operator.attrgetter(*_CLAIM_FIELDS)
-
-
-def _claim_fields(claim: queries.ExportClaim) -> dict[str, Any]:
-    return dict(zip(_CLAIM_FIELDS, _claim_values(claim), strict=True))
-
-
 def _claims(session: Session, review: str | None, long: bool) -> Table:
     review_id = chosen_review_id(session, review) if review is not None else None
-    rows: list[dict[str, Any]] = []
-    for claim in queries.export_claims(session, review_id=review_id):
-        base = _claim_fields(claim)
+    claims, links = queries.export_claim_rows(session, review_id=review_id)
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    none: list[Any] = []
+    derived = _CLAIM_DERIVED + 1  # claims start with their database id
+    for claim in claims:
+        base = tuple(claim[1:derived]) + (bool(claim[derived]),) + tuple(claim[derived + 1:])
+        claim_links = links.get(claim[0], none)
         if long:
-            links = claim.links or (None,)
-            rows += [{**base, "reference_key": link.key if link else None,
-                      "reference_number": link.number if link else None,
-                      "role": link.role if link else None} for link in links]
+            if not claim_links:
+                add(base + (None, None, None))
+            for key, number, role in claim_links:
+                add(base + (key, number, role))
             continue
-        numbers = [link.number for link in claim.links]
-        rows.append({**base, "reference_keys": [link.key for link in claim.links],
-                     # a reference outside the claim's review has no number: give keys only
-                     "reference_numbers": numbers if None not in numbers else []})
-    return Table("claims", CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS, rows)
+        numbers = [link[1] for link in claim_links]
+        # a reference outside the claim's review has no number: give keys only
+        add(base + ([link[0] for link in claim_links],
+                    numbers if None not in numbers else []))
+    return Table("claims", CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS, tuples=rows)
+
+
+_CLAIM_DERIVED = CLAIM_COLUMNS.index("derived")
 
 
 def author_text(author: queries.ExportAuthor) -> str:
@@ -176,13 +195,12 @@ def to_csv(table: Table, *, excel: bool = False) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.columns)
-    columns = table.columns
-    for row in track(table.rows, f"writing {table.kind}"):
+    for row in track(table.tuples, f"writing {table.kind}"):
         # `csv_cell` inlined for the usual cells (none, or text that is no formula): an
         # export writes millions of cells
         writer.writerow(["" if v is None else (
             (neutralise(v) if v.startswith(FORMULA_STARTS) else v) if type(v) is str
-            else csv_cell(v)) for v in map(row.get, columns)])
+            else csv_cell(v)) for v in row])
     return ((BOM if excel else "") + buffer.getvalue()).encode("utf-8")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from ivcdb import queries, store
+from ivcdb.checks import reference_warnings
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders.bibtex import ParsedBibliography, RefRecord, parse_bibtex
@@ -203,6 +204,9 @@ class _Loader:
         for claims in self.parsed.claims:
             for record in claims.records:
                 self._resolve_claim(record, claims.path)
+            for record in claims.invalid:  # reported, never written
+                self._resolve_claim(record, claims.path)
+                self.dropped_claims.add(record.claim_id)
         for findings in self.parsed.findings:
             for finding in findings.records:
                 self._resolve_finding(finding, findings.path)
@@ -220,6 +224,14 @@ class _Loader:
                     self.outcomes.discard(problem.key)
 
     def _resolve_bibliography(self, bib: ParsedBibliography) -> None:
+        self._check_rehomed(bib)
+        for record in bib.records:
+            bib.problems += [Problem(Code.MALFORMED_ID if malformed else Code.BAD_VALUE, message,
+                                     file=bib.path, line=record.line, key=record.citekey,
+                                     severity=Severity.WARNING)
+                             for malformed, message in reference_warnings(
+                                 doi=record.doi, pmid=record.pmid, year=record.year,
+                                 pages=record.pages)]
         bad = {key_fold(p.key) for p in bib.problems if p.is_error and p.key}
         parsed = {r.key_norm for r in bib.records}
         if self.skip_invalid:
@@ -227,6 +239,23 @@ class _Loader:
             self.known_refs |= parsed - bad
         else:
             self.known_refs |= parsed | bad
+
+    def _check_rehomed(self, bib: ParsedBibliography) -> None:
+        """Refuse a citekey that differs only in case from one stored from another file: two
+        spellings in two files would silently overwrite each other's reference. (The same
+        spelling is an update, warned about when written; a case change within the file the
+        reference came from is a plain update.)"""
+        source = Path(bib.path).name
+        others = {norm for norm, (_, _, src) in self.references.items() if src != source}
+        clashes = [r for r in bib.records if r.key_norm in others]
+        stored = queries.reference_citekeys(self.session) if clashes else {}
+        for record in clashes:
+            old = stored[record.key_norm]
+            if old != record.citekey:
+                bib.problems.append(Problem(
+                    Code.DUPLICATE_KEY, f"citekey '{record.citekey}' differs only in case from "
+                    f"stored '{old}' (loaded from {self.references[record.key_norm][2]}); use "
+                    "the stored spelling", file=bib.path, line=record.line, key=record.citekey))
 
     def _unknown_ref(self, key: str) -> str:
         """Why a citekey cannot be linked, or "" when it can."""
@@ -259,6 +288,8 @@ class _Loader:
         def fail(code: Code, message: str) -> None:
             self._error(code, message, path, record.line, record.claim_id)
 
+        if not record.review:
+            return  # already an error of the file; nothing to resolve against
         if record.review not in self.citations and record.review not in self.review_ids:
             skipped = record.review in self.skipped_reviews
             fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' has errors in this load and "
@@ -266,7 +297,7 @@ class _Loader:
                  "its review file first (or in the same load)")
             self.dropped_claims.add(record.claim_id)
             return  # its citation numbers cannot be checked either
-        if record.outcome not in self.outcomes:
+        if record.outcome and record.outcome not in self.outcomes:
             fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
                  f"vocabulary{did_you_mean(record.outcome, self.outcomes)}")
         unit = record.values["unit_code"]
@@ -283,6 +314,12 @@ class _Loader:
                 why = self._unknown_ref(link.key)
                 if why:
                     fail(Code.UNKNOWN_REFERENCE, why)
+                elif by_number is None and key_fold(link.key) not in numbers.values():
+                    self.problems.append(Problem(
+                        Code.NOT_IN_REVIEW, f"cites '{link.key}', which review "
+                        f"'{record.review}' does not list: the claim will show no citation "
+                        "number for it", file=path, line=record.line, key=record.claim_id,
+                        severity=Severity.WARNING))
                 elif by_number is not None and by_number != key_fold(link.key):
                     fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number} of review "
                          f"'{record.review}' is not '{link.key}'")
@@ -291,7 +328,7 @@ class _Loader:
                 if why:
                     fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number}: {why}")
                 link.key = by_number
-        if len(self.problems) > before:
+        if any(p.is_error for p in self.problems[before:]):
             self.dropped_claims.add(record.claim_id)
 
     def _resolve_finding(self, finding: FindingRecord, path: str) -> None:
@@ -412,8 +449,15 @@ class _Loader:
         for record in records:
             row = record.row()
             row["source"] = source
-            if not _count(report, self.references.get(record.key_norm), row):
+            old = self.references.get(record.key_norm)
+            if not _count(report, old, row):
                 continue
+            if old is not None and old[2] != source and old[1] != row["content_hash"]:
+                report.problems.append(Problem(
+                    Code.DUPLICATE_KEY, f"reference was last loaded from {old[2]}; this load "
+                    f"replaces it with the entry of {source} (two files with one citekey?)",
+                    file=bib.path, line=record.line, key=record.citekey,
+                    severity=Severity.WARNING))
             rows.append(row)
             todo.append(record)
         store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])

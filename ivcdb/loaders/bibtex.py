@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -75,6 +76,8 @@ class RefRecord:
     et_al: bool = False
     authors: list[AuthorName] = field(default_factory=list)
     raw_fields: dict[str, str] = field(default_factory=dict)
+    # `row()` worked out ahead (while a second core reads the file's other half)
+    prepared_row: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key_norm(self) -> str:
@@ -82,41 +85,38 @@ class RefRecord:
 
     def row(self) -> dict[str, Any]:
         """Column values of the `reference` table (without the surrogate id)."""
-        values: dict[str, Any] = {
-            "citekey": self.citekey,
-            "citekey_norm": self.key_norm,
-            "entry_type": self.entry_type,
-            "title": self.title,
-            "title_norm": fold(self.title),
-            "journal": self.journal,
-            "year_text": self.year_text,
-            "year": self.year,
-            "volume": self.volume,
-            "issue": self.issue,
-            "pages": self.pages,
-            "doi": self.doi,
-            "pmid": self.pmid,
-            "study_design": self.study_design,
-            "sample_size": self.sample_size,
-            "note": self.note,
-            "et_al": self.et_al,
-            "raw_fields": json.dumps(self.raw_fields, ensure_ascii=False, sort_keys=True),
-        }
-        authors = [a.as_dict() for a in self.authors]
-        digest = json.dumps([values, authors], ensure_ascii=False, sort_keys=True)
-        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
-        return values
+        if self.prepared_row is not None:
+            return dict(self.prepared_row)
+        raw_fields = json.dumps(self.raw_fields, ensure_ascii=False, sort_keys=True)
+        title_norm = fold(self.title)
+        values = (self.citekey, self.key_norm, self.entry_type, self.title, title_norm,
+                  self.journal, self.year_text, self.year, self.volume, self.issue, self.pages,
+                  self.doi, self.pmid, self.study_design, self.sample_size, self.note,
+                  self.et_al, raw_fields)
+        # The hash only has to be stable across runs and engines: the repr of the values
+        # (str, int, bool, None) and of the name parts is, and costs far less than JSON.
+        # The raw fields' JSON (the longest value) goes in last, as it is.
+        names = [(a.family, a.given, a.prefix, a.suffix) for a in self.authors]
+        digest = hashlib.sha256(repr((values[:-1], names)).encode())
+        digest.update(raw_fields.encode())
+        row = dict(zip(_REFERENCE_COLUMNS, values, strict=True))
+        row["content_hash"] = digest.hexdigest()
+        return row
 
     def author_rows(self, reference_id: int) -> list[dict[str, Any]]:
         return [
-            {
-                "reference_id": reference_id,
-                "position": i,
-                **a.as_dict(),
-                "name_norm": _name_norm(a.given, a.prefix, a.family),
-            }
+            {"reference_id": reference_id, "position": i, "family": a.family,
+             "given": a.given, "prefix": a.prefix, "suffix": a.suffix,
+             "name_norm": _name_norm(a.given, a.prefix, a.family)}
             for i, a in enumerate(self.authors, 1)
         ]
+
+
+_REFERENCE_COLUMNS = (
+    "citekey", "citekey_norm", "entry_type", "title", "title_norm", "journal", "year_text",
+    "year", "volume", "issue", "pages", "doi", "pmid", "study_design", "sample_size", "note",
+    "et_al", "raw_fields",
+)
 
 
 @lru_cache(maxsize=65536)
@@ -438,35 +438,60 @@ def _failed_block_problem(block: Any, path: str) -> Problem:
 def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliography:
     """Read and validate a whole BibTeX file; problems are collected, never raised."""
     path_s = str(path)
-    problems: list[Problem] = []
     if text is None:
         text, problem = read_text(path)
         if problem is not None:
             return ParsedBibliography(path_s, [], [problem], 0)
-    from bibtexparser.entrypoint import parse_string
-
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    library = parse_string(text, parse_stack=[])
+    if len(text) >= PARALLEL_MIN_CHARS:
+        parsed = _parse_in_halves(text, path_s)
+        if parsed is not None:
+            return parsed
+    problems: list[Problem] = []
+    library = _split(text)
+    macros = _macros(library.strings, path_s, problems)
+    for failed in library.failed_blocks:
+        problems.append(_failed_block_problem(failed, path_s))
+    entries = list(library.entries)
+    by_key = {key_fold(e.key): e for e in entries}
+    records, not_references = _records(entries, macros, by_key, path_s, problems)
+    blocks = len(entries) - len(not_references) + len(library.failed_blocks)
+    if blocks == 0 and not problems:
+        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path_s, None))
+    return ParsedBibliography(path_s, records, problems, blocks, not_references)
+
+
+def _split(text: str, first_line: int = 0) -> Any:
+    """bibtexparser's split of `text` into blocks, lines counted from `first_line` (0-based)."""
+    from bibtexparser.splitter import Splitter
+
+    splitter = Splitter(text)
+    splitter._current_line += first_line  # as if `text` started on that line of the file
+    return splitter.split()
+
+
+def _macros(strings: Iterable[Any], path: str, problems: list[Problem]) -> dict[str, str]:
     macros: dict[str, str] = {}
-    for string_block in library.strings:
+    for string_block in strings:
         try:
             macros[string_block.key.lower()] = resolve_value(string_block.value, macros)
         except KeyError as missing:
             problems.append(_problem(Code.BAD_VALUE,
-                                     f"@string uses undefined macro {missing}", path_s,
+                                     f"@string uses undefined macro {missing}", path,
                                      _line(string_block), string_block.key))
         except ValueSyntaxError as junk:
             problems.append(_problem(Code.PARSE, _junk_message("@string value", str(junk)),
-                                     path_s, _line(string_block), string_block.key))
-    for failed in library.failed_blocks:
-        problems.append(_failed_block_problem(failed, path_s))
+                                     path, _line(string_block), string_block.key))
+    return macros
 
-    entries = list(library.entries)
-    by_key = {key_fold(e.key): e for e in entries}
+
+def _records(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any], path: str,
+             problems: list[Problem]) -> tuple[list[RefRecord], list[tuple[str, int]]]:
+    """The records of `entries` in order, and the @set/@xdata blocks (not references)."""
     records: list[RefRecord] = []
     not_references: list[tuple[str, int]] = []
     seen: dict[str, int] = {}
-    for entry in track(entries, f"reading {Path(path_s).name}"):
+    for entry in track(entries, f"reading {Path(path).name}"):
         line = _line(entry)
         if entry.entry_type.lower() in NOT_REFERENCES:
             not_references.append((entry.key, line))
@@ -476,27 +501,141 @@ def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliogr
             problems.append(_problem(
                 Code.DUPLICATE_KEY,
                 f"citekey '{entry.key}' differs only in case from the one on line {seen[norm]}",
-                path_s, line, entry.key))
+                path, line, entry.key))
             continue
         seen[norm] = line
         try:
-            record = _entry_record(entry, macros, by_key, path_s, problems)
+            record = _entry_record(entry, macros, by_key, path, problems)
         except RecursionError:  # pylatexenc recurses once per nested LaTeX group
             problems.append(_problem(
                 Code.PARSE, "a field nests braces or LaTeX commands too deeply to decode; "
-                "flatten it", path_s, line, entry.key))
+                "flatten it", path, line, entry.key))
             continue
         except LatexDecodeError:
             problems.append(_problem(
                 Code.PARSE, "a field has LaTeX that cannot be decoded (a command without "
-                "its argument?); fix or remove the command", path_s, line, entry.key))
+                "its argument?); fix or remove the command", path, line, entry.key))
             continue
         if record is not None:
             records.append(record)
-    blocks = len(entries) - len(not_references) + len(library.failed_blocks)
-    if blocks == 0 and not problems:
-        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path_s, None))
-    return ParsedBibliography(path_s, records, problems, blocks, not_references)
+    return records, not_references
+
+
+# --- parsing a large file on two cores -----------------------------------------------------------
+
+PARALLEL_MIN_CHARS = 2_000_000  # below this, starting a second process costs more than it saves
+_ENTRY_START = re.compile(r"\n@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]",
+                          re.IGNORECASE)
+_NOT_ENTRY = re.compile(r"^@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]",
+                        re.IGNORECASE | re.MULTILINE)
+
+
+def _parse_in_halves(text: str, path: str) -> ParsedBibliography | None:
+    """The same result as the one-process parse, with the file's second half on another core.
+
+    bibtexparser starts a block at every `@type{` that begins a line, so the file is cut just
+    before one near the middle and each half is split and read alone (the second in a forked
+    process). Only the plain case is taken this way: the @string macros all come before the
+    first entry, and no half has a failed block, a @string after that, a `crossref`/`xdata`
+    field or a citekey of the other half. Anything else returns None: parse it in one piece.
+    """
+    import multiprocessing
+    import threading
+
+    cut = _ENTRY_START.search(text, len(text) // 2)
+    first = _NOT_ENTRY.search(text)
+    if (cut is None or first is None or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):  # forking a threaded process can deadlock
+        return None
+    head = text[: first.start()]  # @string/@comment/@preamble blocks before the first entry
+    head_problems: list[Problem] = []
+    head_library = _split(head)
+    macros = _macros(head_library.strings, path, head_problems)
+    if head_problems or head_library.failed_blocks:
+        return None
+    split = cut.start() + 1
+    offset = text.count("\n", 0, split)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        pending = pool.apply_async(_read_half, (text[split:], offset, macros, path))
+        library = _split(text[:split])
+        mine = _half(library, macros, path, strings=len(head_library.strings))
+        if mine is not None and not pending.ready():
+            for record in mine[0]:  # this core is ahead: use the wait
+                record.prepared_row = record.row()
+                if pending.ready():
+                    break
+        result = pending.get()
+    if mine is None or result is None or mine[4] & result[4]:
+        return None
+    theirs = (_from_plain(result[0]), *result[1:])
+    records, problems, not_references, blocks, _ = mine
+    records += theirs[0]
+    problems += theirs[1]
+    not_references += theirs[2]
+    return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
+
+
+_Half = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
+_PlainHalf = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
+
+
+def _read_half(text: str, first_line: int, macros: dict[str, str], path: str
+               ) -> _PlainHalf | None:
+    """The second half, in the forked process: it must start with an entry on `first_line`."""
+    library = _split(text, first_line)
+    blocks = [b for b in library.blocks if not _is_implicit_comment(b)]
+    if not blocks or _line(blocks[0]) != first_line + 1:
+        return None
+    half = _half(library, macros, path, strings=0, to_end=True)
+    if half is None:
+        return None
+    return (_to_plain(half[0]), *half[1:])
+
+
+_FIELDS = tuple(f for f in RefRecord.__dataclass_fields__ if f != "prepared_row")
+
+
+def _to_plain(records: list[RefRecord]) -> bytes:
+    """Records as marshalled tuples: several times faster to pass between processes than
+    pickled objects."""
+    authors = _FIELDS.index("authors")
+    plain = []
+    for record in records:
+        values = [getattr(record, name) for name in _FIELDS]
+        values[authors] = [(a.family, a.given, a.prefix, a.suffix) for a in record.authors]
+        plain.append(values)
+    return marshal.dumps(plain)
+
+
+def _from_plain(data: bytes) -> list[RefRecord]:
+    records = []
+    for values in marshal.loads(data):
+        record = RefRecord(**dict(zip(_FIELDS, values, strict=True)))
+        record.authors = [AuthorName(*parts) for parts in record.authors]  # type: ignore[misc]
+        records.append(record)
+    return records
+
+
+def _half(library: Any, macros: dict[str, str], path: str, *, strings: int,
+          to_end: bool = False) -> _Half | None:
+    """Records, problems, non-references, block count and folded keys of one half, or None
+    when the half is not plain (see `_parse_in_halves`)."""
+    entries = list(library.entries)
+    if library.failed_blocks or len(library.strings) != strings or not entries:
+        return None
+    blocks = [b for b in library.blocks if not _is_implicit_comment(b)]
+    if not to_end and blocks[-1] is not entries[-1]:
+        return None  # the half must end with a complete entry, not a cut comment
+    if any(field_name(f.key) in ("crossref", "xdata") for e in entries for f in e.fields):
+        return None
+    by_key = {key_fold(e.key): e for e in entries}
+    problems: list[Problem] = []
+    records, not_references = _records(entries, macros, by_key, path, problems)
+    return records, problems, not_references, len(entries) - len(not_references), set(by_key)
+
+
+def _is_implicit_comment(block: Any) -> bool:
+    return type(block).__name__ == "ImplicitComment"
 
 
 def _raw_fields(entry: Any, macros: dict[str, str], path: str,

@@ -51,6 +51,9 @@ class ParsedClaims:
     problems: list[Problem]
     long_form: bool = False
     count: int = 0  # claims in the file, valid or not
+    # Claims with errors: still resolved against the vocabularies and references, so every
+    # problem is reported at once, but never written.
+    invalid: list[ClaimRecord] = field(default_factory=list)
 
 
 def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
@@ -65,28 +68,36 @@ def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
     unreadable = {p.key or f"line {p.line}" for p in table.problems if p.line and p.line > 1}
     parsed.count = len(groups) + len(unreadable - set(groups))
     for claim_id, rows in track(groups.items(), f"checking {Path(table.path).name}"):
-        record = _record(table, claim_id, rows, long_form)
+        if len(rows) > 1 and not long_form:
+            records = [_duplicate(table, claim_id, rows[0], row) if i else
+                       _record(table, claim_id, [row]) for i, row in enumerate(rows)]
+        else:
+            records = [_record(table, claim_id, rows)]
         for row in rows:
             parsed.problems.extend(row.problems)
         # A long-form claim with an unreadable row would lose a link: skip it whole.
-        if record is not None and claim_id not in unreadable and not any(
+        if len(records) == 1 and claim_id not in unreadable and not any(
                 r.problems for r in rows):
-            parsed.records.append(record)
+            parsed.records += records
+        else:
+            parsed.invalid += records
     return parsed
 
 
-def _record(table: CsvTable, claim_id: str, rows: list[Row], long_form: bool) -> ClaimRecord | None:
+def _duplicate(table: CsvTable, claim_id: str, first: Row, row: Row) -> ClaimRecord:
+    """A second row with the same claim_id (wide form): an error, but its cells are checked."""
+    CellReader(table, row, claim_id).error(
+        Code.DUPLICATE_KEY, f"claim_id '{claim_id}' is already used on line {first.line}; "
+        "claim ids must be unique")
+    return _record(table, claim_id, [row])
+
+
+def _record(table: CsvTable, claim_id: str, rows: list[Row]) -> ClaimRecord:
     first = rows[0]
     cells = CellReader(table, first, claim_id)
     if not claim_id:
         cells.error(Code.MISSING_FIELD, "'claim_id' is empty")
-        return None
-    if len(rows) > 1 and not long_form:
-        for other in rows[1:]:
-            CellReader(table, other, claim_id).error(
-                Code.DUPLICATE_KEY, f"claim_id '{claim_id}' is already used on line "
-                f"{first.line}; claim ids must be unique")
-        return None
+    long_form = "role" in table.header
     for other in rows[1:]:
         differing = [c for c in _CLAIM_FIELDS if other.cells[c] != first.cells[c]]
         if differing:

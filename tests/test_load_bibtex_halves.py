@@ -1,0 +1,86 @@
+"""Parsing a large BibTeX file on two cores gives exactly the one-process result: the same
+records, lines, problems and counts; anything but the plain case falls back to one piece."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivcdb.loaders import bibtex
+
+HEAD = '@string{jso = "Journal of Surgical Oncology"}\n@string{ann = {Annals} # " of Surgery"}\n\n'
+
+
+def entry(i: int, *, key: str | None = None, extra: str = "") -> str:
+    return (f"@article{{{key or f'ref{i:04d}'},\n"
+            f"  author = {{M{{\\\"u}}ller, Anna and von Berg, Jr, Carl and Garc{{\\'i}}a, Eva}},\n"
+            f"  title = {{{{IVC}} leiomyosarcoma \\textit{{in vivo}} number {i}}},\n"
+            f"  journal = {'jso' if i % 2 else 'ann'},\n  year = {1990 + i % 30},\n"
+            f"  pages = {{{i}--{i + 9}}},{extra}\n}}\n\n")
+
+
+def library(n: int = 60, *, middle: str = "", tail: str = "") -> str:
+    body = [entry(i) for i in range(n)]
+    body.insert(n // 2, middle)
+    return HEAD + "".join(body) + tail
+
+
+def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
+    """(two-core result, one-process result, whether the two-core path was taken)."""
+    taken: list[bool] = []
+    halves = bibtex._parse_in_halves
+
+    def spy(text: str, path: str) -> bibtex.ParsedBibliography | None:
+        result = halves(text, path)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(bibtex, "_parse_in_halves", spy)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    parallel = bibtex.parse_bibtex("refs.bib", text=text)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    single = bibtex.parse_bibtex("refs.bib", text=text)
+    return parallel, single, taken == [True]
+
+
+def test_plain_file_is_read_in_halves_with_the_same_result(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    text = library(tail="@comment{jabref-meta: databaseType:bibtex;}\n")
+    parallel, single, taken = both(text, monkeypatch)
+    assert taken
+    assert parallel == single
+    assert isinstance(single, bibtex.ParsedBibliography)
+    assert single.records[-1].line == text.count("\n", 0, text.rindex("@article")) + 1
+    assert single.records[-1].journal == "Journal of Surgical Oncology"
+
+
+def test_problems_keep_their_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = library(middle=entry(999, extra="\n  samplesize = {many}"),
+                   tail="@article{late, title = {No year}}\n")
+    parallel, single, taken = both(text, monkeypatch)
+    assert taken
+    assert parallel == single
+    assert isinstance(single, bibtex.ParsedBibliography) and len(single.problems) == 2
+
+
+@pytest.mark.parametrize(("middle", "tail"), [
+    pytest.param("", "@string{late = {Late}}\n", id="string-after-entries"),
+    pytest.param("", entry(1, key="REF0001"), id="key-differs-in-case-across-halves"),
+    pytest.param("", entry(2), id="duplicate-key-across-halves"),
+    pytest.param(entry(1000, extra="\n  crossref = {ref0001}"), "", id="crossref"),
+    pytest.param("@article{broken,\n  title = {Oops,\n", "", id="failed-block-at-the-cut"),
+    pytest.param("@comment{open\n", "", id="comment-cut-open"),
+    pytest.param("", "@article{bad, title = {T}, journal = nomacro}\n", id="undefined-macro"),
+    pytest.param("@set{bundle, entryset = {ref0001,ref0002}}\n\n", "", id="set-block"),
+])
+def test_anything_unusual_gives_the_one_process_result(middle: str, tail: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    parallel, single, _ = both(library(middle=middle, tail=tail), monkeypatch)
+    assert parallel == single
+
+
+def test_small_files_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: str) -> None:
+        raise AssertionError("a small file was split")
+
+    monkeypatch.setattr(bibtex, "_parse_in_halves", fail)
+    assert bibtex.parse_bibtex("refs.bib", text=library(4)).blocks == 4
