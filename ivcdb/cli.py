@@ -303,14 +303,17 @@ def show(
     import json
 
     from ivcdb import queries
+    from ivcdb.csvformat import json_value
     from ivcdb.db import open_db
-    from ivcdb.render import choose_format, emit
+    from ivcdb.render import emit
 
     with open_db(db) as database, database.session() as session:
         detail = queries.reference_detail(session, ref, review=review)
-    chosen = choose_format(fmt)
+    # Piped, one JSON document (three tables would not make one valid CSV).
+    chosen = fmt or ("table" if sys.stdout.isatty() else "json")
     if chosen == "json":
-        json.dump(detail.as_dict(), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+        json.dump(json_value(detail.as_dict()), sys.stdout, ensure_ascii=False, indent=2,
+                  allow_nan=False)
         sys.stdout.write("\n")
         return
     emit([{"field": k, "value": v} for k, v in _reference_fields(detail).items()],
@@ -397,6 +400,7 @@ def verify_command(
     import json
 
     from ivcdb import queries
+    from ivcdb.csvformat import json_value
     from ivcdb.db import open_db
     from ivcdb.render import choose_format, emit
     from ivcdb.verify import VerifyConfig, markdown_report, nothing_to_check, summary_row
@@ -413,8 +417,8 @@ def verify_command(
             _err(f"note: {nothing_to_check(session, outcome=outcome)}")
     chosen = choose_format(fmt)
     if chosen == "json":
-        json.dump([c.as_dict() for c in checks], sys.stdout, ensure_ascii=False, indent=2,
-                  allow_nan=False)
+        json.dump(json_value([c.as_dict() for c in checks]), sys.stdout, ensure_ascii=False,
+                  indent=2, allow_nan=False)
         sys.stdout.write("\n")
     elif chosen == "markdown":
         sys.stdout.write(markdown_report(checks, config, labels=labels))

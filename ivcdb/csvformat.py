@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 CLAIM_COLUMNS = (
     "claim_id", "review", "outcome", "statement", "value", "value_low", "value_high", "unit",
@@ -52,3 +53,18 @@ def unneutralise(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON shows it: integral floats as integers (`40`, not `40.0`), no NaN."""
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        negative_zero = value == 0 and math.copysign(1.0, value) < 0
+        integral = value == int(value) and abs(value) < 1e15 and not negative_zero
+        return int(value) if integral else value
+    return value

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ivcdb.csvformat import format_number, neutralise
+from ivcdb.csvformat import format_number, json_value, neutralise
 
 FORMATS = ("table", "csv", "json")
 # Terminal tables wrap only these text columns (at word boundaries); every other column holds
@@ -41,7 +41,7 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None
     """Print rows as a rich table, CSV or JSON on stdout."""
     fmt = choose_format(fmt)
     if fmt == "json":
-        json.dump([{c: r.get(c) for c in columns} for r in rows], sys.stdout,
+        json.dump([{c: json_value(r.get(c)) for c in columns} for r in rows], sys.stdout,
                   ensure_ascii=False, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     elif fmt == "csv":

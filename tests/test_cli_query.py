@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, CliRun
 
 from ivcdb.cli import main
 from ivcdb.csvformat import CLAIM_COLUMNS
@@ -121,8 +121,15 @@ def test_outcomes(built: Database, run: Invoke) -> None:
 # --- show -------------------------------------------------------------------------------------
 
 
-def test_show_csv_blocks(built: Database, run: Invoke) -> None:
+def test_show_piped_is_one_json_document(built: Database, run: Invoke) -> None:
     code, out, _ = run("show", "wachtel2015", "--db", built.url)
+    assert code == 0
+    detail = json.loads(out)
+    assert "li2025-os-5y" in {c["claim_id"] for c in detail["claims"]}
+
+
+def test_show_csv_blocks(built: Database, run: Invoke) -> None:
+    code, out, _ = run("show", "wachtel2015", "--db", built.url, "--format", "csv")
     assert code == 0
     fields, claims, findings = out.split("\n\n")
     record = {r["field"]: r["value"] for r in rows_of(fields)}
@@ -269,3 +276,16 @@ def test_author_as_show_prints_it_and_unknown_author(built: Database, run: Invok
     code, out, err = run("query", "claims", "--author", "Wachtl H", "--db", built.url)
     assert code == 1 and out == ""
     assert err.startswith("error: no author 'Wachtl H' (did you mean 'Wachtel'")
+
+
+def test_json_numbers_match_the_export(built: Database, cli: CliRun) -> None:
+    """`query claims --format json` writes 40, not 40.0, like `export claims --format json`."""
+    code, out, err = cli("query", "claims", "--db", built.url, "--outcome",
+                         "overall_survival_5y", "--format", "json")
+    assert code == 0, err
+    (claim,) = json.loads(out)
+    assert (claim["value_low"], claim["value_high"]) == (40, 70)
+    assert isinstance(claim["value_low"], int)
+    code, out, _ = cli("export", "claims", "--db", built.url, "--format", "json")
+    exported = {c["claim_id"]: c for c in json.loads(out)}
+    assert exported["li2025-os-5y"]["value_low"] == claim["value_low"]

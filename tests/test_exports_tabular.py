@@ -217,7 +217,8 @@ def test_several_reviews_need_a_choice(tricky: Database, tmp_path: Path) -> None
     (3, "3", "3"), (True, "true", "true"), ("-5", "-5", '"-5"'), ("-x", "'-x", '"-x"'),
 ])
 def test_cells(value: object, cell: str, json_text: str) -> None:
-    from ivcdb.exports.tabular import _json_value, csv_cell
+    from ivcdb.csvformat import json_value
+    from ivcdb.exports.tabular import csv_cell
 
     assert csv_cell(value) == cell
-    assert json.dumps(_json_value(value)) == json_text
+    assert json.dumps(json_value(value)) == json_text

@@ -26,6 +26,7 @@ from ivcdb.csvformat import (
     FORMULA_STARTS,
     LIST_SEPARATOR,
     format_number,
+    json_value,
     neutralise,
 )
 from ivcdb.errors import UsageError
@@ -204,21 +205,9 @@ def to_csv(table: Table, *, excel: bool = False) -> bytes:
     return ((BOM if excel else "") + buffer.getvalue()).encode("utf-8")
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_json_value(v) for v in value]
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        negative_zero = value == 0 and math.copysign(1.0, value) < 0
-        integral = value == int(value) and abs(value) < 1e15 and not negative_zero
-        return int(value) if integral else value
-    return value
-
-
 def records(table: Table) -> list[dict[str, Any]]:
     """The rows as JSON-ready dicts: integral floats as integers, no NaN."""
-    return [{c: _json_value(row.get(c)) for c in table.columns} for row in table.rows]
+    return [{c: json_value(row.get(c)) for c in table.columns} for row in table.rows]
 
 
 def to_json(table: Table) -> bytes:
