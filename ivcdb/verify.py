@@ -436,6 +436,7 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     with_findings = {key_fold(c.reference_key) for c in compared}
     missing = [r for r in row.references if key_fold(r.key) not in with_findings]
     remarks = _remarks(claim, status, missing, elsewhen)
+    remarks += _narrower(claim, status, compared, labels)
     lead = 0 if claim.has_figure else 1  # "qualitative statement: ..." comes first
     sentences = remarks[:lead] + [f"{finding_text(c, labels)} — {c.assessment}"
                                   for c in compared] + remarks[lead:]
@@ -551,6 +552,27 @@ def _remarks(claim: _Claim, status: Status, missing: Sequence[CheckReference],
         out.append(f"the cited sources report {measure} only at other timepoints: "
                    f"{', '.join(seen)}")
     return out
+
+
+def _narrower(claim: _Claim, status: Status, compared: Sequence[ComparedFinding],
+              labels: dict[str, str]) -> list[str]:
+    """A consistent range wider than its evidence: say which bounds no source reports."""
+    row = claim.row
+    figures = [(c.compared_low, c.compared_high) for c in compared
+               if c.relation is Relation.SAME_MEASURE and c.compared_low is not None
+               and c.compared_high is not None]
+    if status is not Status.CONSISTENT or row.value_low is None or row.value_high is None:
+        return []
+    if not figures:
+        return []
+    low = min(f[0] for f in figures if f[0] is not None)
+    high = max(f[1] for f in figures if f[1] is not None)
+    if low - row.value_low < _EPS and row.value_high - high < _EPS:
+        return []
+    unit = _unit_text(row.unit, labels)
+    verb = "are" if abs(high - low) < _EPS else "lie within"
+    return [f"the sources' own figures {verb} {_span(low, high, unit)}, narrower than the "
+            f"claimed {_span(row.value_low, row.value_high, unit)}"]
 
 
 def _sentence(text: str) -> str:

@@ -56,12 +56,16 @@ def run_migrations_online() -> None:
     if isinstance(given, sa.Connection):
         _run(given)
         return
-    # pytest-alembic hands over an Engine; ivcdb hands over a URL.
-    engine = given if isinstance(given, sa.Engine) else make_engine(_url(), create=True)
+    # pytest-alembic hands over an Engine (or an engine-like wrapper); ivcdb a URL.
+    engine = given if given is not None else make_engine(_url(), create=True)
     try:
         with engine.connect() as connection:
             _run(connection)
-            connection.commit()
+            # A wrapped connection belongs to a caller's transaction (pytest-alembic's
+            # experimental tests): the caller decides. Otherwise the migration is ours.
+            owned = given is None or isinstance(given, sa.Engine)
+            if owned and connection.in_transaction():
+                connection.commit()
     finally:
         if engine is not given:
             engine.dispose()
