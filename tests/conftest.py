@@ -145,19 +145,33 @@ def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
 CliRun = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> CliRun:
+def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run the console entry point in-process (with its error handling): (code, out, err)."""
     from ivcdb.cli import main
 
-    def run(*argv: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["ivcdb", *argv])
-        code = 0
-        try:
-            main()
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
+    monkeypatch.setattr(sys, "argv", ["ivcdb", *argv])
+    code = 0
+    try:
+        main()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
 
-    return run
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """`run_cli` with the fixtures bound: `cli("load", "--db", url, ...)`."""
+    return lambda *argv: run_cli(list(argv), monkeypatch, capsys)
+
+
+@pytest.fixture
+def pg_url(pg_admin: sa.Engine | None) -> Iterator[str]:
+    """A second, empty PostgreSQL schema (`empty_url` gives only one database per test)."""
+    base = pg_base_url()
+    if base is None or pg_admin is None:
+        pytest.skip(f"{PG_ENV} not set")
+    schema, url = _pg_schema_url(pg_admin, base)
+    yield url
+    _drop_schema(pg_admin, schema)

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, snapshot
+from conftest import DATA, ROOT, run_cli, snapshot
 from loadkit import write
 
-from ivcdb.cli import main
 from ivcdb.db import Database
 
 PROBLEM_LINE = re.compile(
@@ -34,17 +33,7 @@ BAD_BIB = """@article{good1,
 """
 
 
-def run(argv: list[str], monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the console entry point in-process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["ivcdb", *argv])
-    code = 0
-    try:
-        main()
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def problem_lines(err: str) -> list[re.Match[str]]:

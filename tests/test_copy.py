@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import (
-    DATA,
-    _drop_schema,
-    _pg_schema_url,
-    pg_base_url,
-    snapshot,
-    table_counts,
-)
+from conftest import DATA, snapshot, table_counts
 
 from ivcdb import copy as ivcdb_copy
 from ivcdb.copy import copy_database, table_checksum, tables
@@ -25,17 +17,6 @@ from ivcdb.db import Database, open_db, resolve_url, upgrade
 from ivcdb.errors import DatabaseError, OutputExists, SchemaOutOfDate, UsageError
 from ivcdb.exports import export
 from ivcdb.loaders import Sources, load
-
-
-@pytest.fixture
-def pg_url(pg_admin: sa.Engine | None) -> Iterator[str]:
-    """A second, empty PostgreSQL schema (the `empty_url` fixture gives only one database)."""
-    base = pg_base_url()
-    if base is None or pg_admin is None:
-        pytest.skip("IVCDB_TEST_POSTGRES_URL not set")
-    schema, url = _pg_schema_url(pg_admin, base)
-    yield url
-    _drop_schema(pg_admin, schema)
 
 
 @pytest.fixture

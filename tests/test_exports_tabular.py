@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from conftest import DATA, _drop_schema, _pg_schema_url, pg_base_url
+from conftest import DATA
 from exportkit import load_tricky
 
 from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS
@@ -137,16 +135,6 @@ def test_parquet_reads_back(tricky: Database, tmp_path: Path) -> None:
 
 
 # --- SQLite and PostgreSQL give the same bytes ------------------------------------------------
-
-
-@pytest.fixture
-def pg_url(pg_admin: sa.Engine | None) -> Iterator[str]:
-    base = pg_base_url()
-    if base is None or pg_admin is None:
-        pytest.skip("IVCDB_TEST_POSTGRES_URL not set")
-    schema, url = _pg_schema_url(pg_admin, base)
-    yield url
-    _drop_schema(pg_admin, schema)
 
 
 def _every_export(database: Database) -> dict[str, bytes]:
