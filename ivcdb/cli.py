@@ -110,19 +110,23 @@ def load(
     = False,
 ) -> None:
     """Load files in one transaction: all are validated first; any error writes nothing."""
-    from ivcdb.db import open_db, upgrade
-    from ivcdb.loaders import Sources
-    from ivcdb.loaders import load as run_load
+    from ivcdb.loaders import Sources, start
 
     sources = Sources(units=units, measures=measures, outcomes=outcomes,
                       references=references, reviews=review or [], claims=claims or [],
                       findings=findings or [])
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
-    upgrade(db) if not dry_run else None
-    with open_db(db) as database:
-        reports = run_load(database, sources, dry_run=dry_run, skip_invalid=skip_invalid,
-                           prune=prune)
+    # A large BibTeX file is read on a second core from here on, while this one imports
+    # the database libraries and opens the database.
+    with start(sources) as reading:
+        from ivcdb.db import open_db, upgrade
+        from ivcdb.loaders import load as run_load
+
+        upgrade(db) if not dry_run else None
+        with open_db(db) as database:
+            reports = run_load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
+                               prune=prune)
     for report in reports:
         _print_report(report)
 

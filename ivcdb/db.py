@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ENV_URL = "IVCDB_DATABASE_URL"
 DEFAULT_PATH = "ivcdb.sqlite"
 # The Alembic head this code expects; tests/test_migrations.py keeps it equal to the scripts.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 BUSY_TIMEOUT_S = 30.0
 ENV_BUSY_TIMEOUT = "IVCDB_BUSY_TIMEOUT"  # seconds a writer waits for the lock
 # Key of the PostgreSQL advisory lock every ivcdb writer takes: writers queue as on SQLite.

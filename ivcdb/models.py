@@ -17,6 +17,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from ivcdb.terms import CITATION_ROLES, OUTCOME_KINDS, PERCENT, QUALIFIERS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -26,22 +28,6 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata = SQLModel.metadata
-
-OUTCOME_KINDS = (
-    "proportion",
-    "count",
-    "duration",
-    "dose",
-    "size",
-    "volume",
-    "age",
-    "date",
-    "ratio",
-    "qualitative",
-)
-QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
-CITATION_ROLES = ("supports", "data_source", "disagrees")
-PERCENT = "percent"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -116,7 +102,7 @@ class Reference(SQLModel, table=True):
     citekey_norm: str = Field(unique=True, max_length=250)
     entry_type: str = Field(max_length=40)
     title: str
-    title_norm: str = Field(default="", index=True)
+    title_norm: str = ""  # compared in Python (duplicate check), never searched
     journal: str | None = None
     year_text: str | None = None
     year: int | None = Field(default=None, index=True)
@@ -129,7 +115,7 @@ class Reference(SQLModel, table=True):
     sample_size: int | None = None
     note: str | None = None
     et_al: bool = False  # the author list ends in "and others"
-    source: str = Field(default="", index=True)  # file name the entry was last loaded from
+    source: str = ""  # file name the entry was last loaded from (read whole, never searched)
     raw_fields: str = "{}"  # JSON object: field name -> raw BibTeX text (keeps {DNA} protection)
     content_hash: str = Field(default="", max_length=64)
 
@@ -143,7 +129,8 @@ class Author(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    reference_id: int = Field(foreign_key="reference.id", ondelete="CASCADE", index=True)
+    # searched through the unique (reference_id, position) index
+    reference_id: int = Field(foreign_key="reference.id", ondelete="CASCADE")
     position: int
     family: str = ""
     given: str = ""
@@ -210,7 +197,7 @@ class Claim(SQLModel, table=True):
     reported: str | None = None
     section: str | None = None
     paragraph: int | None = None
-    source: str = Field(default="", index=True)
+    source: str = ""
     content_hash: str = Field(default="", max_length=64)
 
 
@@ -263,7 +250,7 @@ class SourceFinding(SQLModel, table=True):
     population: str | None = None
     note: str | None = None
     seen_at: str | None = None
-    source: str = Field(default="", index=True)
+    source: str = ""
     content_hash: str = Field(default="", max_length=64)
 
 

@@ -28,7 +28,8 @@ from sqlmodel import Session
 from ivcdb import queries
 from ivcdb.csvformat import format_number
 from ivcdb.errors import NotFound, UsageError
-from ivcdb.models import PERCENT, Outcome
+from ivcdb.models import Outcome
+from ivcdb.terms import PERCENT
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -68,31 +68,49 @@ def executemany(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> 
     with the same bind conversions SQLAlchemy applies (booleans, floats): bulk loads of
     hundreds of thousands of rows spend their time in the database, not in per-row Python.
     """
-    conn = session.connection()
     names = list(rows[0])
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    get = operator.itemgetter(*names)
+    values = [(get(row),) for row in rows] if len(names) == 1 else [get(row) for row in rows]
+    _executemany_values(session, stmt, names, values, rows)
+
+
+def _executemany_values(session: Session, stmt: Any, names: Sequence[str],
+                        values: Sequence[Sequence[Any]],
+                        rows: Sequence[dict[str, Any]] | None = None) -> None:
+    """`executemany` of value tuples in the order of `names` (see `executemany`)."""
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(names))
     processors = getattr(compiled, "_bind_processors", None)
-    order = list(compiled.positiontup) if compiled.positiontup is not None else names
+    positional = compiled.positiontup is not None
+    order = list(compiled.positiontup) if positional else list(names)
     if processors is None or not set(order) <= set(names):
         # Column defaults to fill in, or not the SQLAlchemy this was written for.
-        for part in chunks(rows, 5000):
+        dicts = rows or [dict(zip(names, v, strict=True)) for v in values]
+        for part in chunks(dicts, 5000):
             session.execute(stmt, list(part))
         return
+    index = {name: i for i, name in enumerate(names)}
+    picks = [index[name] for name in order]
     convert = [(i, processors[name]) for i, name in enumerate(order) if name in processors]
-    get = operator.itemgetter(*order)
-    single = len(order) == 1  # itemgetter of one name gives the value, not a tuple
     params: list[Any] = []
-    for row in rows:
-        values: Any = (get(row),) if single else get(row)
+    in_order = picks == list(range(len(names)))
+    for row in values:
+        out: Any = row if in_order else [row[i] for i in picks]
         if convert:
-            values = list(values)
+            out = list(out)
             for i, process in convert:
-                if values[i] is not None:
-                    values[i] = process(values[i])
-        params.append(tuple(values) if compiled.positiontup is not None
-                      else dict(zip(order, values, strict=True)))
+                if out[i] is not None:
+                    out[i] = process(out[i])
+        params.append(tuple(out) if positional else dict(zip(order, out, strict=True)))
     for part in chunks(params, 20000):
         conn.exec_driver_sql(compiled.string, list(part))
+
+
+def insert_values(session: Session, model: type[SQLModel], columns: Sequence[str],
+                  values: Sequence[Sequence[Any]]) -> None:
+    """Insert rows given as value tuples in the order of `columns`."""
+    if values:
+        _executemany_values(session, sa.insert(_table(model)), columns, values)
 
 
 def delete_where_in(session: Session, model: type[SQLModel], column: str,
@@ -107,10 +125,11 @@ def delete_where_in(session: Session, model: type[SQLModel], column: str,
     return removed
 
 
-def replace_authors(session: Session, rows_by_reference: dict[int, list[dict[str, Any]]],
+def replace_authors(session: Session, columns: Sequence[str], values: Sequence[Sequence[Any]],
                     *, had_authors: Iterable[int]) -> None:
+    """Delete the authors of `had_authors`, then insert `values` (tuples of `columns`)."""
     delete_where_in(session, Author, "reference_id", had_authors)
-    insert_rows(session, Author, [r for rows in rows_by_reference.values() for r in rows])
+    insert_values(session, Author, columns, values)
 
 
 def replace_citations(session: Session, review_id: int, rows: list[dict[str, Any]]) -> None:

@@ -21,8 +21,9 @@ from sqlmodel import Session
 from ivcdb import queries
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
-from ivcdb.models import PERCENT, Outcome
+from ivcdb.models import Outcome
 from ivcdb.queries import CheckClaim, CheckFinding, CheckReference, Results
+from ivcdb.terms import PERCENT
 from ivcdb.text import fold, key_fold
 
 __all__ = ["ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict", "VerifyConfig",

@@ -1,5 +1,6 @@
 """Parsing a large BibTeX file on two cores gives exactly the one-process result: the same
-records, lines, problems and counts; anything but the plain case falls back to one piece."""
+records, lines, problems and counts; anything but the plain case falls back to one piece.
+The file is cut near `bibtex.MAIN_SHARE` of its length; `library` puts its `middle` there."""
 
 from __future__ import annotations
 
@@ -20,21 +21,21 @@ def entry(i: int, *, key: str | None = None, extra: str = "") -> str:
 
 def library(n: int = 60, *, middle: str = "", tail: str = "") -> str:
     body = [entry(i) for i in range(n)]
-    body.insert(n // 2, middle)
+    body.insert(round(n * bibtex.MAIN_SHARE), middle)
     return HEAD + "".join(body) + tail
 
 
 def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
     """(two-core result, one-process result, whether the two-core path was taken)."""
     taken: list[bool] = []
-    halves = bibtex._parse_in_halves
+    finish = bibtex._SecondPart.finish
 
-    def spy(text: str, path: str) -> bibtex.ParsedBibliography | None:
-        result = halves(text, path)
+    def spy(self: bibtex._SecondPart, text: str, path: str) -> bibtex.ParsedBibliography | None:
+        result = finish(self, text, path)
         taken.append(result is not None)
         return result
 
-    monkeypatch.setattr(bibtex, "_parse_in_halves", spy)
+    monkeypatch.setattr(bibtex._SecondPart, "finish", spy)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
     parallel = bibtex.parse_bibtex("refs.bib", text=text)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
@@ -82,5 +83,28 @@ def test_small_files_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> Non
     def fail(*_: str) -> None:
         raise AssertionError("a small file was split")
 
-    monkeypatch.setattr(bibtex, "_parse_in_halves", fail)
+    monkeypatch.setattr(bibtex._SecondPart, "start", fail)
     assert bibtex.parse_bibtex("refs.bib", text=library(4)).blocks == 4
+
+
+def test_a_started_reading_can_be_left_unfinished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a reading that was never asked for its result ends the second process."""
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    with bibtex.start_bibtex("refs.bib", text=library()) as reading:
+        assert reading.second is not None
+        pool = reading.second.pool
+    assert reading.second is None
+    with pytest.raises(ValueError, match="Pool not running"):
+        pool.apply_async(print)
+
+
+def test_reading_can_start_before_the_result_is_asked_for(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    text = library()
+    reading = bibtex.start_bibtex("refs.bib", text=text)
+    assert reading.second is not None  # the second part is already being read
+    parallel = reading.result()
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    assert parallel == bibtex.parse_bibtex("refs.bib", text=text)
+    assert reading.second is None

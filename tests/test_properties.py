@@ -34,7 +34,8 @@ from ivcdb.exports import export
 from ivcdb.loaders import Sources, load
 from ivcdb.loaders.bibtex import parse_bibtex
 from ivcdb.loaders.claims import parse_claims
-from ivcdb.models import QUALIFIERS, Author, Claim, ClaimReference, Reference
+from ivcdb.models import Author, Claim, ClaimReference, Reference
+from ivcdb.terms import QUALIFIERS
 from ivcdb.text import key_fold
 
 EXAMPLES = int(os.environ.get("IVCDB_HYPOTHESIS_EXAMPLES", "25"))

@@ -51,7 +51,7 @@ CASES = [
                  id="claims-by-reference"),
     pytest.param(_claims_by_review, "claim", {"ix_claim_review_id"}, id="claims-by-review"),
     pytest.param(_authors_by_reference, "author",
-                 {"ix_author_reference_id", "uq_author_reference_id_position"},
+                 {"uq_author_reference_id_position"},
                  id="authors-by-reference"),
     pytest.param(_citations_by_review, "citation",
                  {"ix_citation_review_id", "uq_citation_review_id_number",

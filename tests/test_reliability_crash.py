@@ -35,7 +35,8 @@ import sys
 import time
 from pathlib import Path
 
-from ivcdb import loaders, store
+from ivcdb import store
+from ivcdb.loaders import writer
 from ivcdb.db import open_db
 from ivcdb.loaders import Sources, load
 
@@ -59,13 +60,13 @@ def stop_after(name: str) -> None:
 
 
 if point == "locked":  # write lock held, nothing written yet
-    real_init = loaders._Loader.__init__
+    real_init = writer._Loader.__init__
 
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
         stop()
 
-    loaders._Loader.__init__ = init
+    writer._Loader.__init__ = init
 elif point == "between-batches":  # first batch of 1000 author rows inserted, the rest not
     real_chunks = store.chunks
 

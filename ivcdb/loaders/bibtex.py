@@ -15,13 +15,16 @@ import json
 import logging
 import marshal
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ivcdb.loaders.files import read_text
+from ivcdb.plausibility import reference_warnings
+from ivcdb.progress import ENV as PROGRESS_ENV
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import control_character, fold, key_fold, nfc, squash
@@ -76,8 +79,10 @@ class RefRecord:
     et_al: bool = False
     authors: list[AuthorName] = field(default_factory=list)
     raw_fields: dict[str, str] = field(default_factory=dict)
-    # `row()` worked out ahead (while a second core reads the file's other half)
+    # `row()` and `author_values()` worked out ahead, on the core that read the record
     prepared_row: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    prepared_authors: list[AuthorValues] | None = field(default=None, compare=False,
+                                                         repr=False)
 
     @property
     def key_norm(self) -> str:
@@ -103,15 +108,22 @@ class RefRecord:
         row["content_hash"] = digest.hexdigest()
         return row
 
-    def author_rows(self, reference_id: int) -> list[dict[str, Any]]:
-        return [
-            {"reference_id": reference_id, "position": i, "family": a.family,
-             "given": a.given, "prefix": a.prefix, "suffix": a.suffix,
-             "name_norm": _name_norm(a.given, a.prefix, a.family)}
-            for i, a in enumerate(self.authors, 1)
-        ]
+    def author_values(self) -> list[AuthorValues]:
+        """The `author` rows without the reference id: position, name parts, folded name."""
+        if self.prepared_authors is not None:
+            return self.prepared_authors
+        return [(i, a.family, a.given, a.prefix, a.suffix, _name_norm(a.given, a.prefix, a.family))
+                for i, a in enumerate(self.authors, 1)]
+
+    def prepare(self) -> None:
+        """Work out `row()` and `author_values()` now (on this core, not later)."""
+        self.prepared_row = self.row()
+        self.prepared_authors = self.author_values()
 
 
+AuthorValues = tuple[int, str, str, str, str, str]
+AUTHOR_COLUMNS = ("reference_id", "position", "family", "given", "prefix", "suffix",
+                  "name_norm")
 _REFERENCE_COLUMNS = (
     "citekey", "citekey_norm", "entry_type", "title", "title_norm", "journal", "year_text",
     "year", "volume", "issue", "pages", "doi", "pmid", "study_design", "sample_size", "note",
@@ -151,7 +163,7 @@ def decode_latex(value: str) -> str:
             lambda match: _hold(match, pieces), value))
     if plain is None:
         try:
-            value = _latex2text().latex_to_text(value)
+            value = _latex_to_text(value)
         except RecursionError:
             raise
         except Exception as error:  # pylatexenc fails on some malformed macros (`\title`)
@@ -206,7 +218,42 @@ def _hold(match: re.Match[str], pieces: list[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def _decode_piece(latex: str) -> str:
-    return str(_latex2text().latex_to_text(latex))
+    return _latex_to_text(latex)
+
+
+_DECODER = threading.local()
+
+
+def _latex_to_text(latex: str) -> str:
+    """pylatexenc's text for `latex`, computed inside a generator (see `_decoder`)."""
+    decoder = getattr(_DECODER, "generator", None)
+    if decoder is None or decoder.gi_frame is None:
+        decoder = _DECODER.generator = _decoder()
+        next(decoder)
+    result = decoder.send(latex)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _decoder() -> Generator[str | Exception, str, None]:
+    """Decode each LaTeX string sent in: its text, or the exception pylatexenc raised.
+
+    Every pylatexenc parse leaves a reference cycle through its frames (it returns its
+    end-of-input exception, traceback and all), and such a cycle keeps each calling frame
+    alive, with every local of the load above it, until the garbage collector runs: a
+    20,000-entry file stayed in memory to the end and cost 0.2 s of collection at exit. A
+    generator's frame links to no caller, so the cycles stay small and the load's objects
+    are freed as soon as they are dropped.
+    """
+    latex2text = _latex2text()
+    result: str | Exception = ""
+    while True:
+        latex = yield result
+        try:
+            result = str(latex2text.latex_to_text(latex))
+        except Exception as error:  # RecursionError too: the caller decides
+            result = error
 
 
 @lru_cache(maxsize=1)
@@ -336,25 +383,97 @@ def resolve_value(raw: str, macros: dict[str, str]) -> str:
 @lru_cache(maxsize=65536)
 def split_name(name: str) -> AuthorName:
     """One BibTeX name into family/given/prefix/suffix, decoded to Unicode."""
-    from bibtexparser.middlewares.names import parse_single_name_into_parts
+    parts = _plain_name_parts(name)
+    if parts is None:
+        from bibtexparser.middlewares.names import parse_single_name_into_parts
 
-    parts = parse_single_name_into_parts(name, strict=False)
+        found = parse_single_name_into_parts(name, strict=False)
+        parts = (found.first, found.von, found.last, found.jr)
+    first, von, last, jr = parts
     return AuthorName(
-        family=decode_latex(" ".join(parts.last)),
-        given=decode_latex(" ".join(parts.first)),
-        prefix=decode_latex(" ".join(parts.von)),
-        suffix=decode_latex(" ".join(parts.jr)),
+        family=decode_latex(" ".join(last)),
+        given=decode_latex(" ".join(first)),
+        prefix=decode_latex(" ".join(von)),
+        suffix=decode_latex(" ".join(jr)),
     )
+
+
+_NAME_SPACE = re.compile(r"[ ~\r\n\t]+")  # what separates the words of a BibTeX name
+NameParts = tuple[list[str], list[str], list[str], list[str]]  # first, von, last, jr
+
+
+def _plain_name_parts(name: str) -> NameParts | None:
+    """bibtexparser's parts of `Family, Given` or `Given Family`, or None for anything else.
+
+    Most names of a library are one of those two forms with no braces, escapes or lowercase
+    (`von`) words, and then BibTeX's rules reduce to a split; bibtexparser's character-by-
+    character parser, which `split_name` uses for every other name, costs ten times as much.
+    (tests/test_load_bibtex_names.py checks the two against each other.)
+    """
+    if "{" in name or "}" in name or "\\" in name:
+        return None
+    sections = name.split(",")
+    if len(sections) > 2:
+        return None
+    words = [[w for w in _NAME_SPACE.split(section) if w] for section in sections]
+    if not all(words):
+        return None  # an empty part (`Smith,`, `, Anna`) has rules of its own
+    if len(words) == 2:  # von Last, First
+        family, given = words
+        if len(family) > 1 and any(map(_lowercase_word, family)):
+            return None
+        return given, [], family, []
+    words_ = words[0]  # First von Last
+    if len(words_) > 2 and any(map(_lowercase_word, words_)):
+        return None
+    return words_[:-1], [], words_[-1:], []
+
+
+def _lowercase_word(word: str) -> bool:
+    """Whether BibTeX counts a word without braces as lowercase: its first letter is not
+    an uppercase one (a word without letters is neither)."""
+    for char in word:
+        if char.isalpha():
+            return not char.isupper()
+    return False
 
 
 def _split_names(value: str) -> list[str]:
     """The names of a name list, split at ` and ` outside braces (bibtexparser's rule)."""
+    value = value.strip(" \r\n\t")
+    if not value:
+        return []
     if "{" in value or "}" in value or "\\" in value:
-        from bibtexparser.middlewares.names import split_multiple_persons_names
+        names = _AND_WORD.split(value) if _plain_braces(value) else None
+        if names is None or any(n.count("{") != n.count("}") for n in names):
+            # An escape where it matters, or an `and` inside braces: bibtexparser's own
+            # splitter. (With balanced pieces every split was outside braces.)
+            from bibtexparser.middlewares.names import split_multiple_persons_names
 
-        return list(split_multiple_persons_names(value))
-    value = value.strip(" \r\n\t")  # nothing to skip over: one regex split is the same
-    return _AND_WORD.split(value) if value else []
+            return list(split_multiple_persons_names(value))
+        return names
+    return _AND_WORD.split(value)  # nothing to skip over: one regex split is the same
+
+
+_NAME_DELIMITERS = re.compile(r"[{}\\]")
+
+
+def _plain_braces(value: str) -> bool:
+    """Whether braces balance, never close unopened, and every backslash is inside braces
+    escaping something other than a brace or backslash: then splitting at ` and ` is
+    bibtexparser's split, apart from `and`s inside braces (see `_split_names`)."""
+    depth = 0
+    for match in _NAME_DELIMITERS.finditer(value):
+        char = match.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 or value[match.end():match.end() + 1] in ("", "{", "}", "\\"):
+            return False
+    return depth == 0
 
 
 def split_authors(value: str) -> tuple[list[AuthorName], bool]:
@@ -437,28 +556,74 @@ def _failed_block_problem(block: Any, path: str) -> Problem:
 
 def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliography:
     """Read and validate a whole BibTeX file; problems are collected, never raised."""
+    return start_bibtex(path, text=text).result()
+
+
+def start_bibtex(path: str | Path, *, text: str | None = None) -> BibtexReading:
+    """Start reading a BibTeX file: a large one's second part is read at once on another core.
+
+    The caller may do other work (a load imports the database libraries) before asking for
+    `result()`; use the reading as a context manager, or call `result()`, so the second
+    process always ends.
+    """
     path_s = str(path)
     if text is None:
         text, problem = read_text(path)
         if problem is not None:
-            return ParsedBibliography(path_s, [], [problem], 0)
+            return BibtexReading(path_s, "", problem)
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    if len(text) >= PARALLEL_MIN_CHARS:
-        parsed = _parse_in_halves(text, path_s)
-        if parsed is not None:
-            return parsed
+    second = _SecondPart.start(text, path_s) if len(text) >= PARALLEL_MIN_CHARS else None
+    return BibtexReading(path_s, text, None, second)
+
+
+@dataclass(slots=True)
+class BibtexReading:
+    """A BibTeX file being read; `result()` waits for and returns the parsed bibliography."""
+
+    path: str
+    text: str
+    problem: Problem | None = None
+    second: _SecondPart | None = None
+
+    def result(self) -> ParsedBibliography:
+        try:
+            if self.problem is not None:
+                return ParsedBibliography(self.path, [], [self.problem], 0)
+            if self.second is not None:
+                parsed = self.second.finish(self.text, self.path)
+                if parsed is not None:
+                    return parsed
+            return _parse_whole(self.text, self.path)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the second process, if one is still running (its work is then dropped)."""
+        if self.second is not None:
+            self.second.close()
+            self.second = None
+
+    def __enter__(self) -> BibtexReading:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _parse_whole(text: str, path: str) -> ParsedBibliography:
+    """The file in one piece, in this process."""
     problems: list[Problem] = []
     library = _split(text)
-    macros = _macros(library.strings, path_s, problems)
+    macros = _macros(library.strings, path, problems)
     for failed in library.failed_blocks:
-        problems.append(_failed_block_problem(failed, path_s))
+        problems.append(_failed_block_problem(failed, path))
     entries = list(library.entries)
     by_key = {key_fold(e.key): e for e in entries}
-    records, not_references = _records(entries, macros, by_key, path_s, problems)
+    records, not_references = _records(entries, macros, by_key, path, problems)
     blocks = len(entries) - len(not_references) + len(library.failed_blocks)
     if blocks == 0 and not problems:
-        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path_s, None))
-    return ParsedBibliography(path_s, records, problems, blocks, not_references)
+        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path, None))
+    return ParsedBibliography(path, records, problems, blocks, not_references)
 
 
 def _split(text: str, first_line: int = 0) -> Any:
@@ -524,79 +689,97 @@ def _records(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any],
 # --- parsing a large file on two cores -----------------------------------------------------------
 
 PARALLEL_MIN_CHARS = 2_000_000  # below this, starting a second process costs more than it saves
+# The share of a large file this process reads: less than half, since a load also imports
+# the database libraries here while the other core reads the rest.
+MAIN_SHARE = 0.5
 _ENTRY_START = re.compile(r"\n@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]",
                           re.IGNORECASE)
 _NOT_ENTRY = re.compile(r"^@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]",
                         re.IGNORECASE | re.MULTILINE)
 
 
-def _parse_in_halves(text: str, path: str) -> ParsedBibliography | None:
-    """The same result as the one-process parse, with the file's second half on another core.
+@dataclass(slots=True)
+class _SecondPart:
+    """The part of a large file after `split`, read in a forked process.
 
     bibtexparser starts a block at every `@type{` that begins a line, so the file is cut just
-    before one near the middle and each half is split and read alone (the second in a forked
-    process). Only the plain case is taken this way: the @string macros all come before the
-    first entry, and no half has a failed block, a @string after that, a `crossref`/`xdata`
-    field or a citekey of the other half. Anything else returns None: parse it in one piece.
+    before one and each part is split and read alone. Only the plain case is taken this way:
+    the @string macros all come before the first entry, and no part has a failed block, a
+    @string after that, a `crossref`/`xdata` field or a citekey of the other part. Anything
+    else makes `finish` return None: the file is then read in one piece, so the result is
+    always the one-process result.
     """
-    import multiprocessing
-    import threading
 
-    cut = _ENTRY_START.search(text, len(text) // 2)
-    first = _NOT_ENTRY.search(text)
-    if (cut is None or first is None or "fork" not in multiprocessing.get_all_start_methods()
-            or threading.active_count() > 1):  # forking a threaded process can deadlock
-        return None
-    head = text[: first.start()]  # @string/@comment/@preamble blocks before the first entry
-    head_problems: list[Problem] = []
-    head_library = _split(head)
-    macros = _macros(head_library.strings, path, head_problems)
-    if head_problems or head_library.failed_blocks:
-        return None
-    split = cut.start() + 1
-    offset = text.count("\n", 0, split)
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        pending = pool.apply_async(_read_half, (text[split:], offset, macros, path))
-        library = _split(text[:split])
-        mine = _half(library, macros, path, strings=len(head_library.strings))
-        if mine is not None and not pending.ready():
-            for record in mine[0]:  # this core is ahead: use the wait
-                record.prepared_row = record.row()
-                if pending.ready():
-                    break
-        result = pending.get()
-    if mine is None or result is None or mine[4] & result[4]:
-        return None
-    theirs = (_from_plain(result[0]), *result[1:])
-    records, problems, not_references, blocks, _ = mine
-    records += theirs[0]
-    problems += theirs[1]
-    not_references += theirs[2]
-    return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
+    split: int  # where the second part starts in the text
+    macros: dict[str, str]
+    strings: int  # @string blocks before the first entry
+    pool: Any
+    pending: Any
+
+    @classmethod
+    def start(cls, text: str, path: str) -> _SecondPart | None:
+        import multiprocessing
+        import threading
+
+        cut = _ENTRY_START.search(text, int(len(text) * MAIN_SHARE))
+        first = _NOT_ENTRY.search(text)
+        if (cut is None or first is None or "fork" not in multiprocessing.get_all_start_methods()
+                or threading.active_count() > 1):  # forking a threaded process can deadlock
+            return None
+        head_problems: list[Problem] = []
+        head = _split(text[: first.start()])  # @string/@comment/@preamble before the entries
+        macros = _macros(head.strings, path, head_problems)
+        if head_problems or head.failed_blocks:
+            return None
+        split = cut.start() + 1
+        pool = multiprocessing.get_context("fork").Pool(1)
+        pending = pool.apply_async(_read_second_part,
+                                   (text[split:], text.count("\n", 0, split), macros, path))
+        return cls(split, macros, len(head.strings), pool, pending)
+
+    def finish(self, text: str, path: str) -> ParsedBibliography | None:
+        """Read the first part here, then join the second; None when either is not plain."""
+        mine = _part(_split(text[: self.split]), self.macros, path, strings=self.strings)
+        theirs = self.pending.get()
+        if mine is None or theirs is None or mine[4] & theirs[4]:
+            return None
+        records, problems, not_references, blocks, _ = mine
+        records += _from_plain(theirs[0])
+        problems += theirs[1]
+        not_references += theirs[2]
+        return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
+
+    def close(self) -> None:
+        self.pool.terminate()
 
 
-_Half = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
-_PlainHalf = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
+_Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
+_PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
 
 
-def _read_half(text: str, first_line: int, macros: dict[str, str], path: str
-               ) -> _PlainHalf | None:
-    """The second half, in the forked process: it must start with an entry on `first_line`."""
+def _read_second_part(text: str, first_line: int, macros: dict[str, str], path: str
+                      ) -> _PlainPart | None:
+    """The second part, in the forked process: it must start with an entry on `first_line`."""
+    import gc
+    import os
+
+    gc.disable()  # a short-lived process of long-lived objects (see loaders._paused_gc)
+    os.environ[PROGRESS_ENV] = "0"  # the main process draws the one progress bar
     library = _split(text, first_line)
     blocks = [b for b in library.blocks if not _is_implicit_comment(b)]
     if not blocks or _line(blocks[0]) != first_line + 1:
         return None
-    half = _half(library, macros, path, strings=0, to_end=True)
-    if half is None:
+    part = _part(library, macros, path, strings=0, to_end=True)
+    if part is None:
         return None
-    return (_to_plain(half[0]), *half[1:])
+    return (_to_plain(part[0]), *part[1:])
 
 
-_FIELDS = tuple(f for f in RefRecord.__dataclass_fields__ if f != "prepared_row")
+_FIELDS = tuple(RefRecord.__dataclass_fields__)
 
 
 def _to_plain(records: list[RefRecord]) -> bytes:
-    """Records as marshalled tuples: several times faster to pass between processes than
+    """Records as marshalled lists: several times faster to pass between processes than
     pickled objects."""
     authors = _FIELDS.index("authors")
     plain = []
@@ -610,27 +793,29 @@ def _to_plain(records: list[RefRecord]) -> bytes:
 def _from_plain(data: bytes) -> list[RefRecord]:
     records = []
     for values in marshal.loads(data):
-        record = RefRecord(**dict(zip(_FIELDS, values, strict=True)))
+        record = RefRecord(*values)
         record.authors = [AuthorName(*parts) for parts in record.authors]  # type: ignore[misc]
         records.append(record)
     return records
 
 
-def _half(library: Any, macros: dict[str, str], path: str, *, strings: int,
-          to_end: bool = False) -> _Half | None:
-    """Records, problems, non-references, block count and folded keys of one half, or None
-    when the half is not plain (see `_parse_in_halves`)."""
+def _part(library: Any, macros: dict[str, str], path: str, *, strings: int,
+          to_end: bool = False) -> _Part | None:
+    """Records (their rows worked out), problems, non-references, block count and folded
+    keys of one part, or None when the part is not plain (see `_SecondPart`)."""
     entries = list(library.entries)
     if library.failed_blocks or len(library.strings) != strings or not entries:
         return None
     blocks = [b for b in library.blocks if not _is_implicit_comment(b)]
     if not to_end and blocks[-1] is not entries[-1]:
-        return None  # the half must end with a complete entry, not a cut comment
+        return None  # the part must end with a complete entry, not a cut comment
     if any(field_name(f.key) in ("crossref", "xdata") for e in entries for f in e.fields):
         return None
     by_key = {key_fold(e.key): e for e in entries}
     problems: list[Problem] = []
     records, not_references = _records(entries, macros, by_key, path, problems)
+    for record in records:  # on this part's core, not later in the main process alone
+        record.prepare()
     return records, problems, not_references, len(entries) - len(not_references), set(by_key)
 
 
@@ -643,10 +828,16 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
     raw: dict[str, str] = {}
     ok = True
     for f in entry.fields:
-        name = field_name(f.key)
-        value = f.value if isinstance(f.value, str) else str(f.value)
+        key, value = f.key, f.value
+        name = key.lower() if key.isidentifier() else field_name(key)
+        if not isinstance(value, str):
+            value = str(value)
         try:
-            value = resolve_value(value, macros)
+            if value[:1] == "{" and value.count("{") == 1 and value.count("}") == 1 and (
+                    value[-1] == "}"):
+                value = value[1:-1]  # the usual `{text}`: what resolve_value gives, sooner
+            elif not value.isdigit():
+                value = resolve_value(value, macros)
         except KeyError as missing:
             problems.append(_problem(Code.BAD_VALUE,
                                      f"field '{name}' uses undefined @string macro {missing}",
@@ -665,7 +856,7 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
                 f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
                 path, _line(f), entry.key))
             ok = False
-        raw[name] = nfc(value)
+        raw[name] = value if value.isascii() else nfc(value)
     return raw if ok else None
 
 
@@ -743,6 +934,10 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
     elif "editor" in raw and raw["editor"].strip():
         record.authors, record.et_al = split_authors(raw["editor"])
     _warn_missing(record, path, problems)
+    problems += [_problem(Code.MALFORMED_ID if malformed else Code.BAD_VALUE, message, path,
+                          line, record.citekey, Severity.WARNING)
+                 for malformed, message in reference_warnings(
+                     doi=record.doi, pmid=record.pmid, year=record.year, pages=record.pages)]
     return record
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, LIST_SEPARATOR
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
-from ivcdb.models import CITATION_ROLES, PERCENT, QUALIFIERS
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
+from ivcdb.terms import CITATION_ROLES, PERCENT, QUALIFIERS
 from ivcdb.text import fold
 
 _CLAIM_FIELDS = CLAIM_COLUMNS[:-2]  # everything but the reference lists

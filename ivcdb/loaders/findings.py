@@ -11,8 +11,8 @@ from typing import Any
 
 from ivcdb.csvformat import FINDING_COLUMNS
 from ivcdb.loaders.csvfile import CellReader, read_csv
-from ivcdb.models import PERCENT
 from ivcdb.report import Code, Problem
+from ivcdb.terms import PERCENT
 from ivcdb.text import key_fold
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ivcdb.loaders.csvfile import CellReader, read_csv
-from ivcdb.models import OUTCOME_KINDS
 from ivcdb.report import Code, Problem
+from ivcdb.terms import OUTCOME_KINDS
 
 
 @dataclass(slots=True)

@@ -1,0 +1,23 @@
+"""The fixed terms of the data model: outcome kinds, qualifiers, citation roles, percent.
+
+Kept apart from `ivcdb.models` so the file readers can check values without importing
+SQLModel and SQLAlchemy (a load reads its files while those are still being imported).
+"""
+
+from __future__ import annotations
+
+OUTCOME_KINDS = (
+    "proportion",
+    "count",
+    "duration",
+    "dose",
+    "size",
+    "volume",
+    "age",
+    "date",
+    "ratio",
+    "qualitative",
+)
+QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
+CITATION_ROLES = ("supports", "data_source", "disagrees")
+PERCENT = "percent"
