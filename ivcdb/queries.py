@@ -54,7 +54,13 @@ def reference_index(session: Session) -> dict[str, tuple[int, str, str]]:
     """citekey_norm -> (id, content_hash, source)."""
     t = _t(Reference)
     rows = session.execute(sa.select(t.c.citekey_norm, t.c.id, t.c.content_hash, t.c.source))
-    return {norm: (id_, digest, source) for norm, id_, digest, source in rows}
+    return {norm: (id_, digest, source) for norm, id_, digest, source in rows.all()}
+
+
+def reference_ids(session: Session) -> dict[str, int]:
+    """citekey_norm -> id."""
+    t = _t(Reference)
+    return dict(session.execute(sa.select(t.c.citekey_norm, t.c.id)).all())
 
 
 def review_index(session: Session) -> dict[str, int]:
@@ -82,7 +88,14 @@ def claim_index(session: Session) -> dict[str, tuple[int, str, str]]:
     """claim_id -> (id, content_hash, source)."""
     t = _t(Claim)
     rows = session.execute(sa.select(t.c.claim_id, t.c.id, t.c.content_hash, t.c.source))
-    return {claim_id: (id_, digest, source) for claim_id, id_, digest, source in rows}
+    return {claim_id: (id_, digest, source)
+            for claim_id, id_, digest, source in rows.all()}
+
+
+def claim_ids(session: Session) -> dict[str, int]:
+    """claim_id -> id."""
+    t = _t(Claim)
+    return dict(session.execute(sa.select(t.c.claim_id, t.c.id)).all())
 
 
 def finding_index(session: Session) -> dict[str, tuple[int, str, str]]:

@@ -69,39 +69,60 @@ def executemany(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> 
     hundreds of thousands of rows spend their time in the database, not in per-row Python.
     """
     names = list(rows[0])
-    get = operator.itemgetter(*names)
-    values = [(get(row),) for row in rows] if len(names) == 1 else [get(row) for row in rows]
-    _executemany_values(session, stmt, names, values, rows)
+    conn, compiled, order = _compile(session, stmt, names)
+    if compiled is None:
+        _execute_each(session, stmt, rows)
+        return
+    get = operator.itemgetter(*order)
+    values = [(get(row),) for row in rows] if len(order) == 1 else [get(row) for row in rows]
+    _send(conn, compiled, order, values)
 
 
 def _executemany_values(session: Session, stmt: Any, names: Sequence[str],
-                        values: Sequence[Sequence[Any]],
-                        rows: Sequence[dict[str, Any]] | None = None) -> None:
+                        values: Sequence[Sequence[Any]]) -> None:
     """`executemany` of value tuples in the order of `names` (see `executemany`)."""
+    conn, compiled, order = _compile(session, stmt, names)
+    if compiled is None:
+        _execute_each(session, stmt, [dict(zip(names, v, strict=True)) for v in values])
+        return
+    if order != list(names):
+        picks = [list(names).index(name) for name in order]
+        values = [[row[i] for i in picks] for row in values]
+    _send(conn, compiled, order, values)
+
+
+def _compile(session: Session, stmt: Any, names: Sequence[str]) -> tuple[Any, Any, list[str]]:
+    """The connection, `stmt` compiled for `names`, and the order its parameters take;
+    no compiled statement when SQLAlchemy must fill in column defaults (or is not the
+    version this was written for)."""
     conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(names))
-    processors = getattr(compiled, "_bind_processors", None)
-    positional = compiled.positiontup is not None
-    order = list(compiled.positiontup) if positional else list(names)
-    if processors is None or not set(order) <= set(names):
-        # Column defaults to fill in, or not the SQLAlchemy this was written for.
-        dicts = rows or [dict(zip(names, v, strict=True)) for v in values]
-        for part in chunks(dicts, 5000):
-            session.execute(stmt, list(part))
-        return
-    index = {name: i for i, name in enumerate(names)}
-    picks = [index[name] for name in order]
+    order = list(compiled.positiontup) if compiled.positiontup is not None else list(names)
+    if getattr(compiled, "_bind_processors", None) is None or not set(order) <= set(names):
+        return conn, None, order
+    return conn, compiled, order
+
+
+def _execute_each(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for part in chunks(rows, 5000):
+        session.execute(stmt, list(part))
+
+
+def _send(conn: Any, compiled: Any, order: list[str], values: Sequence[Sequence[Any]]) -> None:
+    """Values in parameter order to the driver, through SQLAlchemy's bind conversions."""
+    processors = compiled._bind_processors
     convert = [(i, processors[name]) for i, name in enumerate(order) if name in processors]
-    params: list[Any] = []
-    in_order = picks == list(range(len(names)))
-    for row in values:
-        out: Any = row if in_order else [row[i] for i in picks]
-        if convert:
-            out = list(out)
+    positional = compiled.positiontup is not None
+    params: Sequence[Any] = values
+    if convert or not positional:
+        converted = []
+        for row in values:
+            out = list(row)
             for i, process in convert:
                 if out[i] is not None:
                     out[i] = process(out[i])
-        params.append(tuple(out) if positional else dict(zip(order, out, strict=True)))
+            converted.append(tuple(out) if positional else dict(zip(order, out, strict=True)))
+        params = converted
     for part in chunks(params, 20000):
         conn.exec_driver_sql(compiled.string, list(part))
 

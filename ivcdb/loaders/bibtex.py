@@ -79,14 +79,15 @@ class RefRecord:
     et_al: bool = False
     authors: list[AuthorName] = field(default_factory=list)
     raw_fields: dict[str, str] = field(default_factory=dict)
+    key_norm: str = field(default="", repr=False)  # the citekey folded (set from it)
     # `row()` and `author_values()` worked out ahead, on the core that read the record
     prepared_row: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     prepared_authors: list[AuthorValues] | None = field(default=None, compare=False,
                                                          repr=False)
 
-    @property
-    def key_norm(self) -> str:
-        return key_fold(self.citekey)
+    def __post_init__(self) -> None:
+        if not self.key_norm:
+            self.key_norm = key_fold(self.citekey)
 
     def row(self) -> dict[str, Any]:
         """Column values of the `reference` table (without the surrogate id)."""

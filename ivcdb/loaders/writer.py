@@ -264,9 +264,10 @@ class _Loader:
         for vocab in sorted(self.parsed.vocab, key=lambda v: order[v.kind]):
             self._apply_vocab(vocab, report(vocab.kind, vocab.path, vocab.count))
         bib = self.parsed.bibliography
+        ids = None
         if bib is not None:
-            self._apply_references(bib, report("references", bib.path, bib.blocks))
-        self.ref_ids = {norm: v[0] for norm, v in queries.reference_index(self.session).items()}
+            ids = self._apply_references(bib, report("references", bib.path, bib.blocks))
+        self.ref_ids = ids if ids is not None else queries.reference_ids(self.session)
         for review in self.parsed.reviews:
             # One review per file: read 1; with any error it is skipped whole.
             if review.code and review.path not in errors_by_file:
@@ -325,7 +326,9 @@ class _Loader:
                                     file=report.path, key=k, severity=Severity.WARNING)
                             for k in keys]
 
-    def _apply_references(self, bib: ParsedBibliography, report: LoadReport) -> None:
+    def _apply_references(self, bib: ParsedBibliography, report: LoadReport
+                          ) -> dict[str, int] | None:
+        """Write the references; the reference ids afterwards, when it had to read them."""
         source = Path(bib.path).name
         bad = {key_fold(p.key) for p in bib.problems if p.is_error and p.key}
         records = [r for r in bib.records if r.key_norm not in bad]
@@ -346,8 +349,9 @@ class _Loader:
             rows.append(row)
             todo.append(record)
         store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])
+        ids = None
         if todo:
-            ids = {norm: v[0] for norm, v in queries.reference_index(self.session).items()}
+            ids = queries.reference_ids(self.session)
             updated_ids = [ids[r.key_norm] for r in todo if r.key_norm in self.references]
             store.replace_authors(
                 self.session, AUTHOR_COLUMNS,
@@ -369,6 +373,7 @@ class _Loader:
         report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
                                     "not stored", file=bib.path, line=line, key=k,
                                     severity=Severity.WARNING) for k, line in bib.not_references]
+        return None if report.removed else ids
 
     def _apply_review(self, review: ReviewRecord, report: LoadReport) -> None:
         existing = queries.review_rows(self.session).get(review.code)
@@ -407,7 +412,7 @@ class _Loader:
             todo.append(record)
         store.upsert(self.session, ClaimModel, rows, ["claim_id"])
         if todo:
-            ids = {cid: v[0] for cid, v in queries.claim_index(self.session).items()}
+            ids = queries.claim_ids(self.session)
             for record in todo:
                 seen: set[int] = set()
                 for position, link in enumerate(record.links, 1):
