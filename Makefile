@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# An editable install leaves ivcdb's own modules uncompiled, and with
+	@# PYTHONDONTWRITEBYTECODE set they would be compiled again at every start.
+	$(BIN)/python -m compileall -q ivcdb
 	touch $(STAMP)
 
 ## Build ./ivcdb.sqlite from data/ and show the evidence summary.
