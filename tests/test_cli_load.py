@@ -158,3 +158,24 @@ def test_check_exit_codes(db: Database, tmp_path: Path, monkeypatch: pytest.Monk
     errors = [m for m in problem_lines(out) if m["severity"] == "error"]
     assert [(m["file"], m["key"], m["code"]) for m in errors] == [
         ("refs.bib", "bare1", "malformed-identifier")]
+
+
+def test_the_program_exits_as_main_does_without_final_collections(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ivcdb.cli.run` (the console script) keeps `main`'s exit code and freezes the heap."""
+    import gc
+
+    from ivcdb.cli import main, run
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(sys, "argv", ["ivcdb", "load", "--db", str(tmp_path / "x.sqlite"),
+                                      "--references", str(tmp_path / "missing.bib")])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    by_main = len(frozen)  # the load pauses the collector, and freezes to re-enable it
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == 1 and len(frozen) == 2 * by_main + 1
+    assert capsys.readouterr().err.count("file does not exist") == 2

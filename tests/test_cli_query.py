@@ -1,7 +1,8 @@
 """`ivcdb query outcomes`, `ivcdb query claims` and `ivcdb show`: formats, errors, the curated data.
 
-Commands run in-process through `ivcdb.cli.main` (the console entry point, so library errors
-become one line and an exit code); the piped and terminal defaults run a real process.
+Commands run in-process through `ivcdb.cli.main` (what the console entry point runs, so
+library errors become one line and an exit code); the piped and terminal defaults run a
+real process.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`ivcdb verify`: the formats (table, CSV, JSON, Markdown), options and errors.
 
-Commands run in-process through `ivcdb.cli.main` (the console entry point, so library errors
-become one line and an exit code).
+Commands run in-process through `ivcdb.cli.main` (what the console entry point runs, so
+library errors become one line and an exit code).
 """
 
 from __future__ import annotations

@@ -850,15 +850,26 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
                                      path, _line(f), entry.key))
             ok = False
             continue
+        raw[name] = value if value.isascii() else nfc(value)
+    if control_character("\n".join(raw.values())) is not None:  # one search, not one a field
+        ok = _no_control_characters(entry, raw, path, problems) and ok
+    return raw if ok else None
+
+
+def _no_control_characters(entry: Any, raw: dict[str, str], path: str,
+                           problems: list[Problem]) -> bool:
+    """Report each field of `raw` with a control character in it; True when there is none."""
+    lines = {field_name(f.key): _line(f) for f in entry.fields}
+    ok = True
+    for name, value in raw.items():
         bad = control_character(value)
         if bad is not None:
             problems.append(_problem(
                 Code.CONTROL_CHAR,
                 f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
-                path, _line(f), entry.key))
+                path, lines.get(name), entry.key))
             ok = False
-        raw[name] = value if value.isascii() else nfc(value)
-    return raw if ok else None
+    return ok
 
 
 def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: dict[str, str],
