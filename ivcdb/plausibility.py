@@ -10,6 +10,7 @@ from datetime import date
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^\d+$")
+_NEVER_FUTURE = 2027  # next year as this was written: no later date makes it the future
 _PAGE_RANGE = re.compile(r"^\s*(\d+)\s*[-\u2013\u2014]+\s*(\d+)\s*$")
 
 
@@ -46,8 +47,10 @@ def pages_problem(pages: str | None) -> str | None:
 
 def year_problem(year: int | None, today: date | None = None) -> str | None:
     """Why a publication year is implausible (after next year), or None."""
+    if year is None or (year <= _NEVER_FUTURE and today is None):
+        return None  # no need to ask for the date (a load asks about every reference)
     this_year = (today or date.today()).year
-    if year is None or year <= this_year + 1:
+    if year <= this_year + 1:
         return None
     return f"year {year} is in the future"
 

@@ -112,17 +112,14 @@ def _send(conn: Any, compiled: Any, order: list[str], values: Sequence[Sequence[
     """Values in parameter order to the driver, through SQLAlchemy's bind conversions."""
     processors = compiled._bind_processors
     convert = [(i, processors[name]) for i, name in enumerate(order) if name in processors]
-    positional = compiled.positiontup is not None
     params: Sequence[Any] = values
-    if convert or not positional:
-        converted = []
-        for row in values:
-            out = list(row)
-            for i, process in convert:
-                if out[i] is not None:
-                    out[i] = process(out[i])
-            converted.append(tuple(out) if positional else dict(zip(order, out, strict=True)))
-        params = converted
+    if convert and values:  # column by column: a few list passes instead of one per row
+        columns = list(zip(*values, strict=True))
+        for i, process in convert:
+            columns[i] = tuple(None if v is None else process(v) for v in columns[i])
+        params = list(zip(*columns, strict=True))
+    if compiled.positiontup is None:  # a driver with named parameters (psycopg)
+        params = [dict(zip(order, row, strict=True)) for row in params]
     for part in chunks(params, 20000):
         conn.exec_driver_sql(compiled.string, list(part))
 

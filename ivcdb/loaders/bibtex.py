@@ -902,6 +902,18 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
             raw.setdefault(target, value)
 
 
+# Record attributes decoded from the first of their fields that is given and not blank.
+_DECODED_FIELDS = (
+    ("journal", ("journal", "journaltitle", "booktitle")),
+    ("volume", ("volume",)),
+    ("issue", ("number", "issue")),
+    ("pages", ("pages",)),
+    ("note", ("note",)),
+    ("study_design", ("studydesign",)),
+    ("pmid", ("pmid",)),
+)
+
+
 def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], path: str,
                   problems: list[Problem]) -> RefRecord | None:
     line = _line(entry)
@@ -930,13 +942,12 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
         return None
     record = RefRecord(citekey=nfc(key), entry_type=entry.entry_type.lower(), line=line,
                        title=title, raw_fields=raw)
-    record.journal = get("journal", "journaltitle", "booktitle")
-    record.volume = get("volume")
-    record.issue = get("number", "issue")
-    record.pages = get("pages")
-    record.note = get("note")
-    record.study_design = get("studydesign")
-    record.pmid = get("pmid")
+    for attribute, names in _DECODED_FIELDS:
+        for name in names:
+            value = raw.get(name)
+            if value is not None and value.strip():
+                setattr(record, attribute, decode_latex(value))
+                break
     doi = get("doi")
     record.doi = normalise_doi(doi) if doi else None
     _set_year(record, get("year") or get("date"), path, problems)
