@@ -92,10 +92,25 @@ def test_a_started_reading_can_be_left_unfinished(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
     with bibtex.start_bibtex("refs.bib", text=library()) as reading:
         assert reading.second is not None
-        pool = reading.second.pool
+        process = reading.second.process
     assert reading.second is None
-    with pytest.raises(ValueError, match="Pool not running"):
-        pool.apply_async(print)
+    assert not process.is_alive()
+
+
+@pytest.mark.parametrize("failure", ["dies", "raises"])
+def test_a_failed_second_process_gives_the_one_process_result(
+        failure: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second process killed (out of memory, say) or failing: no hang, the same result."""
+    import os
+
+    def fail(*_: object) -> None:
+        if failure == "dies":
+            os._exit(9)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bibtex, "_read_second_part", fail)  # the fork inherits it
+    parallel, single, taken = both(library(), monkeypatch)
+    assert not taken and parallel == single
 
 
 def test_reading_can_start_before_the_result_is_asked_for(monkeypatch: pytest.MonkeyPatch

@@ -10,6 +10,7 @@ field text kept so an export writes `{DNA}` back as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -714,8 +715,8 @@ class _SecondPart:
     split: int  # where the second part starts in the text
     macros: dict[str, str]
     strings: int  # @string blocks before the first entry
-    pool: Any
-    pending: Any
+    process: Any  # the forked `multiprocessing.Process` reading the second part
+    receiver: Any  # the pipe it sends that part through (or None: not plain, or failed)
 
     @classmethod
     def start(cls, text: str, path: str) -> _SecondPart | None:
@@ -733,15 +734,21 @@ class _SecondPart:
         if head_problems or head.failed_blocks:
             return None
         split = cut.start() + 1
-        pool = multiprocessing.get_context("fork").Pool(1)
-        pending = pool.apply_async(_read_second_part,
-                                   (text[split:], text.count("\n", 0, split), macros, path))
-        return cls(split, macros, len(head.strings), pool, pending)
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_send_second_part, daemon=True, args=(
+            sender, text[split:], text.count("\n", 0, split), macros, path))
+        process.start()
+        sender.close()  # the child holds the only writing end: if it dies, reading ends
+        return cls(split, macros, len(head.strings), process, receiver)
 
     def finish(self, text: str, path: str) -> ParsedBibliography | None:
         """Read the first part here, then join the second; None when either is not plain."""
         mine = _part(_split(text[: self.split]), self.macros, path, strings=self.strings)
-        theirs = self.pending.get()
+        try:
+            theirs = self.receiver.recv()
+        except (EOFError, OSError):  # the process died (killed, out of memory) unheard
+            theirs = None
         if mine is None or theirs is None or mine[4] & theirs[4]:
             return None
         records, problems, not_references, blocks, _ = mine
@@ -751,21 +758,40 @@ class _SecondPart:
         return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
 
     def close(self) -> None:
-        self.pool.terminate()
+        if self.process.is_alive():  # its part was not asked for (or not all read)
+            self.process.terminate()
+        self.process.join()
+        self.receiver.close()
 
 
 _Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
 _PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
 
 
-def _read_second_part(text: str, first_line: int, macros: dict[str, str], path: str
-                      ) -> _PlainPart | None:
-    """The second part, in the forked process: it must start with an entry on `first_line`."""
+def _send_second_part(sender: Any, text: str, first_line: int, macros: dict[str, str],
+                      path: str) -> None:
+    """The forked process: send the second part, or None when it is not plain or fails
+    (the main process then reads the whole file itself). Quiet whatever happens: the main
+    process reports, and Ctrl-C is its to handle (it ends this process)."""
     import gc
     import os
+    import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # a short-lived process of long-lived objects (see loaders._paused_gc)
     os.environ[PROGRESS_ENV] = "0"  # the main process draws the one progress bar
+    try:
+        part = _read_second_part(text, first_line, macros, path)
+    except Exception:
+        part = None
+    with contextlib.suppress(OSError):  # the main process stopped listening
+        sender.send(part)
+    sender.close()
+
+
+def _read_second_part(text: str, first_line: int, macros: dict[str, str], path: str
+                      ) -> _PlainPart | None:
+    """The second part: it must start with an entry on `first_line`."""
     library = _split(text, first_line)
     blocks = [b for b in library.blocks if not _is_implicit_comment(b)]
     if not blocks or _line(blocks[0]) != first_line + 1:
