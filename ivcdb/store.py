@@ -57,8 +57,12 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new rows given as dicts (all with the keys of the first)."""
     if rows:
-        executemany(session, sa.insert(_table(model)), rows)
+        columns = list(rows[0])
+        get = operator.itemgetter(*columns)
+        values = [(get(row),) for row in rows] if len(columns) == 1 else [get(r) for r in rows]
+        insert_values(session, model, columns, values)
 
 
 def executemany(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -126,9 +130,31 @@ def _send(conn: Any, compiled: Any, order: list[str], values: Sequence[Sequence[
 
 def insert_values(session: Session, model: type[SQLModel], columns: Sequence[str],
                   values: Sequence[Sequence[Any]]) -> None:
-    """Insert rows given as value tuples in the order of `columns`."""
-    if values:
-        _executemany_values(session, sa.insert(_table(model)), columns, values)
+    """Insert new rows given as value tuples in the order of `columns`.
+
+    On PostgreSQL (psycopg) they go through COPY, several times faster than batched INSERTs
+    (90,000 author rows: 0.3 s instead of 2 s), when no column needs SQLAlchemy's conversion.
+    """
+    if not values:
+        return
+    stmt = sa.insert(_table(model))
+    conn, compiled, _ = _compile(session, stmt, columns)
+    if (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+            and compiled is not None and not compiled._bind_processors):
+        _copy(conn, _table(model), columns, values)
+    else:
+        _executemany_values(session, stmt, columns, values)
+
+
+def _copy(conn: Any, table: sa.Table, columns: Sequence[str],
+          values: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL's COPY FROM STDIN, in the session's transaction."""
+    quote = conn.dialect.identifier_preparer
+    sql = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
+           "FROM STDIN")
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def delete_where_in(session: Session, model: type[SQLModel], column: str,

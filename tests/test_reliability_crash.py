@@ -79,6 +79,19 @@ elif point == "between-batches":  # first batch of 1000 author rows inserted, th
             yield part
 
     store.chunks = chunks
+    real_copy = store._copy
+
+    def copy(conn, table, columns, values):
+        # PostgreSQL's COPY sends rows as a stream: stop after its first 1000 rows.
+        def rows():
+            for i, row in enumerate(values):
+                if i == 1000 and len(values) > 4000:
+                    stop()
+                yield row
+
+        real_copy(conn, table, columns, rows())
+
+    store._copy = copy
 elif point == "references":  # every reference upserted, no author yet
     stop_after("upsert")
 elif point == "before-commit":  # all rows and the load history written, not committed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,11 +48,32 @@ def fail_on_write(database: Database, nth: int, *, db_error: bool = False,
                 raise sa.exc.OperationalError(statement, parameters, Exception(message))
             raise Injected(f"{message} on write {nth}")
 
+    def copy_statement(_rows: Iterator[Any]) -> Iterator[Any]:
+        before(None, None, "INSERT (a COPY)", None)
+        return _rows
+
     event.listen(database.engine, "before_cursor_execute", before)
     try:
-        yield seen
+        with copies_seen(copy_statement):
+            yield seen
     finally:
         event.remove(database.engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def copies_seen(watch: Callable[[Iterator[Any]], Iterator[Any]]) -> Iterator[None]:
+    """Pass the rows of every COPY (PostgreSQL's bulk insert, which SQLAlchemy's events do
+    not see) through `watch` on their way to the database."""
+    real = store._copy
+
+    def copy(conn: Any, table: Any, columns: Any, values: Any) -> None:
+        real(conn, table, columns, watch(iter(values)))
+
+    store._copy = copy  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store._copy = real  # type: ignore[assignment]
 
 
 def fail_each_write_in_turn(database: Database, sources: Sources, *, prune: bool = False,
@@ -123,9 +144,17 @@ def fail_on_row(database: Database, nth: int) -> Iterator[list[int]]:
         if seen[0] >= nth > seen[0] - (len(parameters) if executemany else 1):
             raise Injected(f"injected fault at row {nth}")
 
+    def copy_rows(rows: Iterator[Any]) -> Iterator[Any]:
+        for row in rows:  # fails in the middle of the COPY, as the database would
+            seen[0] += 1
+            if seen[0] == nth:
+                raise Injected(f"injected fault at row {nth}")
+            yield row
+
     event.listen(database.engine, "before_cursor_execute", before)
     try:
-        yield seen
+        with copies_seen(copy_rows):
+            yield seen
     finally:
         event.remove(database.engine, "before_cursor_execute", before)
 
@@ -154,19 +183,19 @@ def test_fault_on_nth_row_of_a_batch(db: Database, tmp_path: Path,
         f"@article{{row{i}, author = {{A, B}}, title = {{T{i}}}, journal = {{J}}, "
         f"year = {{2000}}}}\n" for i in range(3000)), encoding="utf-8")
     before = snapshot(db)
-    real = store.upsert
+    real = store.insert_rows  # new rows (on PostgreSQL, one COPY)
 
-    def bad_row(session: Any, model: Any, rows: list[dict[str, Any]], key: Any) -> None:
+    def bad_row(session: Any, model: Any, rows: list[dict[str, Any]]) -> None:
         if len(rows) == 3000:
             rows = [dict(r) for r in rows]
             rows[1499]["title"] = None  # NOT NULL: the database itself refuses this row
-        real(session, model, rows, key)
+        real(session, model, rows)
 
-    monkeypatch.setattr(store, "upsert", bad_row)
+    monkeypatch.setattr(store, "insert_rows", bad_row)
     with pytest.raises(DatabaseError, match="(?i)null"):
         load(db, Sources(references=bib))
     assert snapshot(db) == before
-    monkeypatch.setattr(store, "upsert", real)
+    monkeypatch.setattr(store, "insert_rows", real)
     assert load(db, Sources(references=bib))[0].added == 3000
 
 

@@ -333,12 +333,17 @@ class _Loader:
         bad = {key_fold(p.key) for p in bib.problems if p.is_error and p.key}
         records = [r for r in bib.records if r.key_norm not in bad]
         rows: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
         todo: list[RefRecord] = []
         for record in records:
             row = record.row()
             row["source"] = source
             old = self.references.get(record.key_norm)
             if not _count(report, old, row):
+                continue
+            todo.append(record)
+            if old is None:
+                added.append(row)
                 continue
             if old is not None and old[2] != source and old[1] != row["content_hash"]:
                 report.problems.append(Problem(
@@ -347,7 +352,7 @@ class _Loader:
                     file=bib.path, line=record.line, key=record.citekey,
                     severity=Severity.WARNING))
             rows.append(row)
-            todo.append(record)
+        store.insert_rows(self.session, ReferenceModel, added)
         store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])
         ids = None
         if todo:
@@ -400,16 +405,20 @@ class _Loader:
         source = Path(claims.path).name
         existing = queries.claim_index(self.session)
         self.review_ids = queries.review_index(self.session)
-        rows, links, todo = [], [], []
+        rows: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        links, todo = [], []
         valid = [r for r in claims.records if r.claim_id not in self.dropped_claims]
         for record in track(valid, f"comparing {source}"):
             link_keys = [(key_fold(link.key or ""), link.role) for link in record.links]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
-            if not _count(report, existing.get(record.claim_id), row):
+            old = existing.get(record.claim_id)
+            if not _count(report, old, row):
                 continue
-            rows.append(row)
+            (rows if old is not None else added).append(row)
             todo.append(record)
+        store.insert_rows(self.session, ClaimModel, added)
         store.upsert(self.session, ClaimModel, rows, ["claim_id"])
         if todo:
             ids = queries.claim_ids(self.session)
