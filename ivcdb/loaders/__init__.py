@@ -4,6 +4,10 @@
 database *and* the other files of the same load) before anything is written; all writes happen
 in one transaction; a file with any error changes nothing (unless `skip_invalid`); reloading
 the same files changes nothing; an edited file updates exactly the changed rows.
+
+Reading needs no database: `start(sources)` begins it (a large BibTeX file's second half on
+another core) before the database libraries are even imported; `ivcdb.loaders.writer` holds
+what needs them.
 """
 
 from __future__ import annotations
