@@ -292,8 +292,23 @@ def query_claims(
                                limit=limit)
     chosen = choose_format(fmt)
     table = chosen == "table"
-    emit([_with_figure(r.as_dict()) if table else r.as_dict() for r in found],
-         _CLAIM_TABLE if table else CLAIM_COLUMNS, chosen, title=f"Claims ({len(found)})")
+    rows = [r.as_dict() for r in found]
+    if table:
+        rows = [_with_figure(r) for r in rows]
+    elif chosen == "json":
+        rows = [_with_lists(r) for r in rows]
+    emit(rows, _CLAIM_TABLE if table else CLAIM_COLUMNS, chosen, title=f"Claims ({len(found)})")
+
+
+def _with_lists(row: dict[str, Any]) -> dict[str, Any]:
+    """The reference columns as JSON lists (`["a", "b"]`, `[3, 5]`), as `export claims
+    --format json` gives them, not as the CSV contract's `a;b` cells."""
+    from ivcdb.csvformat import LIST_SEPARATOR
+
+    keys, numbers = row["reference_keys"], row["reference_numbers"]
+    return {**row, "reference_keys": keys.split(LIST_SEPARATOR) if keys else [],
+            "reference_numbers": [int(n) for n in numbers.split(LIST_SEPARATOR)]
+            if numbers else []}
 
 
 @app.command()

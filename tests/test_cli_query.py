@@ -82,9 +82,11 @@ def test_claims_json(built: Database, run: Invoke) -> None:
     assert code == 0
     rows = json.loads(out)
     assert rows and all(list(r) == list(CLAIM_COLUMNS) for r in rows)
-    assert all("wachtel2015" in r["reference_keys"].split(";") for r in rows)
+    assert all("wachtel2015" in r["reference_keys"] for r in rows)
     survival = next(r for r in rows if r["claim_id"] == "li2025-os-5y")
     assert (survival["value_low"], survival["derived"], survival["paragraph"]) == (40, False, 3)
+    assert (survival["reference_keys"], survival["reference_numbers"]) == (
+        ["wachtel2015", "nooromid2022"], [3, 5])
 
 
 def test_claims_table(built: Database, run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,3 +292,6 @@ def test_json_numbers_match_the_export(built: Database, cli: CliRun) -> None:
     code, out, _ = cli("export", "claims", "--db", built.url, "--format", "json")
     exported = {c["claim_id"]: c for c in json.loads(out)}
     assert exported["li2025-os-5y"]["value_low"] == claim["value_low"]
+    # every claim: the same columns and values as the export, reference lists included
+    code, out, _ = cli("query", "claims", "--db", built.url, "--format", "json")
+    assert {c["claim_id"]: c for c in json.loads(out)} == exported
