@@ -83,8 +83,10 @@ def executemany(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -> 
 
 
 def _executemany_values(session: Session, stmt: Any, names: Sequence[str],
-                        values: Sequence[Sequence[Any]]) -> None:
-    """`executemany` of value tuples in the order of `names` (see `executemany`)."""
+                        values: Sequence[Sequence[Any]], *, copy_to: sa.Table | None = None
+                        ) -> None:
+    """`executemany` of value tuples in the order of `names` (see `executemany`); with
+    `copy_to`, PostgreSQL's COPY into that table where the driver has it (psycopg)."""
     conn, compiled, order = _compile(session, stmt, names)
     if compiled is None:
         _execute_each(session, stmt, [dict(zip(names, v, strict=True)) for v in values])
@@ -92,7 +94,11 @@ def _executemany_values(session: Session, stmt: Any, names: Sequence[str],
     if order != list(names):
         picks = [list(names).index(name) for name in order]
         values = [[row[i] for i in picks] for row in values]
-    _send(conn, compiled, order, values)
+    if copy_to is not None and conn.dialect.name == "postgresql" and (
+            conn.dialect.driver == "psycopg"):
+        _copy(conn, copy_to, order, _converted(compiled, order, values))
+    else:
+        _send(conn, compiled, order, values)
 
 
 def _compile(session: Session, stmt: Any, names: Sequence[str]) -> tuple[Any, Any, list[str]]:
@@ -112,16 +118,23 @@ def _execute_each(session: Session, stmt: Any, rows: Sequence[dict[str, Any]]) -
         session.execute(stmt, list(part))
 
 
-def _send(conn: Any, compiled: Any, order: list[str], values: Sequence[Sequence[Any]]) -> None:
-    """Values in parameter order to the driver, through SQLAlchemy's bind conversions."""
+def _converted(compiled: Any, order: list[str], values: Sequence[Sequence[Any]]
+               ) -> Sequence[Sequence[Any]]:
+    """Values with SQLAlchemy's bind conversions applied, column by column (a few list
+    passes instead of one per row)."""
     processors = compiled._bind_processors
     convert = [(i, processors[name]) for i, name in enumerate(order) if name in processors]
-    params: Sequence[Any] = values
-    if convert and values:  # column by column: a few list passes instead of one per row
-        columns = list(zip(*values, strict=True))
-        for i, process in convert:
-            columns[i] = tuple(None if v is None else process(v) for v in columns[i])
-        params = list(zip(*columns, strict=True))
+    if not (convert and values):
+        return values
+    columns = list(zip(*values, strict=True))
+    for i, process in convert:
+        columns[i] = tuple(None if v is None else process(v) for v in columns[i])
+    return list(zip(*columns, strict=True))
+
+
+def _send(conn: Any, compiled: Any, order: list[str], values: Sequence[Sequence[Any]]) -> None:
+    """Values in parameter order to the driver's `executemany`, in batches."""
+    params: Sequence[Any] = _converted(compiled, order, values)
     if compiled.positiontup is None:  # a driver with named parameters (psycopg)
         params = [dict(zip(order, row, strict=True)) for row in params]
     for part in chunks(params, 20000):
@@ -132,29 +145,31 @@ def insert_values(session: Session, model: type[SQLModel], columns: Sequence[str
                   values: Sequence[Sequence[Any]]) -> None:
     """Insert new rows given as value tuples in the order of `columns`.
 
-    On PostgreSQL (psycopg) they go through COPY, several times faster than batched INSERTs
-    (90,000 author rows: 0.3 s instead of 2 s), when no column needs SQLAlchemy's conversion.
+    On PostgreSQL (psycopg) they go through COPY: several times faster than batched INSERTs
+    (90,000 author rows: 0.8 s instead of 2 s).
     """
-    if not values:
-        return
-    stmt = sa.insert(_table(model))
-    conn, compiled, _ = _compile(session, stmt, columns)
-    if (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
-            and compiled is not None and not compiled._bind_processors):
-        _copy(conn, _table(model), columns, values)
-    else:
-        _executemany_values(session, stmt, columns, values)
+    if values:
+        table = _table(model)
+        _executemany_values(session, sa.insert(table), columns, values, copy_to=table)
 
 
 def _copy(conn: Any, table: sa.Table, columns: Sequence[str],
           values: Iterable[Sequence[Any]]) -> None:
-    """PostgreSQL's COPY FROM STDIN, in the session's transaction."""
+    """PostgreSQL's COPY FROM STDIN, in the session's transaction; a failure is raised as
+    SQLAlchemy's error for it (lock timeout, constraint, lost connection), as an INSERT's
+    would be."""
     quote = conn.dialect.identifier_preparer
     sql = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) "
            "FROM STDIN")
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in values:
-            copy.write_row(row)
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi_error as error:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, error, dbapi_error,
+            connection_invalidated=conn.dialect.is_disconnect(error, None, None)) from error
 
 
 def delete_where_in(session: Session, model: type[SQLModel], column: str,

@@ -4,6 +4,11 @@ The file is cut near `bibtex.MAIN_SHARE` of its length; `library` puts its `midd
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from ivcdb.loaders import bibtex
@@ -123,3 +128,46 @@ def test_reading_can_start_before_the_result_is_asked_for(monkeypatch: pytest.Mo
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
     assert parallel == bibtex.parse_bibtex("refs.bib", text=text)
     assert reading.second is None
+
+
+def test_a_second_process_that_cannot_start_gives_the_one_process_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    def refuse(*_: object) -> None:
+        raise OSError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
+    parallel, single, taken = both(library(), monkeypatch)
+    assert not taken and parallel == single
+
+
+def test_the_second_process_ends_when_the_main_one_is_killed(tmp_path: Path) -> None:
+    """A main process killed outright (the OOM killer, `kill -9`) leaves no reader behind."""
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from ivcdb.loaders import bibtex\n"
+        "bibtex.PARALLEL_MIN_CHARS = 0\n"
+        "reading = bibtex.start_bibtex('refs.bib', text=open(sys.argv[1]).read())\n"
+        "print(reading.second.process.pid, flush=True)\n"
+        "time.sleep(0.5)\n"  # the child has read its part and waits to send it
+        "os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    bib = tmp_path / "refs.bib"
+    bib.write_text(library(3000), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(bib)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for its reaper counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -274,3 +274,27 @@ def test_postgresql_connection_dropped_mid_load(built: Database, pg_admin: sa.En
     assert snapshot(built) == before
     reports = {r.kind: r for r in load(built, sources, prune=True)}
     assert reports["references"].added == 1
+
+
+def test_postgresql_copy_waiting_on_a_lock_is_a_clear_error(
+        built: Database, pg_admin: sa.Engine | None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """New author rows go in by COPY; a COPY that times out on another session's lock is the
+    same one-line error as a timed-out INSERT, and nothing is written."""
+    if built.dialect != "postgresql" or pg_admin is None:
+        pytest.skip("COPY is PostgreSQL's")
+    bib = tmp_path / "new.bib"
+    bib.write_text("@article{locked2020, author = {A, B and C, D}, title = {T}, journal = {J},"
+                   " year = {2020}}\n", encoding="utf-8")
+    before = snapshot(built)
+    monkeypatch.setenv("IVCDB_BUSY_TIMEOUT", "1")
+    schema = built.engine.url.query.get("options", "")
+    with pg_admin.connect() as other:
+        if "search_path" in str(schema):
+            path = str(schema).split("search_path=")[1].split()[0]
+            other.exec_driver_sql(f"SET search_path TO {path}")
+        other.exec_driver_sql("LOCK TABLE author IN EXCLUSIVE MODE")
+        with pytest.raises(DatabaseError, match="try again"):
+            load(built, Sources(references=bib))
+        other.rollback()
+    assert snapshot(built) == before

@@ -598,6 +598,7 @@ class BibtexReading:
             return _parse_whole(self.text, self.path)
         finally:
             self.close()
+            self.text = ""  # not kept in memory through the write
 
     def close(self) -> None:
         """End the second process, if one is still running (its work is then dropped)."""
@@ -691,8 +692,9 @@ def _records(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any],
 # --- parsing a large file on two cores -----------------------------------------------------------
 
 PARALLEL_MIN_CHARS = 2_000_000  # below this, starting a second process costs more than it saves
-# The share of a large file this process reads: less than half, since a load also imports
-# the database libraries here while the other core reads the rest.
+# The share of a large file this process reads (the second core reads the rest). A load
+# also imports the database libraries here meanwhile, but the forked reader runs slower
+# (copy-on-write faults, sending its records back): half and half came out even.
 MAIN_SHARE = 0.5
 _ENTRY_START = re.compile(r"\n@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]",
                           re.IGNORECASE)
@@ -700,7 +702,7 @@ _NOT_ENTRY = re.compile(r"^@[ \t]*(?!(?:comment|string|preamble)\b)\w+[ \t]*[{(]
                         re.IGNORECASE | re.MULTILINE)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class _SecondPart:
     """The part of a large file after `split`, read in a forked process.
 
@@ -721,7 +723,7 @@ class _SecondPart:
     @classmethod
     def start(cls, text: str, path: str) -> _SecondPart | None:
         import multiprocessing
-        import threading
+        import weakref
 
         cut = _ENTRY_START.search(text, int(len(text) * MAIN_SHARE))
         first = _NOT_ENTRY.search(text)
@@ -735,12 +737,23 @@ class _SecondPart:
             return None
         split = cut.start() + 1
         context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
+        try:
+            receiver, sender = context.Pipe(duplex=False)
+        except OSError:  # out of file descriptors, say: read the file in one piece
+            return None
         process = context.Process(target=_send_second_part, daemon=True, args=(
-            sender, text[split:], text.count("\n", 0, split), macros, path))
-        process.start()
-        sender.close()  # the child holds the only writing end: if it dies, reading ends
-        return cls(split, macros, len(head.strings), process, receiver)
+            receiver, sender, text[split:], text.count("\n", 0, split), macros, path))
+        try:
+            process.start()
+        except (OSError, AssertionError):  # no fork, or inside a daemonic worker process
+            receiver.close()
+            return None
+        finally:
+            sender.close()  # the child holds the only writing end: if it dies, reading ends
+        part = cls(split, macros, len(head.strings), process, receiver)
+        # A reading dropped unfinished (an API caller's) must not leave the child waiting.
+        weakref.finalize(part, _end_process, process, receiver)
+        return part
 
     def finish(self, text: str, path: str) -> ParsedBibliography | None:
         """Read the first part here, then join the second; None when either is not plain."""
@@ -758,18 +771,23 @@ class _SecondPart:
         return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
 
     def close(self) -> None:
-        if self.process.is_alive():  # its part was not asked for (or not all read)
-            self.process.terminate()
-        self.process.join()
-        self.receiver.close()
+        _end_process(self.process, self.receiver)
+
+
+def _end_process(process: Any, receiver: Any) -> None:
+    """Stop the reader of the second part if it still runs, and close its pipe."""
+    if process.is_alive():  # its part was not asked for (or not all read)
+        process.terminate()
+    process.join()
+    receiver.close()
 
 
 _Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
 _PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
 
 
-def _send_second_part(sender: Any, text: str, first_line: int, macros: dict[str, str],
-                      path: str) -> None:
+def _send_second_part(receiver: Any, sender: Any, text: str, first_line: int,
+                      macros: dict[str, str], path: str) -> None:
     """The forked process: send the second part, or None when it is not plain or fails
     (the main process then reads the whole file itself). Quiet whatever happens: the main
     process reports, and Ctrl-C is its to handle (it ends this process)."""
@@ -777,6 +795,7 @@ def _send_second_part(sender: Any, text: str, first_line: int, macros: dict[str,
     import os
     import signal
 
+    receiver.close()  # so that a killed main process leaves this one a broken pipe, not a wait
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # a short-lived process of long-lived objects (see loaders._paused_gc)
     os.environ[PROGRESS_ENV] = "0"  # the main process draws the one progress bar

@@ -345,7 +345,7 @@ class _Loader:
             if old is None:
                 added.append(row)
                 continue
-            if old is not None and old[2] != source and old[1] != row["content_hash"]:
+            if old[2] != source and old[1] != row["content_hash"]:
                 report.problems.append(Problem(
                     Code.DUPLICATE_KEY, f"reference was last loaded from {old[2]}; this load "
                     f"replaces it with the entry of {source} (two files with one citekey?)",
