@@ -855,16 +855,12 @@ def export_references(session: Session, *, review_id: int | None,
         for row in session.execute(query).mappings())
 
 
-def export_claims(session: Session, *, outcome: str | None = None,
-                  review_id: int | None = None) -> Results[ExportClaim]:
-    """Claims by claim id (byte-wise), each with its references in citation order."""
-    cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
-    query = sa.select(cl, rv.c.code.label("review_code")).join(rv, rv.c.id == cl.c.review_id)
-    if outcome is not None:
-        query = query.where(cl.c.outcome_code == outcome)
-    if review_id is not None:
-        query = query.where(cl.c.review_id == review_id)
-    links_query = (
+
+def _claim_links_query() -> sa.Select[Any]:
+    """(claim pk, citekey, citation number in the claim's review, role) of every claim link,
+    by claim pk and citation order."""
+    cl, cr, ref, ct = _t(Claim), _t(ClaimReference), _t(Reference), _t(Citation)
+    return (
         sa.select(cr.c.claim_id, ref.c.citekey, ct.c.number, cr.c.role)
         .join(ref, ref.c.id == cr.c.reference_id)
         .join(cl, cl.c.id == cr.c.claim_id)
@@ -872,6 +868,17 @@ def export_claims(session: Session, *, outcome: str | None = None,
                    & (ct.c.review_id == cl.c.review_id))
         .order_by(cr.c.claim_id, cr.c.position)
     )
+
+def export_claims(session: Session, *, outcome: str | None = None,
+                  review_id: int | None = None) -> Results[ExportClaim]:
+    """Claims by claim id (byte-wise), each with its references in citation order."""
+    cl, rv = _t(Claim), _t(Review)
+    query = sa.select(cl, rv.c.code.label("review_code")).join(rv, rv.c.id == cl.c.review_id)
+    if outcome is not None:
+        query = query.where(cl.c.outcome_code == outcome)
+    if review_id is not None:
+        query = query.where(cl.c.review_id == review_id)
+    links_query = _claim_links_query()
     links: dict[int, list[ExportLink]] = {}
     # .all(): one fetchall, not a fetchone per row (an export reads every link)
     for claim_pk, key, number, role in session.execute(links_query).all():
@@ -1279,21 +1286,14 @@ def export_claim_rows(session: Session, *, review_id: int | None = None,
     Returns the claims (their database id, then the export columns, in the same order as
     `export_claims`) and each claim id's links as (citekey, number, role) in citation order.
     """
-    cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
+    cl, rv = _t(Claim), _t(Review)
     columns = [rv.c.code if name == "review_code" else cl.c[name]
                for name in _EXPORT_CLAIM_COLUMNS]
     query = (sa.select(cl.c.id, *columns).join(rv, rv.c.id == cl.c.review_id)
              .order_by(bytewise(cl.c.claim_id, session)))
     if review_id is not None:
         query = query.where(cl.c.review_id == review_id)
-    links_query = (
-        sa.select(cr.c.claim_id, ref.c.citekey, ct.c.number, cr.c.role)
-        .join(ref, ref.c.id == cr.c.reference_id)
-        .join(cl, cl.c.id == cr.c.claim_id)
-        .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
-                   & (ct.c.review_id == cl.c.review_id))
-        .order_by(cr.c.claim_id, cr.c.position)
-    )
+    links_query = _claim_links_query()
     links: dict[int, list[Any]] = {}
     for claim_pk, *link in session.execute(links_query).all():
         links.setdefault(claim_pk, []).append(link)

@@ -59,6 +59,16 @@ def pg_admin() -> Iterator[sa.Engine | None]:
     engine.dispose()
 
 
+def _fresh_pg_schema(pg_admin: sa.Engine | None) -> Iterator[str]:
+    """Yield the URL of a new, empty PostgreSQL schema, dropped afterwards (skip without one)."""
+    base = pg_base_url()
+    if base is None or pg_admin is None:
+        pytest.skip(f"{PG_ENV} not set")
+    schema, url = _pg_schema_url(pg_admin, base)
+    yield url
+    _drop_schema(pg_admin, schema)
+
+
 def _pg_schema_url(admin: sa.Engine, base: str) -> tuple[str, str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
@@ -82,12 +92,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path,
     if request.param == "sqlite":
         yield resolve_url(tmp_path / "test.sqlite")
         return
-    base = pg_base_url()
-    if base is None or pg_admin is None:
-        pytest.skip(f"{PG_ENV} not set")
-    schema, url = _pg_schema_url(pg_admin, base)
-    yield url
-    _drop_schema(pg_admin, schema)
+    yield from _fresh_pg_schema(pg_admin)
 
 
 @pytest.fixture
@@ -169,9 +174,4 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 @pytest.fixture
 def pg_url(pg_admin: sa.Engine | None) -> Iterator[str]:
     """A second, empty PostgreSQL schema (`empty_url` gives only one database per test)."""
-    base = pg_base_url()
-    if base is None or pg_admin is None:
-        pytest.skip(f"{PG_ENV} not set")
-    schema, url = _pg_schema_url(pg_admin, base)
-    yield url
-    _drop_schema(pg_admin, schema)
+    yield from _fresh_pg_schema(pg_admin)
