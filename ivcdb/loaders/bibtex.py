@@ -875,7 +875,7 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
     ok = True
     for f in entry.fields:
         key, value = f.key, f.value
-        name = key.lower() if key.isidentifier() else field_name(key)
+        name = field_name(key)
         if not isinstance(value, str):
             value = str(value)
         try:
@@ -1045,6 +1045,3 @@ def _warn_missing(record: RefRecord, path: str, problems: list[Problem]) -> None
         problems.append(_problem(Code.MISSING_FIELD, f"no {', '.join(missing)}; loaded anyway",
                                  path, record.line, record.citekey, Severity.WARNING))
 
-
-def entry_keys(records: Iterable[RefRecord]) -> set[str]:
-    return {r.key_norm for r in records}
