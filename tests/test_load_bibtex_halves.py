@@ -1,6 +1,6 @@
 """Parsing a large BibTeX file on two cores gives exactly the one-process result: the same
 records, lines, problems and counts; anything but the plain case falls back to one piece.
-The file is cut near `bibtex.MAIN_SHARE` of its length; `library` puts its `middle` there."""
+The file is cut near `reader.MAIN_SHARE` of its length; `library` puts its `middle` there."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ivcdb.loaders import bibtex
+from ivcdb.loaders.bibtex import parallel as reader
 
 HEAD = '@string{jso = "Journal of Surgical Oncology"}\n@string{ann = {Annals} # " of Surgery"}\n\n'
 
@@ -26,24 +27,24 @@ def entry(i: int, *, key: str | None = None, extra: str = "") -> str:
 
 def library(n: int = 60, *, middle: str = "", tail: str = "") -> str:
     body = [entry(i) for i in range(n)]
-    body.insert(round(n * bibtex.MAIN_SHARE), middle)
+    body.insert(round(n * reader.MAIN_SHARE), middle)
     return HEAD + "".join(body) + tail
 
 
 def both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
     """(two-core result, one-process result, whether the two-core path was taken)."""
     taken: list[bool] = []
-    finish = bibtex._SecondPart.finish
+    finish = reader.SecondPart.finish
 
-    def spy(self: bibtex._SecondPart, text: str, path: str) -> bibtex.ParsedBibliography | None:
+    def spy(self: reader.SecondPart, text: str, path: str) -> bibtex.ParsedBibliography | None:
         result = finish(self, text, path)
         taken.append(result is not None)
         return result
 
-    monkeypatch.setattr(bibtex._SecondPart, "finish", spy)
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(reader.SecondPart, "finish", spy)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_CHARS", 0)
     parallel = bibtex.parse_bibtex("refs.bib", text=text)
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_CHARS", 10**12)
     single = bibtex.parse_bibtex("refs.bib", text=text)
     return parallel, single, taken == [True]
 
@@ -88,13 +89,13 @@ def test_small_files_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> Non
     def fail(*_: str) -> None:
         raise AssertionError("a small file was split")
 
-    monkeypatch.setattr(bibtex._SecondPart, "start", fail)
+    monkeypatch.setattr(reader.SecondPart, "start", fail)
     assert bibtex.parse_bibtex("refs.bib", text=library(4)).blocks == 4
 
 
 def test_a_started_reading_can_be_left_unfinished(monkeypatch: pytest.MonkeyPatch) -> None:
     """Closing a reading that was never asked for its result ends the second process."""
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_CHARS", 0)
     with bibtex.start_bibtex("refs.bib", text=library()) as reading:
         assert reading.second is not None
         process = reading.second.process
@@ -113,19 +114,19 @@ def test_a_failed_second_process_gives_the_one_process_result(
             os._exit(9)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bibtex, "_read_second_part", fail)  # the fork inherits it
+    monkeypatch.setattr(reader, "_read_second_part", fail)  # the fork inherits it
     parallel, single, taken = both(library(), monkeypatch)
     assert not taken and parallel == single
 
 
 def test_reading_can_start_before_the_result_is_asked_for(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_CHARS", 0)
     text = library()
     reading = bibtex.start_bibtex("refs.bib", text=text)
     assert reading.second is not None  # the second part is already being read
     parallel = reading.result()
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_CHARS", 10**12)
     assert parallel == bibtex.parse_bibtex("refs.bib", text=text)
     assert reading.second is None
 
@@ -148,7 +149,7 @@ def test_the_second_process_ends_when_the_main_one_is_killed(tmp_path: Path) -> 
     script.write_text(
         "import os, signal, sys, time\n"
         "from ivcdb.loaders import bibtex\n"
-        "bibtex.PARALLEL_MIN_CHARS = 0\n"
+        "bibtex.parallel.PARALLEL_MIN_CHARS = 0\n"
         "reading = bibtex.start_bibtex('refs.bib', text=open(sys.argv[1]).read())\n"
         "print(reading.second.process.pid, flush=True)\n"
         "time.sleep(0.5)\n"  # the child has read its part and waits to send it

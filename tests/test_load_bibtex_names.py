@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivcdb.loaders import bibtex
+from ivcdb.loaders.bibtex import names
 
 EXAMPLES = int(os.environ.get("IVCDB_HYPOTHESIS_EXAMPLES", "25")) * 40
 WORDS = ["Anna", "M{\\\"u}ller", "van", "der", "Berg", "Jr", "and", "AND", "others", "{Simon",
@@ -41,13 +42,13 @@ texts = st.lists(st.one_of(st.sampled_from(WORDS), st.sampled_from(SEPARATORS),
 @settings(max_examples=EXAMPLES, deadline=None, database=None)
 @given(texts)
 def test_author_lists_split_as_bibtexparser_splits_them(value: str) -> None:
-    assert bibtex._split_names(value) == split_multiple_persons_names(value)
+    assert names._split_names(value) == split_multiple_persons_names(value)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, database=None)
 @given(texts)
 def test_names_parse_as_bibtexparser_parses_them(name: str) -> None:
-    plain = bibtex._plain_name_parts(name)
+    plain = names._plain_name_parts(name)
     if plain is not None:
         assert plain == _bibtexparser_parts(name)
 
@@ -65,7 +66,7 @@ def test_names_parse_as_bibtexparser_parses_them(name: str) -> None:
     ("", False),
 ])
 def test_the_fast_path_takes_the_common_forms(name: str, taken: bool) -> None:
-    plain = bibtex._plain_name_parts(name)
+    plain = names._plain_name_parts(name)
     assert (plain is not None) is taken
     assert bibtex.split_name(name) == bibtex.AuthorName(
         *(bibtex.decode_latex(" ".join(part)) for part in (
@@ -81,4 +82,4 @@ def test_the_fast_path_takes_the_common_forms(name: str, taken: bool) -> None:
     "A and {\\}} and B",
 ])
 def test_author_lists_with_braces_and_escapes(value: str) -> None:
-    assert bibtex._split_names(value) == split_multiple_persons_names(value)
+    assert names._split_names(value) == split_multiple_persons_names(value)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, LIST_SEPARATOR
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
+from ivcdb.loaders.files import content_hash
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
 from ivcdb.terms import CITATION_ROLES, PERCENT, QUALIFIERS
@@ -39,8 +38,7 @@ class ClaimRecord:
         values = {"claim_id": self.claim_id, "review_id": review_id,
                   "outcome_code": self.outcome, **self.values,
                   "statement_norm": fold(self.values["statement"])}
-        digest = json.dumps([values, link_keys], sort_keys=True, ensure_ascii=False)
-        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
+        values["content_hash"] = content_hash((values, link_keys))
         return values
 
 

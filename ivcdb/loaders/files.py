@@ -50,3 +50,16 @@ def read_text(path: str | Path) -> tuple[str, Problem | None]:
 
 def sha256_file(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def content_hash(values: object, text: str = "") -> str:
+    """The fingerprint of a stored row, to tell an edited record from an unchanged one.
+
+    The one scheme for references, claims and findings: SHA-256 of the `repr` of plain
+    values (str, int, float, bool, None, tuples, lists and dicts built in a fixed order,
+    which is stable across runs and engines and costs far less than JSON), then of `text`.
+    """
+    digest = hashlib.sha256(repr(values).encode())
+    if text:
+        digest.update(text.encode())
+    return digest.hexdigest()

@@ -11,6 +11,7 @@ from typing import Any
 
 from ivcdb.csvformat import FINDING_COLUMNS
 from ivcdb.loaders.csvfile import CellReader, read_csv
+from ivcdb.loaders.files import content_hash
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
 from ivcdb.text import key_fold
@@ -31,8 +32,7 @@ class FindingRecord:
     def row(self, reference_id: int) -> dict[str, Any]:
         values = {"finding_id": self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
-        digest = json.dumps(values, sort_keys=True, ensure_ascii=False)
-        values["content_hash"] = hashlib.sha256(digest.encode()).hexdigest()
+        values["content_hash"] = content_hash(values)
         return values
 
 

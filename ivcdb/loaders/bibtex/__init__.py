@@ -1,0 +1,102 @@
+"""Parse and validate a BibTeX file into reference records, without touching the database.
+
+bibtexparser 2 splits the file into blocks (failed blocks become problems, not exceptions).
+Everything after that is ours and done only where needed, since most fields of a real
+library are plain text: `@string` macros and `#` concatenation are resolved, `crossref` and
+`xdata` inheritance applied, LaTeX decoded to Unicode (cached; only values with LaTeX in them
+go through pylatexenc), authors split into name parts (cached per distinct name), and the raw
+field text kept so an export writes `{DNA}` back as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivcdb.loaders.bibtex import parallel
+from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
+from ivcdb.loaders.bibtex.names import AuthorName, NameParts, split_authors, split_name
+from ivcdb.loaders.bibtex.parallel import SecondPart
+from ivcdb.loaders.bibtex.records import (
+    AUTHOR_COLUMNS,
+    NOT_REFERENCES,
+    AuthorValues,
+    ParsedBibliography,
+    RefRecord,
+    parse_whole,
+)
+from ivcdb.loaders.bibtex.values import (
+    MONTHS,
+    ValueSyntaxError,
+    field_name,
+    normalise_doi,
+    resolve_value,
+)
+from ivcdb.loaders.files import read_text
+from ivcdb.report import Problem
+
+__all__ = [
+    "AUTHOR_COLUMNS", "MONTHS", "NOT_REFERENCES", "AuthorName", "AuthorValues", "BibtexReading",
+    "LatexDecodeError", "NameParts", "ParsedBibliography", "RefRecord", "ValueSyntaxError",
+    "decode_latex", "field_name", "normalise_doi", "parse_bibtex", "resolve_value",
+    "split_authors", "split_name", "start_bibtex",
+]
+
+
+def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliography:
+    """Read and validate a whole BibTeX file; problems are collected, never raised."""
+    return start_bibtex(path, text=text).result()
+
+
+def start_bibtex(path: str | Path, *, text: str | None = None) -> BibtexReading:
+    """Start reading a BibTeX file: a large one's second part is read at once on another core.
+
+    The caller may do other work (a load imports the database libraries) before asking for
+    `result()`; use the reading as a context manager, or call `result()`, so the second
+    process always ends.
+    """
+    path_s = str(path)
+    if text is None:
+        text, problem = read_text(path)
+        if problem is not None:
+            return BibtexReading(path_s, "", problem)
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+    second = SecondPart.start(text, path_s) if len(text) >= parallel.PARALLEL_MIN_CHARS else None
+    return BibtexReading(path_s, text, None, second)
+
+
+@dataclass(slots=True)
+class BibtexReading:
+    """A BibTeX file being read; `result()` waits for and returns the parsed bibliography."""
+
+    path: str
+    text: str
+    problem: Problem | None = None
+    second: SecondPart | None = None
+
+    def result(self) -> ParsedBibliography:
+        try:
+            if self.problem is not None:
+                return ParsedBibliography(self.path, [], [self.problem], 0)
+            if self.second is not None:
+                parsed = self.second.finish(self.text, self.path)
+                if parsed is not None:
+                    return parsed
+            return parse_whole(self.text, self.path)
+        finally:
+            self.close()
+            self.text = ""  # not kept in memory through the write
+
+    def close(self) -> None:
+        """End the second process, if one is still running (its work is then dropped)."""
+        if self.second is not None:
+            self.second.close()
+            self.second = None
+
+    def __enter__(self) -> BibtexReading:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+

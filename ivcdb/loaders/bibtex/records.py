@@ -1,0 +1,429 @@
+"""BibTeX entries assembled into reference records: fields resolved, inherited, decoded, checked.
+
+`crossref` and `xdata` inheritance is applied here: bibtexparser 2 has no middleware for it
+(version 1 had `add_missing_from_crossref`,
+https://github.com/sciunto-org/python-bibtexparser/pull/216; version 2 dropped it).
+Failed blocks, duplicate keys and bad values become problems (`file:line: key`), never
+exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
+from ivcdb.loaders.bibtex.names import AuthorName, name_norm, split_authors
+from ivcdb.loaders.bibtex.values import ValueSyntaxError, field_name, normalise_doi, resolve_value
+from ivcdb.loaders.files import content_hash
+from ivcdb.plausibility import reference_warnings
+from ivcdb.progress import track
+from ivcdb.report import Code, Problem, Severity
+from ivcdb.text import control_character, fold, key_fold, nfc
+
+NOT_REFERENCES = frozenset({"set", "xdata"})
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]*)")
+
+
+@dataclass(slots=True)
+class RefRecord:
+    """One reference ready to store: decoded values, authors and raw BibTeX fields."""
+
+    citekey: str
+    entry_type: str
+    line: int
+    title: str
+    journal: str | None = None
+    year_text: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    study_design: str | None = None
+    sample_size: int | None = None
+    note: str | None = None
+    et_al: bool = False
+    authors: list[AuthorName] = field(default_factory=list)
+    raw_fields: dict[str, str] = field(default_factory=dict)
+    key_norm: str = field(default="", repr=False)  # the citekey folded (set from it)
+    # `row()` and `author_values()` worked out ahead, on the core that read the record
+    prepared_row: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    prepared_authors: list[AuthorValues] | None = field(default=None, compare=False,
+                                                         repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.key_norm:
+            self.key_norm = key_fold(self.citekey)
+
+    def row(self) -> dict[str, Any]:
+        """Column values of the `reference` table (without the surrogate id)."""
+        if self.prepared_row is not None:
+            return dict(self.prepared_row)
+        raw_fields = json.dumps(self.raw_fields, ensure_ascii=False, sort_keys=True)
+        title_norm = fold(self.title)
+        values = (self.citekey, self.key_norm, self.entry_type, self.title, title_norm,
+                  self.journal, self.year_text, self.year, self.volume, self.issue, self.pages,
+                  self.doi, self.pmid, self.study_design, self.sample_size, self.note,
+                  self.et_al, raw_fields)
+        names = [(a.family, a.given, a.prefix, a.suffix) for a in self.authors]
+        row = dict(zip(_REFERENCE_COLUMNS, values, strict=True))
+        # The raw fields' JSON (the longest value) is hashed as it is, after the rest.
+        row["content_hash"] = content_hash((values[:-1], names), raw_fields)
+        return row
+
+    def author_values(self) -> list[AuthorValues]:
+        """The `author` rows without the reference id: position, name parts, folded name."""
+        if self.prepared_authors is not None:
+            return self.prepared_authors
+        return [(i, a.family, a.given, a.prefix, a.suffix, name_norm(a.given, a.prefix, a.family))
+                for i, a in enumerate(self.authors, 1)]
+
+    def prepare(self) -> None:
+        """Work out `row()` and `author_values()` now (on this core, not later)."""
+        self.prepared_row = self.row()
+        self.prepared_authors = self.author_values()
+
+
+AuthorValues = tuple[int, str, str, str, str, str]
+AUTHOR_COLUMNS = ("reference_id", "position", "family", "given", "prefix", "suffix",
+                  "name_norm")
+_REFERENCE_COLUMNS = (
+    "citekey", "citekey_norm", "entry_type", "title", "title_norm", "journal", "year_text",
+    "year", "volume", "issue", "pages", "doi", "pmid", "study_design", "sample_size", "note",
+    "et_al", "raw_fields",
+)
+
+
+
+@dataclass(slots=True)
+class ParsedBibliography:
+    path: str
+    records: list[RefRecord]
+    problems: list[Problem]
+    blocks: int  # entry-like blocks in the file: stored + reported must equal this
+    not_references: list[tuple[str, int]] = field(default_factory=list)  # (key, line)
+
+
+
+def _problem(code: Code, message: str, path: str, line: int | None, key: str = "",
+             severity: Severity = Severity.ERROR) -> Problem:
+    return Problem(code, message, file=path, line=line, key=key, severity=severity)
+
+
+def line_of(item: Any) -> int:
+    """The 1-based line where a bibtexparser block or field starts."""
+    return int(item.start_line or 0) + 1
+
+
+def _failed_key(raw: str) -> str:
+    match = _KEY_IN_RAW.match(raw.lstrip())
+    return match.group(1) if match else ""
+
+
+def _junk_message(what: str, text: str) -> str:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return (f"{what} is not one value ({shown!r}); a comma is probably missing after it, "
+            "or a brace or quote is unbalanced")
+
+
+def _duplicate_field_line(block: Any) -> int:
+    """The line of the first repeated field (1-based), else the block's first line."""
+    seen: set[str] = set()
+    for f in getattr(block.ignore_error_block, "fields", []):
+        name = field_name(f.key)
+        if name in seen:
+            return int(f.start_line) + 1
+        seen.add(name)
+    return int(block.start_line) + 1
+
+
+def _failed_block_problem(block: Any, path: str) -> Problem:
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+
+    line = line_of(block)
+    if isinstance(block, DuplicateBlockKeyBlock):
+        first = getattr(block.previous_block, "start_line", None)
+        where = f" (first on line {first + 1})" if first is not None else ""
+        return _problem(Code.DUPLICATE_KEY,
+                        f"citekey '{block.key}' is used twice{where}; rename one",
+                        path, line, block.key)
+    if isinstance(block, DuplicateFieldKeyBlock):
+        entry = block.ignore_error_block
+        key = getattr(entry, "key", "") or _failed_key(block.raw or "")
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return _problem(Code.DUPLICATE_FIELD, f"field(s) {fields} given twice; keep one",
+                        path, _duplicate_field_line(block), key)
+    reason = getattr(block.error, "abort_reason", "") or str(block.error) or "syntax error"
+    return _problem(
+        Code.PARSE,
+        f"entry cannot be parsed ({reason.strip()}); check for unbalanced braces or quotes, "
+        "a missing comma between fields, or a truncated file",
+        path, line, _failed_key(block.raw or ""),
+    )
+
+
+
+def parse_whole(text: str, path: str) -> ParsedBibliography:
+    """The file in one piece, in this process."""
+    problems: list[Problem] = []
+    library = split_blocks(text)
+    macros = macros_of(library.strings, path, problems)
+    for failed in library.failed_blocks:
+        problems.append(_failed_block_problem(failed, path))
+    entries = list(library.entries)
+    by_key = {key_fold(e.key): e for e in entries}
+    records, not_references = records_of(entries, macros, by_key, path, problems)
+    blocks = len(entries) - len(not_references) + len(library.failed_blocks)
+    if blocks == 0 and not problems:
+        problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path, None))
+    return ParsedBibliography(path, records, problems, blocks, not_references)
+
+
+def split_blocks(text: str, first_line: int = 0) -> Any:
+    """bibtexparser's split of `text` into blocks, lines counted from `first_line` (0-based)."""
+    from bibtexparser.splitter import Splitter
+
+    splitter = Splitter(text)
+    splitter._current_line += first_line  # as if `text` started on that line of the file
+    return splitter.split()
+
+
+def macros_of(strings: Iterable[Any], path: str, problems: list[Problem]) -> dict[str, str]:
+    macros: dict[str, str] = {}
+    for string_block in strings:
+        try:
+            macros[string_block.key.lower()] = resolve_value(string_block.value, macros)
+        except KeyError as missing:
+            problems.append(_problem(Code.BAD_VALUE,
+                                     f"@string uses undefined macro {missing}", path,
+                                     line_of(string_block), string_block.key))
+        except ValueSyntaxError as junk:
+            problems.append(_problem(Code.PARSE, _junk_message("@string value", str(junk)),
+                                     path, line_of(string_block), string_block.key))
+    return macros
+
+
+def records_of(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any], path: str,
+             problems: list[Problem]) -> tuple[list[RefRecord], list[tuple[str, int]]]:
+    """The records of `entries` in order, and the @set/@xdata blocks (not references)."""
+    records: list[RefRecord] = []
+    not_references: list[tuple[str, int]] = []
+    seen: dict[str, int] = {}
+    for entry in track(entries, f"reading {Path(path).name}"):
+        line = line_of(entry)
+        if entry.entry_type.lower() in NOT_REFERENCES:
+            not_references.append((entry.key, line))
+            continue
+        norm = key_fold(entry.key)
+        if norm in seen:
+            problems.append(_problem(
+                Code.DUPLICATE_KEY,
+                f"citekey '{entry.key}' differs only in case from the one on line {seen[norm]}",
+                path, line, entry.key))
+            continue
+        seen[norm] = line
+        try:
+            record = _entry_record(entry, macros, by_key, path, problems)
+        except RecursionError:  # pylatexenc recurses once per nested LaTeX group
+            problems.append(_problem(
+                Code.PARSE, "a field nests braces or LaTeX commands too deeply to decode; "
+                "flatten it", path, line, entry.key))
+            continue
+        except LatexDecodeError:
+            problems.append(_problem(
+                Code.PARSE, "a field has LaTeX that cannot be decoded (a command without "
+                "its argument?); fix or remove the command", path, line, entry.key))
+            continue
+        if record is not None:
+            records.append(record)
+    return records, not_references
+
+
+
+def is_implicit_comment(block: Any) -> bool:
+    return type(block).__name__ == "ImplicitComment"
+
+
+def _raw_fields(entry: Any, macros: dict[str, str], path: str,
+                problems: list[Problem]) -> dict[str, str] | None:
+    raw: dict[str, str] = {}
+    ok = True
+    for f in entry.fields:
+        key, value = f.key, f.value
+        name = field_name(key)
+        if not isinstance(value, str):
+            value = str(value)
+        try:
+            if value[:1] == "{" and value.count("{") == 1 and value.count("}") == 1 and (
+                    value[-1] == "}"):
+                value = value[1:-1]  # the usual `{text}`: what resolve_value gives, sooner
+            elif not value.isdigit():
+                value = resolve_value(value, macros)
+        except KeyError as missing:
+            problems.append(_problem(Code.BAD_VALUE,
+                                     f"field '{name}' uses undefined @string macro {missing}",
+                                     path, line_of(f), entry.key))
+            ok = False
+            continue
+        except ValueSyntaxError as junk:
+            problems.append(_problem(Code.PARSE, _junk_message(f"field '{name}'", str(junk)),
+                                     path, line_of(f), entry.key))
+            ok = False
+            continue
+        raw[name] = value if value.isascii() else nfc(value)
+    if control_character("\n".join(raw.values())) is not None:  # one search, not one a field
+        ok = _no_control_characters(entry, raw, path, problems) and ok
+    return raw if ok else None
+
+
+def _no_control_characters(entry: Any, raw: dict[str, str], path: str,
+                           problems: list[Problem]) -> bool:
+    """Report each field of `raw` with a control character in it; True when there is none."""
+    lines = {field_name(f.key): line_of(f) for f in entry.fields}
+    ok = True
+    for name, value in raw.items():
+        bad = control_character(value)
+        if bad is not None:
+            problems.append(_problem(
+                Code.CONTROL_CHAR,
+                f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
+                path, lines.get(name), entry.key))
+            ok = False
+    return ok
+
+
+def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: dict[str, str],
+             path: str, problems: list[Problem]) -> None:
+    """Fill fields missing from the entry from its `crossref` parent and `xdata` sources."""
+    parents: list[str] = []
+    if "crossref" in raw:
+        parents.append(raw["crossref"])
+    if "xdata" in raw:
+        parents.extend(p.strip() for p in raw["xdata"].split(",") if p.strip())
+    for parent_key in parents:
+        parent = by_key.get(key_fold(parent_key))
+        if parent is None:
+            problems.append(_problem(
+                Code.CROSSREF, f"crossref/xdata target '{parent_key}' is not in the file",
+                path, line_of(entry), entry.key, Severity.WARNING))
+            continue
+        for f in parent.fields:
+            name = field_name(f.key)
+            if name in ("crossref", "xdata", "ids"):
+                continue
+            try:
+                value = nfc(resolve_value(f.value, macros))
+            except (KeyError, ValueSyntaxError):
+                continue  # reported where the parent itself is read
+            target = name
+            if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
+                                                                 "collection", "mvbook"):
+                target = "booktitle"
+            raw.setdefault(target, value)
+
+
+# Record attributes decoded from the first of their fields that is given and not blank.
+_DECODED_FIELDS = (
+    ("journal", ("journal", "journaltitle", "booktitle")),
+    ("volume", ("volume",)),
+    ("issue", ("number", "issue")),
+    ("pages", ("pages",)),
+    ("note", ("note",)),
+    ("study_design", ("studydesign",)),
+    ("pmid", ("pmid",)),
+)
+
+
+def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], path: str,
+                  problems: list[Problem]) -> RefRecord | None:
+    line = line_of(entry)
+    key = entry.key
+    bad_key = control_character(key)
+    if bad_key is not None or not key.strip():
+        problems.append(_problem(Code.BAD_VALUE, "citekey is empty or has control characters",
+                                 path, line, key))
+        return None
+    raw = _raw_fields(entry, macros, path, problems)
+    if raw is None:
+        return None
+    _inherit(raw, entry, by_key, macros, path, problems)
+
+    def get(*names: str) -> str | None:
+        for name in names:
+            value = raw.get(name)
+            if value is not None and value.strip():
+                return decode_latex(value)
+        return None
+
+    title = get("title")
+    if title is None:
+        problems.append(_problem(Code.MISSING_FIELD, "entry has no title; add one", path,
+                                 line, key))
+        return None
+    record = RefRecord(citekey=nfc(key), entry_type=entry.entry_type.lower(), line=line,
+                       title=title, raw_fields=raw)
+    for attribute, names in _DECODED_FIELDS:
+        for name in names:
+            value = raw.get(name)
+            if value is not None and value.strip():
+                setattr(record, attribute, decode_latex(value))
+                break
+    doi = get("doi")
+    record.doi = normalise_doi(doi) if doi else None
+    _set_year(record, get("year") or get("date"), path, problems)
+    _set_sample_size(record, get("samplesize"), path, problems)
+    if "author" in raw and raw["author"].strip():
+        record.authors, record.et_al = split_authors(raw["author"])
+    elif "editor" in raw and raw["editor"].strip():
+        record.authors, record.et_al = split_authors(raw["editor"])
+    _warn_missing(record, path, problems)
+    problems += [_problem(Code.MALFORMED_ID if malformed else Code.BAD_VALUE, message, path,
+                          line, record.citekey, Severity.WARNING)
+                 for malformed, message in reference_warnings(
+                     doi=record.doi, pmid=record.pmid, year=record.year, pages=record.pages)]
+    return record
+
+
+def _set_year(record: RefRecord, text: str | None, path: str, problems: list[Problem]) -> None:
+    if text is None:
+        return
+    record.year_text = text
+    match = _YEAR.search(text)
+    if match:
+        record.year = int(match.group(1))
+    else:
+        problems.append(_problem(Code.BAD_VALUE, f"year '{text}' has no four-digit year; "
+                                 "it is kept as text only", path, record.line, record.citekey,
+                                 Severity.WARNING))
+
+
+def _set_sample_size(record: RefRecord, text: str | None, path: str,
+                     problems: list[Problem]) -> None:
+    if text is None:
+        return
+    if text.strip().isdigit():
+        record.sample_size = int(text)
+    else:
+        problems.append(_problem(Code.COUNT, f"samplesize '{text}' is not a whole number "
+                                 "of 0 or more", path, record.line, record.citekey))
+
+
+def _warn_missing(record: RefRecord, path: str, problems: list[Problem]) -> None:
+    missing = []
+    if not record.authors:
+        missing.append("author")
+    if record.year_text is None:
+        missing.append("year")
+    if record.entry_type == "article" and record.journal is None:
+        missing.append("journal")
+    if missing:
+        problems.append(_problem(Code.MISSING_FIELD, f"no {', '.join(missing)}; loaded anyway",
+                                 path, record.line, record.citekey, Severity.WARNING))
+
