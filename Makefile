@@ -2,22 +2,34 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.venv-stamp
+RUN_STAMP := $(VENV)/.run-stamp
+# The full install (dev tools and every extra); `make test`, `lint`, `bench` and `fuzz` need it.
 STAMP := $(VENV)/.installed-stamp
 DB ?= ivcdb.sqlite
 
 .PHONY: run test lint bench fuzz clean
 
-$(STAMP): pyproject.toml
+$(VENV_STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# An editable install leaves ivcdb's own modules uncompiled, and with
-	@# PYTHONDONTWRITEBYTECODE set they would be compiled again at every start.
+	touch $(VENV_STAMP)
+
+# Each install has its own stamp, so `make test` after `make run` still adds the dev tools.
+# An editable install leaves ivcdb's own modules uncompiled, and with PYTHONDONTWRITEBYTECODE
+# set they would be compiled again at every start: compile them once here.
+$(RUN_STAMP): pyproject.toml $(VENV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[plot]'
+	$(BIN)/python -m compileall -q ivcdb
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml $(VENV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,all]'
 	$(BIN)/python -m compileall -q ivcdb
 	touch $(STAMP)
 
 ## Build ./ivcdb.sqlite from data/ and show the evidence summary.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/ivcdb build --db $(DB)
 	@mkdir -p docs/img
 	$(BIN)/ivcdb plot outcome overall_survival_5y overall_survival_10y --db $(DB) \

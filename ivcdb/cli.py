@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from ivcdb import __version__
 from ivcdb.errors import IvcdbError
 
 app = typer.Typer(
@@ -37,6 +36,8 @@ DbOption = Annotated[
 
 def _version(value: bool) -> None:
     if value:
+        from ivcdb.version import __version__
+
         print(f"ivcdb {__version__}")
         raise typer.Exit()
 

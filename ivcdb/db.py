@@ -20,6 +20,7 @@ from sqlalchemy import event, exc
 from sqlmodel import Session
 
 from ivcdb.errors import DatabaseError, SchemaOutOfDate, UsageError
+from ivcdb.extras import require
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -121,6 +122,8 @@ def make_engine(url: str, *, create: bool = False) -> sa.Engine:
     path = sqlite_path(url)
     if path is not None:
         _check_sqlite_file(path, create=create)
+    if url.startswith("postgresql+psycopg"):
+        require("postgres")
     try:
         if url.startswith("sqlite"):
             engine = sa.create_engine(url, connect_args={"timeout": busy_timeout()})

@@ -38,6 +38,10 @@ class OutputExists(IvcdbError):
     """
 
 
+class MissingExtra(IvcdbError):
+    """A feature needs an optional dependency that is not installed (`ivcdb.extras`)."""
+
+
 class UsageError(IvcdbError):
     """An option or argument is not valid."""
 

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from ivcdb import queries
 from ivcdb.csvformat import format_number
 from ivcdb.errors import NotFound, UsageError
+from ivcdb.extras import require
 from ivcdb.models import Outcome
 from ivcdb.terms import PERCENT
 
@@ -92,6 +93,7 @@ class _Panel:
 
 @contextmanager
 def _style() -> Iterator[None]:
+    require("plot")
     import matplotlib
 
     with matplotlib.rc_context(STYLE):

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ivcdb.errors import IvcdbError, UsageError
+from ivcdb.errors import UsageError
+from ivcdb.extras import require
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -112,11 +113,9 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
 
     SIGTERM stops it like Ctrl-C, so the temporary snapshot folder is removed either way.
     """
-    try:
-        from datasette.cli import cli as datasette_cli
-    except ImportError as error:
-        raise IvcdbError("the web UI needs Datasette: pip install datasette") from error
+    require("web")
     import click
+    from datasette.cli import cli as datasette_cli
 
     check_port(port)
     previous = signal.signal(signal.SIGTERM, _interrupt)

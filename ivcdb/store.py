@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from ivcdb import __version__
 from ivcdb.models import (
     Author,
     Citation,
@@ -24,6 +23,7 @@ from ivcdb.models import (
     SourceFinding,
 )
 from ivcdb.report import LoadReport
+from ivcdb.version import __version__
 
 T = TypeVar("T")
 CHUNK = 900  # stays under SQLite's bound-parameter limit in IN lists

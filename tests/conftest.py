@@ -118,6 +118,41 @@ def built(db: Database) -> Database:
     return db
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def shared_built_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                     pg_admin: sa.Engine | None) -> Iterator[str]:
+    """A URL of a database with data/ loaded, built once per module and engine.
+
+    Only for tests that read: a test that writes gets `built`. The teardown fails the module
+    when the database changed.
+    """
+    from ivcdb.loaders import Sources, load
+
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([resolve_url(tmp_path_factory.mktemp("built") / "db.sqlite")])
+    else:
+        urls = _fresh_pg_schema(pg_admin)
+    url = next(urls)
+    upgrade(url)
+    with open_db(url) as database:
+        load(database, Sources.from_folder(DATA))
+        before = snapshot(database)
+    try:
+        yield url
+        with open_db(url) as database:
+            assert snapshot(database) == before, "a test using shared_built_url wrote to it"
+    finally:
+        next(urls, None)  # drops the PostgreSQL schema
+
+
+@pytest.fixture(scope="module")
+def shared_built(shared_built_url: str) -> Iterator[Database]:
+    """`shared_built_url` opened: the curated database for tests that only read."""
+    database = open_db(shared_built_url)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of data/ for tests that edit the curated files."""

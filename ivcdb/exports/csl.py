@@ -16,6 +16,7 @@ from typing import Any
 
 from ivcdb.errors import UsageError
 from ivcdb.exports.reflist import page_range
+from ivcdb.extras import require
 from ivcdb.queries import ExportReference
 
 STYLE_FORMATS = ("text", "html")
@@ -99,6 +100,7 @@ def render(refs: Sequence[ExportReference], *, style: str, fmt: str) -> str:
     """The list in a CSL style, as plain text or HTML, one entry per line."""
     if fmt not in STYLE_FORMATS:
         raise UsageError(f"--style writes {' or '.join(STYLE_FORMATS)}, not {fmt}")
+    require("csl")
     from citeproc import (
         Citation,
         CitationItem,

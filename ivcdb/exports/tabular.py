@@ -30,6 +30,7 @@ from ivcdb.csvformat import (
     neutralise,
 )
 from ivcdb.errors import UsageError
+from ivcdb.extras import require
 from ivcdb.models import Measure, Outcome, Unit
 from ivcdb.progress import track
 
@@ -236,10 +237,7 @@ def to_frame(table: Table) -> Any:
 
 def to_parquet(table: Table) -> bytes:
     """Parquet bytes (needs pyarrow: `pip install 'ivcdb[parquet]'`)."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as error:
-        raise UsageError("parquet needs pyarrow: pip install 'ivcdb[parquet]'") from error
+    require("parquet")
     buffer = io.BytesIO()
     to_frame(table).to_parquet(buffer, engine="pyarrow", index=False)
     return buffer.getvalue()
