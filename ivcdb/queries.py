@@ -137,9 +137,12 @@ class Results(list[T_co]):
 
 def bytewise(column: Any, session: Session) -> Any:
     """Order by code points on every engine (PostgreSQL would otherwise use the locale)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column.collate("C")
-    return column
+    return bytewise_in(column, session.get_bind().dialect.name)
+
+
+def bytewise_in(column: Any, dialect: str) -> Any:
+    """`bytewise` for a dialect named without a session (a select compiled into a view)."""
+    return column.collate("C") if dialect == "postgresql" else column
 
 
 @dataclass(frozen=True, slots=True)
@@ -1298,3 +1301,47 @@ def export_claim_rows(session: Session, *, review_id: int | None = None,
     for claim_pk, *link in session.execute(links_query).all():
         links.setdefault(claim_pk, []).append(link)
     return list(session.execute(query).all()), links
+
+
+# --- the snapshot's views ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeOverview:
+    """An outcome with labels instead of codes, its claims and its distinct cited references."""
+
+    outcome: str
+    label: str
+    kind: str
+    unit: str | None  # the unit's label
+    measure: str | None  # the measure's label
+    timepoint: str | None
+    claims: int
+    cited_references: int
+    description: str | None
+
+
+def outcome_overview_query(dialect: str) -> sa.Select[Any]:
+    """The select of `outcome_overview` for a dialect; the snapshot's `outcome_summary` view
+    is this select compiled for SQLite."""
+    o, u, m, c, cr = _t(Outcome), _t(Unit), _t(Measure), _t(Claim), _t(ClaimReference)
+    claims = (sa.select(sa.func.count()).select_from(c)
+              .where(c.c.outcome_code == o.c.code).scalar_subquery())
+    cited = (sa.select(sa.func.count(sa.distinct(cr.c.reference_id)))
+             .select_from(c).join(cr, cr.c.claim_id == c.c.id)
+             .where(c.c.outcome_code == o.c.code).scalar_subquery())
+    return (
+        sa.select(o.c.code.label("outcome"), o.c.label, o.c.kind, u.c.label.label("unit"),
+                  m.c.label.label("measure"), o.c.timepoint, claims.label("claims"),
+                  cited.label("cited_references"), o.c.description)
+        .outerjoin(u, u.c.code == o.c.unit_code)
+        .outerjoin(m, m.c.code == o.c.measure_code)
+        .order_by(sa.desc("claims"), bytewise_in(o.c.code, dialect))
+    )
+
+
+def outcome_overview(session: Session) -> Results[OutcomeOverview]:
+    """Every outcome with its labels and counts, most claimed first (then by code)."""
+    query = outcome_overview_query(session.get_bind().dialect.name)
+    return Results((OutcomeOverview(*row) for row in session.execute(query)),
+                   row_type=OutcomeOverview)

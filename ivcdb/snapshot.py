@@ -52,6 +52,7 @@ CLAIM_TEXT = sa.Table(
 )
 
 # The read layer. SQLite only: this runs on the snapshot, never on the database of record.
+# outcome_summary is `queries.outcome_overview_query` compiled for SQLite (`compiled_views`).
 # claims_view joins claim_text before any LEFT JOIN: SQLite 3.40 otherwise returns no rows for
 # Datasette's array facets (`json_each(inner.col) JOIN inner`) on the view.
 READ_LAYER_SQL = """
@@ -87,19 +88,6 @@ FROM reference_text t
 JOIN reference r ON r.id = t.reference_id
 LEFT JOIN review rv ON rv.id = t.review_id
 ORDER BY rv.code IS NULL, rv.code, t.number, r.citekey;
-
-CREATE VIEW outcome_summary AS
-SELECT o.code AS outcome, o.label AS label, o.kind AS kind, u.label AS unit,
-       m.label AS measure, o.timepoint AS timepoint,
-       (SELECT count(*) FROM claim c WHERE c.outcome_code = o.code) AS claims,
-       (SELECT count(DISTINCT cr.reference_id) FROM claim c
-          JOIN claim_reference cr ON cr.claim_id = c.id
-         WHERE c.outcome_code = o.code) AS cited_references,
-       o.description AS description
-FROM outcome o
-LEFT JOIN unit u ON u.code = o.unit_code
-LEFT JOIN measure m ON m.code = o.measure_code
-ORDER BY claims DESC, o.code;
 
 CREATE VIRTUAL TABLE claims_fts USING fts5(
     statement, outcome_label, population, reported,
@@ -181,9 +169,21 @@ def add_read_layer(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE")
-        conn.executescript(f"BEGIN; {READ_LAYER_SQL} COMMIT;")
+        views = "".join(f"CREATE VIEW {name} AS {sql};\n"
+                        for name, sql in compiled_views().items())
+        conn.executescript(f"BEGIN; {READ_LAYER_SQL} {views} COMMIT;")
     finally:
         conn.close()
+
+
+def compiled_views() -> dict[str, str]:
+    """The views compiled from queries.py's selects: one SQL home for the library and the UI."""
+    from sqlalchemy.dialects import sqlite
+
+    selects = {"outcome_summary": queries.outcome_overview_query("sqlite")}
+    return {name: str(select.compile(dialect=sqlite.dialect(),
+                                     compile_kwargs={"literal_binds": True}))
+            for name, select in selects.items()}
 
 
 def reference_label(number: int | None, family: str | None, year: int | None,
