@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,80 @@ def test_command_is_in_readme(name: str, command: Any) -> None:
         assert f"ivcdb {top}" in README
         return
     assert f"ivcdb {name}" in README, f"README.md does not document `ivcdb {name}`"
+
+
+# --- the README's tables, checked against the code --------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "ivcdb"
+
+
+def _section(title: str) -> str:
+    """The text of the README section `## title`, up to the next `## ` heading."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end != -1 else None]
+
+
+def _table_rows(text: str) -> list[tuple[str, str]]:
+    """(first cell, rest) of each body row of the Markdown tables in `text`."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) >= 2 and not set(cells[0]) <= set("- ") and cells[0] not in (
+                "Command", "Path", "Code"):
+            rows.append((cells[0], " | ".join(cells[1:])))
+    return rows
+
+
+def _documented_commands() -> set[str]:
+    """`ivcdb db upgrade [REV]` → `db upgrade`: the command words of every table row."""
+    found = set()
+    for first, _rest in _table_rows(_section("Commands").split("\n### ")[0]):
+        for span in re.findall(r"`ivcdb ([^`]*)`", first):
+            words = []
+            for word in span.split():
+                if not re.fullmatch(r"[a-z][a-z-]*", word):
+                    break
+                words.append(word)
+            if words:
+                found.add(" ".join(words))
+    return found
+
+
+def test_command_table_lists_exactly_the_commands() -> None:
+    leaves = {name for name, command in COMMANDS if not _is_group(command)}
+    assert _documented_commands() == leaves
+
+
+LAYOUT = _table_rows(_section("Layout"))
+
+
+def _paths(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def test_layout_paths_exist() -> None:
+    for first, concern in LAYOUT:
+        for path in _paths(first):
+            assert (ROOT / path).exists(), f"README Layout names {path}, which does not exist"
+            if path.endswith("/"):  # files named in a folder's row are in that folder
+                for name in _paths(concern):
+                    if re.fullmatch(r"[\w/]+(\.py|/)", name):
+                        assert (ROOT / path / name).exists(), f"{path}{name} does not exist"
+
+
+def test_layout_lists_every_module() -> None:
+    listed = {p for first, _ in LAYOUT for p in _paths(first)}
+    folders = {p: concern for first, concern in LAYOUT for p in _paths(first)
+               if p.endswith("/")}
+    for module in sorted(PACKAGE.rglob("*.py")):
+        relative = module.relative_to(ROOT).as_posix()
+        if module.name == "__init__.py" or relative in listed:
+            continue
+        folder = max((f for f in folders if relative.startswith(f)), key=len, default=None)
+        assert folder is not None, f"README Layout does not list {relative}"
+        inside = relative[len(folder):]
+        named = _paths(folders[folder])
+        assert inside in named or inside.split("/")[0] + "/" in named, (
+            f"README Layout's row for {folder} does not name {inside}")
