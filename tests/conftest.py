@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import AnyStr
 
 import pytest
 import sqlalchemy as sa
@@ -183,11 +184,15 @@ def snapshot(database: Database) -> dict[str, list[tuple[object, ...]]]:
 
 
 CliRun = Callable[..., tuple[int, str, str]]
+CliRunBytes = Callable[..., tuple[int, bytes, str]]
 
 
 def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the console entry point in-process (with its error handling): (code, out, err)."""
+            capture: pytest.CaptureFixture[AnyStr]) -> tuple[int, AnyStr, AnyStr]:
+    """Run the console entry point in-process (with its error handling): (code, out, err).
+
+    The one CLI runner of the tests: `capture` is `capsys` for text, `capsysbinary` for bytes.
+    """
     from ivcdb.cli import main
 
     monkeypatch.setattr(sys, "argv", ["ivcdb", *argv])
@@ -196,7 +201,7 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch,
         main()
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    out, err = capsys.readouterr()
+    out, err = capture.readouterr()
     return code, out, err
 
 
@@ -204,6 +209,17 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch,
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> CliRun:
     """`run_cli` with the fixtures bound: `cli("load", "--db", url, ...)`."""
     return lambda *argv: run_cli(list(argv), monkeypatch, capsys)
+
+
+@pytest.fixture
+def cli_bytes(monkeypatch: pytest.MonkeyPatch,
+              capsysbinary: pytest.CaptureFixture[bytes]) -> CliRunBytes:
+    """`cli` with stdout as bytes (binary exports); stderr is still text."""
+    def run(*argv: str) -> tuple[int, bytes, str]:
+        code, out, err = run_cli(list(argv), monkeypatch, capsysbinary)
+        return code, out, err.decode()
+
+    return run
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
-
-import pytest
 
 from ivcdb.csvformat import CLAIM_COLUMNS
 from ivcdb.db import Database
@@ -59,16 +56,3 @@ def load_tricky(db: Database, folder: Path) -> None:
         for claim in TRICKY_CLAIMS:
             writer.writerow({"review": "li2025", "derived": "false", **claim})
     load(db, Sources(references=folder / "tricky.bib", claims=[folder / "claims_tricky.csv"]))
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes],
-            *args: str) -> tuple[int, bytes, str]:
-    """Run `ivcdb ARGS` in-process: (exit code, stdout bytes, stderr text)."""
-    from ivcdb.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
-    with pytest.raises(SystemExit) as stopped:
-        main()
-    out, err = capsysbinary.readouterr()
-    code = stopped.value.code
-    return (code if isinstance(code, int) else 0 if code is None else 1), out, err.decode()

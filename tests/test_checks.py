@@ -146,8 +146,8 @@ def test_claim_without_locator(db: Database, tmp_path: Path, section: str, parag
     assert of(problems, Code.NO_LOCATOR) == ([("c1", W)] if missing else [])
 
 
-def test_curated_data_passes(built: Database) -> None:
-    with built.session() as session:
+def test_curated_data_passes(shared_built: Database) -> None:
+    with shared_built.session() as session:
         assert run_checks(session) == []
 
 

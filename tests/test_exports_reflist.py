@@ -16,8 +16,8 @@ from ivcdb.queries import ExportAuthor, ExportReference
 GOLDEN = TESTDATA / "reflist_li2025.md"
 
 
-def test_markdown_list_equals_the_article_line_for_line(built: Database) -> None:
-    produced = reference_list(built, fmt="markdown").splitlines()
+def test_markdown_list_equals_the_article_line_for_line(shared_built: Database) -> None:
+    produced = reference_list(shared_built, fmt="markdown").splitlines()
     expected = GOLDEN.read_text(encoding="utf-8").splitlines()
     assert len(produced) == 18
     for number, (got, want) in enumerate(zip(produced, expected, strict=True), 1):
@@ -93,12 +93,12 @@ def test_latex_escapes_specials() -> None:
     assert "&" not in body and "%" not in body and "_" not in body
 
 
-def test_all_formats_list_every_cited_reference(built: Database) -> None:
-    with built.session() as session:
+def test_all_formats_list_every_cited_reference(shared_built: Database) -> None:
+    with shared_built.session() as session:
         keys = [r.key for r in queries.export_references(session, review_id=1, cited_only=True)]
     assert len(keys) == 18
     for fmt in reflist.FORMATS:
-        out = reference_list(built, fmt=fmt)
+        out = reference_list(shared_built, fmt=fmt)
         assert "Kobayashi H, Iwata S, Wakamatsu T, et al., 2020" in out
-    assert reference_list(built, fmt="latex").count(r"\bibitem{") == 18
-    assert reference_list(built, fmt="html").count("<li ") == 18
+    assert reference_list(shared_built, fmt="latex").count(r"\bibitem{") == 18
+    assert reference_list(shared_built, fmt="html").count("<li ") == 18

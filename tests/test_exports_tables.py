@@ -14,8 +14,8 @@ from ivcdb.errors import NotFound
 from ivcdb.exports import evidence_table
 
 
-def test_markdown_table_for_five_year_survival(built: Database) -> None:
-    lines = evidence_table(built, "overall_survival_5y").splitlines()
+def test_markdown_table_for_five_year_survival(shared_built: Database) -> None:
+    lines = evidence_table(shared_built, "overall_survival_5y").splitlines()
     assert lines[0] == "Table: Overall survival at 5 years"
     assert lines[2] == "| Claim | Value | Timepoint | Population | References |"
     assert len(lines) == 5
@@ -37,13 +37,13 @@ def test_every_format_has_every_claim(built: Database, tmp_path: Path) -> None:
     assert r"40--70\%" in latex and latex.count(r" \\") == 3
 
 
-def test_case_insensitive_outcome_and_unknown_outcome(built: Database) -> None:
-    assert evidence_table(built, "OVERALL_survival_5y") == evidence_table(built,
+def test_case_insensitive_outcome_and_unknown_outcome(shared_built: Database) -> None:
+    assert evidence_table(shared_built, "OVERALL_survival_5y") == evidence_table(shared_built,
                                                                            "overall_survival_5y")
     with pytest.raises(NotFound, match="did you mean"):
-        evidence_table(built, "overall_survival_5")
+        evidence_table(shared_built, "overall_survival_5")
 
 
-def test_counts_and_sizes(built: Database) -> None:
-    text = evidence_table(built, "tumour_size_ct")
+def test_counts_and_sizes(shared_built: Database) -> None:
+    text = evidence_table(shared_built, "tumour_size_ct")
     assert "approximately 44 mm" in text

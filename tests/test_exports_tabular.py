@@ -64,13 +64,13 @@ def test_one_edited_cell_updates_one_claim(built: Database, tmp_path: Path) -> N
     assert (report.added, report.updated, report.unchanged) == (0, 1, 77)
 
 
-def test_numbers_match_the_curated_file(built: Database) -> None:
-    exported = {r["claim_id"]: r for r in _rows(export(built, "claims"))}
+def test_numbers_match_the_curated_file(shared_built: Database) -> None:
+    exported = {r["claim_id"]: r for r in _rows(export(shared_built, "claims"))}
     with (DATA / "claims.csv").open(encoding="utf-8", newline="") as handle:
         curated = list(csv.DictReader(handle))
     for row in curated:
         assert exported[row["claim_id"]] == row, row["claim_id"]
-    data = export(built, "claims")
+    data = export(shared_built, "claims")
     assert b"\r" not in data and b".0," not in data
 
 
@@ -96,11 +96,11 @@ def test_formulas_are_neutralised_and_loaded_back(tricky: Database, tmp_path: Pa
     assert (report.read, report.unchanged) == (3, 3)
 
 
-def test_excel_adds_a_bom(built: Database) -> None:
-    plain, excel = export(built, "claims"), export(built, "claims", excel=True)
+def test_excel_adds_a_bom(shared_built: Database) -> None:
+    plain, excel = export(shared_built, "claims"), export(shared_built, "claims", excel=True)
     assert excel == b"\xef\xbb\xbf" + plain
     with pytest.raises(UsageError, match="CSV only"):
-        export(built, "claims", fmt="json", excel=True)
+        export(shared_built, "claims", fmt="json", excel=True)
 
 
 def test_json_has_types_and_no_nan(tricky: Database) -> None:

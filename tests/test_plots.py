@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA
+from conftest import DATA, CliRun
 
 from ivcdb import plots
-from ivcdb.cli import main
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.verify import normalise_timepoint
@@ -26,12 +25,10 @@ def curated(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
-    with pytest.raises(SystemExit) as done:
-        main()
-    return int(done.value.code or 0), capsys.readouterr().err
+@pytest.fixture
+def built(shared_built: Database) -> Database:
+    """Every test here only reads: the module's shared curated database."""
+    return shared_built
 
 
 def chart(db: Database, outcomes: list[str]) -> Any:
@@ -43,11 +40,10 @@ def chart(db: Database, outcomes: list[str]) -> Any:
 
 
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", PNG), (".svg", b"<?xml")])
-def test_cli_writes_the_chart(built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str], suffix: str,
+def test_cli_writes_the_chart(built: Database, tmp_path: Path, cli: CliRun, suffix: str,
                               magic: bytes) -> None:
     target = tmp_path / f"survival{suffix}"
-    code, err = run(monkeypatch, capsys, "plot", "outcome", *SURVIVAL, "--db", built.url,
+    code, _, err = cli("plot", "outcome", *SURVIVAL, "--db", built.url,
                     "--output", str(target))
     assert (code, err.startswith("wrote ")) == (0, True)
     assert target.read_bytes().startswith(magic) and target.stat().st_size > 5000
@@ -80,12 +76,11 @@ def test_png_has_no_software_stamp(built: Database) -> None:
 
 
 def test_unknown_outcome_is_a_clear_error(built: Database, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                          cli: CliRun) -> None:
     with pytest.raises(NotFound, match="unknown outcome 'no_such_outcome'"):
         chart(built, ["overall_survival_5y", "no_such_outcome"])
     target = tmp_path / "x.png"
-    code, err = run(monkeypatch, capsys, "plot", "outcome", "no_such_outcome", "--db",
+    code, _, err = cli("plot", "outcome", "no_such_outcome", "--db",
                     built.url, "--output", str(target))
     assert code == 1 and err.count("\n") == 1 and "no_such_outcome" in err
     assert not target.exists()
@@ -187,15 +182,14 @@ def test_readme_shows_the_current_survival_chart(built: Database) -> None:
 
 
 def test_unknown_outcome_reads_as_in_query(built: Database, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+                                           cli: CliRun) -> None:
     """Same lookup as `query`/`verify`: quoted name, close matches, any case accepted."""
-    code, err = run(monkeypatch, capsys, "plot", "outcome", "overall_survival_5", "--db",
+    code, _, err = cli("plot", "outcome", "overall_survival_5", "--db",
                     built.url, "--output", str(tmp_path / "x.png"))
     assert code == 1
     assert err.startswith("error: unknown outcome 'overall_survival_5' (did you mean "
                           "'overall_survival_5y'")
-    code, query_err = run(monkeypatch, capsys, "query", "claims", "--outcome",
+    code, _, query_err = cli("query", "claims", "--outcome",
                           "overall_survival_5", "--db", built.url)
     assert query_err == err
     fig = chart(built, ["OVERALL_SURVIVAL_5Y"])

@@ -102,8 +102,8 @@ def curated_claims() -> list[dict[str, str]]:
 # --- the curated data -------------------------------------------------------------------------
 
 
-def test_five_year_survival_claim(built: Database) -> None:
-    with built.session() as session:
+def test_five_year_survival_claim(shared_built: Database) -> None:
+    with shared_built.session() as session:
         rows = queries.claims(session, outcome="overall_survival_5y")
     assert len(rows) == 1
     row = rows[0]
@@ -112,11 +112,11 @@ def test_five_year_survival_claim(built: Database) -> None:
     assert (row.reference_keys, row.reference_numbers) == ("wachtel2015;nooromid2022", "3;5")
 
 
-def test_claims_match_the_curated_file(built: Database) -> None:
+def test_claims_match_the_curated_file(shared_built: Database) -> None:
     """Unfiltered, every claim comes back with its references in citation order."""
     expected = {r["claim_id"]: (r["outcome"], r["statement"], r["reference_keys"],
                                 r["reference_numbers"]) for r in curated_claims()}
-    with built.session() as session:
+    with shared_built.session() as session:
         rows = queries.claims(session)
     assert {r.claim_id: (r.outcome, r.statement, r.reference_keys, r.reference_numbers)
             for r in rows} == expected
@@ -129,11 +129,11 @@ def test_order_is_bytewise(two_reviews: Database) -> None:
     assert found[0] == "Test2025-upper"  # upper case sorts first byte-wise, not by locale
 
 
-def test_each_outcome_filter_returns_exactly_its_claims(built: Database) -> None:
+def test_each_outcome_filter_returns_exactly_its_claims(shared_built: Database) -> None:
     by_outcome: dict[str, set[str]] = {}
     for r in curated_claims():
         by_outcome.setdefault(r["outcome"], set()).add(r["claim_id"])
-    with built.session() as session:
+    with shared_built.session() as session:
         for outcome, expected in by_outcome.items():
             assert set(ids(queries.claims(session, outcome=outcome))) == expected
 
@@ -141,8 +141,8 @@ def test_each_outcome_filter_returns_exactly_its_claims(built: Database) -> None
 # --- reference --------------------------------------------------------------------------------
 
 
-def test_reference_by_key_any_case_and_by_number(built: Database) -> None:
-    with built.session() as session:
+def test_reference_by_key_any_case_and_by_number(shared_built: Database) -> None:
+    with shared_built.session() as session:
         by_key = queries.claims(session, reference="wachtel2015")
         assert by_key
         assert all("wachtel2015" in r.reference_keys.split(";") for r in by_key)
@@ -174,8 +174,8 @@ def test_reference_number_needs_a_review_when_ambiguous(two_reviews: Database) -
     pytest.param("nooromid", "nooromid2022", id="prefix"),
     pytest.param(99, "no reference number 99", id="number"),
 ])
-def test_unknown_reference_suggests(built: Database, ref: str | int, hint: str) -> None:
-    with built.session() as session, pytest.raises(NotFound, match=hint):
+def test_unknown_reference_suggests(shared_built: Database, ref: str | int, hint: str) -> None:
+    with shared_built.session() as session, pytest.raises(NotFound, match=hint):
         queries.claims(session, reference=ref)
 
 
@@ -196,8 +196,8 @@ def test_author_needs_a_full_or_family_name(two_reviews: Database, name: str) ->
         queries.claims(session, author=name)
 
 
-def test_author_on_curated_data(built: Database) -> None:
-    with built.session() as session:
+def test_author_on_curated_data(shared_built: Database) -> None:
+    with shared_built.session() as session:
         rows = queries.claims(session, author="Wachtel")
         assert rows == queries.claims(session, reference="wachtel2015")
         assert queries.claims(session, author="H Wachtel") == rows
@@ -211,9 +211,9 @@ def test_author_as_refs_and_show_print_it(two_reviews: Database, name: str) -> N
         assert ids(queries.claims(session, author=name)) == MUELLER
 
 
-def test_printed_author_names_find_their_claims(built: Database) -> None:
+def test_printed_author_names_find_their_claims(shared_built: Database) -> None:
     """Every author name `show` prints ("Wachtel H") finds the claims citing that reference."""
-    with built.session() as session:
+    with shared_built.session() as session:
         detail = queries.reference_detail(session, "wachtel2015")
         expected = ids(queries.claims(session, reference="wachtel2015"))
         for name in detail.authors:
@@ -233,30 +233,30 @@ def reference_years(session: Session) -> dict[str, int | None]:
 
 @pytest.mark.parametrize(("low", "high"), [(2015, 2016), (2020, None), (None, 2005),
                                            (2010, 2010), (1900, 1901)])
-def test_year_range_any_cited_reference(built: Database, low: int | None,
+def test_year_range_any_cited_reference(shared_built: Database, low: int | None,
                                         high: int | None) -> None:
     def within(year: int | None) -> bool:
         return year is not None and (low is None or year >= low) and (high is None or
                                                                        year <= high)
 
-    with built.session() as session:
+    with shared_built.session() as session:
         years = reference_years(session)
         expected = [r.claim_id for r in queries.claims(session)
                     if any(within(years[k]) for k in r.reference_keys.split(";") if k)]
         assert ids(queries.claims(session, year_from=low, year_to=high)) == expected
 
 
-def test_reference_filters_hold_for_one_reference(built: Database) -> None:
+def test_reference_filters_hold_for_one_reference(shared_built: Database) -> None:
     """li2025-os-5y cites Wachtel (2015) and a 2022 paper: 'Wachtel from 2020 on' is no match."""
-    with built.session() as session:
+    with shared_built.session() as session:
         assert "li2025-os-5y" in ids(queries.claims(session, year_from=2020))
         assert queries.claims(session, author="wachtel", year_from=2020) == []
         assert ids(queries.claims(session, author="wachtel", year_to=2015)) == ids(
             queries.claims(session, author="wachtel"))
 
 
-def test_empty_year_range_refused(built: Database) -> None:
-    with built.session() as session, pytest.raises(UsageError, match="empty"):
+def test_empty_year_range_refused(shared_built: Database) -> None:
+    with shared_built.session() as session, pytest.raises(UsageError, match="empty"):
         queries.claims(session, year_from=2020, year_to=2010)
 
 
@@ -273,8 +273,8 @@ def test_text_accent_and_case_insensitive(two_reviews: Database) -> None:
         assert "li2025-os-5y" in found  # stored without, found with one
 
 
-def test_text_every_word_must_match(built: Database) -> None:
-    with built.session() as session:
+def test_text_every_word_must_match(shared_built: Database) -> None:
+    with shared_built.session() as session:
         both = ids(queries.claims(session, text="resection  10-YEAR"))
         assert both == ids([r for r in queries.claims(session, text="resection")
                             if "10-year" in r.statement.lower()])
@@ -292,8 +292,8 @@ def test_text_wildcards_match_literally(two_reviews: Database, needle: str) -> N
 
 
 @pytest.mark.parametrize("text", ["", "   "])
-def test_empty_text_refused(built: Database, text: str) -> None:
-    with built.session() as session, pytest.raises(UsageError, match="at least one word"):
+def test_empty_text_refused(shared_built: Database, text: str) -> None:
+    with shared_built.session() as session, pytest.raises(UsageError, match="at least one word"):
         queries.claims(session, text=text)
 
 
@@ -312,8 +312,8 @@ def test_filters_combine_with_and(two_reviews: Database) -> None:
                                   review="test2025")) == ["Test2025-upper", "test2025-dispute"]
 
 
-def test_limit(built: Database) -> None:
-    with built.session() as session:
+def test_limit(shared_built: Database) -> None:
+    with shared_built.session() as session:
         everything = queries.claims(session)
         assert queries.claims(session, limit=3) == everything[:3]
         assert queries.claims(session, reference="wachtel2015", limit=1) == (
@@ -321,8 +321,8 @@ def test_limit(built: Database) -> None:
 
 
 @pytest.mark.parametrize("limit", [0, -1, True, "5", 2.5])
-def test_limit_must_be_a_positive_int(built: Database, limit: object) -> None:
-    with built.session() as session, pytest.raises(UsageError, match="limit"):
+def test_limit_must_be_a_positive_int(shared_built: Database, limit: object) -> None:
+    with shared_built.session() as session, pytest.raises(UsageError, match="limit"):
         queries.claims(session, limit=limit)  # type: ignore[arg-type]
 
 
@@ -331,32 +331,33 @@ def test_limit_must_be_a_positive_int(built: Database, limit: object) -> None:
     ("overal_survival_5y", "overall_survival_5y"),
     ("vro", "vro_patency"),
 ])
-def test_unknown_outcome_suggests_close_code(built: Database, outcome: str, hint: str) -> None:
-    with built.session() as session, pytest.raises(NotFound, match=hint):
+def test_unknown_outcome_suggests_close_code(shared_built: Database, outcome: str,
+                                            hint: str) -> None:
+    with shared_built.session() as session, pytest.raises(NotFound, match=hint):
         queries.claims(session, outcome=outcome)
 
 
-def test_outcome_code_is_case_insensitive(built: Database) -> None:
-    with built.session() as session:
+def test_outcome_code_is_case_insensitive(shared_built: Database) -> None:
+    with shared_built.session() as session:
         assert queries.claims(session, outcome="OVERALL_SURVIVAL_5Y") == queries.claims(
             session, outcome="overall_survival_5y")
 
 
-def test_unknown_review(built: Database) -> None:
-    with built.session() as session, pytest.raises(NotFound, match="li2025"):
+def test_unknown_review(shared_built: Database) -> None:
+    with shared_built.session() as session, pytest.raises(NotFound, match="li2025"):
         queries.claims(session, review="li2024")
 
 
 # --- outcomes, evidence, references -----------------------------------------------------------
 
 
-def test_list_outcomes_counts_claims(built: Database) -> None:
+def test_list_outcomes_counts_claims(shared_built: Database) -> None:
     with (DATA / "outcomes.csv").open(encoding="utf-8", newline="") as handle:
         vocabulary = {r["code"]: r for r in csv.DictReader(handle)}
     counts: dict[str, int] = {}
     for r in curated_claims():
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    with built.session() as session:
+    with shared_built.session() as session:
         rows = queries.list_outcomes(session)
     assert [r.code for r in rows] == sorted(vocabulary, key=lambda s: s.encode())
     for row in rows:
@@ -366,8 +367,8 @@ def test_list_outcomes_counts_claims(built: Database) -> None:
             vocabulary[row.code]["unit"])
 
 
-def test_evidence_table(built: Database) -> None:
-    with built.session() as session:
+def test_evidence_table(shared_built: Database) -> None:
+    with shared_built.session() as session:
         rows = queries.evidence(session, "overall_survival_5y")
         claims = queries.claims(session, outcome="overall_survival_5y")
     assert [r.claim_id for r in rows] == ids(claims)
@@ -404,16 +405,16 @@ def test_numbers_listed_only_when_every_reference_has_one(two_reviews: Database)
     assert (row.reference_keys, row.reference_numbers) == ("mueller2020;nooromid2022", "")
 
 
-def test_evidence_unknown_outcome(built: Database) -> None:
-    with built.session() as session, pytest.raises(NotFound, match="overall_survival_10y"):
+def test_evidence_unknown_outcome(shared_built: Database) -> None:
+    with shared_built.session() as session, pytest.raises(NotFound, match="overall_survival_10y"):
         queries.evidence(session, "overall_survival_10")
 
 
-def test_reference_detail(built: Database) -> None:
+def test_reference_detail(shared_built: Database) -> None:
     with (DATA / "findings.csv").open(encoding="utf-8", newline="") as handle:
         measures = sorted(r["measure"] for r in csv.DictReader(handle)
                           if r["reference_key"] == "wachtel2015")
-    with built.session() as session:
+    with shared_built.session() as session:
         detail = queries.reference_detail(session, 3)
         cited = queries.claims(session, reference="wachtel2015")
         assert queries.reference_detail(session, "Wachtel2015") == detail

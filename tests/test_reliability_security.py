@@ -89,7 +89,8 @@ SQL_CALLS = {"execute", "exec_driver_sql", "executescript", "executemany", "text
 ALLOWED_INTERPOLATIONS = {
     ("db.py", "f'PRAGMA busy_timeout={int(busy_timeout() * 1000)}'"),
     ("db.py", "f'SET LOCAL lock_timeout = {max(1, int(busy_timeout() * 1000))}'"),
-    ("snapshot.py", "f'BEGIN; {READ_LAYER_SQL} COMMIT;'"),
+    # The views compiled from queries.py's selects, which bind no values.
+    ("snapshot.py", "f'BEGIN; {READ_LAYER_SQL} {views} COMMIT;'"),
 }
 
 
@@ -122,10 +123,10 @@ HOSTILE_WORDS = ["%", "_", "\\", "'", "''", '"', "%%", "a%", "_o", "\\%", "' OR 
                  "'; DROP TABLE claim; --", "1871%", "[a-z]", "*", "é%"]
 
 
-def test_search_words_match_literally(built: Database) -> None:
+def test_search_words_match_literally(shared_built: Database) -> None:
     """LIKE wildcards in search text are escaped: results equal a plain substring filter."""
-    before = table_counts(built)
-    with built.session() as session:
+    before = table_counts(shared_built)
+    with shared_built.session() as session:
         everything = queries.claims(session)
         for word in HOSTILE_WORDS:
             found = queries.claims(session, text=word)
@@ -133,7 +134,7 @@ def test_search_words_match_literally(built: Database) -> None:
             expected = [c.claim_id for c in everything
                         if all(w in fold(c.statement) for w in words)]
             assert [c.claim_id for c in found] == expected, word
-    assert table_counts(built) == before
+    assert table_counts(shared_built) == before
 
 
 @pytest.fixture(scope="module")
@@ -170,21 +171,21 @@ def test_search_property_matches_python(wildcard_db: Database, word: str) -> Non
     assert [c.claim_id for c in found] == expected
 
 
-def test_limits_are_validated(built: Database) -> None:
-    with built.session() as session:
+def test_limits_are_validated(shared_built: Database) -> None:
+    with shared_built.session() as session:
         for limit in (0, -1, True, "5", 2.5, "1; DROP TABLE claim"):
             with pytest.raises(UsageError, match="limit"):
                 queries.claims(session, limit=limit)  # type: ignore[arg-type]
         assert len(queries.claims(session, limit=3)) == 3
 
 
-def test_author_filter_is_literal(built: Database) -> None:
-    before = snapshot(built)
-    with built.session() as session:
+def test_author_filter_is_literal(shared_built: Database) -> None:
+    before = snapshot(shared_built)
+    with shared_built.session() as session:
         for name in ("%", "_", "' OR 1=1 --", "\\", "%a%", "% H", "_, %"):
             with pytest.raises(NotFound, match="no author"):  # matches no author literally
                 queries.claims(session, author=name)
-    assert snapshot(built) == before
+    assert snapshot(shared_built) == before
 
 
 # --- export paths -----------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def test_names_cannot_leave_the_folder(tmp_path: Path, name: str) -> None:
         safe_target(folder, name)
 
 
-def test_symlink_cannot_lead_out_of_the_folder(built: Database, tmp_path: Path) -> None:
+def test_symlink_cannot_lead_out_of_the_folder(shared_built: Database, tmp_path: Path) -> None:
     """A planted symlink `claims.csv -> ../outside.csv` is refused; the outside file is intact,
     and no other file of the export is written either."""
     folder, outside = tmp_path / "out", tmp_path / "outside.csv"
@@ -207,11 +208,11 @@ def test_symlink_cannot_lead_out_of_the_folder(built: Database, tmp_path: Path) 
     outside.write_text("precious\n", encoding="utf-8")
     (folder / "claims.csv").symlink_to(outside)
     with pytest.raises(UsageError, match="outside"):
-        export_folder(built, folder)
+        export_folder(shared_built, folder)
     assert outside.read_text(encoding="utf-8") == "precious\n"
     assert sorted(p.name for p in folder.iterdir()) == ["claims.csv"]
     with pytest.raises(UsageError, match="outside"):
-        export_folder(built, folder, force=True)
+        export_folder(shared_built, folder, force=True)
     assert outside.read_text(encoding="utf-8") == "precious\n"
 
 
@@ -224,13 +225,14 @@ def test_symlinked_folder_inside_is_refused(tmp_path: Path) -> None:
         safe_target(folder, "sub/claims.csv")
 
 
-def test_export_folder_never_overwrites_without_force(built: Database, tmp_path: Path) -> None:
-    written = export_folder(built, tmp_path)
+def test_export_folder_never_overwrites_without_force(shared_built: Database,
+                                                      tmp_path: Path) -> None:
+    written = export_folder(shared_built, tmp_path)
     (tmp_path / "claims.csv").write_text("mine\n", encoding="utf-8")
     with pytest.raises(UsageError, match="--force"):
-        export_folder(built, tmp_path)
+        export_folder(shared_built, tmp_path)
     assert (tmp_path / "claims.csv").read_text(encoding="utf-8") == "mine\n"
-    assert export_folder(built, tmp_path, force=True) == written
+    assert export_folder(shared_built, tmp_path, force=True) == written
     assert (tmp_path / "claims.csv").read_text(encoding="utf-8") != "mine\n"
 
 
@@ -245,10 +247,11 @@ def test_write_atomic_refuses_existing_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no temporary left behind
 
 
-def test_cli_output_is_not_overwritten_without_force(built: Database, tmp_path: Path) -> None:
+def test_cli_output_is_not_overwritten_without_force(shared_built: Database,
+                                                     tmp_path: Path) -> None:
     target = tmp_path / "claims.csv"
     target.write_text("mine\n", encoding="utf-8")
-    cmd = [sys.executable, "-m", "ivcdb.cli", "export", "claims", "--db", built.url,
+    cmd = [sys.executable, "-m", "ivcdb.cli", "export", "claims", "--db", shared_built.url,
            "--output", str(target)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False,
                           env={**os.environ, "COLUMNS": "200"})
@@ -320,8 +323,8 @@ def test_csv_exports_neutralise_formulas(hostile: Database) -> None:
                 assert not (value[:1] in ("=", "@") and value != "")
 
 
-def test_csv_numbers_are_not_mangled(built: Database) -> None:
-    claims = list(csv.DictReader(io.StringIO(export(built, "claims").decode("utf-8"))))
+def test_csv_numbers_are_not_mangled(shared_built: Database) -> None:
+    claims = list(csv.DictReader(io.StringIO(export(shared_built, "claims").decode("utf-8"))))
     values = [r["value"] for r in claims if r["value"]]
     assert values and all(not v.startswith("'") for v in values)
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATA, table_counts
+from conftest import DATA, CliRun, table_counts
 
 from ivcdb import queries
-from ivcdb.cli import main
 from ivcdb.db import Database, sqlite_path
 from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports import reflist
@@ -22,10 +20,11 @@ from ivcdb.models import metadata
 from ivcdb.snapshot import FTS_TABLES, VIEWS, snapshot
 
 
-@pytest.fixture
-def snap(built: Database, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+@pytest.fixture(scope="module")
+def snap(shared_built: Database, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[sqlite3.Connection]:
     """The curated database snapshotted from each engine, opened read-only."""
-    path = snapshot(built.url, tmp_path / "snap.sqlite").path
+    path = snapshot(shared_built.url, tmp_path_factory.mktemp("snap") / "snap.sqlite").path
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     yield conn
     conn.close()
@@ -35,9 +34,9 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
-def test_every_table_is_copied_with_its_rows(built: Database, tmp_path: Path) -> None:
-    report = snapshot(built.url, tmp_path / "snap.sqlite")
-    expected = table_counts(built)
+def test_every_table_is_copied_with_its_rows(shared_built: Database, tmp_path: Path) -> None:
+    report = snapshot(shared_built.url, tmp_path / "snap.sqlite")
+    expected = table_counts(shared_built)
     assert report.counts == expected
     conn = sqlite3.connect(report.path)
     try:
@@ -49,10 +48,10 @@ def test_every_table_is_copied_with_its_rows(built: Database, tmp_path: Path) ->
     assert version  # the snapshot opens with ivcdb's own commands too
 
 
-def test_snapshot_is_one_self_contained_file(built: Database, tmp_path: Path) -> None:
+def test_snapshot_is_one_self_contained_file(shared_built: Database, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    path = snapshot(built.url, out / "snap.sqlite").path
+    path = snapshot(shared_built.url, out / "snap.sqlite").path
     assert sorted(p.name for p in out.iterdir()) == ["snap.sqlite"]  # no -wal, no temp
     conn = sqlite3.connect(path)
     try:
@@ -114,8 +113,8 @@ def test_claims_view_shows_qualifier_and_range(snap: sqlite3.Connection) -> None
     assert figure == f"≈ {low:g}–{high:g}"
 
 
-def test_reference_list_reads_as_printed(built: Database, snap: sqlite3.Connection) -> None:
-    with built.session() as session:
+def test_reference_list_reads_as_printed(shared_built: Database, snap: sqlite3.Connection) -> None:
+    with shared_built.session() as session:
         review = queries.choose_review(session, code=None)
         assert review is not None
         refs = queries.export_references(session, review_id=review[0], cited_only=True)
@@ -133,13 +132,13 @@ def test_reference_claim_counts_match_the_links(snap: sqlite3.Connection) -> Non
         assert cited_in == claims
 
 
-def test_existing_file_is_refused_without_force(built: Database, tmp_path: Path) -> None:
+def test_existing_file_is_refused_without_force(shared_built: Database, tmp_path: Path) -> None:
     target = tmp_path / "snap.sqlite"
     target.write_bytes(b"keep me")
     with pytest.raises(OutputExists, match="exists; pass --force"):
-        snapshot(built.url, target)
+        snapshot(shared_built.url, target)
     assert target.read_bytes() == b"keep me"
-    snapshot(built.url, target, force=True)
+    snapshot(shared_built.url, target, force=True)
     assert target.read_bytes().startswith(b"SQLite format 3\x00")
 
 
@@ -170,20 +169,11 @@ def test_a_failed_snapshot_leaves_nothing(built: Database, tmp_path: Path,
     assert list(out.iterdir()) == []
 
 
-def test_cli_snapshot_then_refuse(built: Database, tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_snapshot_then_refuse(shared_built: Database, tmp_path: Path, cli: CliRun) -> None:
     target = tmp_path / "snap.sqlite"
-
-    def run(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["ivcdb", *args])
-        with pytest.raises(SystemExit) as done:
-            main()
-        return int(done.value.code or 0), capsys.readouterr().err
-
-    code, err = run("snapshot", "--db", built.url, "--to", str(target))
+    code, _, err = cli("snapshot", "--db", shared_built.url, "--to", str(target))
     assert code == 0 and "claims_view" in err and target.is_file()
-    code, err = run("snapshot", "--db", built.url, "--to", str(target))
+    code, _, err = cli("snapshot", "--db", shared_built.url, "--to", str(target))
     assert code == 1 and err.startswith("error:") and "--force" in err
 
 

@@ -375,8 +375,8 @@ def curated_findings(key: str, measure: str) -> list[dict[str, str]]:
                 if r["reference_key"] == key and r["measure"] == measure]
 
 
-def test_curated_five_year_survival_is_consistent(built: Database) -> None:
-    check = checks_of(built)["li2025-os-5y"]
+def test_curated_five_year_survival_is_consistent(shared_built: Database) -> None:
+    check = checks_of(shared_built)["li2025-os-5y"]
     five = {(int(r["reference_number"]), float(r["value"]))
             for key in ("wachtel2015", "nooromid2022")
             for r in curated_findings(key, "overall_survival")
@@ -394,31 +394,33 @@ def test_curated_five_year_survival_is_consistent(built: Database) -> None:
     pytest.param("li2025-nephrectomy-no-reconstruction", ("yoshidome2005",),
                  id="nothing-from-11"),
 ])
-def test_curated_unverified(built: Database, claim_id: str, without: tuple[str, ...]) -> None:
-    check = checks_of(built)[claim_id]
+def test_curated_unverified(shared_built: Database, claim_id: str,
+                            without: tuple[str, ...]) -> None:
+    check = checks_of(shared_built)[claim_id]
     assert check.status is Status.UNVERIFIED
     assert check.findings == ()
     assert check.references_without_findings == without
 
 
-def test_curated_share_of_women(built: Database) -> None:
+def test_curated_share_of_women(shared_built: Database) -> None:
     (row,) = curated_findings("wachtel2015", "female")
     assert (row["value"], row["numerator"], row["denominator"]) == ("76", "286", "377")
-    check = checks_of(built)["li2025-female-proportion"]
+    check = checks_of(shared_built)["li2025-female-proportion"]
     assert (check.qualifier, check.value) == ("approximately", 80)
     assert check.status is Status.CONSISTENT  # |76 - 80| = 4 percentage points <= 5
-    strict = checks_of(built, config=VerifyConfig(tolerance_pp=3))["li2025-female-proportion"]
+    strict = checks_of(shared_built,
+                       config=VerifyConfig(tolerance_pp=3))["li2025-female-proportion"]
     assert strict.status is Status.INCONSISTENT
 
 
-def test_curated_checks_only_measurable_cited_claims(built: Database) -> None:
-    checks = checks_of(built)
+def test_curated_checks_only_measurable_cited_claims(shared_built: Database) -> None:
+    checks = checks_of(shared_built)
     assert "li2025-os-5y" in checks and "li2025-first-report" not in checks  # a date
     assert not any(c.startswith("li2025-case-") for c in checks)  # no references
 
 
-def test_markdown_report_lists_every_claim_and_its_sources(built: Database) -> None:
-    with built.session() as session:
+def test_markdown_report_lists_every_claim_and_its_sources(shared_built: Database) -> None:
+    with shared_built.session() as session:
         checks = verify(session)
     text = markdown_report(checks)
     for check in checks:
