@@ -11,6 +11,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import AnyStr
 
@@ -119,39 +120,37 @@ def built(db: Database) -> Database:
     return db
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def shared_built_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                     pg_admin: sa.Engine | None) -> Iterator[str]:
-    """A URL of a database with data/ loaded, built once per module and engine.
-
-    Only for tests that read: a test that writes gets `built`. The teardown fails the module
-    when the database changed.
-    """
+@contextmanager
+def shared_database(engine: str, tmp_path_factory: pytest.TempPathFactory,
+                    pg_admin: sa.Engine | None,
+                    more: Callable[[Database, Path], object] | None = None) -> Iterator[Database]:
+    """A new database with data/ loaded (then `more(db, folder)`), for a module-scoped fixture
+    of tests that only read. Leaving fails when a test changed it (a writer gets `built`)."""
     from ivcdb.loaders import Sources, load
 
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([resolve_url(tmp_path_factory.mktemp("built") / "db.sqlite")])
-    else:
-        urls = _fresh_pg_schema(pg_admin)
+    folder = tmp_path_factory.mktemp("shared")
+    urls = (iter([resolve_url(folder / "db.sqlite")]) if engine == "sqlite"
+            else _fresh_pg_schema(pg_admin))
     url = next(urls)
-    upgrade(url)
-    with open_db(url) as database:
-        load(database, Sources.from_folder(DATA))
-        before = snapshot(database)
     try:
-        yield url
+        upgrade(url)
         with open_db(url) as database:
-            assert snapshot(database) == before, "a test using shared_built_url wrote to it"
+            load(database, Sources.from_folder(DATA))
+            if more is not None:
+                more(database, folder)
+            before = snapshot(database)
+            yield database
+            assert snapshot(database) == before, "a test wrote to a shared database"
     finally:
         next(urls, None)  # drops the PostgreSQL schema
 
 
-@pytest.fixture(scope="module")
-def shared_built(shared_built_url: str) -> Iterator[Database]:
-    """`shared_built_url` opened: the curated database for tests that only read."""
-    database = open_db(shared_built_url)
-    yield database
-    database.dispose()
+@pytest.fixture(scope="module", params=ENGINES)
+def shared_built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 pg_admin: sa.Engine | None) -> Iterator[Database]:
+    """The curated database, built once per module and engine, for tests that only read."""
+    with shared_database(request.param, tmp_path_factory, pg_admin) as database:
+        yield database
 
 
 @pytest.fixture

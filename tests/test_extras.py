@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, CliRun
 
+from ivcdb.db import Database
 from ivcdb.errors import MissingExtra
 from ivcdb.extras import EXTRAS, missing, require
 from ivcdb.version import __version__
@@ -77,12 +78,12 @@ def test_version_is_written_once() -> None:
     (["export", "claims", "--format", "parquet", "--output", "x.parquet"], "pyarrow", "parquet"),
 ], ids=["plot-map", "plot-outcome", "web", "csl", "parquet"])
 def test_command_without_its_extra_says_which_to_install(
-    cli: CliRun, shared_built_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    cli: CliRun, shared_built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     args: list[str], module: str, extra: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, module, None)
-    code, out, err = cli(*args, "--db", shared_built_url)
+    code, out, err = cli(*args, "--db", shared_built.url)
     assert (code, out) == (1, "")
     line, = err.splitlines()
     assert line.startswith("error: ") and line.endswith(f": pip install 'ivcdb[{extra}]'")

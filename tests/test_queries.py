@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATA
+from conftest import DATA, ENGINES, shared_database
 from sqlmodel import Session
 
 from ivcdb import queries
@@ -63,9 +64,8 @@ EXTRA_CLAIMS = [
 DISPUTE = [("wachtel2015", "2", "supports"), ("mueller2020", "1", "disagrees")]
 
 
-@pytest.fixture
-def two_reviews(built: Database, tmp_path: Path) -> Database:
-    """The curated data plus the second review above."""
+def load_second_review(built: Database, tmp_path: Path) -> None:
+    """Load the second review above into a database holding the curated data."""
     (tmp_path / "extra.bib").write_text(EXTRA_BIB, encoding="utf-8")
     (tmp_path / "review2.toml").write_text(EXTRA_REVIEW, encoding="utf-8")
     with (tmp_path / "claims2.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -83,7 +83,15 @@ def two_reviews(built: Database, tmp_path: Path) -> Database:
                              "reference_key": key, "reference_number": number, "role": role})
     load(built, Sources(references=tmp_path / "extra.bib", reviews=[tmp_path / "review2.toml"],
                         claims=[tmp_path / "claims2.csv", tmp_path / "claims3.csv"]))
-    return built
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def two_reviews(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                pg_admin: sa.Engine | None) -> Iterator[Database]:
+    """The curated data plus the second review above (module-scoped: its tests only read)."""
+    with shared_database(request.param, tmp_path_factory, pg_admin,
+                         load_second_review) as database:
+        yield database
 
 
 # Every claim citing mueller2020 (test2025's number 1), byte-wise.
