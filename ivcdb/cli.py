@@ -6,9 +6,11 @@ them, so `ivcdb --help` and quick queries start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 import typer
 
@@ -79,14 +81,18 @@ def build(
 ) -> None:
     """Create the database and load a data folder into it, then print the evidence summary."""
     from ivcdb.api import build_database
+    from ivcdb.db import display_url, upgrade
 
+    url = upgrade(db)  # `build` is `init` + load: a Ctrl-C during the load keeps the schema
+    _COMMITTED.append(f"the schema of {display_url(url)} (created or upgraded if needed)")
     reports, database = build_database(db, data)
-    for report in reports:
-        _print_report(report, quiet=quiet)
-    if not quiet:
-        from ivcdb.render import print_summary
+    with database:
+        for report in reports:
+            _print_report(report, quiet=quiet)
+        if not quiet:
+            from ivcdb.render import print_summary
 
-        print_summary(database)
+            print_summary(database)
 
 
 @app.command()
@@ -121,11 +127,11 @@ def load(
     # A large BibTeX file is read on a second core from here on, while this one imports
     # the database libraries and opens the database.
     with start(sources) as reading:
-        from ivcdb.db import open_db, upgrade
+        from ivcdb.db import open_db
         from ivcdb.loaders import load as run_load
 
-        upgrade(db) if not dry_run else None
-        with open_db(db) as database:
+        # A new or empty database gets its schema inside the load's transaction.
+        with open_db(db, initialise=True) as database:
             reports = run_load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
                                prune=prune)
     for report in reports:
@@ -162,14 +168,18 @@ def db_upgrade(db: DbOption = None,
 
 
 @db_app.command("downgrade")
-def db_downgrade(db: DbOption = None,
-                 revision: Annotated[str, typer.Argument(help="Target revision, or `base` "
-                                                         "to remove every table.")] = "-1"
-                 ) -> None:
-    """Migrate the schema down (default: one revision)."""
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision (e.g. 0001), or `base` to "
+                                            "remove every table.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Drop tables that hold rows.")]
+    = False,
+) -> None:
+    """Migrate the schema down to REVISION; dropping tables that hold rows needs --force."""
     from ivcdb.db import current, downgrade
 
-    downgrade(db, revision)
+    for table, rows in downgrade(db, revision, force=force):
+        _err(f"dropped table {table} ({rows} rows)")
     _err(f"schema at revision {current(db) or 'base (empty)'}")
 
 
@@ -251,7 +261,7 @@ def query_outcomes(db: DbOption = None, fmt: QueryFormat = None) -> None:
     from ivcdb.db import open_db
     from ivcdb.render import emit
 
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         rows = [r.as_dict() for r in queries.list_outcomes(session)]
     emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
 
@@ -287,7 +297,7 @@ def query_claims(
     from ivcdb.db import open_db
     from ivcdb.render import choose_format, emit
 
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         found = queries.claims(session, outcome=outcome, reference=reference, author=author,
                                text=text, year_from=year_from, year_to=year_to, review=review,
                                limit=limit)
@@ -327,7 +337,7 @@ def show(
     from ivcdb.db import open_db
     from ivcdb.render import emit
 
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         detail = queries.reference_detail(session, ref, review=review)
     # Piped, one JSON document (three tables would not make one valid CSV).
     chosen = fmt or ("table" if sys.stdout.isatty() else "json")
@@ -376,7 +386,7 @@ def check(db: DbOption = None) -> None:
     from ivcdb.checks import run_checks
     from ivcdb.db import open_db
 
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         problems = run_checks(session)
     for problem in problems:
         print(problem.format())
@@ -430,7 +440,7 @@ def verify_command(
     config = VerifyConfig(
         tolerance_pp=default.tolerance_pp if tolerance_pp is None else tolerance_pp,
         tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel)
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         checks = run_verify(session, outcome=outcome, review=review, config=config)
         labels = queries.unit_labels(session)
         if not checks:
@@ -485,7 +495,7 @@ def refs(
     from ivcdb.db import open_db
     from ivcdb.exports import reference_list
 
-    with open_db(db) as database:
+    with open_db(db, readonly=True) as database:
         text = reference_list(database, fmt=fmt, review=review, style=style)
     _write(text.encode("utf-8"), output, force)
 
@@ -504,7 +514,7 @@ def table(
     from ivcdb.db import open_db
     from ivcdb.exports import evidence_table
 
-    with open_db(db) as database:
+    with open_db(db, readonly=True) as database:
         text = evidence_table(database, outcome, fmt=fmt, review=review)
     _write(text.encode("utf-8"), output, force)
 
@@ -531,7 +541,7 @@ def export_command(
 
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         raise typer.BadParameter("parquet is binary: name a file with --output")
-    with open_db(db) as database:
+    with open_db(db, readonly=True) as database:
         data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
     _write(data, output, force)
 
@@ -565,11 +575,15 @@ def serve_command(
     snapshot_file: Annotated[Path | None, typer.Option(
         "--snapshot", help="Serve this snapshot (from `ivcdb snapshot`) instead of a fresh "
         "one of --db.")] = None,
+    sql: Annotated[bool, typer.Option("--sql", help="Also accept arbitrary SQL queries "
+                                      "(read-only, row-, time- and size-capped).")] = False,
 ) -> None:
-    """Start the read-only web UI (Datasette) on 127.0.0.1; Ctrl-C stops it."""
+    """Start the read-only web UI (Datasette) on 127.0.0.1; Ctrl-C stops it.
+
+    It offers the table views and canned queries; arbitrary SQL only with --sql."""
     from ivcdb.serve import serve
 
-    serve(db, port=port, snapshot_path=snapshot_file)
+    serve(db, port=port, snapshot_path=snapshot_file, sql=sql)
 
 
 @plot_app.command("outcome")
@@ -585,7 +599,7 @@ def plot_outcome(
     from ivcdb.plots import chart_format, outcome_chart, save
 
     chart_format(output)
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         figure = outcome_chart(session, outcomes=outcomes)
     _err(f"wrote {save(figure, output)}")
 
@@ -597,7 +611,7 @@ def plot_map(output: ChartOutput, db: DbOption = None) -> None:
     from ivcdb.plots import chart_format, reference_map, save
 
     chart_format(output)
-    with open_db(db) as database, database.session() as session:
+    with open_db(db, readonly=True) as database, database.session() as session:
         figure = reference_map(session)
     _err(f"wrote {save(figure, output)}")
 
@@ -605,27 +619,74 @@ def plot_map(output: ChartOutput, db: DbOption = None) -> None:
 # --- entry point ------------------------------------------------------------------------------
 
 
+# What an interrupted command had already committed (a build's schema), for the Ctrl-C line.
+_COMMITTED: list[str] = []
+
+
 def main() -> None:
     """Console entry point: library errors become one clear line each, never a traceback."""
     debug = "--debug" in sys.argv
+    _COMMITTED.clear()
     try:
         app()
     except IvcdbError as error:
         if debug:
-            raise
+            _debug_traceback(error)
         for line in error.lines():
             _err(line)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        _err("interrupted; nothing was written by an unfinished load")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as stop:
+        # Typer turns Ctrl-C into a silent exit 130.
+        if stop.code == 130 and _from_interrupt(stop):
+            _interrupted()
+        raise
     except Exception as error:  # a bug: say so briefly, keep the traceback for --debug
         if debug:
-            raise
-        _err(f"internal error: {type(error).__name__}: {error} (rerun with --debug for details)")
+            _debug_traceback(error)
+        _err(f"internal error: {type(error).__name__}: {_scrub(str(error))} "
+             "(rerun with --debug for details)")
         sys.exit(3)
 
 
+def _from_interrupt(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _interrupted() -> None:
+    done = f"{'; '.join(_COMMITTED)} was written, nothing else" if _COMMITTED else \
+        "nothing was written"
+    _err(f"interrupted; {done}")
+    sys.exit(130)
+
+
+def _scrub(text: str) -> str:
+    """`text` without the password of any database URL given (`--db`, the environment)."""
+    from ivcdb.db import ENV_URL, mask_password
+
+    given = [v.split("=", 1)[1] if v.startswith("--db=") else v for v in sys.argv[1:]]
+    for candidate in [*given, os.environ.get(ENV_URL, "")]:
+        if "://" in candidate and "@" in candidate:
+            userinfo = candidate.split("://", 1)[1].rsplit("@", 1)[0]
+            if ":" in userinfo:
+                password = userinfo.split(":", 1)[1]
+                for form in {password, unquote(password)}:
+                    if form:
+                        text = text.replace(form, "***")
+    return mask_password(text)
+
+
+def _debug_traceback(error: BaseException) -> None:
+    """`--debug`: the full traceback, with any password masked; then the usual exit."""
+    import traceback
+
+    sys.stderr.write(_scrub("".join(traceback.format_exception(error))))
 def run() -> None:
     """The `ivcdb` program: `main`, then an exit without the collector's final passes.
 

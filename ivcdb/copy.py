@@ -141,7 +141,7 @@ def _refuse_nonempty(url: str) -> None:
     path = sqlite_path(url)
     if (path is not None and not path.exists()) or current(url) is None:
         return
-    engine = make_engine(url)
+    engine = make_engine(url, readonly=True)
     try:
         with Session(engine) as session:
             names = set(sa.inspect(session.connection()).get_table_names())
@@ -163,7 +163,7 @@ def copy_database(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
     src_url, dst_url = resolve_url(src), resolve_url(dst)
     if src_url == dst_url:
         raise UsageError("source and target are the same database")
-    source = open_db(src_url)
+    source = open_db(src_url, readonly=True)
     try:
         if not force:
             _refuse_nonempty(dst_url)

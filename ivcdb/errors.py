@@ -42,6 +42,10 @@ class MissingExtra(IvcdbError):
     """A feature needs an optional dependency that is not installed (`ivcdb.extras`)."""
 
 
+class ForceNeeded(IvcdbError):
+    """A step would destroy rows and `--force` was not given; nothing was changed."""
+
+
 class UsageError(IvcdbError):
     """An option or argument is not valid."""
 

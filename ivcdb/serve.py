@@ -5,6 +5,11 @@ adds a snapshot with labelled views (`ivcdb.snapshot`), a metadata file with tit
 descriptions, facets and canned queries (`web/metadata.yml`) and a small plugin that links
 claim counts to the claims they count (`web/plugins/`). The database is opened immutable: the
 web UI never writes.
+
+Limits: reviewers get the table views and the canned queries; arbitrary SQL only with `--sql`.
+Either way a page holds at most `MAX_ROWS` rows, a query runs at most `SQL_TIME_LIMIT_MS`, a
+CSV download at most `MAX_CSV_MB`, and `web/plugins/ivcdb_limits.py` caps every value and
+every response body.
 """
 
 from __future__ import annotations
@@ -32,14 +37,19 @@ METADATA = WEB_DIR / "metadata.yml"
 PLUGINS_DIR = WEB_DIR / "plugins"
 STATIC_DIR = WEB_DIR / "static"  # served at /assets/ (metadata.yml names its stylesheet)
 TEMPLATE_NAME = "ivcdb"  # the database key used in metadata.yml and its links
+MAX_ROWS = 1000  # Datasette's max_returned_rows: rows in one page or query result
+SQL_TIME_LIMIT_MS = 1000  # Datasette's sql_time_limit_ms: time for one query
+MAX_CSV_MB = 20  # Datasette's max_csv_mb: size of one streamed CSV download
 
 
-def load_metadata(name: str = TEMPLATE_NAME) -> dict[str, Any]:
-    """The packaged Datasette metadata, for a database served under `name`."""
+def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, Any]:
+    """The packaged Datasette metadata, for a database served under `name`; arbitrary SQL
+    is allowed only with `sql`."""
     import yaml
 
     template = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     data: dict[str, Any] = copy.deepcopy(template)
+    data["allow_sql"] = sql
     if name != TEMPLATE_NAME:
         from datasette.utils import tilde_encode
 
@@ -84,12 +94,15 @@ def datasette_args(path: Path, metadata_path: Path, port: int) -> list[str]:
     """Arguments of `datasette serve`: immutable, local only, ivcdb metadata and plugin."""
     return ["serve", "--immutable", str(path), "--host", HOST, "--port", str(port),
             "--metadata", str(metadata_path), "--plugins-dir", str(PLUGINS_DIR),
-            "--static", f"assets:{STATIC_DIR}", "--setting", "suggest_facets", "off"]
+            "--static", f"assets:{STATIC_DIR}", "--setting", "suggest_facets", "off",
+            "--setting", "max_returned_rows", str(MAX_ROWS),
+            "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS),
+            "--setting", "max_csv_mb", str(MAX_CSV_MB)]
 
 
 @contextmanager
 def prepared(db: str | os.PathLike[str] | None = None, *,
-             snapshot_path: str | os.PathLike[str] | None = None
+             snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False
              ) -> Iterator[tuple[Path, Path]]:
     """(snapshot, metadata file) in a temporary folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="ivcdb-serve-") as tmp:
@@ -102,13 +115,13 @@ def prepared(db: str | os.PathLike[str] | None = None, *,
 
             path = snapshot(db, folder / "ivcdb.sqlite").path
         metadata_path = folder / "metadata.json"
-        metadata_path.write_text(json.dumps(load_metadata(path.stem), ensure_ascii=False),
+        metadata_path.write_text(json.dumps(load_metadata(path.stem, sql=sql), ensure_ascii=False),
                                  encoding="utf-8")
         yield path, metadata_path
 
 
 def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
-          snapshot_path: str | os.PathLike[str] | None = None) -> None:
+          snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False) -> None:
     """Serve a fresh snapshot of `db` (or an existing snapshot) until interrupted.
 
     SIGTERM stops it like Ctrl-C, so the temporary snapshot folder is removed either way.
@@ -120,7 +133,7 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
     check_port(port)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with prepared(db, snapshot_path=snapshot_path) as (path, metadata_path):
+        with prepared(db, snapshot_path=snapshot_path, sql=sql) as (path, metadata_path):
             print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
                   file=sys.stderr, flush=True)
             try:

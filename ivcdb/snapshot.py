@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlmodel import Session
 from ivcdb import queries, store
 from ivcdb.db import open_db, resolve_url, sqlite_path
 from ivcdb.errors import OutputExists, UsageError
+from ivcdb.exports.files import output_target, temp_sibling
 from ivcdb.exports.reflist import author_name, entry
 from ivcdb.plots import figure_text
 from ivcdb.text import key_fold
@@ -129,9 +129,9 @@ def snapshot(db_url: str | os.PathLike[str] | None, target_path: str | os.PathLi
     from ivcdb.copy import copy_database
 
     url = resolve_url(db_url)
-    target = Path(target_path).expanduser().resolve()
-    _check_target(url, target, force=force)
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    target = _check_target(url, Path(target_path), force=force)
+    folder = temp_sibling(target)
+    folder.mkdir()
     try:
         staged = folder / target.name
         report = copy_database(url, staged)
@@ -143,17 +143,18 @@ def snapshot(db_url: str | os.PathLike[str] | None, target_path: str | os.PathLi
     return SnapshotReport(target, report.source, counts)
 
 
-def _check_target(url: str, target: Path, *, force: bool) -> None:
-    if target.suffix.lower() not in (".sqlite", ".sqlite3", ".db"):
-        raise UsageError(f"{target}: a snapshot is a SQLite file; name it *.sqlite")
-    if not target.parent.is_dir():
-        raise UsageError(f"folder {target.parent} does not exist")
+def _check_target(url: str, given: Path, *, force: bool) -> Path:
+    """The file to write (symlinks followed, as for every output); see `output_target`."""
+    target = given.expanduser().resolve()
     if sqlite_path(url) == target:
         raise UsageError(f"{target} is the source database; name another file")
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder; name a file")
-    if target.exists() and not force:
-        raise OutputExists(f"{target} exists; pass --force to replace it")
+    try:
+        output_target(given, force=force)
+    except OutputExists:
+        raise OutputExists(f"{target} exists; pass --force to replace it") from None
+    if target.suffix.lower() not in (".sqlite", ".sqlite3", ".db"):
+        raise UsageError(f"{target}: a snapshot is a SQLite file; name it *.sqlite")
+    return target
 
 
 def add_read_layer(path: Path) -> None:

@@ -115,7 +115,7 @@ def test_downgrade_with_data_leaves_no_trace(empty_url: str) -> None:
         load(database, Sources.from_folder(DATA))
         assert snapshot(database)["claim"]
     assert len(without_alembic(inventory(empty_url))["table"]) == len(metadata.tables)
-    ivcdb_db.downgrade(empty_url, "base")
+    ivcdb_db.downgrade(empty_url, "base", force=True)
     assert without_alembic(inventory(empty_url)) == start == {}
     assert ivcdb_db.current(empty_url) is None
 
@@ -146,7 +146,7 @@ def test_down_up_cycle_with_data_reloads_identically(built: ivcdb_db.Database) -
 
     before = rows(built)
     built.dispose()
-    ivcdb_db.downgrade(built.url, "base")
+    ivcdb_db.downgrade(built.url, "base", force=True)
     upgrade(built.url)
     with open_db(built.url) as again:
         load(again, Sources.from_folder(DATA))

@@ -92,7 +92,7 @@ def test_installed_wheel_builds_and_migrates_outside_the_checkout(
     assert "references: 18 read, 18 added" in built.stderr
     assert (tmp_path / "ivcdb.sqlite").exists()
     assert not (tmp_path / "alembic.ini").exists()
-    for args in (("db", "downgrade", "base"), ("db", "upgrade"), ("db", "check")):
+    for args in (("db", "downgrade", "base", "--force"), ("db", "upgrade"), ("db", "check")):
         result = run(*args)
         assert result.returncode == 0, (args, result.stderr)
     from ivcdb.db import SCHEMA_REVISION

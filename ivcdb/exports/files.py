@@ -1,12 +1,20 @@
-"""Writing export files safely: atomically, never over an existing file unless asked, and
-never outside the folder the user chose."""
+"""Writing export files safely: atomically, never over an existing file unless asked, never
+over anything but a regular file, and never outside the folder the user chose.
+
+One rule for symbolic links everywhere (`--output`, `--to`): a link is followed, so the file it
+points to is replaced and the link stays. Temporary files are named `.NAME.ivcdb-tmp-PID`
+beside the target; the next write to that target removes those of processes no longer alive
+(an export killed with SIGKILL cannot remove its own).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
+import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from ivcdb.errors import OutputExists, UsageError
@@ -31,20 +39,72 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+TEMP_MARK = ".ivcdb-tmp-"
+
+
+def temp_sibling(target: Path) -> Path:
+    """`.NAME.ivcdb-tmp-PID` beside `target`, after removing stale ones of dead processes."""
+    remove_stale_temps(target)
+    return target.with_name(f".{target.name}{TEMP_MARK}{os.getpid()}")
+
+
+def remove_stale_temps(target: Path) -> None:
+    """Remove temporary files (or folders) a killed process left for `target`."""
+    pattern = re.compile(re.escape(f".{target.name}{TEMP_MARK}") + r"(\d+)(-wal|-shm|-journal)?")
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            found = pattern.fullmatch(entry.name)
+            if found and not _alive(int(found.group(1))):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` may still be writing; this process's own leftovers are finished."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def output_target(path: str | os.PathLike[str], *, force: bool) -> Path:
+    """The file an output to `path` replaces: symlinks followed; refused unless it is missing
+    or (with `force`) a regular file, so a device, FIFO or folder is never replaced."""
+    given = Path(path).expanduser()
+    target = given.resolve()
+    if not target.parent.is_dir():
+        raise UsageError(f"folder {target.parent} does not exist")
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{given} is a folder; name a file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{given} is not a regular file (a device, FIFO or socket); "
+                         "name a file")
+    if not force:
+        raise OutputExists(f"{given} exists; use --force to overwrite it")
+    return target
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> Path:
     """Write `data` to `path` through a temporary file in the same folder, then rename it.
 
     An interrupted write leaves the old file (or no file) and no temporary file behind.
     """
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder; name a file")
-    if target.exists() and not force:
-        raise OutputExists(f"{target} exists; use --force to overwrite it")
-    if not target.parent.is_dir():
-        raise UsageError(f"folder {target.parent} does not exist")
+    target = output_target(path, force=force)
     mode = _mode_for(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = temp_sibling(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
