@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from conftest import DATA, IN_CI
 from ivcdb.db import Database
 from ivcdb.errors import UsageError
 from ivcdb.queries import list_outcomes
-from ivcdb.serve import HOST, check_port, load_metadata
+from ivcdb.serve import HOST, MAX_ROWS, SQL_TIME_LIMIT_MS, check_port, load_metadata
 from ivcdb.text import fold
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,17 +69,17 @@ class Server:
     tmp: Path  # the server's TMPDIR: its snapshot folder must be gone after it stops
 
 
-@pytest.fixture
-def server(built: Database, tmp_path: Path) -> Iterator[Server]:
-    """`ivcdb serve --db URL --port N` in a subprocess, up and answering."""
+@contextmanager
+def running_server(built: Database, tmp_path: Path, *extra: str) -> Iterator[Server]:
+    """`ivcdb serve --db URL --port N [extra]` in a subprocess, up and answering."""
     port = free_port()
     tmp = tmp_path / "server-tmp"
     tmp.mkdir()
     log = (tmp_path / "server.log").open("wb")
     env = {**os.environ, "TMPDIR": str(tmp)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ivcdb.cli", "serve", "--db", built.url, "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        [sys.executable, "-m", "ivcdb.cli", "serve", "--db", built.url, "--port", str(port),
+         *extra], stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -104,6 +105,13 @@ def server(built: Database, tmp_path: Path) -> Iterator[Server]:
                 process.kill()
                 process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(built: Database, tmp_path: Path) -> Iterator[Server]:
+    """`ivcdb serve`: table views and canned queries only."""
+    with running_server(built, tmp_path) as running:
+        yield running
 
 
 # --- over HTTP (no browser needed) ------------------------------------------------------------
@@ -152,6 +160,44 @@ def test_reviewer_pages_answer(server: Server, built: Database) -> None:
     rows = fetch_json(f"{server.base}/ivcdb/evidence_for_outcome.json"
                       "?outcome=overall_survival_5y&_shape=array")
     assert rows and {r["outcome_label"] for r in rows} == {"Overall survival at 5 years"}
+
+
+def test_arbitrary_sql_only_with_the_sql_option(server: Server) -> None:
+    """Without --sql: table views and canned queries answer; any SQL of one's own is refused."""
+    for query in ("sql=select+1", "sql=select+randomblob(300000000)"):
+        status, _ = fetch(f"{server.base}/ivcdb.json?{query}")
+        assert status == 403, query
+    assert fetch(f"{server.base}/ivcdb/claims_view.json?_where=1%3D1")[0] == 403
+    assert fetch(f"{server.base}/ivcdb/claims_view.json?_size=1")[0] == 200
+    assert fetch(f"{server.base}/ivcdb/evidence_for_outcome.json"
+                 "?outcome=overall_survival_5y")[0] == 200
+    settings = fetch_json(f"{server.base}/-/settings.json")
+    assert (settings["max_returned_rows"], settings["sql_time_limit_ms"]) == (
+        MAX_ROWS, SQL_TIME_LIMIT_MS)
+
+
+def _sql(server: Server, sql: str) -> tuple[int, bytes]:
+    query = urllib.parse.urlencode({"sql": sql})
+    return fetch(f"{server.base}/ivcdb.json?{query}")
+
+
+def test_arbitrary_sql_with_the_option_is_capped(built: Database, tmp_path: Path) -> None:
+    """--sql: read-only SELECTs, at most MAX_ROWS rows, no value above 1 MB, no response body
+    above 20 MB."""
+    count = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT {n}) "
+    with running_server(built, tmp_path, "--sql") as server:
+        status, body = _sql(server, "select count(*) from claim")
+        assert status == 200 and json.loads(body)["rows"] == [[78]]
+        status, body = _sql(server, "delete from claim")
+        assert status == 400 and b"must be a SELECT" in body
+        status, body = _sql(server, count.format(n=MAX_ROWS * 3) + "SELECT x FROM c")
+        answer = json.loads(body)
+        assert status == 200 and len(answer["rows"]) == MAX_ROWS and answer["truncated"]
+        status, body = _sql(server, "select randomblob(300000000)")
+        assert status == 400 and json.loads(body)["error"] == "string or blob too big"
+        status, body = _sql(server, count.format(n=40) + "SELECT randomblob(900000) FROM c")
+        assert status == 413 and body.startswith(b"This response would be larger")
+        assert fetch(f"{server.base}/ivcdb/claims_view.json?_size=1")[0] == 200
 
 
 # --- in a real browser ------------------------------------------------------------------------
