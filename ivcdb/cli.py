@@ -55,7 +55,10 @@ def _main(
 
 
 def _err(line: str) -> None:
-    print(line, file=sys.stderr)
+    """Print a message line on stderr: invisible characters escaped, echoed values bounded."""
+    from ivcdb.text import clip, visible
+
+    print(visible(clip(line, 2000), lines=True), file=sys.stderr)
 
 
 # --- set-up -----------------------------------------------------------------------------------
@@ -139,13 +142,17 @@ def load(
 
 
 def _print_report(report: object, *, quiet: bool = False) -> None:
-    from ivcdb.report import LoadReport
+    from ivcdb.report import SHOWN_PROBLEMS, LoadReport, problem_lines
+    from ivcdb.text import clip
 
     assert isinstance(report, LoadReport)
-    for problem in report.problems:
-        _err(problem.format())
+    for line in problem_lines(report.problems):
+        _err(line)
     if report.skipped:
-        _err(f"{report.path}: skipped (invalid): {', '.join(report.skipped)}")
+        more = len(report.skipped) - SHOWN_PROBLEMS
+        _err(f"{report.path}: skipped (invalid): "
+             f"{', '.join(clip(k) for k in report.skipped[:SHOWN_PROBLEMS])}"
+             + (f" \u2026 and {more} more" if more > 0 else ""))
     if report.missing:
         verb = "removed" if report.removed else "kept (use --prune to remove)"
         shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")

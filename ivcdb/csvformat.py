@@ -1,8 +1,13 @@
-"""The CSV contract shared by loaders and exports: columns, number format, formula guard."""
+"""The CSV contract shared by loaders and exports: columns, number format, formula guard and
+the one CSV writer (every cell holding a line break quoted)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 CLAIM_COLUMNS = (
@@ -18,6 +23,7 @@ FINDING_COLUMNS = (
 )
 LIST_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+GUARDED_STARTS = (*FORMULA_STARTS, "'")  # cells `neutralise` may change start with one of these
 
 
 def format_number(value: float | int | None) -> str:
@@ -33,26 +39,61 @@ def format_number(value: float | int | None) -> str:
     return repr(float(value))
 
 
+# A plain decimal number: a spreadsheet reads it as a number, never as a formula. Python's
+# `float` also takes `-inf`, `-nan` and `-1_0`, which a spreadsheet would run.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """True for a plain decimal number (`-5`, `+1.5e3`)."""
+    return _NUMBER.fullmatch(text) is not None
+
+
+def _formula_like(text: str) -> bool:
+    """True when `text`, stripped of leading `'`, starts like a formula and is no number."""
+    core = text.lstrip("'")
+    return core.startswith(FORMULA_STARTS) and not is_number(core)
 
 
 def neutralise(text: str) -> str:
-    """Prefix `'` to a text cell a spreadsheet would run as a formula (numbers untouched)."""
-    if text and text.startswith(FORMULA_STARTS) and not is_number(text):
+    """Prefix `'` to a text cell a spreadsheet would run as a formula (numbers untouched).
+
+    A text that itself starts with `'` before a formula character gets one more `'`, so
+    `unneutralise` undoes exactly this and nothing else.
+    """
+    if text and text.startswith(GUARDED_STARTS) and _formula_like(text):
         return "'" + text
     return text
 
 
 def unneutralise(text: str) -> str:
-    """Undo `neutralise`, so an exported file loads back unchanged."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+    """Undo `neutralise`: `unneutralise(neutralise(t)) == t` for every text."""
+    if text.startswith("'") and _formula_like(text):
         return text[1:]
     return text
+
+
+def csv_text(rows: Callable[[], Iterable[Sequence[str]]]) -> str:
+    """CSV text with `\n` line ends from the rows `rows()` yields (cells already guarded).
+
+    A cell holding CR or LF is always quoted, so no line break inside a cell can start a row.
+    The csv module quotes a CR only when it is part of the line terminator: the rare text with
+    a CR is written again (`rows` is called twice) with `\r\n` rows, then cut back to `\n`.
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows())
+    text = buffer.getvalue()
+    if "\r" not in text:
+        return text
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for row in rows():
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        lines.append(buffer.getvalue()[:-2])
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def json_value(value: Any) -> Any:

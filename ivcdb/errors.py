@@ -61,4 +61,6 @@ class LoadRefused(IvcdbError):
         super().__init__(f"{errors} error(s); nothing was written")
 
     def lines(self) -> list[str]:
-        return [p.format() for p in self.problems] + [f"error: {self}"]
+        from ivcdb.report import problem_lines
+
+        return [*problem_lines(self.problems), f"error: {self}"]

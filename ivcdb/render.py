@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ivcdb.csvformat import format_number, json_value, neutralise
+from ivcdb.csvformat import csv_text, format_number, json_value, neutralise
 
 FORMATS = ("table", "csv", "json")
 # Terminal tables wrap only these text columns (at word boundaries); every other column holds
@@ -45,10 +44,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None
                   ensure_ascii=False, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:  # text a spreadsheet would run as a formula gets a leading '
-            writer.writerow([neutralise(cell(r.get(c))) for c in columns])
+        # text a spreadsheet would run as a formula gets a leading '
+        sys.stdout.write(csv_text(lambda: [list(columns), *(
+            [neutralise(cell(r.get(c))) for c in columns] for r in rows)]))
     else:
         from rich.console import Console
         from rich.table import Table

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from ivcdb.text import CLIP, clip, visible
+
+MESSAGE_CLIP = 600  # characters of a problem's message, echoed values included
+SHOWN_PROBLEMS = 50  # problem lines printed before "... and K more problems"
+_LONG_WORD = re.compile(rf"\S{{{CLIP + 1},}}")
 
 
 class Severity(StrEnum):
@@ -42,6 +50,9 @@ class Code(StrEnum):
     CITATION_ORDER = "citation-order"
     NO_LOCATOR = "no-locator"
     NOT_IN_REVIEW = "not-in-review-list"
+    BAD_IDENTIFIER = "bad-identifier"
+    OUT_OF_RANGE = "out-of-range"
+    BARE_CR = "bare-carriage-return"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +71,26 @@ class Problem:
         return self.severity is Severity.ERROR
 
     def format(self) -> str:
-        """`file:line: key: severity [code]: message` -- one line, no traceback."""
+        """`file:line: key: severity [code]: message` -- one line, no traceback.
+
+        Echoed values are cut to `CLIP` characters and invisible characters escaped.
+        """
         where = self.file or "<input>"
         if self.line is not None:
             where += f":{self.line}"
-        key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.severity.value} [{self.code.value}]: {self.message}"
+        key = f" {visible(clip(self.key))}:" if self.key else ""
+        message = visible(clip(_LONG_WORD.sub(lambda m: clip(m.group(0)), self.message),
+                               MESSAGE_CLIP))
+        return f"{visible(where)}:{key} {self.severity.value} [{self.code.value}]: {message}"
+
+
+def problem_lines(problems: Iterable[Problem], limit: int = SHOWN_PROBLEMS) -> list[str]:
+    """The formatted problems: the first `limit`, then one line counting the rest."""
+    listed = list(problems)
+    lines = [p.format() for p in listed[:limit]]
+    if len(listed) > limit:
+        lines.append(f"\u2026 and {len(listed) - limit} more problems")
+    return lines
 
 
 @dataclass(slots=True)

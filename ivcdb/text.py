@@ -7,7 +7,20 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 (but TAB, LF and CR), DEL and C1: never text. (U+009B alone is a terminal escape.)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What an identifier may not hold: every control and white space but the plain space, and
+# the invisible format characters (bidi controls, zero-width characters, U+FEFF, soft hyphen,
+# line and paragraph separators) that make two keys look alike or text display reordered.
+_NOT_IN_IDENTIFIER = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff]")
+# Shown escaped on a terminal: controls and the invisible format characters.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e0fff]")
+_INVISIBLE_BUT_LINES = re.compile(_INVISIBLE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f"))
+CLIP = 80  # characters of an echoed value a message shows
 _SPACE = re.compile(r"\s+")
 
 
@@ -38,6 +51,38 @@ def control_character(text: str) -> str | None:
     """The first NUL or other control character in `text` (tab and newlines allowed)."""
     match = _CONTROL.search(text)
     return match.group(0) if match else None
+
+
+def identifier_character(text: str) -> str | None:
+    """The first character an identifier may not hold (control, bidi, zero-width...), if any."""
+    match = _NOT_IN_IDENTIFIER.search(text)
+    return match.group(0) if match else None
+
+
+def codepoint(char: str) -> str:
+    """`U+202E`: how a message names a character it cannot show."""
+    return f"U+{ord(char):04X}"
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
+        else f"\\U{code:08x}"
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """`text` with controls and invisible format characters escaped (`\\u202e`), for a terminal.
+
+    `lines` keeps TAB and LF as they are (a message of several lines).
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return (_INVISIBLE_BUT_LINES if lines else _INVISIBLE).sub(_escape, text)
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    """`text` cut to `limit` characters with an ellipsis: an echoed value stays short."""
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def squash(text: str) -> str:

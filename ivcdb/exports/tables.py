@@ -4,16 +4,14 @@ review's citation numbers."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from ivcdb import queries
-from ivcdb.csvformat import LIST_SEPARATOR, format_number, neutralise
+from ivcdb.csvformat import LIST_SEPARATOR, csv_text, format_number, neutralise
 from ivcdb.exports.reflist import escape_latex, escape_markdown
 from ivcdb.models import Unit
 
@@ -102,13 +100,13 @@ def _latex(table: EvidenceTable) -> str:
 
 
 def _csv(table: EvidenceTable) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for claim_id, *cells, numbers in table.rows:
-        writer.writerow([neutralise(c) for c in (claim_id, *cells)]
-                        + [LIST_SEPARATOR.join(map(str, numbers))])
-    return buffer.getvalue()
+    def rows() -> Iterator[list[str]]:
+        yield list(CSV_HEADER)
+        for claim_id, *cells, numbers in table.rows:
+            yield ([neutralise(c) for c in (claim_id, *cells)]
+                   + [LIST_SEPARATOR.join(map(str, numbers))])
+
+    return csv_text(rows)
 
 
 def render(table: EvidenceTable, fmt: str) -> str:

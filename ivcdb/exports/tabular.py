@@ -9,11 +9,10 @@ formula-like text prefixed with `'`); JSON has typed values and `null`, never Na
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlmodel import Session, SQLModel
@@ -23,8 +22,9 @@ from ivcdb.csvformat import (
     CLAIM_COLUMNS,
     CLAIM_LONG_COLUMNS,
     FINDING_COLUMNS,
-    FORMULA_STARTS,
+    GUARDED_STARTS,
     LIST_SEPARATOR,
+    csv_text,
     format_number,
     json_value,
     neutralise,
@@ -194,16 +194,16 @@ def csv_cell(value: Any) -> str:
 
 def to_csv(table: Table, *, excel: bool = False) -> bytes:
     """UTF-8 CSV with `\\n` line ends; `excel` adds a byte-order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in track(table.tuples, f"writing {table.kind}"):
-        # `csv_cell` inlined for the usual cells (none, or text that is no formula): an
-        # export writes millions of cells
-        writer.writerow(["" if v is None else (
-            (neutralise(v) if v.startswith(FORMULA_STARTS) else v) if type(v) is str
-            else csv_cell(v)) for v in row])
-    return ((BOM if excel else "") + buffer.getvalue()).encode("utf-8")
+    def rows() -> Iterator[list[str]]:
+        yield list(table.columns)
+        for row in track(table.tuples, f"writing {table.kind}"):
+            # `csv_cell` inlined for the usual cells (none, or text that is no formula): an
+            # export writes millions of cells
+            yield ["" if v is None else (
+                (neutralise(v) if v.startswith(GUARDED_STARTS) else v) if type(v) is str
+                else csv_cell(v)) for v in row]
+
+    return ((BOM if excel else "") + csv_text(rows)).encode("utf-8")
 
 
 def records(table: Table) -> list[dict[str, Any]]:

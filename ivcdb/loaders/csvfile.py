@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from ivcdb.csvformat import unneutralise
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
-from ivcdb.text import control_character, nfc
+from ivcdb.text import codepoint, control_character, identifier_character, nfc
 
 TRUE = frozenset({"true", "yes", "1", "y", "t"})
 FALSE = frozenset({"false", "no", "0", "n", "f", ""})
@@ -59,6 +60,34 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         raise _CsvError(error, start) from error
 
 
+_BARE_CR = re.compile(r"\r(?!\n)")
+# Columns holding identifiers (keys and codes): no bidi, zero-width or other invisible character.
+IDENTIFIER_COLUMNS = frozenset({"claim_id", "review", "outcome", "unit", "measure", "code",
+                                "reference_key", "reference_keys"})
+
+
+def bare_cr_line(text: str) -> int | None:
+    """The line of the first CR outside a quoted cell that is not part of a CRLF, if any.
+
+    Such a CR ends a row for some readers and not for others; inside quotes it round-trips.
+    """
+    if _BARE_CR.search(text) is None:  # the usual file: no scan
+        return None
+    quoted, opens, line = False, True, 1  # opens: a quote here starts a quoted cell
+    for index, char in enumerate(text):
+        line += char == "\n"
+        if quoted:
+            if char == '"':  # the end, or the first of a doubled quote (reopened next)
+                quoted, opens = False, True
+            continue
+        if char == '"' and opens:
+            quoted = True
+        elif char == "\r" and not text.startswith("\n", index + 1):
+            return line
+        opens = char in ",\n"
+    return None
+
+
 def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[str] = (),
              alternatives: Sequence[Sequence[str]] = (), text: str | None = None,
              key_column: str | None = None) -> CsvTable:
@@ -73,6 +102,12 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
         if problem is not None:
             return CsvTable(path_s, [], [], [problem])
     table = CsvTable(path_s, [], [], [])
+    cr_line = bare_cr_line(text)
+    if cr_line is not None:
+        table.problems.append(Problem(Code.BARE_CR, "a carriage return (CR) outside a quoted "
+                                      "cell; use LF or CRLF line ends, or quote the cell",
+                                      file=path_s, line=cr_line))
+        return table
     try:
         records = list(_records(text))
     except _CsvError as error:
@@ -116,7 +151,12 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
             if bad is not None:
                 row.problems.append(Problem(
                     Code.CONTROL_CHAR,
-                    f"column '{name}' contains control character U+{ord(bad):04X}; remove it",
+                    f"column '{name}' contains control character {codepoint(bad)}; remove it",
+                    file=path_s, line=line, key=key))
+            elif name in IDENTIFIER_COLUMNS and (bad := identifier_character(cell.strip())):
+                row.problems.append(Problem(
+                    Code.BAD_IDENTIFIER, f"column '{name}' contains invisible character "
+                    f"{codepoint(bad)}; an identifier holds visible characters only",
                     file=path_s, line=line, key=key))
             row.cells[name] = nfc(unneutralise(cell.strip()))
         table.rows.append(row)
