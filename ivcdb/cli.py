@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import typer
 
+from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.errors import IvcdbError
 
 app = typer.Typer(
@@ -287,12 +288,15 @@ def query_claims(
     = None,
     text: Annotated[str | None, typer.Option(help="Words that must all occur in the "
                                              "statement (accents and case ignored).")] = None,
-    year_from: Annotated[int | None, typer.Option(help="A cited reference is from this year "
+    year_from: Annotated[int | None, typer.Option(min=INT_MIN, max=INT_MAX,
+                                                  help="A cited reference is from this year "
                                                   "or later.")] = None,
-    year_to: Annotated[int | None, typer.Option(help="A cited reference is from this year "
+    year_to: Annotated[int | None, typer.Option(min=INT_MIN, max=INT_MAX,
+                                                help="A cited reference is from this year "
                                                 "or earlier.")] = None,
     review: ReviewOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many claims.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=INT_MAX,
+                                              help="At most this many claims.")] = None,
     fmt: QueryFormat = None,
 ) -> None:
     """List the claims matching every filter given, by claim id.

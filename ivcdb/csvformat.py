@@ -8,6 +8,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 CLAIM_COLUMNS = (
@@ -24,6 +25,31 @@ FINDING_COLUMNS = (
 LIST_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 GUARDED_STARTS = (*FORMULA_STARTS, "'")  # cells `neutralise` may change start with one of these
+
+
+# Every integer column is a PostgreSQL INTEGER; SQLite would keep 64 bits, so the narrower
+# range is checked before writing (a database must copy to either engine).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class OutOfRange(ValueError):
+    """A whole number outside the range its column keeps."""
+
+
+def whole_number(text: str, *, low: int = INT_MIN, high: int = INT_MAX) -> int:
+    """The integer `text` writes (`40`, `40.0`, `4e1`), exactly: never through float.
+
+    Raises ValueError when `text` is no whole number, OutOfRange outside `low`..`high`.
+    """
+    try:
+        exact = Decimal(text) if text.isascii() else None
+    except InvalidOperation:
+        exact = None
+    if exact is None or not exact.is_finite() or exact != exact.to_integral_value():
+        raise ValueError("not a whole number")
+    if not low <= exact <= high:
+        raise OutOfRange(f"outside {low}..{high}")
+    return int(exact)
 
 
 def format_number(value: float | int | None) -> str:

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from ivcdb.errors import DatabaseError, ForceNeeded, SchemaOutOfDate, UsageError
 from ivcdb.extras import require
+from ivcdb.text import clip
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -40,6 +41,7 @@ DEFAULT_PATH = "ivcdb.sqlite"
 # The Alembic head this code expects; tests/test_migrations.py keeps it equal to the scripts.
 SCHEMA_REVISION = "0002"
 BUSY_TIMEOUT_S = 30.0
+MAX_BUSY_TIMEOUT_S = 86400.0  # a day
 ENV_BUSY_TIMEOUT = "IVCDB_BUSY_TIMEOUT"  # seconds a writer waits for the lock
 CONNECT_TIMEOUT_S = 10.0
 ENV_CONNECT_TIMEOUT = "IVCDB_CONNECT_TIMEOUT"  # seconds to reach a PostgreSQL server
@@ -124,6 +126,9 @@ def busy_timeout() -> float:
         value = float(raw) if raw else BUSY_TIMEOUT_S
     except ValueError:
         return BUSY_TIMEOUT_S
+    if not value <= MAX_BUSY_TIMEOUT_S:  # inf, nan, or a wait no one means
+        raise UsageError(f"${ENV_BUSY_TIMEOUT} must be a number of seconds from 0 to "
+                         f"{MAX_BUSY_TIMEOUT_S:g}, not {clip(raw)!r}")
     return value if value >= 0 else BUSY_TIMEOUT_S
 
 

@@ -50,6 +50,7 @@ STYLE: dict[Any, Any] = {
     "savefig.dpi": DPI,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "text.parse_math": False,  # chart text is drawn literally: `$5$` is not mathtext
 }
 # No date, no software version: two runs (and two matplotlib patch releases) give one file.
 SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from ivcdb.csvformat import LIST_SEPARATOR
+from ivcdb.csvformat import INT_MAX, LIST_SEPARATOR, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.models import (
     Author,
@@ -25,7 +25,7 @@ from ivcdb.models import (
     SourceFinding,
     Unit,
 )
-from ivcdb.text import did_you_mean, fold, key_fold
+from ivcdb.text import clip, did_you_mean, fold, key_fold
 
 T_co = TypeVar("T_co")
 
@@ -387,18 +387,24 @@ def _as_number(ref: str | int) -> int | None:
     if isinstance(ref, int):
         return ref
     text = ref.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return whole_number(text, low=0)
+    except OutOfRange:
+        raise UsageError(f"reference number {clip(text)} is out of range: citation numbers "
+                         f"run from 1 to {INT_MAX}") from None
 
 
 def _reference_id(session: Session, ref: str | int, review: str | None = None) -> int:
     """A reference by citekey (any case) or by citation number in `review` (or the only one)."""
     t = _t(Reference)
-    number = _as_number(ref)
     if isinstance(ref, str):
         found = session.execute(sa.select(t.c.id).where(t.c.citekey_norm == key_fold(ref.strip()))
                                 ).scalar()
         if found is not None:
             return int(found)
+    number = _as_number(ref)
     if number is None:
         keys = session.execute(sa.select(t.c.citekey)).scalars()
         raise NotFound(f"unknown reference {ref!r}{did_you_mean(str(ref), keys)}; "
@@ -430,8 +436,9 @@ def _number_ranges(session: Session) -> str:
 
 
 def _positive(name: str, value: int | None) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise UsageError(f"{name} must be a whole number of 1 or more, not {value!r}")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or not 1 <= value <= INT_MAX):
+        raise UsageError(f"{name} must be a whole number from 1 to {INT_MAX}, not {value!r}")
     return value
 
 

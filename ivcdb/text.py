@@ -59,6 +59,17 @@ def identifier_character(text: str) -> str | None:
     return match.group(0) if match else None
 
 
+def key_problem(key: str) -> str | None:
+    """What is wrong with an identifier (review id, citekey, code), or None: said as
+    `contains invisible character U+202E; ...`."""
+    bad = identifier_character(key)
+    if bad is None:
+        return None
+    kind = "control" if control_character(bad) or bad in "\t\n\r" else "invisible"
+    return (f"contains {kind} character {codepoint(bad)}; an identifier holds visible "
+            "characters only")
+
+
 def codepoint(char: str) -> str:
     """`U+202E`: how a message names a character it cannot show."""
     return f"U+{ord(char):04X}"

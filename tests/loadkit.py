@@ -98,3 +98,26 @@ def edit_claims(changes: dict[str, dict[str, str]], *, extra: tuple[list[str], .
 
 def claim_row(claim_id: str) -> list[str]:
     return next(list(r) for r in claims_table() if r[0] == claim_id)
+
+
+def claims_csv(*rows: dict[str, str], crlf: bool = False) -> str:
+    """A claims CSV of `rows` (defaults: review li2025, outcome prognosis, one reference),
+    every cell quoted as a careful user writes it."""
+    from ivcdb.csvformat import CLAIM_COLUMNS
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CLAIM_COLUMNS, quoting=csv.QUOTE_ALL,
+                            lineterminator="\r\n" if crlf else "\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"review": "li2025", "outcome": "prognosis", "statement": "a claim",
+                         "derived": "false", "reference_keys": "nayyar2010", **row})
+    return buffer.getvalue()
+
+
+def load_curated_lists(db: Database) -> Database:
+    """The curated vocabularies, references and review of data/, but no claims or findings."""
+    load(db, Sources(units=DATA / "units.csv", measures=DATA / "measures.csv",
+                     outcomes=DATA / "outcomes.csv", references=DATA / "references.bib",
+                     reviews=[DATA / "review.toml"]))
+    return db

@@ -9,10 +9,10 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import DATA, CliRun
+from conftest import CliRun
 from hypothesis import given
 from hypothesis import strategies as st
-from loadkit import find, refuse, write
+from loadkit import claims_csv, find, load_curated_lists, refuse, write
 from test_properties import DB_SETTINGS
 
 from ivcdb.csvformat import (
@@ -51,22 +51,12 @@ def _no_live_formula(rows: list[list[str]]) -> None:
 @pytest.fixture
 def vocab(db: Database) -> Database:
     """The curated vocabularies, references and review, but no claims or findings."""
-    load(db, Sources(units=DATA / "units.csv", measures=DATA / "measures.csv",
-                     outcomes=DATA / "outcomes.csv", references=DATA / "references.bib",
-                     reviews=[DATA / "review.toml"]))
-    return db
+    return load_curated_lists(db)
 
 
 def _claim_csv(statement: str, **cells: str) -> str:
     """A one-claim CSV as a careful user writes it: every cell quoted, CRLF line ends."""
-    row = {"claim_id": "c1", "review": "li2025", "outcome": "prognosis",
-           "statement": statement, "derived": "false", "reference_keys": "nayyar2010",
-           **cells}
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CLAIM_COLUMNS, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerow(row)
-    return buffer.getvalue()
+    return claims_csv({"claim_id": "c1", "statement": statement, **cells}, crlf=True)
 
 
 @pytest.mark.parametrize("text", [

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, LIST_SEPARATOR
+from ivcdb.csvformat import (
+    CLAIM_COLUMNS,
+    CLAIM_LONG_COLUMNS,
+    INT_MAX,
+    LIST_SEPARATOR,
+    OutOfRange,
+    whole_number,
+)
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
 from ivcdb.loaders.files import content_hash
 from ivcdb.progress import track
@@ -153,8 +160,13 @@ def _split(text: str | None) -> list[str]:
 
 
 def _number(cells: CellReader, text: str) -> int | None:
-    if text.isdigit() and int(text) > 0:
-        return int(text)
+    if text.isascii() and text.isdigit() and text.strip("0"):  # not `³`, not 0
+        try:
+            return whole_number(text, low=1)
+        except OutOfRange:
+            cells.error(Code.OUT_OF_RANGE, f"reference number {text} is above {INT_MAX}, the "
+                        "largest whole number the database keeps")
+            return None
     cells.error(Code.BAD_VALUE, f"reference number '{text}' is not a whole number of 1 or more")
     return None
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivcdb.csvformat import unneutralise
+from ivcdb.csvformat import INT_MAX, OutOfRange, unneutralise, whole_number
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
@@ -200,16 +200,18 @@ class CellReader:
         return value + 0.0  # -0.0 -> 0.0: exports write "0", so a reload must hash the same
 
     def count(self, name: str) -> int | None:
+        """A whole number of 0 or more that the database can keep, parsed exactly."""
         text = self.row.cells.get(name, "")
-        if not text:
+        if not text or self.number(name) is None:
             return None
-        value = self.number(name)
-        if value is None:
-            return None
-        if value < 0 or value != int(value):
+        try:
+            return whole_number(text, low=0)
+        except OutOfRange:
+            self.error(Code.OUT_OF_RANGE, f"'{name}' {text} is above {INT_MAX}, the largest "
+                       "whole number the database keeps")
+        except ValueError:
             self.error(Code.COUNT, f"'{name}' must be a whole number of 0 or more, not '{text}'")
-            return None
-        return int(value)
+        return None
 
     def flag(self, name: str) -> bool:
         text = self.row.cells.get(name, "").lower()

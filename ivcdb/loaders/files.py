@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 
 from ivcdb.report import Code, Problem
 
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB: far above any literature review, below a runaway read
+
 
 def read_bytes(path: str | Path) -> tuple[bytes | None, Problem | None]:
-    """The file's bytes, or a problem saying why it cannot be read."""
+    """The file's bytes, or a problem saying why it cannot be read.
+
+    Only a regular file of at most MAX_INPUT_BYTES is read: a device (`/dev/zero`), FIFO or
+    socket would never end or never start.
+    """
     p = Path(path)
     try:
-        return p.read_bytes(), None
+        mode = p.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            return None, Problem(Code.PARSE, "is not a regular file (a device, FIFO or "
+                                 "socket?); name a file", file=str(path))
+        with p.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            return None, Problem(Code.PARSE, f"is larger than {MAX_INPUT_BYTES >> 20} MiB, "
+                                 "the largest input ivcdb reads; split it", file=str(path))
+        return data, None
     except FileNotFoundError:
         return None, Problem(Code.PARSE, "file does not exist", file=str(path))
     except IsADirectoryError:
@@ -49,7 +67,11 @@ def read_text(path: str | Path) -> tuple[str, Problem | None]:
 
 
 def sha256_file(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The SHA-256 of a regular file; OSError for anything `read_bytes` does not read."""
+    data, problem = read_bytes(path)
+    if data is None:
+        raise OSError(problem.message if problem else "unreadable")
+    return hashlib.sha256(data).hexdigest()
 
 
 def content_hash(values: object, text: str = "") -> str:

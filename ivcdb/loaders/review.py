@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.loaders.files import decode_utf8, read_bytes
 from ivcdb.report import Code, Problem
-from ivcdb.text import control_character, key_fold, nfc
+from ivcdb.text import codepoint, control_character, key_fold, key_problem, nfc
 
 _LINE = re.compile(r"at line (\d+)")
 _TABLE = re.compile(r"^[ \t]*\[\[[ \t]*citations[ \t]*\]\]", re.MULTILINE)
@@ -31,9 +32,37 @@ class ReviewRecord:
         return {"code": self.code, **self.values}
 
 
+MAX_DEPTH = 16  # arrays and tables nested deeper than this are refused
+TEXT_FIELDS = ("title", "publisher", "license", "note")
+
+
 def _line_of(text: str, needle: str) -> int | None:
-    index = text.find(needle)
+    """The line that sets key `needle` (`needle = ...`), else the first that holds it."""
+    match = re.search(rf"^[ \t]*{re.escape(needle)}[ \t]*=", text, re.MULTILINE)
+    index = match.start() if match else text.find(needle)
     return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and tables nest in `value` (0 for a plain value), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(
+            item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _kind(value: Any) -> str:
+    """What TOML calls `value`'s type: `an array`, `a table`, `a number`..."""
+    names = {list: "an array", dict: "a table", bool: "a boolean", int: "a number",
+             float: "a number", str: "text"}
+    return names.get(type(value), "a date")
 
 
 def parse_review(path: str | Path) -> ReviewRecord:
@@ -52,6 +81,12 @@ def parse_review(path: str | Path) -> ReviewRecord:
         record.problems.append(Problem(Code.PARSE, f"not valid TOML: {error}", file=str(path),
                                        line=int(match.group(1)) if match else None))
         return record
+    except RecursionError:  # tomllib recurses once a nesting level
+        deep = re.search(rf"[\[{{](?:\s*[\[{{]){{{MAX_DEPTH}}}", text)
+        line = text.count("\n", 0, deep.start()) + 1 if deep else None
+        record.problems.append(Problem(Code.SCHEMA, f"arrays or tables nest more than "
+                                       f"{MAX_DEPTH} deep", file=str(path), line=line))
+        return record
 
     def fail(code: Code, message: str, needle: str = "", key: str = "",
              line: int | None = None) -> None:
@@ -59,6 +94,13 @@ def parse_review(path: str | Path) -> ReviewRecord:
             line = _line_of(text, needle)
         record.problems.append(Problem(code, message, file=str(path), line=line, key=key))
 
+    for section, content in doc.items():
+        for name, value in content.items() if isinstance(content, dict) else [(section,
+                                                                                content)]:
+            if _depth(value) > MAX_DEPTH:
+                fail(Code.SCHEMA, f"'{name}' nests arrays or tables more than {MAX_DEPTH} "
+                     "deep", name)
+                return record
     review = doc.get("review")
     if not isinstance(review, dict):
         fail(Code.SCHEMA, "no [review] table")
@@ -68,6 +110,20 @@ def parse_review(path: str | Path) -> ReviewRecord:
         fail(Code.MISSING_FIELD, "[review] needs an id (e.g. id = \"smith2024\")", "[review]")
         return record
     record.code = nfc(code.strip())
+    bad = key_problem(record.code)
+    if bad:
+        fail(Code.BAD_IDENTIFIER, f"id {bad}", "id", record.code)
+        return record
+    for name in TEXT_FIELDS:
+        if name in review and not isinstance(review[name], str):
+            fail(Code.BAD_VALUE, f"{name} must be text (in quotes), not {_kind(review[name])}",
+                 name, record.code)
+            review = {**review, name: None}
+    published = review.get("published")
+    if isinstance(published, list | dict | bool | float):
+        fail(Code.BAD_VALUE, f"published must be a date or text, not {_kind(published)}",
+             "published", record.code)
+        published = None
     title = review.get("title")
     if not isinstance(title, str) or not title.strip():
         fail(Code.MISSING_FIELD, "[review] needs a title", "[review]", record.code)
@@ -78,10 +134,10 @@ def parse_review(path: str | Path) -> ReviewRecord:
         fail(Code.BAD_VALUE, "authors must be a list of names", "authors", record.code)
         authors = []
     year = review.get("year")
-    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)
+                             or not INT_MIN <= year <= INT_MAX):
         fail(Code.BAD_VALUE, "year must be a whole number", "year", record.code)
         year = None
-    published = review.get("published")
     record.values = {
         "title": nfc(str(title or "")),
         "authors": "; ".join(nfc(a) for a in authors),
@@ -94,8 +150,10 @@ def parse_review(path: str | Path) -> ReviewRecord:
                             ensure_ascii=False, sort_keys=True, default=str),
     }
     for name, value in record.values.items():
-        if isinstance(value, str) and control_character(value):
-            fail(Code.CONTROL_CHAR, f"{name} contains a control character", name, record.code)
+        bad_char = control_character(value) if isinstance(value, str) else None
+        if bad_char:
+            fail(Code.CONTROL_CHAR, f"{name} contains control character {codepoint(bad_char)}",
+                 name, record.code)
     _parse_citations(record, doc.get("citations", []), _table_lines(text), fail)
     return record
 
@@ -121,14 +179,19 @@ def _parse_citations(record: ReviewRecord, citations: Any, lines: list[int],
             bad(Code.SCHEMA, "each [[citations]] needs number and key")
             continue
         number, key = item.get("number"), item.get("key")
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            bad(Code.BAD_VALUE, f"citation number must be a whole number of 1 or more, "
+        if (not isinstance(number, int) or isinstance(number, bool)
+                or not 1 <= number <= INT_MAX):
+            bad(Code.BAD_VALUE, f"citation number must be a whole number from 1 to {INT_MAX}, "
                 f"not {number!r}", str(key or ""))
             continue
         if not isinstance(key, str) or not key.strip():
             bad(Code.MISSING_FIELD, f"citation {number} has no key")
             continue
         key = nfc(key.strip())
+        bad_key = key_problem(key)
+        if bad_key:
+            bad(Code.BAD_IDENTIFIER, f"key {bad_key}", key)
+            continue
         if number in record.citations:
             bad(Code.DUPLICATE_KEY, f"citation number {number} is given twice (first on "
                 f"line {record.lines.get(number)})", key)
