@@ -47,6 +47,40 @@ def one_input(data: bytes) -> None:
     parse_claims("fuzz.csv", text=text)
 
 
+# Cell pieces for `csv_cells_input`: line breaks, quotes, separators and formula starts.
+CSV_PIECES = ["\r", "\n", "\r\n", '"', '""', ",", ";", "=", "+", "-", "@", "'", "\t", "x",
+              "1", "é", " "]
+
+
+def csv_cells_input(rng: random.Random) -> bytes:
+    """A claims CSV whose cells hold CR, LF, quotes and formula starts, quoted or not."""
+    from ivcdb.csvformat import CLAIM_COLUMNS
+
+    rows = [",".join(CLAIM_COLUMNS)]
+    for _ in range(rng.randint(1, 4)):
+        cells = []
+        for _ in CLAIM_COLUMNS:
+            text = "".join(rng.choice(CSV_PIECES) for _ in range(rng.randint(0, 5)))
+            cells.append('"' + text.replace('"', '""') + '"' if rng.random() < 0.6 else text)
+        rows.append(",".join(cells))
+    return ("\n".join(rows) + rng.choice(["\n", "\r\n", ""])).encode("utf-8")
+
+
+def one_csv_input(data: bytes) -> None:
+    """Parse `data` as a claims CSV: a CR outside quotes (not in CRLF) is refused, never read
+    as a row end, and every row is a record or a problem."""
+    from ivcdb.loaders.claims import parse_claims
+    from ivcdb.loaders.csvfile import bare_cr_line
+    from ivcdb.report import Code
+
+    text = data.decode("utf-8")
+    parsed = parse_claims("fuzz.csv", text=text)
+    refused = any(p.code is Code.BARE_CR for p in parsed.problems)
+    assert refused == (bare_cr_line(text) is not None)
+    assert not (refused and (parsed.records or parsed.invalid))
+    assert parsed.count >= len(parsed.records)
+
+
 def seeds() -> list[bytes]:
     found = [p.read_bytes() for pattern in SEED_GLOBS for p in sorted(ROOT.glob(pattern))
              if p.is_file() and p.stat().st_size < 200_000]
@@ -89,10 +123,11 @@ def run(*, seconds: float, seed: int | None = None, crashes: Path | None = None)
     stats = Stats()
     start = time.monotonic()
     while time.monotonic() - start < seconds:
-        data = mutate(rng.choice(pool), rng, pool)
+        csv_turn = stats.executions % 4 == 3  # every fourth input: CSV cells with CR and LF
+        data = csv_cells_input(rng) if csv_turn else mutate(rng.choice(pool), rng, pool)
         stats.executions += 1
         try:
-            one_input(data)
+            (one_csv_input if csv_turn else one_input)(data)
         except Exception:  # noqa: BLE001 - every exception is a finding
             stats.crashes.append(traceback.format_exc(limit=3))
             if crashes is not None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ivcdb.csvformat import csv_text, format_number, json_value, neutralise
+from ivcdb.text import visible
 
 FORMATS = ("table", "csv", "json")
 # Terminal tables wrap only these text columns (at word boundaries); every other column holds
@@ -52,7 +53,8 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None
         from rich.table import Table
 
         console = Console()
-        texts = [[cell(r.get(c)) for c in columns] for r in rows]
+        # a terminal shows controls, bidi overrides and zero-width characters escaped
+        texts = [[visible(cell(r.get(c))) for c in columns] for r in rows]
         caps = column_caps(columns, texts, console.width)
         table = Table(title=title, show_lines=False)
         for c, cap in zip(columns, caps, strict=True):
