@@ -582,7 +582,8 @@ def snapshot_command(
 @app.command("serve")
 def serve_command(
     db: DbOption = None,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8001,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="Port on 127.0.0.1.")] = 8001,
     snapshot_file: Annotated[Path | None, typer.Option(
         "--snapshot", help="Serve this snapshot (from `ivcdb snapshot`) instead of a fresh "
         "one of --db.")] = None,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from ivcdb.csvformat import INT_MAX, LIST_SEPARATOR, OutOfRange, whole_number
+from ivcdb.csvformat import INT_MAX, INT_MIN, LIST_SEPARATOR, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.models import (
     Author,
@@ -500,8 +500,10 @@ def _author_references(session: Session, name: str) -> list[int]:
 def _years(year_from: int | None, year_to: int | None) -> list[sa.ColumnElement[bool]]:
     year = _t(Reference).c.year
     for name, value in (("year_from", year_from), ("year_to", year_to)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise UsageError(f"{name} must be a whole number, not {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not INT_MIN <= value <= INT_MAX):
+            raise UsageError(f"{name} must be a whole number from {INT_MIN} to {INT_MAX}, "
+                             f"not {value!r}")
     if year_from is not None and year_to is not None and year_from > year_to:
         raise UsageError(f"year range {year_from}-{year_to} is empty (from is after to)")
     return ([year >= year_from] if year_from is not None else []) + (

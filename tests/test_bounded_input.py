@@ -14,6 +14,7 @@ from loadkit import claims_csv, find, line_of, load_curated_lists, refuse, rows,
 
 from ivcdb.csvformat import INT_MAX, OutOfRange, whole_number
 from ivcdb.db import Database
+from ivcdb.errors import UsageError
 from ivcdb.loaders import Sources, load
 from ivcdb.report import Code, Problem, problem_lines
 
@@ -195,6 +196,7 @@ def test_citation_numbers_past_the_range_are_refused(lists: Database, tmp_path: 
     (["query", "claims", "--limit", "1e20"], None),
     (["query", "claims", "--limit", "99999999999999999999"], None),
     (["query", "claims", "--year-from", str(2**63)], None),
+    (["serve", "--port", "70000"], None),
 ])
 def test_command_line_numbers_out_of_range_are_usage_errors(built: Database, cli: CliRun,
                                                             argv: list[str],
@@ -202,6 +204,19 @@ def test_command_line_numbers_out_of_range_are_usage_errors(built: Database, cli
     lines = _cli_refuses(cli, built, *argv, "--db", built.url, code=2)
     if line is not None:
         assert lines == [line]
+
+
+def test_api_numbers_out_of_range_are_usage_errors(built: Database) -> None:
+    from ivcdb import queries
+
+    with built.session() as session:
+        with pytest.raises(UsageError, match=f"year_from must be a whole number from "
+                           f"{-INT_MAX - 1} to {INT_MAX}, not {2**63}"):
+            queries.claims(session, year_from=2**63)
+        with pytest.raises(UsageError, match=f"limit must be a whole number from 1 to {INT_MAX}"):
+            queries.claims(session, limit=2**63)
+        with pytest.raises(UsageError, match="reference number .* is out of range"):
+            queries.reference_detail(session, str(2**63))
 
 
 def test_busy_timeout_inf_is_a_usage_error(built: Database, cli: CliRun,

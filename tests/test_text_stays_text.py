@@ -66,6 +66,7 @@ def test_controls_in_cells_are_refused(lists: Database, tmp_path: Path, column: 
     ("outcome", "prog\u200bnosis", "c1"),
     ("reference_keys", "nayyar\u20662010", "c1"),
     ("review", "li2025\u200d", "c1"),
+    ("claim_id", "c\t1", "c\t1"),
 ])
 def test_invisible_characters_in_identifier_cells_are_refused(
         lists: Database, tmp_path: Path, column: str, value: str, key: str) -> None:
@@ -73,7 +74,8 @@ def test_invisible_characters_in_identifier_cells_are_refused(
     problem = find(refuse(lists, Sources(claims=[path])), Code.BAD_IDENTIFIER, file=path,
                    line=2, key=key)
     char = next(c for c in value if not c.isprintable() or c == "\ufeff")
-    assert problem.message == (f"column '{column}' contains invisible character "
+    kind = "control" if char == "\t" else "invisible"
+    assert problem.message == (f"column '{column}' contains {kind} character "
                                f"U+{ord(char):04X}; an identifier holds visible characters only")
     assert all(c.isprintable() for c in problem.format())  # the key is shown escaped
 

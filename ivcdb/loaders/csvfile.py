@@ -14,7 +14,7 @@ from ivcdb.csvformat import INT_MAX, OutOfRange, unneutralise, whole_number
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
-from ivcdb.text import codepoint, control_character, identifier_character, nfc
+from ivcdb.text import codepoint, control_character, key_problem, nfc
 
 TRUE = frozenset({"true", "yes", "1", "y", "t"})
 FALSE = frozenset({"false", "no", "0", "n", "f", ""})
@@ -153,11 +153,10 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
                     Code.CONTROL_CHAR,
                     f"column '{name}' contains control character {codepoint(bad)}; remove it",
                     file=path_s, line=line, key=key))
-            elif name in IDENTIFIER_COLUMNS and (bad := identifier_character(cell.strip())):
-                row.problems.append(Problem(
-                    Code.BAD_IDENTIFIER, f"column '{name}' contains invisible character "
-                    f"{codepoint(bad)}; an identifier holds visible characters only",
-                    file=path_s, line=line, key=key))
+            elif (name in IDENTIFIER_COLUMNS and not (cell.isascii() and cell.isprintable())
+                  and (wrong := key_problem(cell.strip()))):
+                row.problems.append(Problem(Code.BAD_IDENTIFIER, f"column '{name}' {wrong}",
+                                            file=path_s, line=line, key=key))
             row.cells[name] = nfc(unneutralise(cell.strip()))
         table.rows.append(row)
     if not table.rows and not table.problems:
