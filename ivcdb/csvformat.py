@@ -41,6 +41,11 @@ def whole_number(text: str, *, low: int = INT_MIN, high: int = INT_MAX) -> int:
 
     Raises ValueError when `text` is no whole number, OutOfRange outside `low`..`high`.
     """
+    if len(text) < 10 and text.isdigit() and text.isascii():  # the usual cell: fits int32
+        value = int(text)
+        if not low <= value <= high:
+            raise OutOfRange(f"outside {low}..{high}")
+        return value
     try:
         exact = Decimal(text) if text.isascii() else None
     except InvalidOperation:

@@ -157,7 +157,8 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
                   and (wrong := key_problem(cell.strip()))):
                 row.problems.append(Problem(Code.BAD_IDENTIFIER, f"column '{name}' {wrong}",
                                             file=path_s, line=line, key=key))
-            row.cells[name] = nfc(unneutralise(cell.strip()))
+            cell = cell.strip()
+            row.cells[name] = nfc(unneutralise(cell) if cell[:1] == "'" else cell)
         table.rows.append(row)
     if not table.rows and not table.problems:
         table.problems.append(Problem(Code.EMPTY, "no data rows", file=path_s))
