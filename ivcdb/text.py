@@ -20,6 +20,7 @@ _INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
     "\ufeff\ufff9-\ufffb\U000e0000-\U000e0fff]")
 _INVISIBLE_BUT_LINES = re.compile(_INVISIBLE.pattern.replace("\x00-\x1f", "\x00-\x08\x0b-\x1f"))
+BARE_CR = re.compile(r"\r(?!\n)")  # a carriage return that is not part of a CRLF
 CLIP = 80  # characters of an echoed value a message shows
 _SPACE = re.compile(r"\s+")
 

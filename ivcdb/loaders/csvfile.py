@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from ivcdb.csvformat import INT_MAX, OutOfRange, unneutralise, whole_number
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
-from ivcdb.text import codepoint, control_character, key_problem, nfc
+from ivcdb.text import BARE_CR, codepoint, control_character, key_problem, nfc
 
 TRUE = frozenset({"true", "yes", "1", "y", "t"})
 FALSE = frozenset({"false", "no", "0", "n", "f", ""})
@@ -60,7 +59,6 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         raise _CsvError(error, start) from error
 
 
-_BARE_CR = re.compile(r"\r(?!\n)")
 # Columns holding identifiers (keys and codes): no bidi, zero-width or other invisible character.
 IDENTIFIER_COLUMNS = frozenset({"claim_id", "review", "outcome", "unit", "measure", "code",
                                 "reference_key", "reference_keys"})
@@ -71,7 +69,7 @@ def bare_cr_line(text: str) -> int | None:
 
     Such a CR ends a row for some readers and not for others; inside quotes it round-trips.
     """
-    if _BARE_CR.search(text) is None:  # the usual file: no scan
+    if BARE_CR.search(text) is None:  # the usual file: no scan
         return None
     quoted, opens, line = False, True, 1  # opens: a quote here starts a quoted cell
     for index, char in enumerate(text):

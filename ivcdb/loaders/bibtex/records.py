@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivcdb.csvformat import INT_MAX, OutOfRange, whole_number
 from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
 from ivcdb.loaders.bibtex.names import AuthorName, name_norm, split_authors
 from ivcdb.loaders.bibtex.values import ValueSyntaxError, field_name, normalise_doi, resolve_value
@@ -23,7 +24,7 @@ from ivcdb.loaders.files import content_hash
 from ivcdb.plausibility import reference_warnings
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
-from ivcdb.text import control_character, fold, key_fold, nfc
+from ivcdb.text import BARE_CR, control_character, fold, key_fold, key_problem, nfc
 
 NOT_REFERENCES = frozenset({"set", "xdata"})
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -278,14 +279,16 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
             ok = False
             continue
         raw[name] = value if value.isascii() else nfc(value)
-    if control_character("\n".join(raw.values())) is not None:  # one search, not one a field
+    joined = "\n".join(raw.values())
+    if control_character(joined) is not None or "\r" in joined:  # one search, not one a field
         ok = _no_control_characters(entry, raw, path, problems) and ok
     return raw if ok else None
 
 
 def _no_control_characters(entry: Any, raw: dict[str, str], path: str,
                            problems: list[Problem]) -> bool:
-    """Report each field of `raw` with a control character in it; True when there is none."""
+    """Report each field of `raw` with a control character (or a CR outside a CRLF) in it;
+    True when there is none."""
     lines = {field_name(f.key): line_of(f) for f in entry.fields}
     ok = True
     for name, value in raw.items():
@@ -295,6 +298,11 @@ def _no_control_characters(entry: Any, raw: dict[str, str], path: str,
                 Code.CONTROL_CHAR,
                 f"field '{name}' contains control character U+{ord(bad):04X}; remove it",
                 path, lines.get(name), entry.key))
+            ok = False
+        elif BARE_CR.search(value):
+            problems.append(_problem(
+                Code.BARE_CR, f"field '{name}' contains a carriage return (CR) that is not "
+                "part of a CRLF; remove it", path, lines.get(name), entry.key))
             ok = False
     return ok
 
@@ -349,6 +357,10 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
     if bad_key is not None or not key.strip():
         problems.append(_problem(Code.BAD_VALUE, "citekey is empty or has control characters",
                                  path, line, key))
+        return None
+    wrong = None if key.isascii() and key.isprintable() else key_problem(key)
+    if wrong is not None:
+        problems.append(_problem(Code.BAD_IDENTIFIER, f"citekey {wrong}", path, line, key))
         return None
     raw = _raw_fields(entry, macros, path, problems)
     if raw is None:
@@ -408,8 +420,14 @@ def _set_sample_size(record: RefRecord, text: str | None, path: str,
                      problems: list[Problem]) -> None:
     if text is None:
         return
-    if text.strip().isdigit():
-        record.sample_size = int(text)
+    digits = text.strip()
+    if digits.isascii() and digits.isdigit():  # not `²`: exact, and within INTEGER's range
+        try:
+            record.sample_size = whole_number(digits, low=0)
+        except OutOfRange:
+            problems.append(_problem(Code.OUT_OF_RANGE, f"samplesize {digits} is above "
+                                     f"{INT_MAX}, the largest whole number the database keeps",
+                                     path, record.line, record.citekey))
     else:
         problems.append(_problem(Code.COUNT, f"samplesize '{text}' is not a whole number "
                                  "of 0 or more", path, record.line, record.citekey))
