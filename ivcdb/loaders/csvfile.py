@@ -203,13 +203,19 @@ class CellReader:
         if not text or self.number(name) is None:
             return None
         try:
-            return whole_number(text, low=0)
+            value = whole_number(text)
         except OutOfRange:
-            self.error(Code.OUT_OF_RANGE, f"'{name}' {text} is above {INT_MAX}, the largest "
-                       "whole number the database keeps")
+            if not text.startswith("-"):
+                self.error(Code.OUT_OF_RANGE, f"'{name}' {text} is above {INT_MAX}, the "
+                           "largest whole number the database keeps")
+                return None
+            value = -1
         except ValueError:
+            value = -1
+        if value < 0:
             self.error(Code.COUNT, f"'{name}' must be a whole number of 0 or more, not '{text}'")
-        return None
+            return None
+        return value
 
     def flag(self, name: str) -> bool:
         text = self.row.cells.get(name, "").lower()
