@@ -3,12 +3,9 @@ the one CSV writer (every cell holding a line break quoted)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 CLAIM_COLUMNS = (
@@ -46,6 +43,8 @@ def whole_number(text: str, *, low: int = INT_MIN, high: int = INT_MAX) -> int:
         if not low <= value <= high:
             raise OutOfRange(f"outside {low}..{high}")
         return value
+    from decimal import Decimal, InvalidOperation  # here: the command line starts faster
+
     try:
         exact = Decimal(text) if text.isascii() else None
     except InvalidOperation:
@@ -111,6 +110,9 @@ def csv_text(rows: Callable[[], Iterable[Sequence[str]]]) -> str:
     The csv module quotes a CR only when it is part of the line terminator: the rare text with
     a CR is written again (`rows` is called twice) with `\r\n` rows, then cut back to `\n`.
     """
+    import csv
+    import io
+
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows())
     text = buffer.getvalue()
