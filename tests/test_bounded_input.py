@@ -228,15 +228,12 @@ def test_busy_timeout_inf_is_a_usage_error(built: Database, cli: CliRun,
                      "not 'inf'"]
 
 
-@pytest.mark.parametrize(("url", "line"), [
-    ("mysql://u:secret@localhost/db", "error: --db: mysql:// databases are not supported; name "
-     "a SQLite file (or sqlite:///path) or a postgresql:// URL"),
-    ("postgresql://u:secret@localhost:abc/db", "error: --db: the port in the URL is not a "
-     "number"),
-])
-def test_unsupported_urls_are_one_line(cli: CliRun, url: str, line: str) -> None:
+@pytest.mark.parametrize("url", ["mysql://u:secret@localhost/db",
+                                 "postgresql://u:secret@localhost:abc/db"])
+def test_unsupported_urls_are_one_line(cli: CliRun, url: str) -> None:
     code, _, err = cli("query", "outcomes", "--db", url)
-    assert (code, err.splitlines()) == (2, [line])
+    (line,) = err.splitlines()
+    assert code == 2 and line.startswith("error: --db ") and "secret" not in line
 
 
 # --- files that are no files ------------------------------------------------------------------
