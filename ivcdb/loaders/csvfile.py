@@ -8,7 +8,9 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ivcdb.contract import Field, Kind
 from ivcdb.csvformat import unneutralise
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
@@ -134,6 +136,21 @@ class CellReader:
     def error(self, code: Code, message: str, severity: Severity = Severity.ERROR) -> None:
         self.row.problems.append(Problem(code, message, file=self.table.path, line=self.row.line,
                                          key=self.key, severity=severity))
+
+    def value(self, field: Field) -> Any:
+        """The cell of a contract field, parsed by its kind and rules."""
+        if field.kind is Kind.NUMBER:
+            return self.number(field.name)
+        if field.kind is Kind.COUNT:
+            return self.count(field.name)
+        if field.kind is Kind.FLAG:
+            return self.flag(field.name)
+        text = self.required(field.name) if field.required else (
+            self.text(field.name) or field.default)
+        if field.choices and text and text not in field.choices:
+            self.error(Code.BAD_VALUE, f"{field.name} '{text}' is not one of "
+                       f"{', '.join(field.choices)}")
+        return text
 
     def text(self, name: str) -> str | None:
         value = self.row.cells.get(name, "")
