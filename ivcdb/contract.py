@@ -76,14 +76,13 @@ class Field:
     generated: bool = False  # the loader makes it when the file has none; exports write it
     description: str = ""  # for readers: the web UI's column help (web/metadata.yml wins)
     name: str = ""  # the CSV column and row attribute: set from the attribute
+    table: str = dataclasses.field(init=False, default="")  # `column` split once: loaders
+    db_column: str = dataclasses.field(init=False, default="")  # use them for every cell
 
-    @property
-    def table(self) -> str:
-        return self.column.partition(".")[0]
-
-    @property
-    def db_column(self) -> str:
-        return self.column.partition(".")[2]
+    def __post_init__(self) -> None:
+        table, _, column = self.column.partition(".")
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "db_column", column)
 
     @property
     def may_be_absent(self) -> bool:

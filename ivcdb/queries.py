@@ -505,9 +505,9 @@ def _claim_filter(session: Session, *, outcome: str | None = None,
 
 # --- claims: the one read path ---------------------------------------------------------------
 #
-# Every claim query selects the contract's stored fields (`claim_values`) and reads the links
-# with one query (`_link_values`); `_claim_rows` makes the typed rows of the two, the
-# tabular export writes the plain values (no object per row: millions of cells).
+# Every claim query selects the contract's stored fields (`_claim_query`) and reads the links
+# with one query (`_link_values`); `_claim_rows` makes typed rows of the two, and the tabular
+# export writes the same values plain (`claim_values`: no object per row, millions of cells).
 
 
 def _claim_query(where: Sequence[sa.ColumnElement[bool]] = (), *extra: Any) -> sa.Select[Any]:

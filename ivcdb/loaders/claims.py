@@ -14,7 +14,7 @@ from ivcdb.contract import (
     required_columns,
 )
 from ivcdb.csvformat import LIST_SEPARATOR
-from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
+from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, cell_reader, read_csv
 from ivcdb.loaders.files import content_hash
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
@@ -27,7 +27,9 @@ _VALUES = tuple(f for f in CLAIM.own if f.name not in ("claim_id", "outcome"))
 # Fields added later (`since`) enter the content hash only when filled: adding a column to the
 # contract leaves the hash of every claim that does not use it unchanged (a reload: unchanged).
 _LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
-_LINK_FIELDS = {f.name: f for f in LINK.stored}
+_READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
+_READ_REVIEW, _READ_OUTCOME = cell_reader(CLAIM["review"]), cell_reader(CLAIM["outcome"])
+_READ_ROLE = cell_reader(LINK["role"])
 
 
 @dataclass(slots=True)
@@ -55,7 +57,8 @@ class ClaimRecord:
                   "outcome_code": self.outcome, **self.values,
                   "statement_norm": fold(self.values["statement"])}
         # a field added later enters the hash only when filled
-        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER}
+        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
+                  } if _LATER else values
         values["content_hash"] = content_hash((hashed, link_keys))
         return values
 
@@ -122,14 +125,14 @@ def _record(table: CsvTable, claim_id: str, rows: list[Row]) -> ClaimRecord:
                 Code.SCHEMA, f"long-form rows of one claim must agree; {', '.join(differing)} "
                 f"differ from line {first.line}")
     values = _values(cells)
-    review, outcome = cells.value(CLAIM["review"]), cells.value(CLAIM["outcome"])
+    review, outcome = _READ_REVIEW(cells), _READ_OUTCOME(cells)
     links = (_long_links(table, rows, claim_id) if long_form else _wide_links(cells))
     return ClaimRecord(claim_id, review, outcome, first.line, values, links)
 
 
 def _values(cells: CellReader) -> dict[str, Any]:
     """The claim's `claim` table columns, parsed by the contract, then checked together."""
-    values = {f.db_column: cells.value(f) for f in _VALUES}
+    values = {column: read(cells) for column, read in _READERS}
     unit, value, low, high = (values[k] for k in ("unit_code", "value", "value_low",
                                                    "value_high"))
     numerator, denominator = values["numerator"], values["denominator"]
@@ -178,7 +181,7 @@ def _long_links(table: CsvTable, rows: list[Row], claim_id: str) -> list[ClaimLi
     for row in rows:
         cells = CellReader(table, row, claim_id)
         key, number = cells.text("reference_key"), cells.text("reference_number")
-        role = cells.value(_LINK_FIELDS["role"])
+        role = _READ_ROLE(cells)
         if key is None and number is None:
             continue
         links.append(ClaimLink(key, _number(cells, number) if number else None, role))

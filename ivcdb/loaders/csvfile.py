@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,30 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
     return table
 
 
+def cell_reader(field: Field) -> Callable[[CellReader], Any]:
+    """A function reading the cell of a contract field, by its kind and rules (made once per
+    field, called once per cell)."""
+    name, default, choices = field.name, field.default, field.choices
+    if field.kind is Kind.NUMBER:
+        return lambda cells: cells.number(name)
+    if field.kind is Kind.COUNT:
+        return lambda cells: cells.count(name)
+    if field.kind is Kind.FLAG:
+        return lambda cells: cells.flag(name)
+    if field.required:
+        return lambda cells: cells.required(name)
+    if not choices:
+        return lambda cells: cells.text(name) or default
+
+    def choice(cells: CellReader) -> str | None:
+        text = cells.text(name) or default
+        if text and text not in choices:
+            cells.error(Code.BAD_VALUE, f"{name} '{text}' is not one of {', '.join(choices)}")
+        return text
+
+    return choice
+
+
 class CellReader:
     """Typed access to a row's cells; every bad cell adds a located problem."""
 
@@ -139,18 +163,7 @@ class CellReader:
 
     def value(self, field: Field) -> Any:
         """The cell of a contract field, parsed by its kind and rules."""
-        if field.kind is Kind.NUMBER:
-            return self.number(field.name)
-        if field.kind is Kind.COUNT:
-            return self.count(field.name)
-        if field.kind is Kind.FLAG:
-            return self.flag(field.name)
-        text = self.required(field.name) if field.required else (
-            self.text(field.name) or field.default)
-        if field.choices and text and text not in field.choices:
-            self.error(Code.BAD_VALUE, f"{field.name} '{text}' is not one of "
-                       f"{', '.join(field.choices)}")
-        return text
+        return cell_reader(field)(self)
 
     def text(self, name: str) -> str | None:
         value = self.row.cells.get(name, "")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ivcdb.contract import FINDING, optional_columns, required_columns
-from ivcdb.loaders.csvfile import CellReader, read_csv
+from ivcdb.loaders.csvfile import CellReader, cell_reader, read_csv
 from ivcdb.loaders.files import content_hash
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
@@ -21,6 +21,7 @@ _IDENTITY = ("measure", "timepoint", "population", "note", "seen_at")
 # The columns of the `source_finding` table a finding's cells fill (id and measure apart).
 _VALUES = tuple(f for f in FINDING.own if f.name not in ("finding_id", "measure"))
 _LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
+_READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
 
 
 @dataclass(slots=True)
@@ -36,7 +37,8 @@ class FindingRecord:
         values = {"finding_id": self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
         # a field added later enters the hash only when filled (see loaders.claims)
-        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER}
+        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
+                  } if _LATER else values
         values["content_hash"] = content_hash(hashed)
         return values
 
@@ -70,7 +72,7 @@ def parse_findings(path: str | Path) -> ParsedFindings:
             cells.error(Code.MISSING_FIELD, "give reference_key or reference_number")
         number = cells.value(FINDING["reference_number"])
         measure = cells.value(FINDING["measure"])
-        values = {f.db_column: cells.value(f) for f in _VALUES}
+        values = {column: read(cells) for column, read in _READERS}
         value, low, high, numerator, denominator, unit = (values[k] for k in (
             "value", "value_low", "value_high", "numerator", "denominator", "unit_code"))
         if low is not None and high is not None and low > high:
