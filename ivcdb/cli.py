@@ -235,8 +235,6 @@ ReviewOption = Annotated[
                              "when several reviews are loaded.")]
 # A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
 _CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
-_FINDING_COLUMNS = ("measure", "value", "value_low", "value_high", "numerator", "denominator",
-                    "unit", "timepoint", "population", "note", "seen_at")
 _FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
 
 
@@ -340,12 +338,11 @@ def show(
     table = chosen == "table"
     emit([_with_figure(c) for c in detail.claim_dicts()],
          ["claim_id", "review", "outcome", "role", "statement", "figure"] if table else
-         ["claim_id", "review", "outcome", "role", "statement", "qualifier", "value",
-          "value_low", "value_high", "unit", "reported", "section", "paragraph"],
-         chosen, title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
+         queries.CITING_CLAIM_COLUMNS, chosen,
+         title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
     print(blank, end="")
     emit([_with_figure(f) for f in detail.finding_dicts()],
-         _FINDING_TABLE if table else _FINDING_COLUMNS, chosen,
+         _FINDING_TABLE if table else queries.OWN_FINDING_COLUMNS[1:], chosen,
          title=f"Findings reported by {detail.citekey} ({len(detail.findings)})")
 
 
