@@ -647,7 +647,7 @@ def reference_detail(session: Session, ref: str | int, *, review: str | None = N
         authors=_author_names(session, ref_id),
         citations=_citations_of(session, ref_id, review_id),
         claims=_claims_citing(session, ref_id, review_id),
-        findings=_findings_of(session, ref_id, review_id))
+        findings=_findings_of(session, ref_id))
 
 
 def _author_names(session: Session, ref_id: int) -> tuple[str, ...]:
@@ -689,9 +689,10 @@ def _finding_query(review_id: Any, *extra: Any) -> sa.Select[Any]:
             .join(ref, ref.c.id == f.c.reference_id).outerjoin(ct, on))
 
 
-def _findings_of(session: Session, ref_id: int, review_id: int | None) -> Results[FindingRow]:
+def _findings_of(session: Session, ref_id: int) -> Results[FindingRow]:
+    """The reference's findings, the same whichever review is chosen (no number)."""
     f = _t(SourceFinding)
-    query = (_finding_query(review_id).where(f.c.reference_id == ref_id)
+    query = (_finding_query(None).where(f.c.reference_id == ref_id)
              .order_by(bytewise(f.c.finding_id, session)))
     return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
 
