@@ -53,7 +53,7 @@ def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, 
     template = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     data: dict[str, Any] = copy.deepcopy(template)
     data["allow_sql"] = sql
-    _describe_contract_columns(data["databases"][TEMPLATE_NAME]["tables"]["claims_view"])
+    describe_contract_columns(data["databases"][TEMPLATE_NAME]["tables"]["claims_view"])
     if name != TEMPLATE_NAME:
         from datasette.utils import tilde_encode
 
@@ -64,7 +64,7 @@ def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, 
     return data
 
 
-def _describe_contract_columns(view: dict[str, Any], claim: Contract | None = None) -> None:
+def describe_contract_columns(view: dict[str, Any], claim: Contract | None = None) -> None:
     """Describe a claims_view column the metadata file does not (a field added to the
     contract later) with the contract's description."""
     from ivcdb.contract import CLAIM

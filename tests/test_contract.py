@@ -86,9 +86,10 @@ def test_export_columns_are_the_contracts() -> None:
     assert tabular.columns_of("findings") == FINDING_EXPORT_COLUMNS
 
 
-def test_snapshot_view_columns_come_from_the_contract(built: Database, tmp_path: Path) -> None:
+def test_snapshot_view_columns_come_from_the_contract(shared_built: Database,
+                                                      tmp_path: Path) -> None:
     path = tmp_path / "snap.sqlite"
-    snapshot(built.url, path)
+    snapshot(shared_built.url, path)
     with sqlite3.connect(path) as conn:
         view = tuple(r[1] for r in conn.execute("PRAGMA table_info(claims_view)"))
         unit = conn.execute("SELECT unit FROM claims_view WHERE claim_id = 'li2025-os-5y'"
@@ -140,7 +141,7 @@ def test_a_later_field_is_optional_on_input(tmp_path: Path) -> None:
 
 def test_a_later_field_is_described_in_the_web_ui() -> None:
     view: dict[str, object] = {"columns": {"claim_id": "Kept as written."}}
-    serve._describe_contract_columns(view, LATER)
+    serve.describe_contract_columns(view, LATER)
     assert view["columns"] == {"claim_id": "Kept as written.", **{
         f.name: f.description or f.name for f in LATER.stored if f.name != "claim_id"}}
     assert view["columns"]["certainty"] == "How certain the review is."  # type: ignore[index]
