@@ -2,7 +2,7 @@
 
     python benchmarks/baseline_export.py DATABASE OUT.csv
 
-One SQL query returns the columns of `ivcdb.csvformat.CLAIM_COLUMNS`, ordered by claim id, with
+One SQL query returns the columns of `ivcdb.contract.CLAIM_COLUMNS`, ordered by claim id, with
 each claim's reference keys and numbers joined by `;` in citation order.
 """
 

@@ -54,7 +54,7 @@ CSV_PIECES = ["\r", "\n", "\r\n", '"', '""', ",", ";", "=", "+", "-", "@", "'", 
 
 def csv_cells_input(rng: random.Random) -> bytes:
     """A claims CSV whose cells hold CR, LF, quotes and formula starts, quoted or not."""
-    from ivcdb.csvformat import CLAIM_COLUMNS
+    from ivcdb.contract import CLAIM_COLUMNS
 
     rows = [",".join(CLAIM_COLUMNS)]
     for _ in range(rng.randint(1, 4)):

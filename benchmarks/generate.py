@@ -10,7 +10,7 @@ writes, in the formats of data/README.md:
   concatenation), page ranges with `--`, and a DOI on some entries;
 - `review.toml`: one review (`bench`) citing every reference, numbered in file order;
 - `units.csv`, `measures.csv`, `outcomes.csv`: the vocabularies shipped with ivcdb;
-- `claims.csv`: M claims (wide form, `ivcdb.csvformat.CLAIM_COLUMNS`) over those references,
+- `claims.csv`: M claims (wide form, `ivcdb.contract.CLAIM_COLUMNS`) over those references,
   with points, ranges and counts, and 1-3 supporting references each.
 
 The same arguments always give byte-identical files (one seeded `random.Random`).
@@ -24,7 +24,8 @@ import random
 import shutil
 from pathlib import Path
 
-from ivcdb.csvformat import CLAIM_COLUMNS, format_number
+from ivcdb.contract import CLAIM_COLUMNS
+from ivcdb.csvformat import format_number
 from ivcdb.db import resource_dir
 
 REVIEW = "bench"

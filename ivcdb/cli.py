@@ -243,8 +243,6 @@ ReviewOption = Annotated[
                              "when several reviews are loaded.")]
 # A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
 _CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
-_FINDING_COLUMNS = ("measure", "value", "value_low", "value_high", "numerator", "denominator",
-                    "unit", "timepoint", "population", "note", "seen_at")
 _FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
 
 
@@ -304,7 +302,7 @@ def query_claims(
     --reference, --author and the year range must hold for one and the same cited reference.
     """
     from ivcdb import queries
-    from ivcdb.csvformat import CLAIM_COLUMNS
+    from ivcdb.contract import CLAIM_COLUMNS
     from ivcdb.db import open_db
     from ivcdb.render import choose_format, emit
 
@@ -314,23 +312,10 @@ def query_claims(
                                limit=limit)
     chosen = choose_format(fmt)
     table = chosen == "table"
-    rows = [r.as_dict() for r in found]
+    rows = [r.as_dict() for r in found]  # reference lists as lists: `a;b` in CSV
     if table:
         rows = [_with_figure(r) for r in rows]
-    elif chosen == "json":
-        rows = [_with_lists(r) for r in rows]
     emit(rows, _CLAIM_TABLE if table else CLAIM_COLUMNS, chosen, title=f"Claims ({len(found)})")
-
-
-def _with_lists(row: dict[str, Any]) -> dict[str, Any]:
-    """The reference columns as JSON lists (`["a", "b"]`, `[3, 5]`), as `export claims
-    --format json` gives them, not as the CSV contract's `a;b` cells."""
-    from ivcdb.csvformat import LIST_SEPARATOR
-
-    keys, numbers = row["reference_keys"], row["reference_numbers"]
-    return {**row, "reference_keys": keys.split(LIST_SEPARATOR) if keys else [],
-            "reference_numbers": [int(n) for n in numbers.split(LIST_SEPARATOR)]
-            if numbers else []}
 
 
 @app.command()
@@ -362,14 +347,13 @@ def show(
     blank = "\n" if chosen == "csv" else ""  # CSV blocks are separated by an empty line
     print(blank, end="")
     table = chosen == "table"
-    emit([_with_figure(c.as_dict()) for c in detail.claims],
+    emit([_with_figure(c) for c in detail.claim_dicts()],
          ["claim_id", "review", "outcome", "role", "statement", "figure"] if table else
-         ["claim_id", "review", "outcome", "role", "statement", "qualifier", "value",
-          "value_low", "value_high", "unit", "reported", "section", "paragraph"],
-         chosen, title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
+         queries.CITING_CLAIM_COLUMNS, chosen,
+         title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
     print(blank, end="")
-    emit([_with_figure(f.as_dict()) for f in detail.findings],
-         _FINDING_TABLE if table else _FINDING_COLUMNS, chosen,
+    emit([_with_figure(f) for f in detail.finding_dicts()],
+         _FINDING_TABLE if table else queries.OWN_FINDING_COLUMNS[1:], chosen,
          title=f"Findings reported by {detail.citekey} ({len(detail.findings)})")
 
 

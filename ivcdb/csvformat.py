@@ -1,5 +1,8 @@
-"""The CSV contract shared by loaders and exports: columns, number format, formula guard and
-the one CSV writer (every cell holding a line break quoted)."""
+"""The CSV cell format shared by loaders and exports: numbers, lists, the formula guard and
+the one CSV writer (every cell holding a line break quoted).
+
+The columns are the field contract's (`ivcdb.contract`).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-CLAIM_COLUMNS = (
-    "claim_id", "review", "outcome", "statement", "value", "value_low", "value_high", "unit",
-    "numerator", "denominator", "qualifier", "timepoint", "population", "derived", "reported",
-    "section", "paragraph", "reference_keys", "reference_numbers",
-)
-# Long form: one row per claim-reference pair, carrying the citation role.
-CLAIM_LONG_COLUMNS = CLAIM_COLUMNS[:-2] + ("reference_key", "reference_number", "role")
-FINDING_COLUMNS = (
-    "reference_key", "reference_number", "measure", "value", "value_low", "value_high",
-    "numerator", "denominator", "unit", "timepoint", "population", "note", "seen_at",
-)
 LIST_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 GUARDED_STARTS = (*FORMULA_STARTS, "'")  # cells `neutralise` may change start with one of these

@@ -218,7 +218,7 @@ def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
             if len(known) > 1 and not any(r.kind == "heading" and r.label == heading
                                           for r in panel.rows):
                 panel.rows.append(_Row(heading, "heading", height=0.9))
-            cited = _cited([link.number for link in claim.links])
+            cited = _cited([link.reference_number for link in claim.links])
             panel.rows.append(_Row(
                 _statement_label(claim.statement, cited), "claim", low, high, point,
                 figure_text(claim.value, claim.value_low, claim.value_high, claim.numerator,

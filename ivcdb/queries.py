@@ -11,7 +11,17 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from ivcdb.csvformat import INT_MAX, INT_MIN, LIST_SEPARATOR, OutOfRange, whole_number
+from ivcdb.contract import (
+    CLAIM,
+    FINDING,
+    LINK,
+    SUPPORTING_ROLES,
+    ClaimRow,
+    Field,
+    FindingRow,
+    LinkRow,
+)
+from ivcdb.csvformat import INT_MAX, INT_MIN, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.models import (
     Author,
@@ -127,12 +137,26 @@ class Results(list[T_co]):
         self.row_type = row_type
 
     def to_frame(self) -> Any:
+        """One column per field (a contract row: its CSV columns, lists as lists)."""
         import pandas as pd
 
-        columns = ([f.name for f in dataclasses.fields(self.row_type)]
-                   if self.row_type is not None else None)
-        rows = [dataclasses.asdict(row) for row in self]  # type: ignore[call-overload]
+        columns = (_columns_of(self.row_type) if self.row_type is not None else None)
+        rows = [_as_dict(row) for row in self]
         return pd.DataFrame(rows, columns=columns)
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    return row.as_dict() if hasattr(row, "as_dict") else dataclasses.asdict(row)
+
+
+def _columns_of(row_type: type) -> list[str]:
+    columns = getattr(row_type, "columns", None)
+    return list(columns() if columns else (f.name for f in dataclasses.fields(row_type)))
+
+
+def _select(fields: Iterable[Field], tables: dict[str, Any]) -> list[Any]:
+    """The select list of contract fields: each `table.column`, labelled with its CSV name."""
+    return [tables[f.table].c[f.db_column].label(f.name) for f in fields]
 
 
 def bytewise(column: Any, session: Session) -> Any:
@@ -219,88 +243,13 @@ class OutcomeRow(_Row):
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimRow(_Row):
-    """One claim in the columns of the claims CSV contract (`csvformat.CLAIM_COLUMNS`)."""
+class EvidenceRow(ClaimRow):
+    """A claim of an outcome's evidence table, with a label for each supporting study.
 
-    claim_id: str
-    review: str
-    outcome: str
-    statement: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    unit: str | None
-    numerator: int | None
-    denominator: int | None
-    qualifier: str | None
-    timepoint: str | None
-    population: str | None
-    derived: bool
-    reported: str | None
-    section: str | None
-    paragraph: int | None
-    reference_keys: str
-    reference_numbers: str
+    A claim row plus `studies` (`[3] Wachtel et al. 2015`), which needs the authors.
+    """
 
-
-@dataclass(frozen=True, slots=True)
-class EvidenceRow(_Row):
-    """One claim of an outcome's evidence table, with the studies that support it."""
-
-    claim_id: str
-    review: str
-    statement: str
-    qualifier: str | None
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    reported: str | None
-    timepoint: str | None
-    population: str | None
-    studies: str  # "[3] Wachtel et al. 2015; [5] Nooromid et al. 2022"
-    reference_keys: str  # supporting references (roles supports and data_source)
-    reference_numbers: str
-    disagreeing_keys: str  # references cited as disagreeing
-
-
-@dataclass(frozen=True, slots=True)
-class SupportedClaim(_Row):
-    """A claim a reference is cited for, with the role it is cited in."""
-
-    claim_id: str
-    review: str
-    outcome: str
-    role: str
-    statement: str
-    qualifier: str | None
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    unit: str | None
-    reported: str | None
-    section: str | None
-    paragraph: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRow(_Row):
-    """A figure the reference itself reports (table `source_finding`)."""
-
-    finding_id: str
-    measure: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    timepoint: str | None
-    population: str | None
-    note: str | None
-    seen_at: str | None
+    studies: tuple[str, ...] = ()  # the supporting references, in citation order
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +278,7 @@ class ReferenceDetail:
     authors: tuple[str, ...]  # "Family Given" in order
     et_al: bool
     citations: tuple[CitationNumber, ...]
-    claims: Results[SupportedClaim]
+    claims: Results[ClaimRow]  # every claim citing the reference, in any role
     findings: Results[FindingRow]
 
     def fields(self) -> dict[str, Any]:
@@ -340,12 +289,20 @@ class ReferenceDetail:
                if f.name not in ("authors", "et_al", "citations", "claims", "findings")}
         return {**out, "authors": authors, "citations": numbers}
 
+    def claim_dicts(self) -> list[dict[str, Any]]:
+        """The claims in `CITING_CLAIM_COLUMNS`, with the role this reference is cited in."""
+        return [{c: claim.role_of(self.citekey) if c == "role" else getattr(claim, c)
+                 for c in CITING_CLAIM_COLUMNS} for claim in self.claims]
+
+    def finding_dicts(self) -> list[dict[str, Any]]:
+        """The findings without their reference (this one)."""
+        return [{c: getattr(f, c) for c in OWN_FINDING_COLUMNS} for f in self.findings]
+
     def as_dict(self) -> dict[str, Any]:
         """Everything, nested: for JSON."""
         return {**self.fields(), "authors": list(self.authors), "et_al": self.et_al,
                 "citations": [c.as_dict() for c in self.citations],
-                "claims": [c.as_dict() for c in self.claims],
-                "findings": [f.as_dict() for f in self.findings]}
+                "claims": self.claim_dicts(), "findings": self.finding_dicts()}
 
     def to_frame(self) -> Any:
         """A one-row DataFrame of `fields()`; `claims` and `findings` have their own."""
@@ -354,7 +311,13 @@ class ReferenceDetail:
         return pd.DataFrame([self.fields()])
 
 
-_SUPPORTING = ("supports", "data_source")
+# What a reference's page shows of a claim citing it, and of a finding it reports.
+CITING_CLAIM_COLUMNS = ("claim_id", "review", "outcome", "role", "statement", "qualifier",
+                        "value", "value_low", "value_high", "unit", "reported", "section",
+                        "paragraph")
+OWN_FINDING_COLUMNS = tuple(c for c in FindingRow.COLUMNS
+                            if c not in ("reference_key", "reference_number"))
+_SUPPORTING = SUPPORTING_ROLES
 
 
 def _outcome_code(session: Session, outcome: str) -> str:
@@ -550,12 +513,68 @@ def _claim_filter(session: Session, *, outcome: str | None = None,
     return where + ([cited] if cited is not None else [])
 
 
-@dataclass(frozen=True, slots=True)
-class _Link:
-    key: str
-    number: int | None
-    role: str
-    study: str
+# --- claims: the one read path ---------------------------------------------------------------
+#
+# Every claim query selects the contract's stored fields (`_claim_query`) and reads the links
+# with one query (`_link_values`); `_claim_rows` makes typed rows of the two, and the tabular
+# export writes the same values plain (`claim_values`: no object per row, millions of cells).
+
+
+def _claim_query(where: Sequence[sa.ColumnElement[bool]] = (), *extra: Any) -> sa.Select[Any]:
+    """claim.id, the contract's stored claim fields, then `extra`, for claims meeting `where`."""
+    c, r = _t(Claim), _t(Review)
+    return (sa.select(c.c.id, *_select(CLAIM.stored, {"claim": c, "review": r}), *extra)
+            .join(r, r.c.id == c.c.review_id).where(*where))
+
+
+def _link_values(session: Session, claim_ids: sa.Select[Any] | None = None,
+                 ) -> dict[int, list[Any]]:
+    """claim.id -> its links' values in `LINK` order (citekey, number in the claim's review,
+    role), in citation order; all claims' links unless `claim_ids` narrows them."""
+    cl, cr, ref, ct = _t(Claim), _t(ClaimReference), _t(Reference), _t(Citation)
+    query = (
+        sa.select(cr.c.claim_id, *_select(LINK.stored, {"reference": ref, "citation": ct,
+                                                         "claim_reference": cr}))
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .join(cl, cl.c.id == cr.c.claim_id)
+        .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
+                   & (ct.c.review_id == cl.c.review_id))
+        .order_by(cr.c.claim_id, cr.c.position)
+    )
+    if claim_ids is not None:
+        query = query.where(cr.c.claim_id.in_(claim_ids))
+    links: dict[int, list[Any]] = {}
+    # .all(): one fetchall, not a fetchone per row (an export reads every link)
+    for claim_pk, *link in session.execute(query).all():
+        links.setdefault(claim_pk, []).append(link)
+    return links
+
+
+def claim_values(session: Session, *, review_id: int | None = None,
+                 ) -> tuple[list[Any], dict[int, list[Any]]]:
+    """Every claim (of one review) as plain values, by claim_id (byte-wise), for exports.
+
+    Returns the claims (database id, then the values of `CLAIM.stored`) and each claim id's
+    links as values in `LINK` order, in citation order.
+    """
+    cl = _t(Claim)
+    query = _claim_query([cl.c.review_id == review_id] if review_id is not None else [])
+    query = query.order_by(bytewise(cl.c.claim_id, session))
+    return list(session.execute(query).all()), _link_values(session)
+
+
+def _claim_rows(session: Session, query: sa.Select[Any], row_type: type[ClaimRow] = ClaimRow,
+                *, narrow: bool = True) -> list[Any]:
+    """The claims of a `_claim_query` as `row_type`, with their links; columns after the
+    contract's become the row type's further fields, in order. `narrow=False` reads every
+    link at once (cheaper when most claims are wanted)."""
+    rows = session.execute(query).all()
+    links = _link_values(session, query.with_only_columns(_t(Claim).c.id) if narrow else None)
+    split = CLAIM.split + 1  # after claim.id
+    # positional: the row type's attributes are in the select's order (contract, extras)
+    return [row_type(*row[1:split],  # type: ignore[call-arg]
+                     tuple(LinkRow(*link) for link in links.get(row[0], ())), *row[split:])
+            for row in rows]
 
 
 def _study(family: str | None, more: bool, year: int | None, key: str) -> str:
@@ -563,48 +582,19 @@ def _study(family: str | None, more: bool, year: int | None, key: str) -> str:
     return f"{name} {year}" if year is not None else name
 
 
-def _links(session: Session, claim_ids: sa.Select[Any]) -> dict[int, list[_Link]]:
-    """claim.id -> its cited references in citation order, numbered in the claim's review."""
-    c, cr, ref, cit, a = (_t(Claim), _t(ClaimReference), _t(Reference), _t(Citation),
-                          _t(Author))
-    first = a.alias("first_author")
-    second = a.alias("second_author")
+def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
+    """citekey -> `Wachtel et al. 2015` for every reference the claims cite."""
+    cr, ref, a = _t(ClaimReference), _t(Reference), _t(Author)
+    first, second = a.alias("first_author"), a.alias("second_author")
     query = (
-        sa.select(cr.c.claim_id, ref.c.citekey, cit.c.number, cr.c.role, first.c.family,
-                  second.c.id.is_not(None) | ref.c.et_al, ref.c.year)
-        .join(c, c.c.id == cr.c.claim_id)
-        .join(ref, ref.c.id == cr.c.reference_id)
-        .outerjoin(cit, (cit.c.reference_id == ref.c.id) & (cit.c.review_id == c.c.review_id))
+        sa.select(ref.c.citekey, first.c.family, second.c.id.is_not(None) | ref.c.et_al,
+                  ref.c.year)
         .outerjoin(first, (first.c.reference_id == ref.c.id) & (first.c.position == 1))
         .outerjoin(second, (second.c.reference_id == ref.c.id) & (second.c.position == 2))
-        .where(cr.c.claim_id.in_(claim_ids))
-        .order_by(cr.c.claim_id, cr.c.position)
+        .where(ref.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(claim_ids))))
     )
-    out: dict[int, list[_Link]] = {}
-    for claim_id, key, number, role, family, more, year in session.execute(query):
-        out.setdefault(claim_id, []).append(_Link(key, number, role, _study(family, bool(more),
-                                                                             year, key)))
-    return out
-
-
-def _join_keys(links: Sequence[_Link]) -> str:
-    return LIST_SEPARATOR.join(link.key for link in links)
-
-
-def _join_numbers(links: Sequence[_Link]) -> str:
-    """Numbers joined, or "" unless every reference has one (keys and numbers stay aligned)."""
-    if any(link.number is None for link in links):
-        return ""
-    return LIST_SEPARATOR.join(str(link.number) for link in links)
-
-
-def _claim_select(session: Session, where: Sequence[sa.ColumnElement[bool]],
-                  limit: int | None) -> sa.Select[Any]:
-    c, r = _t(Claim), _t(Review)
-    query = (sa.select(r.c.code.label("review"), c)
-             .join(r, r.c.id == c.c.review_id).where(*where)
-             .order_by(bytewise(c.c.claim_id, session)))
-    return query.limit(limit) if limit is not None else query
+    return {key: _study(family, bool(more), year, key)
+            for key, family, more, year in session.execute(query)}
 
 
 def list_outcomes(session: Session) -> Results[OutcomeRow]:
@@ -630,46 +620,22 @@ def claims(session: Session, *, outcome: str | None = None, reference: str | int
     """
     where = _claim_filter(session, outcome=outcome, reference=reference, author=author,
                           text=text, year_from=year_from, year_to=year_to, review=review)
-    query = _claim_select(session, where, _positive("limit", limit))
-    rows = session.execute(query).mappings().all()
-    links = _links(session, query.with_only_columns(_t(Claim).c.id))
-    return Results((_claim_row(row, links.get(row["id"], [])) for row in rows),
-                   row_type=ClaimRow)
-
-
-def _claim_row(row: Any, links: Sequence[_Link]) -> ClaimRow:
-    return ClaimRow(
-        claim_id=row["claim_id"], review=row["review"], outcome=row["outcome_code"],
-        statement=row["statement"], value=row["value"], value_low=row["value_low"],
-        value_high=row["value_high"], unit=row["unit_code"], numerator=row["numerator"],
-        denominator=row["denominator"], qualifier=row["qualifier"], timepoint=row["timepoint"],
-        population=row["population"], derived=bool(row["derived"]), reported=row["reported"],
-        section=row["section"], paragraph=row["paragraph"], reference_keys=_join_keys(links),
-        reference_numbers=_join_numbers(links))
+    query = _claim_query(where).order_by(bytewise(_t(Claim).c.claim_id, session))
+    limit = _positive("limit", limit)
+    query = query.limit(limit) if limit is not None else query
+    return Results(_claim_rows(session, query), row_type=ClaimRow)
 
 
 def evidence(session: Session, outcome: str, *, review: str | None = None
              ) -> Results[EvidenceRow]:
     """The evidence table of one outcome: each claim, its figure and its supporting studies."""
     where = _claim_filter(session, outcome=outcome, review=review)
-    query = _claim_select(session, where, None)
-    rows = session.execute(query).mappings().all()
-    links = _links(session, query.with_only_columns(_t(Claim).c.id))
-    out: Results[EvidenceRow] = Results(row_type=EvidenceRow)
-    for row in rows:
-        cited = links.get(row["id"], [])
-        support = [link for link in cited if link.role in _SUPPORTING]
-        studies = "; ".join(f"[{link.number}] {link.study}" if link.number else link.study
-                            for link in support)
-        out.append(EvidenceRow(
-            claim_id=row["claim_id"], review=row["review"], statement=row["statement"],
-            qualifier=row["qualifier"], value=row["value"], value_low=row["value_low"],
-            value_high=row["value_high"], numerator=row["numerator"],
-            denominator=row["denominator"], unit=row["unit_code"], reported=row["reported"],
-            timepoint=row["timepoint"], population=row["population"], studies=studies,
-            reference_keys=_join_keys(support), reference_numbers=_join_numbers(support),
-            disagreeing_keys=_join_keys([link for link in cited if link.role == "disagrees"])))
-    return out
+    query = _claim_query(where).order_by(bytewise(_t(Claim).c.claim_id, session))
+    studies = _studies(session, query.with_only_columns(_t(Claim).c.id))
+    return Results((dataclasses.replace(row, studies=tuple(
+        f"[{link.reference_number}] {studies[link.reference_key]}" if link.reference_number
+        else studies[link.reference_key] for link in row.supporting))
+        for row in _claim_rows(session, query, EvidenceRow)), row_type=EvidenceRow)
 
 
 def reference_detail(session: Session, ref: str | int, *, review: str | None = None
@@ -712,26 +678,32 @@ def _citations_of(session: Session, ref_id: int, review_id: int | None
 
 
 def _claims_citing(session: Session, ref_id: int, review_id: int | None
-                   ) -> Results[SupportedClaim]:
-    c, cr, r = _t(Claim), _t(ClaimReference), _t(Review)
-    query = (sa.select(c.c.claim_id, r.c.code, c.c.outcome_code, cr.c.role, c.c.statement,
-                       c.c.qualifier, c.c.value, c.c.value_low, c.c.value_high, c.c.unit_code,
-                       c.c.reported, c.c.section, c.c.paragraph)
-             .join(cr, cr.c.claim_id == c.c.id).join(r, r.c.id == c.c.review_id)
-             .where(cr.c.reference_id == ref_id)
-             .order_by(bytewise(c.c.claim_id, session)))
+                   ) -> Results[ClaimRow]:
+    c, cr = _t(Claim), _t(ClaimReference)
+    where: list[sa.ColumnElement[bool]] = [
+        c.c.id.in_(sa.select(cr.c.claim_id).where(cr.c.reference_id == ref_id))]
     if review_id is not None:
-        query = query.where(c.c.review_id == review_id)
-    return Results((SupportedClaim(*row) for row in session.execute(query)),
-                   row_type=SupportedClaim)
+        where.append(c.c.review_id == review_id)
+    query = _claim_query(where).order_by(bytewise(c.c.claim_id, session))
+    return Results(_claim_rows(session, query), row_type=ClaimRow)
+
+
+def _finding_query(review_id: Any, *extra: Any) -> sa.Select[Any]:
+    """The contract's finding fields (then `extra`), the reference numbered in `review_id`
+    (a review id, or a column holding one; None: no number)."""
+    f, ref, ct = _t(SourceFinding), _t(Reference), _t(Citation)
+    on = (ct.c.reference_id == f.c.reference_id) & (ct.c.review_id == (
+        review_id if review_id is not None else -1))
+    return (sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": ref,
+                                                "citation": ct}), *extra)
+            .join(ref, ref.c.id == f.c.reference_id).outerjoin(ct, on))
 
 
 def _findings_of(session: Session, ref_id: int) -> Results[FindingRow]:
+    """The reference's findings, the same whichever review is chosen (no number)."""
     f = _t(SourceFinding)
-    query = (sa.select(f.c.finding_id, f.c.measure_code, f.c.value, f.c.value_low,
-                       f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
-                       f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
-             .where(f.c.reference_id == ref_id).order_by(bytewise(f.c.finding_id, session)))
+    query = (_finding_query(None).where(f.c.reference_id == ref_id)
+             .order_by(bytewise(f.c.finding_id, session)))
     return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
 
 
@@ -771,57 +743,10 @@ class ExportReference:
 
 
 @dataclass(frozen=True, slots=True)
-class ExportLink:
-    key: str
-    number: int | None  # the reference's number in the claim's own review
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportClaim:
-    claim_id: str
-    review: str
-    outcome: str
-    statement: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    unit: str | None
-    numerator: int | None
-    denominator: int | None
-    qualifier: str | None
-    timepoint: str | None
-    population: str | None
-    derived: bool
-    reported: str | None
-    section: str | None
-    paragraph: int | None
-    links: tuple[ExportLink, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ExportCitation:
     review: str
     number: int
     reference_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportFinding:
-    finding_id: str
-    reference_key: str
-    reference_number: int | None
-    measure: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    timepoint: str | None
-    population: str | None
-    note: str | None
-    seen_at: str | None
 
 
 def choose_review(session: Session, *, code: str | None) -> tuple[int, str] | None:
@@ -867,45 +792,14 @@ def export_references(session: Session, *, review_id: int | None,
         for row in session.execute(query).mappings())
 
 
-
-def _claim_links_query() -> sa.Select[Any]:
-    """(claim pk, citekey, citation number in the claim's review, role) of every claim link,
-    by claim pk and citation order."""
-    cl, cr, ref, ct = _t(Claim), _t(ClaimReference), _t(Reference), _t(Citation)
-    return (
-        sa.select(cr.c.claim_id, ref.c.citekey, ct.c.number, cr.c.role)
-        .join(ref, ref.c.id == cr.c.reference_id)
-        .join(cl, cl.c.id == cr.c.claim_id)
-        .outerjoin(ct, (ct.c.reference_id == cr.c.reference_id)
-                   & (ct.c.review_id == cl.c.review_id))
-        .order_by(cr.c.claim_id, cr.c.position)
-    )
-
 def export_claims(session: Session, *, outcome: str | None = None,
-                  review_id: int | None = None) -> Results[ExportClaim]:
+                  review_id: int | None = None) -> Results[ClaimRow]:
     """Claims by claim id (byte-wise), each with its references in citation order."""
-    cl, rv = _t(Claim), _t(Review)
-    query = sa.select(cl, rv.c.code.label("review_code")).join(rv, rv.c.id == cl.c.review_id)
-    if outcome is not None:
-        query = query.where(cl.c.outcome_code == outcome)
-    if review_id is not None:
-        query = query.where(cl.c.review_id == review_id)
-    links_query = _claim_links_query()
-    links: dict[int, list[ExportLink]] = {}
-    # .all(): one fetchall, not a fetchone per row (an export reads every link)
-    for claim_pk, key, number, role in session.execute(links_query).all():
-        links.setdefault(claim_pk, []).append(ExportLink(key, number, role))
-    rows = session.execute(query.order_by(bytewise(cl.c.claim_id, session))).mappings().all()
-    return Results(
-        ExportClaim(
-            claim_id=row["claim_id"], review=row["review_code"], outcome=row["outcome_code"],
-            statement=row["statement"], value=row["value"], value_low=row["value_low"],
-            value_high=row["value_high"], unit=row["unit_code"], numerator=row["numerator"],
-            denominator=row["denominator"], qualifier=row["qualifier"],
-            timepoint=row["timepoint"], population=row["population"],
-            derived=bool(row["derived"]), reported=row["reported"], section=row["section"],
-            paragraph=row["paragraph"], links=tuple(links.get(row["id"], ())))
-        for row in rows)
+    cl = _t(Claim)
+    where = ([cl.c.outcome_code == outcome] if outcome is not None else []) + (
+        [cl.c.review_id == review_id] if review_id is not None else [])
+    query = _claim_query(where).order_by(bytewise(cl.c.claim_id, session))
+    return Results(_claim_rows(session, query, narrow=bool(where)), row_type=ClaimRow)
 
 
 def export_citations(session: Session) -> Results[ExportCitation]:
@@ -930,76 +824,35 @@ def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
     return vocabulary_rows(session, Outcome)[code]
 
 
-def export_findings(session: Session, *, review_id: int | None) -> Results[ExportFinding]:
+def export_findings(session: Session, *, review_id: int | None) -> Results[FindingRow]:
     """Source findings by reference number (in the chosen review), citekey, finding id."""
     f, ref, ct = _t(SourceFinding), _t(Reference), _t(Citation)
-    on = (ct.c.reference_id == f.c.reference_id) & (ct.c.review_id == (review_id or -1))
-    query = (
-        sa.select(f.c.finding_id, ref.c.citekey, ct.c.number, f.c.measure_code, f.c.value,
-                  f.c.value_low, f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
-                  f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
-        .join(ref, ref.c.id == f.c.reference_id)
-        .outerjoin(ct, on)
-        .order_by(ct.c.number.is_(None), ct.c.number, bytewise(ref.c.citekey, session),
-                  bytewise(f.c.finding_id, session))
-    )
-    return Results(ExportFinding(*row) for row in session.execute(query))
+    query = _finding_query(review_id).order_by(
+        ct.c.number.is_(None), ct.c.number, bytewise(ref.c.citekey, session),
+        bytewise(f.c.finding_id, session))
+    return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
 
 
 # --- source check queries ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class CheckReference:
-    """A reference cited in support of a claim, numbered in the claim's review."""
+class CheckClaim(ClaimRow):
+    """A claim to check against its sources: a claim row plus its outcome's measure, the
+    measure's label and family, and the outcome's timepoint (which the check compares)."""
 
-    key: str
-    number: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckClaim:
-    """A claim to check against its sources: its figure, and its outcome's measure and family."""
-
-    claim_id: str
-    review: str
-    outcome: str
     measure: str | None
     measure_label: str | None
     family: str | None
     outcome_timepoint: str | None
-    statement: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    unit: str | None
-    numerator: int | None
-    denominator: int | None
-    qualifier: str | None
-    timepoint: str | None
-    population: str | None
-    references: tuple[CheckReference, ...]  # supporting references, in citation order
 
 
 @dataclass(frozen=True, slots=True)
-class CheckFinding:
-    """A source finding with its reference's citekey and its measure's label and family."""
+class CheckFinding(FindingRow):
+    """A finding plus its measure's label and family (which the check compares)."""
 
-    finding_id: str
-    reference_key: str
-    measure: str
     measure_label: str
     family: str
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    timepoint: str | None
-    population: str | None
-    note: str | None
-    seen_at: str | None
 
 
 def _supported_claims(session: Session, *, outcome: str | None, review: str | None
@@ -1017,46 +870,36 @@ def source_check_claims(session: Session, *, outcome: str | None = None,
     c, r, o, m = _t(Claim), _t(Review), _t(Outcome), _t(Measure)
     ids = _supported_claims(session, outcome=outcome, review=review)
     query = (
-        sa.select(c.c.id, c.c.claim_id, r.c.code, c.c.outcome_code, o.c.measure_code,
-                  m.c.label, m.c.family, o.c.timepoint.label("outcome_timepoint"),
-                  c.c.statement, c.c.value, c.c.value_low, c.c.value_high, c.c.unit_code,
-                  c.c.numerator, c.c.denominator, c.c.qualifier, c.c.timepoint,
-                  c.c.population)
-        .join(r, r.c.id == c.c.review_id)
+        _claim_query([c.c.id.in_(ids)], o.c.measure_code, m.c.label, m.c.family,
+                     o.c.timepoint.label("outcome_timepoint"))
         .join(o, o.c.code == c.c.outcome_code)
         .outerjoin(m, m.c.code == o.c.measure_code)
-        .where(c.c.id.in_(ids))
         .order_by(bytewise(r.c.code, session),
                   bytewise(sa.func.coalesce(c.c.section, ""), session),
                   sa.func.coalesce(c.c.paragraph, 0), bytewise(c.c.claim_id, session))
     )
-    rows = session.execute(query).all()
-    links = _links(session, ids)
-    return Results(
-        CheckClaim(*row[1:], references=tuple(  # type: ignore[misc]
-            CheckReference(link.key, link.number) for link in links.get(row[0], [])
-            if link.role in _SUPPORTING))
-        for row in rows)
+    return Results(_claim_rows(session, query, CheckClaim), row_type=CheckClaim)
 
 
 def source_check_findings(session: Session, *, outcome: str | None = None,
                           review: str | None = None) -> Results[CheckFinding]:
-    """Findings of every reference that supports a claim in scope, by citekey and finding_id."""
+    """Findings of every reference that supports a claim in scope, by citekey and finding_id.
+
+    Their `reference_number` is None: a reference may be cited in several reviews.
+    """
     f, ref, m, cr = _t(SourceFinding), _t(Reference), _t(Measure), _t(ClaimReference)
     cited = (sa.select(cr.c.reference_id)
              .where(cr.c.role.in_(_SUPPORTING),
                     cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
                                                         review=review))))
     query = (
-        sa.select(f.c.finding_id, ref.c.citekey, f.c.measure_code, m.c.label, m.c.family,
-                  f.c.value, f.c.value_low, f.c.value_high, f.c.numerator, f.c.denominator,
-                  f.c.unit_code, f.c.timepoint, f.c.population, f.c.note, f.c.seen_at)
-        .join(ref, ref.c.id == f.c.reference_id)
+        _finding_query(None, m.c.label, m.c.family)
         .join(m, m.c.code == f.c.measure_code)
         .where(f.c.reference_id.in_(cited))
         .order_by(bytewise(ref.c.citekey, session), bytewise(f.c.finding_id, session))
     )
-    return Results(CheckFinding(*row) for row in session.execute(query))
+    return Results((CheckFinding(*row) for row in session.execute(query)),
+                   row_type=CheckFinding)
 
 
 def unit_labels(session: Session) -> dict[str, str]:
@@ -1194,24 +1037,13 @@ def unlisted_citations(session: Session) -> Results[UnlistedCitation]:
 
 
 @dataclass(frozen=True, slots=True)
-class PlotFinding:
-    """A source's own figure beside a claim it supports, for the outcome's measure family."""
+class PlotFinding(FindingRow):
+    """A finding beside a claim it supports (its number is in the claim's review): plus the
+    claim, the measure's label and whether it is the outcome's own measure."""
 
     claim_id: str
-    reference_key: str
-    reference_number: int | None  # in the claim's review
-    measure: str
     measure_label: str
     same_measure: bool  # False: another measure of the same family (e.g. disease-specific)
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    timepoint: str | None
-    population: str | None
-    note: str | None
 
 
 def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
@@ -1220,10 +1052,10 @@ def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
     ref, cit, mo, mf = _t(Reference), _t(Citation), _t(Measure), _t(Measure).alias("mf")
     related = (mf.c.code == mo.c.code) | ((mf.c.family == mo.c.family) & (mo.c.family != ""))
     query = (
-        sa.select(c.c.claim_id, ref.c.citekey, cit.c.number, f.c.measure_code, mf.c.label,
-                  f.c.measure_code == o.c.measure_code, f.c.value, f.c.value_low,
-                  f.c.value_high, f.c.numerator, f.c.denominator, f.c.unit_code,
-                  f.c.timepoint, f.c.population, f.c.note)
+        sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": ref,
+                                            "citation": cit}),
+                  c.c.claim_id, mf.c.label, f.c.measure_code == o.c.measure_code)
+        .select_from(c)
         .join(o, o.c.code == c.c.outcome_code)
         .join(mo, mo.c.code == o.c.measure_code)
         .join(cr, (cr.c.claim_id == c.c.id) & cr.c.role.in_(_SUPPORTING))
@@ -1235,9 +1067,8 @@ def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
         .order_by(bytewise(c.c.claim_id, session), cr.c.position,
                   bytewise(f.c.finding_id, session))
     )
-    return Results(PlotFinding(claim_id, key, number, measure, label, bool(same), *figures)
-                   for claim_id, key, number, measure, label, same, *figures
-                   in session.execute(query))
+    return Results((PlotFinding(*row[:-1], bool(row[-1]))  # type: ignore[call-arg]
+                    for row in session.execute(query)), row_type=PlotFinding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1279,37 +1110,6 @@ def reference_outcome_map(session: Session) -> Results[MapCell]:
     cells.sort(key=lambda m: (m.reference_number is None, m.reference_number or 0,
                               m.reference_key, m.outcome))
     return Results(cells)
-
-
-# --- fast claim export ------------------------------------------------------------------------
-
-# Columns of the claims export in `csvformat.CLAIM_COLUMNS` order, before the reference lists.
-_EXPORT_CLAIM_COLUMNS = (
-    "claim_id", "review_code", "outcome_code", "statement", "value", "value_low", "value_high",
-    "unit_code", "numerator", "denominator", "qualifier", "timepoint", "population", "derived",
-    "reported", "section", "paragraph",
-)
-
-
-def export_claim_rows(session: Session, *, review_id: int | None = None,
-                      ) -> tuple[list[Any], dict[int, list[Any]]]:
-    """`export_claims` as plain rows, for writing millions of cells without objects per row.
-
-    Returns the claims (their database id, then the export columns, in the same order as
-    `export_claims`) and each claim id's links as (citekey, number, role) in citation order.
-    """
-    cl, rv = _t(Claim), _t(Review)
-    columns = [rv.c.code if name == "review_code" else cl.c[name]
-               for name in _EXPORT_CLAIM_COLUMNS]
-    query = (sa.select(cl.c.id, *columns).join(rv, rv.c.id == cl.c.review_id)
-             .order_by(bytewise(cl.c.claim_id, session)))
-    if review_id is not None:
-        query = query.where(cl.c.review_id == review_id)
-    links_query = _claim_links_query()
-    links: dict[int, list[Any]] = {}
-    for claim_pk, *link in session.execute(links_query).all():
-        links.setdefault(claim_pk, []).append(link)
-    return list(session.execute(query).all()), links
 
 
 # --- the snapshot's views ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ivcdb.csvformat import csv_text, format_number, json_value, neutralise
+from ivcdb.csvformat import LIST_SEPARATOR, csv_text, format_number, json_value, neutralise
 from ivcdb.text import visible
 
 FORMATS = ("table", "csv", "json")
@@ -24,6 +24,8 @@ KEY_COLUMNS = frozenset({"claim_id", "outcome", "code", "citekey", "status", "fi
 def cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, list | tuple):  # a contract list: `a;b`, as the CSV files write it
+        return LIST_SEPARATOR.join(cell(v) for v in value)
     if isinstance(value, bool | int | float):
         return format_number(value)
     return str(value)

@@ -25,10 +25,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivcdb.errors import UsageError
 from ivcdb.extras import require
+
+if TYPE_CHECKING:
+    from ivcdb.contract import Contract
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -50,6 +53,7 @@ def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, 
     template = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     data: dict[str, Any] = copy.deepcopy(template)
     data["allow_sql"] = sql
+    describe_contract_columns(data["databases"][TEMPLATE_NAME]["tables"]["claims_view"])
     if name != TEMPLATE_NAME:
         from datasette.utils import tilde_encode
 
@@ -58,6 +62,16 @@ def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, 
         text = text.replace(f"/{TEMPLATE_NAME}/", f"/{tilde_encode(name)}/")
         data = json.loads(text)
     return data
+
+
+def describe_contract_columns(view: dict[str, Any], claim: Contract | None = None) -> None:
+    """Describe a claims_view column the metadata file does not (a field added to the
+    contract later) with the contract's description."""
+    from ivcdb.contract import CLAIM
+
+    columns = view.setdefault("columns", {})
+    for f in (claim or CLAIM).stored:
+        columns.setdefault(f.name, f.description or f.name)
 
 
 def check_snapshot(path: Path) -> None:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ivcdb import queries, store
+from ivcdb.contract import CLAIM
 from ivcdb.db import open_db, resolve_url, sqlite_path
 from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports.files import output_target, temp_sibling
@@ -51,22 +52,41 @@ CLAIM_TEXT = sa.Table(
     sa.Column("year", sa.Text, nullable=False),  # JSON array of years (as text)
 )
 
+# claims_view's columns in reading order: the claim's contract fields by their CSV names, each
+# from its column, and what the read layer adds (labels, the printed figure, cited references).
+# A contract field not named here (one added later) comes after them, before `id`.
+CLAIMS_VIEW_ORDER = (
+    "outcome_label", "statement", "figure", "unit", "reference", "timepoint", "population",
+    "reported", "qualifier", "cited", "author", "year", "outcome", "claim_id", "review",
+    "section", "paragraph", "value", "value_low", "value_high", "numerator", "denominator",
+    "derived")
+_READ_LAYER_COLUMNS = {"outcome_label": "o.label", "figure": "t.figure", "unit": "u.label",
+                       "reference": "t.reference", "cited": "t.cited", "author": "t.author",
+                       "year": "t.year", "id": "c.id"}
+_ALIASES = {"claim": "c", "review": "rv"}
+
+
+def claims_view_columns() -> tuple[str, ...]:
+    """The columns of claims_view: `CLAIMS_VIEW_ORDER`, later contract fields, `id`."""
+    later = tuple(f.name for f in CLAIM.stored if f.name not in CLAIMS_VIEW_ORDER)
+    return (*CLAIMS_VIEW_ORDER, *later, "id")
+
+
+def _claims_view_select() -> str:
+    fields = {f.name: f"{_ALIASES[f.table]}.{f.db_column}" for f in CLAIM.stored}
+    return ", ".join(f"{_READ_LAYER_COLUMNS.get(name) or fields[name]} AS {name}"
+                     for name in claims_view_columns())
+
+
 # The read layer. SQLite only: this runs on the snapshot, never on the database of record.
 # outcome_summary is `queries.outcome_overview_query` compiled for SQLite (`compiled_views`).
 # claims_view joins claim_text before any LEFT JOIN: SQLite 3.40 otherwise returns no rows for
 # Datasette's array facets (`json_each(inner.col) JOIN inner`) on the view.
-READ_LAYER_SQL = """
+READ_LAYER_SQL = f"""
 CREATE INDEX ix_reference_text_reference_id ON reference_text (reference_id);
 
 CREATE VIEW claims_view AS
-SELECT o.label AS outcome_label, c.statement AS statement, t.figure AS figure,
-       u.label AS unit, t.reference AS reference, c.timepoint AS timepoint,
-       c.population AS population, c.reported AS reported, c.qualifier AS qualifier,
-       t.cited AS cited, t.author AS author, t.year AS year, c.outcome_code AS outcome,
-       c.claim_id AS claim_id, rv.code AS review, c.section AS section,
-       c.paragraph AS paragraph, c.value AS value, c.value_low AS value_low,
-       c.value_high AS value_high, c.numerator AS numerator, c.denominator AS denominator,
-       c.derived AS derived, c.id AS id
+SELECT {_claims_view_select()}
 FROM claim c
 JOIN review rv ON rv.id = c.review_id
 JOIN outcome o ON o.code = c.outcome_code
@@ -234,12 +254,14 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
         authors: list[str] = []
         years: list[str] = []
         for link in claim.links:
-            ref = refs[link.key]
-            labels.append(reference_label(link.number, _first_family(ref), ref.year, link.key))
+            ref = refs[link.reference_key]
+            labels.append(reference_label(link.reference_number, _first_family(ref), ref.year,
+                                          link.reference_key))
             authors.extend(author_name(a) for a in ref.authors)
             if ref.year is not None:
                 years.append(str(ref.year))
-        numbers = [str(link.number) for link in claim.links if link.number is not None]
+        numbers = [str(link.reference_number) for link in claim.links
+                   if link.reference_number is not None]
         rows.append({
             "claim_id": ids[claim.claim_id][0],
             "figure": figure_text(claim.value, claim.value_low, claim.value_high,

@@ -19,10 +19,11 @@ from typing import Any
 from sqlmodel import Session
 
 from ivcdb import queries
+from ivcdb.contract import LinkRow
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
 from ivcdb.models import Outcome
-from ivcdb.queries import CheckClaim, CheckFinding, CheckReference, Results
+from ivcdb.queries import CheckClaim, CheckFinding, Results
 from ivcdb.terms import PERCENT
 from ivcdb.text import fold, key_fold
 
@@ -420,8 +421,8 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     accepted = claim.accepted(config) if claim.has_figure else None
     compared: list[ComparedFinding] = []
     elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
-    for ref in row.references:
-        for f in by_ref.get(key_fold(ref.key), []):
+    for ref in row.supporting:
+        for f in by_ref.get(key_fold(ref.reference_key), []):
             relation = _relation(row, f, config)
             if relation is None:
                 continue
@@ -430,12 +431,12 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
             elif relation is not Relation.DIFFERENT_MEASURE:
                 elsewhen.append(f)
     rank = list(Relation)
-    order = {key_fold(r.key): i for i, r in enumerate(row.references)}
+    order = {key_fold(r.reference_key): i for i, r in enumerate(row.supporting)}
     compared.sort(key=lambda c: (order[key_fold(c.reference_key)], rank.index(c.relation),
                                  c.measure, _months_key(c.timepoint), c.finding_id))
     status = _status(compared) if accepted is not None else Status.UNVERIFIED
     with_findings = {key_fold(c.reference_key) for c in compared}
-    missing = [r for r in row.references if key_fold(r.key) not in with_findings]
+    missing = [r for r in row.supporting if key_fold(r.reference_key) not in with_findings]
     remarks = _remarks(claim, status, missing, elsewhen)
     remarks += _narrower(claim, status, compared, labels)
     lead = 0 if claim.has_figure else 1  # "qualitative statement: ..." comes first
@@ -448,15 +449,15 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
         value_high=row.value_high, numerator=row.numerator, denominator=row.denominator,
         unit=row.unit, timepoint=row.timepoint or row.outcome_timepoint,
         population=row.population,
-        reference_numbers=tuple(r.number for r in row.references),
-        reference_keys=tuple(r.key for r in row.references), status=status,
+        reference_numbers=tuple(r.reference_number for r in row.supporting),
+        reference_keys=tuple(r.reference_key for r in row.supporting), status=status,
         accepted_low=accepted.low if accepted else None,
         accepted_high=accepted.high if accepted else None, findings=tuple(compared),
-        references_without_findings=tuple(r.key for r in missing), remarks=tuple(remarks),
+        references_without_findings=tuple(r.reference_key for r in missing), remarks=tuple(remarks),
         explanation=_sentence("; ".join(sentences)))
 
 
-def _compare(claim: _Claim, accepted: _Interval | None, ref: CheckReference, f: CheckFinding,
+def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFinding,
              relation: Relation, labels: dict[str, str]) -> ComparedFinding:
     figure = claim.on_scale(f) if accepted is not None else None
     verdict = low = high = None
@@ -474,7 +475,8 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: CheckReference, f: 
             relation is not Relation.DIFFERENT_MEASURE):
         verdict = accepted.verdict(low, high)
     return ComparedFinding(
-        finding_id=f.finding_id, reference_number=ref.number, reference_key=ref.key,
+        finding_id=f.finding_id, reference_number=ref.reference_number,
+        reference_key=ref.reference_key,
         measure=f.measure, measure_label=f.measure_label, relation=relation, value=f.value,
         value_low=f.value_low, value_high=f.value_high, numerator=f.numerator,
         denominator=f.denominator, unit=f.unit, timepoint=f.timepoint, population=f.population,
@@ -536,7 +538,7 @@ def _assessment(claim: _Claim, accepted: _Interval | None, relation: Relation,
     return f"subgroup, {text}" if relation is Relation.SUBGROUP else text
 
 
-def _remarks(claim: _Claim, status: Status, missing: Sequence[CheckReference],
+def _remarks(claim: _Claim, status: Status, missing: Sequence[LinkRow],
              elsewhen: Sequence[CheckFinding]) -> list[str]:
     """What the compared findings leave open: references without one, other timepoints."""
     row = claim.row
@@ -545,7 +547,7 @@ def _remarks(claim: _Claim, status: Status, missing: Sequence[CheckReference],
     out = [] if claim.has_figure else ["qualitative statement: not compared with figures"]
     if missing:
         where = f" at {timepoint}" if timepoint else ""
-        refs = ", ".join(_ref(r.number, r.key) for r in missing)
+        refs = ", ".join(_ref(r.reference_number, r.reference_key) for r in missing)
         out.append(f"no finding of {measure}{where} from {refs}")
     if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE):
         seen = _unique(f.timepoint or "no stated timepoint"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.db import Database
 from ivcdb.loaders import Sources, load
 

@@ -103,7 +103,7 @@ def claim_row(claim_id: str) -> list[str]:
 def claims_csv(*rows: dict[str, str], crlf: bool = False) -> str:
     """A claims CSV of `rows` (defaults: review li2025, outcome prognosis, one reference),
     every cell quoted as a careful user writes it."""
-    from ivcdb.csvformat import CLAIM_COLUMNS
+    from ivcdb.contract import CLAIM_COLUMNS
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CLAIM_COLUMNS, quoting=csv.QUOTE_ALL,

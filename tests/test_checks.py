@@ -9,7 +9,7 @@ from conftest import DATA
 from loadkit import csv_text, write
 
 from ivcdb.checks import run_checks
-from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.db import Database
 from ivcdb.loaders import Sources, load
 from ivcdb.report import Code, Problem, Severity

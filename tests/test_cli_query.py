@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA, CliRun
 
-from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.db import Database
 
 Run = tuple[int, str, str]

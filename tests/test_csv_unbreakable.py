@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from loadkit import claims_csv, find, load_curated_lists, refuse, write
 from test_properties import DB_SETTINGS
 
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.csvformat import (
-    CLAIM_COLUMNS,
     FORMULA_STARTS,
     csv_text,
     is_number,

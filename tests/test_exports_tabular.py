@@ -12,7 +12,7 @@ import pytest
 from conftest import DATA
 from exportkit import load_tricky
 
-from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS
 from ivcdb.db import Database, open_db, resolve_url, upgrade
 from ivcdb.errors import UsageError
 from ivcdb.exports import export, reference_list

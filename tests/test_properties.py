@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivcdb import store
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.copy import tables
-from ivcdb.csvformat import CLAIM_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.exports import export

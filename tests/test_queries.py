@@ -6,7 +6,6 @@ Every test runs on SQLite and PostgreSQL (`built`); the answers must be the same
 from __future__ import annotations
 
 import csv
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from conftest import DATA, ENGINES, shared_database
 from sqlmodel import Session
 
 from ivcdb import queries
-from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_EXPORT_COLUMNS, ClaimRow
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.loaders import Sources, load
@@ -98,8 +97,21 @@ def two_reviews(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 MUELLER = ["Test2025-upper", "test2025-dispute", "test2025-plain", "test2025-uncited"]
 
 
-def ids(rows: list[queries.ClaimRow]) -> list[str]:
+def ids(rows: list[ClaimRow]) -> list[str]:
     return [r.claim_id for r in rows]
+
+
+def split(cell: str) -> list[str]:
+    return cell.split(";") if cell else []
+
+
+def supporting(row: ClaimRow) -> tuple[list[str], list[int | None]]:
+    return ([r.reference_key for r in row.supporting],
+            [r.reference_number for r in row.supporting])
+
+
+def disagreeing(row: ClaimRow) -> list[str]:
+    return [r.reference_key for r in row.disagreeing]
 
 
 def curated_claims() -> list[dict[str, str]]:
@@ -117,13 +129,15 @@ def test_five_year_survival_claim(shared_built: Database) -> None:
     row = rows[0]
     assert (row.value_low, row.value_high, row.unit, row.qualifier) == (40, 70, "percent",
                                                                         "approximately")
-    assert (row.reference_keys, row.reference_numbers) == ("wachtel2015;nooromid2022", "3;5")
+    assert (row.reference_keys, row.reference_numbers) == (["wachtel2015", "nooromid2022"],
+                                                           [3, 5])
 
 
 def test_claims_match_the_curated_file(shared_built: Database) -> None:
     """Unfiltered, every claim comes back with its references in citation order."""
-    expected = {r["claim_id"]: (r["outcome"], r["statement"], r["reference_keys"],
-                                r["reference_numbers"]) for r in curated_claims()}
+    expected = {r["claim_id"]: (r["outcome"], r["statement"], split(r["reference_keys"]),
+                                [int(n) for n in split(r["reference_numbers"])])
+                for r in curated_claims()}
     with shared_built.session() as session:
         rows = queries.claims(session)
     assert {r.claim_id: (r.outcome, r.statement, r.reference_keys, r.reference_numbers)
@@ -153,7 +167,7 @@ def test_reference_by_key_any_case_and_by_number(shared_built: Database) -> None
     with shared_built.session() as session:
         by_key = queries.claims(session, reference="wachtel2015")
         assert by_key
-        assert all("wachtel2015" in r.reference_keys.split(";") for r in by_key)
+        assert all("wachtel2015" in r.reference_keys for r in by_key)
         assert queries.claims(session, reference="WACHTEL2015") == by_key
         assert queries.claims(session, reference=3) == by_key
         assert queries.claims(session, reference=" 3 ") == by_key
@@ -162,8 +176,8 @@ def test_reference_by_key_any_case_and_by_number(shared_built: Database) -> None
 def test_reference_numbers_are_those_of_the_claims_review(two_reviews: Database) -> None:
     with two_reviews.session() as session:
         rows = {r.claim_id: r for r in queries.claims(session, reference="wachtel2015")}
-    assert rows["Test2025-upper"].reference_numbers == "1;2"
-    assert rows["li2025-os-5y"].reference_numbers == "3;5"
+    assert rows["Test2025-upper"].reference_numbers == [1, 2]
+    assert rows["li2025-os-5y"].reference_numbers == [3, 5]
 
 
 def test_reference_number_needs_a_review_when_ambiguous(two_reviews: Database) -> None:
@@ -250,7 +264,7 @@ def test_year_range_any_cited_reference(shared_built: Database, low: int | None,
     with shared_built.session() as session:
         years = reference_years(session)
         expected = [r.claim_id for r in queries.claims(session)
-                    if any(within(years[k]) for k in r.reference_keys.split(";") if k)]
+                    if any(within(years[k]) for k in r.reference_keys)]
         assert ids(queries.claims(session, year_from=low, year_to=high)) == expected
 
 
@@ -381,9 +395,9 @@ def test_evidence_table(shared_built: Database) -> None:
         claims = queries.claims(session, outcome="overall_survival_5y")
     assert [r.claim_id for r in rows] == ids(claims)
     row = rows[0]
-    assert row.studies == "[3] Wachtel et al. 2015; [5] Nooromid et al. 2022"
-    assert (row.reference_keys, row.reference_numbers, row.disagreeing_keys) == (
-        "wachtel2015;nooromid2022", "3;5", "")
+    assert row.studies == ("[3] Wachtel et al. 2015", "[5] Nooromid et al. 2022")
+    assert (supporting(row), disagreeing(row)) == (
+        (["wachtel2015", "nooromid2022"], [3, 5]), [])
     assert (row.qualifier, row.value_low, row.value_high, row.unit) == (
         "approximately", 40, 70, "percent")
 
@@ -394,14 +408,15 @@ def test_roles_in_evidence_and_detail(two_reviews: Database) -> None:
         rows = {r.claim_id: r for r in queries.evidence(session, "overall_survival_5y",
                                                         review="test2025")}
         mueller = queries.reference_detail(session, "mueller2020")
-    assert (claim[0].reference_keys, claim[0].reference_numbers) == ("wachtel2015;mueller2020",
-                                                                     "2;1")
+    assert (claim[0].reference_keys, claim[0].reference_numbers) == (
+        ["wachtel2015", "mueller2020"], [2, 1])
     dispute = rows["test2025-dispute"]
-    assert (dispute.reference_keys, dispute.reference_numbers, dispute.disagreeing_keys) == (
-        "wachtel2015", "2", "mueller2020")
-    assert dispute.studies == "[2] Wachtel et al. 2015"
-    assert rows["Test2025-upper"].studies == "[1] Müller et al. 2020; [2] Wachtel et al. 2015"
-    assert {c.claim_id: c.role for c in mueller.claims} == {
+    assert (supporting(dispute), disagreeing(dispute)) == (
+        (["wachtel2015"], [2]), ["mueller2020"])
+    assert dispute.studies == ("[2] Wachtel et al. 2015",)
+    assert rows["Test2025-upper"].studies == ("[1] Müller et al. 2020",
+                                              "[2] Wachtel et al. 2015")
+    assert {c["claim_id"]: c["role"] for c in mueller.claim_dicts()} == {
         "Test2025-upper": "supports", "test2025-dispute": "disagrees",
         "test2025-plain": "supports", "test2025-uncited": "supports"}
 
@@ -410,7 +425,7 @@ def test_numbers_listed_only_when_every_reference_has_one(two_reviews: Database)
     """nooromid2022 has no number in test2025: a partial list would misalign with the keys."""
     with two_reviews.session() as session:
         row = queries.claims(session, text="by key only")[0]
-    assert (row.reference_keys, row.reference_numbers) == ("mueller2020;nooromid2022", "")
+    assert (row.reference_keys, row.reference_numbers) == (["mueller2020", "nooromid2022"], [])
 
 
 def test_evidence_unknown_outcome(shared_built: Database) -> None:
@@ -430,7 +445,7 @@ def test_reference_detail(shared_built: Database) -> None:
     assert detail.authors[0] == "Wachtel H" and detail.et_al
     assert detail.citations == (queries.CitationNumber("li2025", 3),)
     assert [c.claim_id for c in detail.claims] == ids(cited)
-    assert {c.role for c in detail.claims} == {"supports"}
+    assert {c.role_of(detail.citekey) for c in detail.claims} == {"supports"}
     assert sorted(f.measure for f in detail.findings) == measures
 
 
@@ -465,10 +480,9 @@ def test_to_frame_columns(two_reviews: Database) -> None:
         frame = rows.to_frame()
         assert list(frame.columns) == list(columns), name
         assert len(frame) == len(rows), name
-    assert list(evidence.to_frame().columns) == [
-        f.name for f in dataclasses.fields(queries.EvidenceRow)]
+    assert list(evidence.to_frame().columns) == [*CLAIM_COLUMNS, "studies"]
     assert list(detail.findings.to_frame().columns) == [  # empty, still typed
-        f.name for f in dataclasses.fields(queries.FindingRow)]
+        *FINDING_EXPORT_COLUMNS]
     one = detail.to_frame()
     assert len(one) == 1 and one.loc[0, "authors"] == "Müller Jörg; Dubois Élise"
     assert one.loc[0, "citations"] == "test2025 [1]"

@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivcdb import queries
-from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS
 from ivcdb.db import Database, open_db, upgrade
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.exports import evidence_table, export, export_folder, reference_list

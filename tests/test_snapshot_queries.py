@@ -128,7 +128,7 @@ def check_claims_supported_by_reference(snap: sqlite3.Connection, session: Sessi
     compared = 0
     for ref in queries.export_references(session, review_id=review[0], cited_only=True):
         detail = queries.reference_detail(session, ref.key, review=review[1])
-        expected = [(c.claim_id, c.role, c.statement) for c in detail.claims]
+        expected = [(c.claim_id, c.role_of(detail.citekey), c.statement) for c in detail.claims]
         for typed in (ref.key, str(ref.number)):
             rows = _canned(snap, "claims_supported_by_reference", reference=typed)
             assert [(r["claim_id"], r["role"], r["statement"]) for r in rows] == expected

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from ivcdb.csvformat import CLAIM_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, FINDING_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.loaders import Sources, load

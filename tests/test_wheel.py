@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ivcdb.csvformat import CLAIM_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 

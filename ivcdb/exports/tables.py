@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from ivcdb import queries
+from ivcdb.contract import ClaimRow
 from ivcdb.csvformat import LIST_SEPARATOR, csv_text, format_number, neutralise
 from ivcdb.exports.reflist import escape_latex, escape_markdown
 from ivcdb.models import Unit
@@ -29,7 +30,7 @@ class EvidenceTable:
     rows: list[tuple[str, str, str, str, str, list[int]]]  # id, claim, value, time, pop, refs
 
 
-def figure(claim: queries.ExportClaim, unit_labels: dict[str, str]) -> str:
+def figure(claim: ClaimRow, unit_labels: dict[str, str]) -> str:
     """`approximately 40–70%`, `5/10`, `68 mm`; empty for a qualitative claim."""
     if claim.numerator is not None and claim.denominator is not None:
         text = f"{claim.numerator}/{claim.denominator}"
@@ -54,7 +55,8 @@ def build(session: Session, *, outcome: str, review: str | None = None) -> Evide
     units = {code: r["label"] for code, r in queries.vocabulary_rows(session, Unit).items()}
     rows = []
     for claim in claims:
-        numbers = sorted({link.number for link in claim.links if link.number is not None})
+        numbers = sorted({link.reference_number for link in claim.links
+                          if link.reference_number is not None})
         rows.append((claim.claim_id, claim.statement, figure(claim, units),
                      claim.timepoint or "", claim.population or "", numbers))
     rows.sort(key=lambda r: (not r[5], r[5][:1], r[0]))

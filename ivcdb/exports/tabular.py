@@ -1,10 +1,11 @@
 """Tidy tables for analysts: claims, references, citations, vocabularies and findings as rows,
 written as CSV, JSON or Parquet.
 
-Every format carries the same columns in the same order. CSV follows the contract of
-`ivcdb.csvformat` (numbers without a trailing `.0`, empty for none, `;` between list items,
-formula-like text prefixed with `'`); JSON has typed values and `null`, never NaN; Parquet
-(through the optional pyarrow extra) has nullable typed columns.
+Every format carries the same columns in the same order; the columns and types of claims
+and findings are those of `ivcdb.contract`. CSV cells follow `ivcdb.csvformat` (numbers
+without a trailing `.0`, empty for none, `;` between list items, formula-like text prefixed
+with `'`); JSON has typed values and `null`, never NaN; Parquet (through the optional pyarrow
+extra) has nullable typed columns.
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from ivcdb import queries
-from ivcdb.csvformat import (
+from ivcdb.contract import (
+    CLAIM,
     CLAIM_COLUMNS,
     CLAIM_LONG_COLUMNS,
-    FINDING_COLUMNS,
+    FINDING,
+    FINDING_EXPORT_COLUMNS,
+    LINK,
+)
+from ivcdb.csvformat import (
     GUARDED_STARTS,
     LIST_SEPARATOR,
     csv_text,
@@ -47,14 +53,12 @@ CITATION_COLUMNS = ("review", "number", "reference_key")
 OUTCOME_COLUMNS = ("code", "label", "kind", "unit", "measure", "timepoint", "description")
 UNIT_COLUMNS = ("code", "label", "description")
 MEASURE_COLUMNS = ("code", "label", "family", "description")
-FINDING_EXPORT_COLUMNS = ("finding_id", *FINDING_COLUMNS)
 
-# Column types for Parquet (and for telling numbers from text); anything unnamed is text.
-_INT = {"number", "year", "sample_size", "numerator", "denominator", "paragraph",
-        "reference_number"}
-_FLOAT = {"value", "value_low", "value_high"}
-_BOOL = {"et_al", "derived"}
-_LIST = {"reference_keys", "reference_numbers"}
+# Column types for Parquet: claims and findings from the contract; the references' here, and
+# anything unnamed is text.
+_DTYPES = {**CLAIM.dtypes(CLAIM_COLUMNS), **CLAIM.dtypes(CLAIM_LONG_COLUMNS),
+           **FINDING.dtypes(FINDING_EXPORT_COLUMNS),
+           "number": "Int64", "year": "Int64", "sample_size": "Int64", "et_al": "boolean"}
 
 
 class Table:
@@ -100,29 +104,29 @@ def chosen_review_id(session: Session, review: str | None) -> int | None:
 
 
 def _claims(session: Session, review: str | None, long: bool) -> Table:
+    """The claims as tuples in CSV column order: the contract's fields, the links where the
+    contract puts them (two list cells, or one row per link), the fields added later."""
     review_id = chosen_review_id(session, review) if review is not None else None
-    claims, links = queries.export_claim_rows(session, review_id=review_id)
+    claims, links = queries.claim_values(session, review_id=review_id)
     rows: list[tuple[Any, ...]] = []
     add = rows.append
     none: list[Any] = []
-    derived = _CLAIM_DERIVED + 1  # claims start with their database id
+    split = CLAIM.split + 1  # claims start with their database id
+    no_link = (None,) * len(LINK.stored)
     for claim in claims:
-        base = tuple(claim[1:derived]) + (bool(claim[derived]),) + tuple(claim[derived + 1:])
+        before, after = tuple(claim[1:split]), tuple(claim[split:])
         claim_links = links.get(claim[0], none)
         if long:
             if not claim_links:
-                add(base + (None, None, None))
-            for key, number, role in claim_links:
-                add(base + (key, number, role))
+                add(before + no_link + after)
+            for link in claim_links:
+                add(before + tuple(link) + after)
             continue
         numbers = [link[1] for link in claim_links]
         # a reference outside the claim's review has no number: give keys only
-        add(base + ([link[0] for link in claim_links],
-                    numbers if None not in numbers else []))
+        add(before + ([link[0] for link in claim_links],
+                      numbers if None not in numbers else []) + after)
     return Table("claims", CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS, tuples=rows)
-
-
-_CLAIM_DERIVED = CLAIM_COLUMNS.index("derived")
 
 
 def author_text(author: queries.ExportAuthor) -> str:
@@ -167,7 +171,7 @@ def build(session: Session, kind: str, *, review: str | None = None,
         return Table(kind, CITATION_COLUMNS, rows)
     if kind == "findings":
         findings = queries.export_findings(session, review_id=chosen_review_id(session, review))
-        rows = [{c: getattr(f, c) for c in FINDING_EXPORT_COLUMNS} for f in findings]
+        rows = [f.as_dict() for f in findings]
         return Table(kind, FINDING_EXPORT_COLUMNS, rows)
     if kind in ("outcomes", "units", "measures"):
         return _vocabulary(session, kind)
@@ -217,13 +221,7 @@ def to_json(table: Table) -> bytes:
 
 
 def _dtype(column: str) -> str:
-    if column in _INT:
-        return "Int64"
-    if column in _FLOAT:
-        return "Float64"
-    if column in _BOOL:
-        return "boolean"
-    return "object" if column in _LIST else "string"
+    return _DTYPES.get(column, "string")
 
 
 def to_frame(table: Table) -> Any:

@@ -6,26 +6,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ivcdb.csvformat import (
-    CLAIM_COLUMNS,
-    CLAIM_LONG_COLUMNS,
-    INT_MAX,
-    LIST_SEPARATOR,
-    OutOfRange,
-    whole_number,
+from ivcdb.contract import (
+    CLAIM,
+    LINK,
+    WIDE_LINKS,
+    optional_columns,
+    required_columns,
 )
-from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, read_csv
+from ivcdb.csvformat import INT_MAX, LIST_SEPARATOR, OutOfRange, whole_number
+from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, cell_reader, read_csv
 from ivcdb.loaders.files import content_hash
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
-from ivcdb.terms import CITATION_ROLES, PERCENT, QUALIFIERS
+from ivcdb.terms import PERCENT
 from ivcdb.text import fold
 
-_CLAIM_FIELDS = CLAIM_COLUMNS[:-2]  # everything but the reference lists
+_CLAIM_FIELDS = tuple(f.name for f in CLAIM.stored)  # everything but the references
+# The columns of the `claim` table a claim's cells fill (claim_id and outcome kept apart).
+_VALUES = tuple(f for f in CLAIM.own if f.name not in ("claim_id", "outcome"))
+# Fields added later (`since`) enter the content hash only when filled: adding a column to the
+# contract leaves the hash of every claim that does not use it unchanged (a reload: unchanged).
+_LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
+_READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
+_READ_REVIEW, _READ_OUTCOME = cell_reader(CLAIM["review"]), cell_reader(CLAIM["outcome"])
+_READ_ROLE = cell_reader(LINK["role"])
 
 
 @dataclass(slots=True)
 class ClaimLink:
+    """A link as the file gives it: a citekey, a number or both, not yet resolved (the
+    stored link, always with its citekey, is `ivcdb.contract.LinkRow`)."""
+
     key: str | None
     number: int | None
     role: str = "supports"
@@ -45,7 +56,10 @@ class ClaimRecord:
         values = {"claim_id": self.claim_id, "review_id": review_id,
                   "outcome_code": self.outcome, **self.values,
                   "statement_norm": fold(self.values["statement"])}
-        values["content_hash"] = content_hash((values, link_keys))
+        # a field added later enters the hash only when filled
+        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
+                  } if _LATER else values
+        values["content_hash"] = content_hash((hashed, link_keys))
         return values
 
 
@@ -63,8 +77,9 @@ class ParsedClaims:
 
 def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
     """Read and check a claims CSV on its own; references are resolved later, against the db."""
-    table = read_csv(path, required=CLAIM_COLUMNS, alternatives=[CLAIM_LONG_COLUMNS], text=text,
-                     key_column="claim_id")
+    table = read_csv(path, required=required_columns(CLAIM, WIDE_LINKS),
+                     alternatives=[required_columns(CLAIM, LINK.fields)],
+                     optional=optional_columns(CLAIM), text=text, key_column="claim_id")
     long_form = "role" in table.header
     parsed = ParsedClaims(table.path, [], list(table.problems), long_form)
     groups: dict[str, list[Row]] = {}
@@ -104,24 +119,23 @@ def _record(table: CsvTable, claim_id: str, rows: list[Row]) -> ClaimRecord:
         cells.error(Code.MISSING_FIELD, "'claim_id' is empty")
     long_form = "role" in table.header
     for other in rows[1:]:
-        differing = [c for c in _CLAIM_FIELDS if other.cells[c] != first.cells[c]]
+        differing = [c for c in _CLAIM_FIELDS if other.cells.get(c) != first.cells.get(c)]
         if differing:
             CellReader(table, other, claim_id).error(
                 Code.SCHEMA, f"long-form rows of one claim must agree; {', '.join(differing)} "
                 f"differ from line {first.line}")
     values = _values(cells)
+    review, outcome = _READ_REVIEW(cells), _READ_OUTCOME(cells)
     links = (_long_links(table, rows, claim_id) if long_form else _wide_links(cells))
-    return ClaimRecord(claim_id, cells.required("review"), cells.required("outcome"),
-                       first.line, values, links)
+    return ClaimRecord(claim_id, review, outcome, first.line, values, links)
 
 
 def _values(cells: CellReader) -> dict[str, Any]:
-    statement = cells.required("statement")
-    unit = cells.text("unit")
-    value, low, high = cells.number("value"), cells.number("value_low"), cells.number("value_high")
-    numerator, denominator = cells.count("numerator"), cells.count("denominator")
-    qualifier = cells.text("qualifier")
-    paragraph = cells.count("paragraph")
+    """The claim's `claim` table columns, parsed by the contract, then checked together."""
+    values = {column: read(cells) for column, read in _READERS}
+    unit, value, low, high = (values[k] for k in ("unit_code", "value", "value_low",
+                                                   "value_high"))
+    numerator, denominator = values["numerator"], values["denominator"]
     if low is not None and high is not None and low > high:
         cells.error(Code.RANGE, f"value_low {low:g} is above value_high {high:g}")
     if unit == PERCENT:
@@ -132,27 +146,9 @@ def _values(cells: CellReader) -> dict[str, Any]:
         cells.error(Code.FRACTION, f"numerator {numerator} is above denominator {denominator}")
     if denominator == 0:
         cells.error(Code.COUNT, "denominator must be 1 or more")
-    if qualifier is not None and qualifier not in QUALIFIERS:
-        cells.error(Code.BAD_VALUE, f"qualifier '{qualifier}' is not one of "
-                    f"{', '.join(QUALIFIERS)}")
-    if paragraph == 0:
+    if values["paragraph"] == 0:
         cells.error(Code.BAD_VALUE, "paragraph numbers start at 1")
-    return {
-        "statement": statement,
-        "value": value,
-        "value_low": low,
-        "value_high": high,
-        "unit_code": unit,
-        "numerator": numerator,
-        "denominator": denominator,
-        "qualifier": qualifier,
-        "timepoint": cells.text("timepoint"),
-        "population": cells.text("population"),
-        "derived": cells.flag("derived"),
-        "reported": cells.text("reported"),
-        "section": cells.text("section"),
-        "paragraph": paragraph,
-    }
+    return values
 
 
 def _split(text: str | None) -> list[str]:
@@ -190,9 +186,7 @@ def _long_links(table: CsvTable, rows: list[Row], claim_id: str) -> list[ClaimLi
     for row in rows:
         cells = CellReader(table, row, claim_id)
         key, number = cells.text("reference_key"), cells.text("reference_number")
-        role = cells.text("role") or "supports"
-        if role not in CITATION_ROLES:
-            cells.error(Code.BAD_VALUE, f"role '{role}' is not one of {', '.join(CITATION_ROLES)}")
+        role = _READ_ROLE(cells)
         if key is None and number is None:
             continue
         links.append(ClaimLink(key, _number(cells, number) if number else None, role))

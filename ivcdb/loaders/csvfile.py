@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ivcdb.contract import Field, Kind
 from ivcdb.csvformat import INT_MAX, OutOfRange, unneutralise, whole_number
 from ivcdb.loaders.files import read_text
 from ivcdb.progress import track
@@ -163,6 +165,30 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
     return table
 
 
+def cell_reader(field: Field) -> Callable[[CellReader], Any]:
+    """A function reading the cell of a contract field, by its kind and rules (made once per
+    field, called once per cell)."""
+    name, default, choices = field.name, field.default, field.choices
+    if field.kind is Kind.NUMBER:
+        return lambda cells: cells.number(name)
+    if field.kind is Kind.COUNT:
+        return lambda cells: cells.count(name)
+    if field.kind is Kind.FLAG:
+        return lambda cells: cells.flag(name)
+    if field.required:
+        return lambda cells: cells.required(name)
+    if not choices:
+        return lambda cells: cells.text(name) or default
+
+    def choice(cells: CellReader) -> str | None:
+        text = cells.text(name) or default
+        if text and text not in choices:
+            cells.error(Code.BAD_VALUE, f"{name} '{text}' is not one of {', '.join(choices)}")
+        return text
+
+    return choice
+
+
 class CellReader:
     """Typed access to a row's cells; every bad cell adds a located problem."""
 
@@ -172,6 +198,10 @@ class CellReader:
     def error(self, code: Code, message: str, severity: Severity = Severity.ERROR) -> None:
         self.row.problems.append(Problem(code, message, file=self.table.path, line=self.row.line,
                                          key=self.key, severity=severity))
+
+    def value(self, field: Field) -> Any:
+        """The cell of a contract field, parsed by its kind and rules."""
+        return cell_reader(field)(self)
 
     def text(self, name: str) -> str | None:
         value = self.row.cells.get(name, "")

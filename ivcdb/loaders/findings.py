@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ivcdb.csvformat import FINDING_COLUMNS
-from ivcdb.loaders.csvfile import CellReader, read_csv
+from ivcdb.contract import FINDING, optional_columns, required_columns
+from ivcdb.loaders.csvfile import CellReader, cell_reader, read_csv
 from ivcdb.loaders.files import content_hash
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
@@ -18,6 +18,10 @@ from ivcdb.text import key_fold
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 _IDENTITY = ("measure", "timepoint", "population", "note", "seen_at")
+# The columns of the `source_finding` table a finding's cells fill (id and measure apart).
+_VALUES = tuple(f for f in FINDING.own if f.name not in ("finding_id", "measure"))
+_LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
+_READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
 
 
 @dataclass(slots=True)
@@ -32,7 +36,10 @@ class FindingRecord:
     def row(self, reference_id: int) -> dict[str, Any]:
         values = {"finding_id": self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
-        values["content_hash"] = content_hash(values)
+        # a field added later enters the hash only when filled (see loaders.claims)
+        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
+                  } if _LATER else values
+        values["content_hash"] = content_hash(hashed)
         return values
 
 
@@ -53,8 +60,8 @@ def finding_id(reference: str, cells: dict[str, str]) -> str:
 
 
 def parse_findings(path: str | Path) -> ParsedFindings:
-    table = read_csv(path, required=FINDING_COLUMNS[2:], optional=("reference_key",
-                     "reference_number", "finding_id"))
+    table = read_csv(path, required=required_columns(FINDING),
+                     optional=optional_columns(FINDING))
     parsed = ParsedFindings(table.path, [], list(table.problems), table.count)
     seen: dict[str, int] = {}
     for row in table.rows:
@@ -63,12 +70,11 @@ def parse_findings(path: str | Path) -> ParsedFindings:
         cells = CellReader(table, row, key or number_text)
         if not key and not number_text:
             cells.error(Code.MISSING_FIELD, "give reference_key or reference_number")
-        number = cells.count("reference_number")
-        measure = cells.required("measure")
-        value, low, high = (cells.number("value"), cells.number("value_low"),
-                            cells.number("value_high"))
-        numerator, denominator = cells.count("numerator"), cells.count("denominator")
-        unit = cells.text("unit")
+        number = cells.value(FINDING["reference_number"])
+        measure = cells.value(FINDING["measure"])
+        values = {column: read(cells) for column, read in _READERS}
+        value, low, high, numerator, denominator, unit = (values[k] for k in (
+            "value", "value_low", "value_high", "numerator", "denominator", "unit_code"))
         if low is not None and high is not None and low > high:
             cells.error(Code.RANGE, f"value_low {low:g} is above value_high {high:g}")
         if unit == PERCENT and value is not None and not 0 <= value <= 100:
@@ -83,10 +89,5 @@ def parse_findings(path: str | Path) -> ParsedFindings:
         parsed.problems.extend(row.problems)
         if row.problems:
             continue
-        parsed.records.append(FindingRecord(
-            fid, key or None, number, measure, row.line,
-            {"value": value, "value_low": low, "value_high": high, "numerator": numerator,
-             "denominator": denominator, "unit_code": unit,
-             "timepoint": cells.text("timepoint"), "population": cells.text("population"),
-             "note": cells.text("note"), "seen_at": cells.text("seen_at")}))
+        parsed.records.append(FindingRecord(fid, key or None, number, measure, row.line, values))
     return parsed

@@ -1,0 +1,157 @@
+"""The field contract: CSV headers, database columns, dtypes and view columns all come from it."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from ivcdb import contract, serve
+from ivcdb.contract import (
+    CLAIM,
+    CLAIM_COLUMNS,
+    CLAIM_LONG_COLUMNS,
+    FINDING,
+    FINDING_COLUMNS,
+    FINDING_EXPORT_COLUMNS,
+    LINK,
+    WIDE_LINKS,
+    ClaimRow,
+    Contract,
+    Kind,
+    spec,
+)
+from ivcdb.db import Database
+from ivcdb.exports import tabular
+from ivcdb.loaders.csvfile import read_csv
+from ivcdb.models import TABLES
+from ivcdb.report import Code
+from ivcdb.serve import load_metadata
+from ivcdb.snapshot import claims_view_columns, snapshot
+
+# Columns of the tables that hold no contract field: keys and what the loaders compute.
+BOOKKEEPING = {"id", "review_id", "reference_id", "statement_norm", "source", "content_hash"}
+
+
+def header(path: Path) -> tuple[str, ...]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return tuple(next(csv.reader(handle)))
+
+
+def test_csv_headers_are_the_contracts() -> None:
+    links = [f.name for f in LINK]
+    assert CLAIM_COLUMNS == (*(f.name for f in CLAIM.stored), "reference_keys",
+                             "reference_numbers")
+    assert CLAIM_LONG_COLUMNS == (*(f.name for f in CLAIM.stored), *links)
+    assert FINDING_EXPORT_COLUMNS == tuple(f.name for f in FINDING)
+    assert header(DATA / "claims.csv") == CLAIM_COLUMNS
+    assert header(DATA / "findings.csv") == FINDING_COLUMNS == FINDING_EXPORT_COLUMNS[1:]
+
+
+def test_row_types_are_the_contracts() -> None:
+    assert ClaimRow.columns() == CLAIM_COLUMNS
+    assert [f.name for f in dataclasses.fields(ClaimRow)] == [f.name for f in CLAIM]
+    assert [f.name for f in dataclasses.fields(contract.FindingRow)] == [f.name for f in FINDING]
+
+
+@pytest.mark.parametrize("row_contract", [CLAIM, FINDING, LINK], ids=lambda c: c.table)
+def test_database_columns_are_the_contracts(row_contract: Contract) -> None:
+    """Every field names a real column; every column of the row's own table is a field."""
+    tables = {model.__tablename__: model.__table__ for model in TABLES}  # type: ignore[attr-defined]
+    for f in row_contract.stored:
+        assert f.db_column in tables[f.table].c, f.name
+    own = {f.db_column for f in row_contract.own}
+    rest = set(tables[row_contract.table].c.keys()) - own - BOOKKEEPING
+    if row_contract is LINK:
+        rest -= {"claim_id", "position"}  # the link's keys and its place in the citation
+    assert rest == set()
+
+
+def test_parquet_dtypes_are_the_contracts() -> None:
+    kinds = {f.name: f.kind for f in (*CLAIM, *WIDE_LINKS, *LINK, *FINDING)}
+    for columns in (CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_EXPORT_COLUMNS):
+        table = tabular.Table("claims", columns, [dict.fromkeys(columns)])
+        frame = tabular.to_frame(table)
+        assert {c: str(frame[c].dtype) for c in columns} == {
+            c: kinds[c].dtype for c in columns}
+
+
+def test_export_columns_are_the_contracts() -> None:
+    assert tabular.columns_of("claims") == CLAIM_COLUMNS
+    assert tabular.columns_of("claims", long=True) == CLAIM_LONG_COLUMNS
+    assert tabular.columns_of("findings") == FINDING_EXPORT_COLUMNS
+
+
+def test_snapshot_view_columns_come_from_the_contract(shared_built: Database,
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "snap.sqlite"
+    snapshot(shared_built.url, path)
+    with sqlite3.connect(path) as conn:
+        view = tuple(r[1] for r in conn.execute("PRAGMA table_info(claims_view)"))
+        unit = conn.execute("SELECT unit FROM claims_view WHERE claim_id = 'li2025-os-5y'"
+                            ).fetchone()
+    assert view == claims_view_columns()
+    assert set(view) >= {f.name for f in CLAIM.stored}
+    assert unit == ("%",)  # the unit's label, not its code
+
+
+def test_web_metadata_describes_the_view_columns() -> None:
+    metadata = load_metadata()["databases"]["ivcdb"]["tables"]["claims_view"]["columns"]
+    assert set(metadata) == set(claims_view_columns())
+
+
+# --- a field added later ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LaterClaim(ClaimRow):
+    """A claim row with a field added after today's (as a contributor would add one)."""
+
+    certainty: str | None = dataclasses.field(metadata=spec(
+        "claim.certainty", since="0.2", description="How certain the review is."))
+
+
+LATER = Contract.of("claim", LaterClaim)
+
+
+def test_a_later_field_is_written_after_todays_columns() -> None:
+    assert LATER.columns(WIDE_LINKS) == (*CLAIM_COLUMNS, "certainty")
+    assert LATER.columns(LINK.fields) == (*CLAIM_LONG_COLUMNS, "certainty")
+    assert LATER.dtypes(("certainty",)) == {"certainty": Kind.TEXT.dtype}
+
+
+def test_a_later_field_is_optional_on_input(tmp_path: Path) -> None:
+    required = contract.required_columns(LATER, WIDE_LINKS)
+    optional = contract.optional_columns(LATER, WIDE_LINKS)
+    assert (required, optional) == (CLAIM_COLUMNS, ("certainty",))
+    row = ["c1", "r", "o", "A statement.", *[""] * (len(CLAIM_COLUMNS) - 4)]
+    for columns, cells in ((CLAIM_COLUMNS, row), ((*CLAIM_COLUMNS, "certainty"), [*row, "low"])):
+        path = tmp_path / "claims.csv"
+        path.write_text(",".join(columns) + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+        table = read_csv(path, required=required, optional=optional)
+        assert table.problems == [] and table.rows[0].cells.get("certainty") in (None, "low")
+    path.write_text(",".join(CLAIM_COLUMNS[1:]) + "\n", encoding="utf-8")
+    assert [p.code for p in read_csv(path, required=required, optional=optional).problems] == [
+        Code.SCHEMA]  # today's columns stay required
+
+
+def test_a_later_field_is_described_in_the_web_ui() -> None:
+    view: dict[str, object] = {"columns": {"claim_id": "Kept as written."}}
+    serve.describe_contract_columns(view, LATER)
+    assert view["columns"] == {"claim_id": "Kept as written.", **{
+        f.name: f.description or f.name for f in LATER.stored if f.name != "claim_id"}}
+    assert view["columns"]["certainty"] == "How certain the review is."  # type: ignore[index]
+
+
+def test_a_later_field_goes_after_todays() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Misplaced:
+        early: str = dataclasses.field(metadata=spec("claim.early", since="0.2"))
+        claim_id: str = dataclasses.field(metadata=spec("claim.claim_id"))
+
+    with pytest.raises(TypeError, match="comes after today's"):
+        Contract.of("claim", Misplaced)  # type: ignore[arg-type]
