@@ -165,7 +165,7 @@ def _on_sqlite_read_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA query_only=ON")
 
 
-def _read_only_uri(path: Path) -> str:
+def read_only_uri(path: Path) -> str:
     """`file:` URI opening `path` read-only; `immutable` when neither it nor its folder is
     writable (read-only media, where SQLite could not even create the WAL index)."""
     writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
@@ -174,7 +174,7 @@ def _read_only_uri(path: Path) -> str:
 
 def _sqlite_engine(url: str, path: Path | None, *, readonly: bool) -> sa.Engine:
     if readonly and path is not None:
-        uri = _read_only_uri(path)
+        uri = read_only_uri(path)
         engine = sa.create_engine(
             "sqlite://", poolclass=sa.pool.QueuePool,
             creator=lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout(),
@@ -338,7 +338,7 @@ class Database:
             published = schema_revision(staged.engine, staged.url) is not None
             staged.dispose()
             if published:
-                os.link(tmp, path)  # never over a file that appeared meanwhile
+                _publish(tmp, path)
                 self._wrote = True
         except FileExistsError:
             raise DatabaseError(f"{path} appeared while this load ran; nothing was written, "
@@ -360,6 +360,18 @@ class Database:
 
     def __exit__(self, *_exc: object) -> None:
         self.dispose()
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Put the staged file at `path`, never over a file that appeared meanwhile."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system; the folder lock keeps loads out
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.rename(tmp, path)
 
 
 def checkpoint(engine: sa.Engine) -> None:

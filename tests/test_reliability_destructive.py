@@ -173,3 +173,20 @@ def test_first_concurrent_loads_queue(empty_url: str) -> None:
     with open_db(empty_url) as database:
         assert table_counts(database)["unit"] == 13
         assert table_counts(database)["measure"] == 37
+
+
+def test_new_file_without_hard_links(tmp_path: Path, cli: CliRun,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a file system without hard links the staged file is renamed into place."""
+    import ivcdb.db
+
+    def no_links(_src: object, _dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(ivcdb.db.os, "link", no_links)
+    target = tmp_path / "new.sqlite"
+    code, _, err = cli("load", "--db", str(target), "--units", str(DATA / "units.csv"))
+    assert code == 0 and "units: 13 read, 13 added" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["new.sqlite"]
+    with open_db(target, readonly=True) as database:
+        assert table_counts(database)["unit"] == 13

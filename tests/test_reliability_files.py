@@ -190,10 +190,10 @@ def test_read_only_media_are_opened_immutable(built: Database,
     if path is None:
         pytest.skip("read-only media hold SQLite files")
     built.dispose()
-    uri = ivcdb.db._read_only_uri(path)
+    uri = ivcdb.db.read_only_uri(path)
     assert uri.endswith("?mode=ro")
     monkeypatch.setattr(ivcdb.db.os, "access", lambda _path, mode: mode != os.W_OK)
-    assert ivcdb.db._read_only_uri(path).endswith("?immutable=1")
+    assert ivcdb.db.read_only_uri(path).endswith("?immutable=1")
     code, out, _ = cli("query", "outcomes", "--db", str(path), "--format", "csv")
     assert code == 0 and len(out.splitlines()) == 57
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
