@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ivcdb.db import Database, open_db, resource_dir, upgrade
 from ivcdb.errors import UsageError
-from ivcdb.loaders import Sources, load
+from ivcdb.loaders import FOLDER_FILES, Sources, load
 from ivcdb.report import LoadReport
 
 
@@ -26,7 +26,8 @@ def build_database(db: str | os.PathLike[str] | None = None,
     folder = data_folder(data)
     sources = Sources.from_folder(folder)
     if not sources.paths():
-        raise UsageError(f"no data files in {folder} (expected references.bib, claims.csv, ...)")
+        names = ", ".join(FOLDER_FILES.values())
+        raise UsageError(f"no data files in {folder} (expected any of {names})")
     upgrade(db)
     database = open_db(db)
     return load(database, sources), database

@@ -162,6 +162,32 @@ def _print_report(report: object, *, quiet: bool = False) -> None:
         _err(f"{report.path}: {report.summary()}")
 
 
+# --- reviews ----------------------------------------------------------------------------------
+
+review_app = typer.Typer(help="Start a review: a data folder with every file, ready to fill in.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("new")
+def review_new(
+    review_id: Annotated[str, typer.Argument(metavar="ID", help="The review's id (the "
+                                             "`review` column of its claims).")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write (created "
+                                           "if needed).")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty DIR, "
+                                        "replacing its files of the same names.")] = False,
+) -> None:
+    """Write a folder with every file `build --data` reads: CSV headers, a BibTeX comment and
+    a review.toml with the id filled in. It loads as it is; docs/format.md says how to fill
+    it in."""
+    from ivcdb.scaffold import new_review
+
+    paths = new_review(review_id, folder, force=force)
+    _err(f"started review {review_id} in {folder}: {', '.join(p.name for p in paths)}")
+    _err(f"fill them in (docs/format.md), then: ivcdb build --data {folder}")
+
+
 # --- migrations -------------------------------------------------------------------------------
 
 
@@ -270,6 +296,20 @@ def query_outcomes(db: DbOption = None, fmt: QueryFormat = None) -> None:
     with open_db(db, readonly=True) as database, database.session() as session:
         rows = [r.as_dict() for r in queries.list_outcomes(session)]
     emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
+
+
+@app.command("reviews")
+def reviews_command(db: DbOption = None, fmt: QueryFormat = None) -> None:
+    """List the loaded reviews with their numbers of claims, cited references and findings
+    of those references."""
+    from ivcdb import queries
+    from ivcdb.db import open_db
+    from ivcdb.render import emit
+
+    with open_db(db) as database, database.session() as session:
+        rows = [r.as_dict() for r in queries.list_reviews(session)]
+    emit(rows, ["id", "title", "year", "claims", "references", "findings"], fmt,
+         title="Reviews")
 
 
 @query_app.command("claims")

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ivcdb.terms import CITATION_ROLES, OUTCOME_KINDS, PERCENT, QUALIFIERS
+from ivcdb.terms import CITATION_ROLES, OUTCOME_KINDS, PERCENT, QUALIFIERS, REVIEW_ID_LENGTH
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,7 +43,7 @@ class Review(SQLModel, table=True):
     """The citing document: a review article whose statements become claims."""
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=100)
+    code: str = Field(unique=True, max_length=REVIEW_ID_LENGTH)
     title: str
     authors: str = ""
     year: int | None = None

@@ -243,6 +243,18 @@ class OutcomeRow(_Row):
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewRow(_Row):
+    """A loaded review with its claims, cited references and their findings, counted."""
+
+    id: str
+    title: str
+    year: int | None
+    claims: int
+    references: int
+    findings: int
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceRow(ClaimRow):
     """A claim of an outcome's evidence table, with a label for each supporting study.
 
@@ -605,6 +617,24 @@ def list_outcomes(session: Session) -> Results[OutcomeRow]:
              .group_by(o.c.code, o.c.label, o.c.kind, o.c.unit_code)
              .order_by(bytewise(o.c.code, session)))
     return Results((OutcomeRow(*row) for row in session.execute(query)), row_type=OutcomeRow)
+
+
+def list_reviews(session: Session) -> Results[ReviewRow]:
+    """Every loaded review with its number of claims, of cited references (its reference
+    list) and of findings those references report, by id."""
+    r, c, cit, f = _t(Review), _t(Claim), _t(Citation), _t(SourceFinding)
+
+    def count(query: sa.Select[Any]) -> Any:
+        return query.with_only_columns(sa.func.count()).scalar_subquery()
+
+    query = sa.select(
+        r.c.code, r.c.title, r.c.year,
+        count(sa.select(c).where(c.c.review_id == r.c.id)),
+        count(sa.select(cit).where(cit.c.review_id == r.c.id)),
+        count(sa.select(f).join(cit, cit.c.reference_id == f.c.reference_id)
+              .where(cit.c.review_id == r.c.id)),
+    ).order_by(bytewise(r.c.code, session))
+    return Results((ReviewRow(*row) for row in session.execute(query)), row_type=ReviewRow)
 
 
 def claims(session: Session, *, outcome: str | None = None, reference: str | int | None = None,

@@ -1,4 +1,5 @@
-"""The fixed terms of the data model: outcome kinds, qualifiers, citation roles, percent.
+"""The fixed terms of the data model: outcome kinds, qualifiers, citation roles, percent,
+the length of a review id.
 
 Kept apart from `ivcdb.models` so the file readers can check values without importing
 SQLModel and SQLAlchemy (a load reads its files while those are still being imported).
@@ -21,3 +22,4 @@ OUTCOME_KINDS = (
 QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
 CITATION_ROLES = ("supports", "data_source", "disagrees")
 PERCENT = "percent"
+REVIEW_ID_LENGTH = 100  # the longest review id (`id` of review.toml) the database holds

@@ -30,7 +30,21 @@ from ivcdb.report import LoadReport, Problem
 if TYPE_CHECKING:
     from ivcdb.db import Database
 
-__all__ = ["LoadReport", "ParsedSources", "Reading", "Sources", "load", "parse", "start"]
+__all__ = ["FOLDER_FILES", "LoadReport", "ParsedSources", "Reading", "Sources", "load", "parse",
+           "start"]
+
+
+# The file a data folder holds for each kind of input, in load order: `build --data DIR` and
+# `Sources.from_folder` read these names and nothing else (docs/format.md).
+FOLDER_FILES = {
+    "units": "units.csv",
+    "measures": "measures.csv",
+    "outcomes": "outcomes.csv",
+    "references": "references.bib",
+    "reviews": "review.toml",
+    "claims": "claims.csv",
+    "findings": "findings.csv",
+}
 
 
 @dataclass(slots=True)
@@ -47,20 +61,24 @@ class Sources:
 
     @classmethod
     def from_folder(cls, folder: Path) -> Sources:
-        """The conventional file names of a data folder (see data/README.md)."""
+        """The files of a data folder named as in `FOLDER_FILES`; any other file is ignored."""
 
-        def one(name: str) -> Path | None:
-            path = folder / name
+        def one(kind: str) -> Path | None:
+            path = folder / FOLDER_FILES[kind]
             return path if path.is_file() else None
 
+        def listed(kind: str) -> list[Path]:
+            path = one(kind)
+            return [path] if path is not None else []
+
         return cls(
-            units=one("units.csv"),
-            measures=one("measures.csv"),
-            outcomes=one("outcomes.csv"),
-            references=one("references.bib"),
-            reviews=sorted(folder.glob("review*.toml")),
-            claims=sorted(folder.glob("claims*.csv")),
-            findings=sorted(folder.glob("findings*.csv")),
+            units=one("units"),
+            measures=one("measures"),
+            outcomes=one("outcomes"),
+            references=one("references"),
+            reviews=listed("reviews"),
+            claims=listed("claims"),
+            findings=listed("findings"),
         )
 
     def paths(self) -> list[Path]:

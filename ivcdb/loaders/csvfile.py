@@ -160,8 +160,9 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
             cell = cell.strip()
             row.cells[name] = nfc(unneutralise(cell) if cell[:1] == "'" else cell)
         table.rows.append(row)
-    if not table.rows and not table.problems:
-        table.problems.append(Problem(Code.EMPTY, "no data rows", file=path_s))
+    if not table.rows and not table.problems:  # a file just begun: nothing to load yet
+        table.problems.append(Problem(Code.EMPTY, "no data rows; nothing loaded from it",
+                                      file=path_s, severity=Severity.WARNING))
     return table
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.loaders.files import decode_utf8, read_bytes
-from ivcdb.report import Code, Problem
+from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import codepoint, control_character, key_fold, key_problem, nfc
 
 _LINE = re.compile(r"at line (\d+)")
@@ -125,8 +125,13 @@ def parse_review(path: str | Path) -> ReviewRecord:
              "published", record.code)
         published = None
     title = review.get("title")
-    if not isinstance(title, str) or not title.strip():
-        fail(Code.MISSING_FIELD, "[review] needs a title", "[review]", record.code)
+    if title is not None and not isinstance(title, str):
+        fail(Code.BAD_VALUE, "title must be text", "title", record.code)
+        title = None
+    if title is None or not title.strip():  # a review just begun has no title yet
+        record.problems.append(Problem(Code.MISSING_FIELD, "[review] has no title yet; add one",
+                                       file=str(path), line=_line_of(text, "[review]"),
+                                       key=record.code, severity=Severity.WARNING))
     authors = review.get("authors", [])
     if isinstance(authors, str):
         authors = [authors]

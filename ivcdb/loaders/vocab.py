@@ -28,6 +28,8 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "measures": (("code", "label"), ("family", "description")),
     "outcomes": (("code", "label", "kind"), ("unit", "measure", "timepoint", "description")),
 }
+# Each vocabulary file's columns in the order its files and exports write them.
+COLUMNS = {kind: required + optional for kind, (required, optional) in SPECS.items()}
 
 
 def parse_vocab(kind: str, path: str | Path) -> VocabFile:

@@ -310,13 +310,19 @@ class _Loader:
                               "used by an outcome, claim or finding")
 
     def _may_prune(self, report: LoadReport) -> bool:
-        """Prune only from a file whose every record was read: a skipped one is not missing."""
+        """Prune only from a file whose every record was read (a skipped one is not missing)
+        and that has any: a file with none would remove everything it ever loaded."""
         if not (self.prune and report.missing):
             return False
         if report.skipped:
             report.problems.append(Problem(
                 Code.IN_USE, "--prune ignored for this file: it has skipped (invalid) records; "
                 "fix them and load again", file=report.path, severity=Severity.WARNING))
+            return False
+        if any(p.code is Code.EMPTY for p in report.problems):  # emptied by mistake?
+            report.problems.append(Problem(
+                Code.IN_USE, "--prune ignored for this file: it has no records",
+                file=report.path, severity=Severity.WARNING))
             return False
         return True
 

@@ -182,8 +182,11 @@ def parse_whole(text: str, path: str) -> ParsedBibliography:
     by_key = {key_fold(e.key): e for e in entries}
     records, not_references = records_of(entries, macros, by_key, path, problems)
     blocks = len(entries) - len(not_references) + len(library.failed_blocks)
-    if blocks == 0 and not problems:
+    if blocks == 0 and not problems and not text.strip():
         problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path, None))
+    elif blocks == 0 and not problems:  # only comments: a file just begun
+        problems.append(_problem(Code.EMPTY, "no BibTeX entries found; nothing loaded from it",
+                                 path, None, severity=Severity.WARNING))
     return ParsedBibliography(path, records, problems, blocks, not_references)
 
 
