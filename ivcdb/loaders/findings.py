@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,14 @@ class FindingRecord:
     measure: str
     line: int
     values: dict[str, Any]
+    given_id: bool = False  # from a finding_id column, else made by `finding_id`
+
+    def named_by_number(self, reference_key: str) -> None:
+        """Name the reference a number alone gave: its id is then made from the key, the same
+        as when the file names the key."""
+        self.reference_key = reference_key
+        if not self.given_id:
+            self.finding_id = finding_id(reference_key, {"measure": self.measure, **self.values})
 
     def row(self, reference_id: int) -> dict[str, Any]:
         values = {"finding_id": self.finding_id, "reference_id": reference_id,
@@ -51,9 +60,9 @@ class ParsedFindings:
     count: int = 0  # rows in the file, valid or not
 
 
-def finding_id(reference: str, cells: dict[str, str]) -> str:
+def finding_id(reference: str, cells: Mapping[str, Any]) -> str:
     """A stable id from what identifies a finding (not its numbers, so edits update it)."""
-    identity = json.dumps([key_fold(reference)] + [cells.get(c, "") for c in _IDENTITY])
+    identity = json.dumps([key_fold(reference)] + [cells.get(c) or "" for c in _IDENTITY])
     digest = hashlib.sha1(identity.encode()).hexdigest()[:10]
     slug = _SLUG.sub("-", f"{reference}-{cells.get('measure', '')}".lower()).strip("-")
     return f"{slug}-{digest}"
@@ -89,5 +98,6 @@ def parse_findings(path: str | Path) -> ParsedFindings:
         parsed.problems.extend(row.problems)
         if row.problems:
             continue
-        parsed.records.append(FindingRecord(fid, key or None, number, measure, row.line, values))
+        parsed.records.append(FindingRecord(fid, key or None, number, measure, row.line, values,
+                                            given_id=bool(row.cells.get("finding_id"))))
     return parsed

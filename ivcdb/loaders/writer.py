@@ -226,15 +226,17 @@ class _Loader:
         def fail(code: Code, message: str) -> None:
             self._error(code, message, path, finding.line, finding.reference_key or "")
 
-        if finding.reference_key is None:
+        key = finding.reference_key
+        if key is None:
             reviews = list(self.citations.values())
             if len(reviews) == 1 and finding.reference_number in reviews[0]:
-                finding.reference_key = reviews[0][finding.reference_number]
+                key = reviews[0][finding.reference_number]
+                finding.named_by_number(key)
             else:
                 fail(Code.UNKNOWN_REFERENCE, "give reference_key: the reference number alone "
                      "is ambiguous or unknown")
                 return
-        why = self._unknown_ref(finding.reference_key)
+        why = self._unknown_ref(key)
         if why:
             fail(Code.UNKNOWN_REFERENCE, why)
         if finding.measure not in self.measures:
