@@ -1,8 +1,8 @@
 """Start a review: a data folder with every file `build --data` reads, ready to fill in.
 
-The CSV files get their header row only (from the loaders' own column lists), the BibTeX
-file a comment, and `review.toml` the review's id with commented placeholders for the
-rest, so the folder loads as it is (with warnings that its files are still empty) and
+The CSV files get their header row only (the loaders' column lists, from ivcdb.contract),
+the BibTeX file a comment, and `review.toml` the review's id with commented placeholders for
+the rest, so the folder loads as it is (with warnings that its files are still empty) and
 every row added following docs/format.md loads too.
 """
 
@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ivcdb.csvformat import CLAIM_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, FINDING_COLUMNS
 from ivcdb.errors import OutputExists, UsageError
 from ivcdb.loaders import FOLDER_FILES
 from ivcdb.loaders.vocab import COLUMNS as VOCAB_COLUMNS

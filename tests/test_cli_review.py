@@ -12,7 +12,7 @@ import pytest
 from conftest import CliRun
 from loadkit import count, rows, write
 
-from ivcdb.csvformat import CLAIM_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, FINDING_COLUMNS
 from ivcdb.db import open_db
 from ivcdb.loaders import FOLDER_FILES, Sources, parse
 from ivcdb.loaders.review import REVIEW_FIELDS

@@ -15,7 +15,7 @@ import pytest
 from conftest import DATA, ROOT, CliRun
 from loadkit import write
 
-from ivcdb.csvformat import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders import FOLDER_FILES, Sources, load
