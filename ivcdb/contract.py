@@ -25,15 +25,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from ivcdb.terms import CITATION_ROLES, QUALIFIERS
+from ivcdb.terms import CITATION_ROLES, DISAGREES, QUALIFIERS, SUPPORTING_ROLES
 
 __all__ = ["CLAIM", "CLAIM_COLUMNS", "CLAIM_LONG_COLUMNS", "FINDING", "FINDING_COLUMNS",
            "FINDING_EXPORT_COLUMNS", "LINK", "LINK_COLUMNS", "SUPPORTING_ROLES", "WIDE_LINKS",
            "ClaimRow", "Contract", "Field", "FindingRow", "Kind", "LinkRow", "optional_columns",
            "required_columns", "spec"]
-
-SUPPORTING_ROLES = ("supports", "data_source")
-DISAGREEING_ROLE = "disagrees"
 
 
 class Kind(StrEnum):
@@ -189,7 +186,7 @@ class ClaimRow(_Row):
 
     @property
     def disagreeing(self) -> tuple[LinkRow, ...]:
-        return tuple(link for link in self.links if link.role == DISAGREEING_ROLE)
+        return tuple(link for link in self.links if link.role == DISAGREES)
 
     def role_of(self, reference_key: str) -> str | None:
         """The role in which the claim cites `reference_key` (None: it does not)."""

@@ -26,9 +26,20 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from ivcdb import queries
-from ivcdb.csvformat import format_number
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.extras import require
+from ivcdb.figures import (
+    SIGNS,
+    Style,
+    citations,
+    cite,
+    figure_text,
+    lower_first,
+    normalise_timepoint,
+    numbered,
+    study_label,
+    unit_text,
+)
 from ivcdb.models import Outcome
 from ivcdb.terms import PERCENT
 
@@ -54,8 +65,6 @@ STYLE: dict[Any, Any] = {
 }
 # No date, no software version: two runs (and two matplotlib patch releases) give one file.
 SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
-SIGNS = {"approximately": "≈", "up to": "≤", "at least": "≥", "more than": ">",
-         "less than": "<"}
 CLAIM_COLOUR = "#1f5f99"
 SOURCE_COLOUR = "#c45a00"
 MUTED = "#666666"
@@ -65,7 +74,6 @@ CHAR_IN = 0.075  # rough width of one 9 pt character, for margins
 MAP_COL_IN = 0.42
 CHAR_SHARE = 0.012  # share of the axis width one annotation character takes
 CALENDAR_YEAR = "year"
-UNITS_NOT_SPELLED = ("count", CALENDAR_YEAR)  # `5/10`, `1871`: the axis names the unit
 MAP_ROW_IN = 0.32
 
 
@@ -138,23 +146,6 @@ def save(fig: Figure, path: str | os.PathLike[str]) -> Path:
 # --- forest chart -----------------------------------------------------------------------------
 
 
-def figure_text(value: float | None, low: float | None, high: float | None,
-                numerator: int | None, denominator: int | None, qualifier: str | None,
-                unit_label: str = "") -> str:
-    """`≈ 40–70 %`, `≤ 90 %`, `5/10`: a figure as a short text."""
-    if low is not None and high is not None:
-        text = f"{format_number(low)}–{format_number(high)}"
-    elif value is not None:
-        text = format_number(value)
-    elif numerator is not None and denominator is not None:
-        return f"{numerator}/{denominator}"
-    else:
-        return ""
-    sign = SIGNS.get(qualifier or "")
-    text = f"{sign} {text}" if sign else text
-    return f"{text} {unit_label}" if unit_label else text
-
-
 def _position(value: float | None, low: float | None, high: float | None,
               numerator: int | None) -> tuple[float | None, float | None, float | None]:
     """(low, high, point) to draw: a range, else a point (a count out of N at its count)."""
@@ -165,11 +156,6 @@ def _position(value: float | None, low: float | None, high: float | None,
     if numerator is not None:
         return None, None, float(numerator)
     return None, None, None
-
-
-def _cited(numbers: Sequence[int | None]) -> str:
-    shown = [str(n) for n in numbers if n is not None]
-    return f"[{','.join(shown)}]" if shown else ""
 
 
 def _statement_label(statement: str, cited: str) -> str:
@@ -183,10 +169,9 @@ def _statement_label(statement: str, cited: str) -> str:
 
 
 def _source_label(f: queries.PlotFinding) -> str:
-    ref = f"[{f.reference_number}]" if f.reference_number is not None else f.reference_key
-    measure = f.measure_label[:1].lower() + f.measure_label[1:]
     when = f", {f.timepoint}" if f.timepoint else ""
-    return f"source {ref}: {measure}{when}"
+    return f"source {cite(f.reference_number, f.reference_key)}: " \
+        f"{lower_first(f.measure_label)}{when}"
 
 
 def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -200,8 +185,6 @@ def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict
 def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
     """Rows per unit: a heading per outcome (one outcome: the title says it), each claim,
     then its sources' figures."""
-    from ivcdb.verify import normalise_timepoint
-
     labels = queries.unit_labels(session)
     panels: dict[str | None, _Panel] = {}
     for code in known:
@@ -213,16 +196,17 @@ def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
                 continue  # qualitative: nothing to draw
             unit_label = labels.get(claim.unit or "", claim.unit or "")
             panel = panels.setdefault(claim.unit, _Panel(claim.unit, unit_label))
-            spelled = "" if claim.unit in UNITS_NOT_SPELLED else unit_label
+            spelled = unit_text(claim.unit, labels, Style.SIGNS)
             heading = known[code]["label"]
             if len(known) > 1 and not any(r.kind == "heading" and r.label == heading
                                           for r in panel.rows):
                 panel.rows.append(_Row(heading, "heading", height=0.9))
-            cited = _cited([link.reference_number for link in claim.links])
+            cited = citations(link.reference_number for link in claim.links)
             panel.rows.append(_Row(
                 _statement_label(claim.statement, cited), "claim", low, high, point,
                 figure_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
-                            claim.denominator, claim.qualifier, spelled),
+                            claim.denominator, claim.qualifier, style=Style.SIGNS,
+                            unit=spelled),
                 height=1.6))
             when = normalise_timepoint(claim.timepoint or known[code]["timepoint"])
             shown = sorted((f for f in findings if f.claim_id == claim.claim_id
@@ -237,7 +221,7 @@ def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
                 panel.rows.append(_Row(
                     _source_label(f), "source", f_low, f_high, f_point,
                     figure_text(f.value, f.value_low, f.value_high, f.numerator,
-                                f.denominator, None, spelled),
+                                f.denominator, style=Style.SIGNS, unit=spelled),
                     same_measure=f.same_measure, height=1.0))
             if claim.links and known[code]["measure_code"] and not shown:
                 panel.rows.append(_Row("no figure of its sources recorded", "note",
@@ -418,10 +402,8 @@ def reference_map(session: Session) -> Figure:
 
 
 def _map_label(cell: queries.MapCell) -> str:
-    number = f"[{cell.reference_number}] " if cell.reference_number is not None else ""
-    who = cell.first_author or cell.reference_key
-    year = f" {cell.year}" if cell.year is not None else ""
-    return f"{number}{who}{year}"
+    return numbered(cell.reference_number,
+                    study_label(cell.first_author, cell.year, cell.reference_key))
 
 
 def marks(fig: Figure) -> list[tuple[str, int]]:

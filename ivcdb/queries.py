@@ -23,6 +23,7 @@ from ivcdb.contract import (
 )
 from ivcdb.csvformat import INT_MAX, INT_MIN, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
+from ivcdb.figures import full_name, numbered, study_label
 from ivcdb.models import (
     Author,
     Citation,
@@ -329,7 +330,6 @@ CITING_CLAIM_COLUMNS = ("claim_id", "review", "outcome", "role", "statement", "q
                         "paragraph")
 OWN_FINDING_COLUMNS = tuple(c for c in FindingRow.COLUMNS
                             if c not in ("reference_key", "reference_number"))
-_SUPPORTING = SUPPORTING_ROLES
 
 
 def _outcome_code(session: Session, outcome: str) -> str:
@@ -589,11 +589,6 @@ def _claim_rows(session: Session, query: sa.Select[Any], row_type: type[ClaimRow
             for row in rows]
 
 
-def _study(family: str | None, more: bool, year: int | None, key: str) -> str:
-    name = f"{family}{' et al.' if more else ''}" if family else key
-    return f"{name} {year}" if year is not None else name
-
-
 def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
     """citekey -> `Wachtel et al. 2015` for every reference the claims cite."""
     cr, ref, a = _t(ClaimReference), _t(Reference), _t(Author)
@@ -605,7 +600,7 @@ def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
         .outerjoin(second, (second.c.reference_id == ref.c.id) & (second.c.position == 2))
         .where(ref.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(claim_ids))))
     )
-    return {key: _study(family, bool(more), year, key)
+    return {key: study_label(family, year, key, et_al=bool(more))
             for key, family, more, year in session.execute(query)}
 
 
@@ -663,8 +658,8 @@ def evidence(session: Session, outcome: str, *, review: str | None = None
     query = _claim_query(where).order_by(bytewise(_t(Claim).c.claim_id, session))
     studies = _studies(session, query.with_only_columns(_t(Claim).c.id))
     return Results((dataclasses.replace(row, studies=tuple(
-        f"[{link.reference_number}] {studies[link.reference_key]}" if link.reference_number
-        else studies[link.reference_key] for link in row.supporting))
+        numbered(link.reference_number, studies[link.reference_key])
+        for link in row.supporting))
         for row in _claim_rows(session, query, EvidenceRow)), row_type=EvidenceRow)
 
 
@@ -694,7 +689,8 @@ def _author_names(session: Session, ref_id: int) -> tuple[str, ...]:
     a = _t(Author)
     query = (sa.select(a.c.prefix, a.c.family, a.c.given, a.c.suffix)
              .where(a.c.reference_id == ref_id).order_by(a.c.position))
-    return tuple(" ".join(p for p in parts if p) for parts in session.execute(query))
+    return tuple(full_name(family, given, prefix, suffix)
+                 for prefix, family, given, suffix in session.execute(query))
 
 
 def _citations_of(session: Session, ref_id: int, review_id: int | None
@@ -889,7 +885,7 @@ def _supported_claims(session: Session, *, outcome: str | None, review: str | No
                       ) -> sa.Select[Any]:
     """Ids of the claims (filtered) that cite at least one reference in a supporting role."""
     c, cr = _t(Claim), _t(ClaimReference)
-    supported = sa.exists().where(cr.c.claim_id == c.c.id, cr.c.role.in_(_SUPPORTING))
+    supported = sa.exists().where(cr.c.claim_id == c.c.id, cr.c.role.in_(SUPPORTING_ROLES))
     where = _claim_filter(session, outcome=outcome, review=review)
     return sa.select(c.c.id).where(*where, supported)
 
@@ -919,7 +915,7 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
     """
     f, ref, m, cr = _t(SourceFinding), _t(Reference), _t(Measure), _t(ClaimReference)
     cited = (sa.select(cr.c.reference_id)
-             .where(cr.c.role.in_(_SUPPORTING),
+             .where(cr.c.role.in_(SUPPORTING_ROLES),
                     cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
                                                         review=review))))
     query = (
@@ -1088,7 +1084,7 @@ def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
         .select_from(c)
         .join(o, o.c.code == c.c.outcome_code)
         .join(mo, mo.c.code == o.c.measure_code)
-        .join(cr, (cr.c.claim_id == c.c.id) & cr.c.role.in_(_SUPPORTING))
+        .join(cr, (cr.c.claim_id == c.c.id) & cr.c.role.in_(SUPPORTING_ROLES))
         .join(f, f.c.reference_id == cr.c.reference_id)
         .join(mf, (mf.c.code == f.c.measure_code) & related)
         .join(ref, ref.c.id == f.c.reference_id)
@@ -1123,7 +1119,7 @@ def reference_outcome_map(session: Session) -> Results[MapCell]:
               .scalar_subquery())
     first = (sa.select(a.c.family).where(a.c.reference_id == ref.c.id, a.c.position == 1)
              .scalar_subquery())
-    supporting = sa.func.max(sa.case((cr.c.role.in_(_SUPPORTING), 1), else_=0))
+    supporting = sa.func.max(sa.case((cr.c.role.in_(SUPPORTING_ROLES), 1), else_=0))
     query = (
         sa.select(ref.c.citekey, number, first, ref.c.year, o.c.code, o.c.label,
                   sa.func.count(sa.distinct(c.c.id)), supporting)

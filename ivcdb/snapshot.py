@@ -26,8 +26,16 @@ from ivcdb.contract import CLAIM
 from ivcdb.db import open_db, resolve_url, sqlite_path
 from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports.files import output_target, temp_sibling
-from ivcdb.exports.reflist import author_name, entry
-from ivcdb.plots import figure_text
+from ivcdb.exports.reflist import entry
+from ivcdb.figures import (
+    Cite,
+    Style,
+    author_name,
+    citations,
+    figure_text,
+    numbered,
+    reference_label,
+)
 from ivcdb.text import key_fold
 
 VIEWS = ("claims_view", "reference_list", "outcome_summary")
@@ -207,14 +215,6 @@ def compiled_views() -> dict[str, str]:
             for name, select in selects.items()}
 
 
-def reference_label(number: int | None, family: str | None, year: int | None,
-                    key: str) -> str:
-    """`[3] Wachtel 2015`: the facet value for a reference (the citekey if unnumbered)."""
-    if number is None or not family:
-        return key
-    return f"[{number}] {family} {year}" if year is not None else f"[{number}] {family}"
-
-
 def _reference_rows(session: Session) -> list[dict[str, object]]:
     ids = {norm: found[0] for norm, found in queries.reference_index(session).items()}
     rows: list[dict[str, object]] = []
@@ -237,7 +237,7 @@ def _reference_row(ref: queries.ExportReference, reference_id: int,
         "review_id": review_id,
         "number": ref.number,
         "label": reference_label(ref.number, _first_family(ref), ref.year, ref.key),
-        "entry": f"[{ref.number}] {text}" if ref.number is not None else text,
+        "entry": numbered(ref.number, text),
     }
 
 
@@ -257,16 +257,16 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
             ref = refs[link.reference_key]
             labels.append(reference_label(link.reference_number, _first_family(ref), ref.year,
                                           link.reference_key))
-            authors.extend(author_name(a) for a in ref.authors)
+            authors.extend(author_name(a.family, a.given, a.prefix, a.suffix)
+                           for a in ref.authors)
             if ref.year is not None:
                 years.append(str(ref.year))
-        numbers = [str(link.reference_number) for link in claim.links
-                   if link.reference_number is not None]
         rows.append({
             "claim_id": ids[claim.claim_id][0],
             "figure": figure_text(claim.value, claim.value_low, claim.value_high,
-                                  claim.numerator, claim.denominator, claim.qualifier),
-            "cited": f"[{', '.join(numbers)}]" if numbers else "",
+                                  claim.numerator, claim.denominator, claim.qualifier,
+                                  style=Style.SIGNS),
+            "cited": citations((link.reference_number for link in claim.links), Cite.SPACED),
             "reference": _json(labels),
             "author": _json(authors),
             "year": _json(years),

@@ -22,16 +22,28 @@ from ivcdb import queries
 from ivcdb.contract import LinkRow
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
+from ivcdb.figures import (
+    Cite,
+    citations,
+    cite,
+    figure_text,
+    lower_first,
+    normalise_timepoint,
+    span,
+    timepoint_months,
+    unit_text,
+)
 from ivcdb.models import Outcome
 from ivcdb.queries import CheckClaim, CheckFinding, Results
 from ivcdb.terms import PERCENT
 from ivcdb.text import fold, key_fold
 
 __all__ = ["ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict", "VerifyConfig",
-           "markdown_report", "normalise_timepoint", "verify"]
+           "markdown_report", "verify"]
 
 _EPS = 1e-9
 COUNT = "count"
+PLACES = 2  # figures on the comparison scale are printed to two decimals
 
 
 class Status(StrEnum):
@@ -164,38 +176,10 @@ class ClaimCheck:
 
     def references_text(self) -> str:
         """`[3], [5]` (citekeys where a reference has no number in the review)."""
-        return ", ".join(_ref(n, k) for n, k in zip(self.reference_numbers,
-                                                     self.reference_keys, strict=True))
+        return citations(self.reference_numbers, Cite.SEPARATE, keys=self.reference_keys)
 
 
 # --- timepoints -------------------------------------------------------------------------------
-
-_MONTHS = {"year": 12.0, "yr": 12.0, "month": 1.0, "mo": 1.0, "week": 7 / 30.4375,
-           "wk": 7 / 30.4375, "day": 1 / 30.4375}
-_NUMBER = r"\d+(?:\.\d+)?"
-_JOIN = r"-?(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s+or\s+|\s*&\s*|\s*/\s*)"
-_TIMEPOINT = re.compile(
-    rf"(?:at\s+)?(?P<numbers>{_NUMBER}(?:{_JOIN}{_NUMBER})*)[\s-]*"
-    r"(?P<unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)")
-
-
-def normalise_timepoint(text: str | None) -> frozenset[str]:
-    """The timepoints a text names, comparable across spellings; empty when it names none.
-
-    `5 years`, `5-year`, `at 60 months` -> {"60 months"}; `3 and 5 years` -> {"36 months",
-    "60 months"} (a list applies to each of its timepoints). Any other text (`median
-    follow-up 31.6 months`, `preoperative`) is one timepoint equal only to the same words.
-    """
-    folded = fold(text or "")
-    if not folded:
-        return frozenset()
-    match = _TIMEPOINT.fullmatch(folded)
-    if match is None:
-        return frozenset({folded})
-    unit = match["unit"].rstrip("s")
-    numbers = re.findall(_NUMBER, match["numbers"])
-    return frozenset(f"{format_number(round(float(n) * _MONTHS[unit], 3))} months"
-                     for n in numbers)
 
 
 def _timepoints_match(claim: frozenset[str], finding: frozenset[str]) -> bool:
@@ -204,17 +188,7 @@ def _timepoints_match(claim: frozenset[str], finding: frozenset[str]) -> bool:
 
 
 def _months_key(text: str | None) -> tuple[float, str]:
-    months = [float(t.split()[0]) for t in normalise_timepoint(text) if t.endswith(" months")
-              and _is_float(t.split()[0])]
-    return (min(months) if months else math.inf, text or "")
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return (timepoint_months(text), text or "")
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -254,24 +228,8 @@ class _Interval:
         return "any value"
 
 
-def _num(x: float) -> str:
-    return format_number(round(x, 2))
-
-
 def _span(low: float, high: float, unit: str) -> str:
-    body = _num(low) if abs(high - low) < _EPS else f"{_num(low)}–{_num(high)}"
-    return f"{body}{unit}"
-
-
-def _ref(number: int | None, key: str) -> str:
-    return f"[{number}]" if number is not None else key
-
-
-def _lower_first(label: str) -> str:
-    """`Overall survival` -> `overall survival`, but `IVC diameter` stays."""
-    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
-        return label[0].lower() + label[1:]
-    return label
+    return span(low, high, PLACES) + unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,18 +289,17 @@ class _Claim:
         return PERCENT if self.percent else self.row.unit
 
     def unit_text(self, labels: dict[str, str]) -> str:
-        return _unit_text(self.unit_code, labels)
+        return unit_text(self.unit_code, labels)
 
     def claimed(self, labels: dict[str, str]) -> str:
+        """The figure compared, in words: `approximately 40–70%`, `5/10 (50%)`."""
         row = self.row
-        if self.decimals is None:  # a count out of a total
-            body = f"{row.numerator}/{row.denominator} ({_num(self.low or 0)}%)"
-        elif self.has_figure:
-            assert self.low is not None and self.high is not None
-            body = _span(self.low, self.high, _unit_text(row.unit, labels))
-        else:
-            return "no figure (qualitative)"
-        return f"{row.qualifier} {body}" if row.qualifier else body
+        if self.decimals is None:  # a count out of a total, compared as its share
+            return figure_text(None, None, None, row.numerator, row.denominator,
+                               row.qualifier, share=True, places=PLACES)
+        return figure_text(None, self.low, self.high, qualifier=row.qualifier,
+                           unit=unit_text(row.unit, labels),
+                           places=PLACES) or "no figure (qualitative)"
 
     def on_scale(self, f: CheckFinding) -> tuple[float, float, bool] | None:
         """The finding's figure on the claim's scale: (low, high, computed from counts)."""
@@ -363,14 +320,6 @@ class _Claim:
 def _decimals(x: float) -> int:
     text = format_number(x)
     return len(text.split(".", 1)[1]) if "." in text else 0
-
-
-def _unit_text(unit: str | None, labels: dict[str, str]) -> str:
-    if unit is None or unit == COUNT:
-        return ""
-    if unit == PERCENT:
-        return "%"
-    return " " + labels.get(unit, unit)
 
 
 # --- the check --------------------------------------------------------------------------------
@@ -504,16 +453,10 @@ def _status(compared: Sequence[ComparedFinding]) -> Status:
 
 def finding_text(f: ComparedFinding, labels: dict[str, str]) -> str:
     """`[3]: 55% overall survival at 5 years, all patients`."""
-    unit = _unit_text(f.unit, labels)
-    counts = f"{f.numerator}/{f.denominator}" if f.numerator is not None and f.denominator else ""
-    if f.value is not None:
-        figure = _span(f.value, f.value, unit) + (f" ({counts})" if counts else "")
-    elif f.value_low is not None and f.value_high is not None:
-        figure = _span(f.value_low, f.value_high, unit)
-    else:
-        figure = counts or "no figure"
-    text = f"{_ref(f.reference_number, f.reference_key)}: {figure} "
-    text += _lower_first(f.measure_label)
+    figure = figure_text(f.value, f.value_low, f.value_high, f.numerator, f.denominator,
+                         unit=unit_text(f.unit, labels), places=PLACES) or "no figure"
+    text = f"{cite(f.reference_number, f.reference_key)}: {figure} "
+    text += lower_first(f.measure_label)
     if f.timepoint:
         text += f" at {f.timepoint}"
     return text + (f", {f.population}" if f.population else "")
@@ -525,7 +468,7 @@ def _assessment(claim: _Claim, accepted: _Interval | None, relation: Relation,
     if accepted is None:
         return "listed for reading"
     if relation is Relation.DIFFERENT_MEASURE:
-        measure = _lower_first(claim.row.measure_label or claim.row.measure or "")
+        measure = lower_first(claim.row.measure_label or claim.row.measure or "")
         return f"a different measure from {measure}, not compared"
     if verdict is None:
         return "no figure in the claim's unit, not compared"
@@ -542,12 +485,13 @@ def _remarks(claim: _Claim, status: Status, missing: Sequence[LinkRow],
              elsewhen: Sequence[CheckFinding]) -> list[str]:
     """What the compared findings leave open: references without one, other timepoints."""
     row = claim.row
-    measure = _lower_first(row.measure_label or row.measure or "")
+    measure = lower_first(row.measure_label or row.measure or "")
     timepoint = row.timepoint or row.outcome_timepoint
     out = [] if claim.has_figure else ["qualitative statement: not compared with figures"]
     if missing:
         where = f" at {timepoint}" if timepoint else ""
-        refs = ", ".join(_ref(r.reference_number, r.reference_key) for r in missing)
+        refs = citations([r.reference_number for r in missing], Cite.SEPARATE,
+                         keys=[r.reference_key for r in missing])
         out.append(f"no finding of {measure}{where} from {refs}")
     if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE):
         seen = _unique(f.timepoint or "no stated timepoint"
@@ -572,7 +516,7 @@ def _narrower(claim: _Claim, status: Status, compared: Sequence[ComparedFinding]
     high = max(f[1] for f in figures if f[1] is not None)
     if low - row.value_low < _EPS and row.value_high - high < _EPS:
         return []
-    unit = _unit_text(row.unit, labels)
+    unit = unit_text(row.unit, labels)
     verb = "are" if abs(high - low) < _EPS else "lie within"
     return [f"the sources' own figures {verb} {_span(low, high, unit)}, narrower than the "
             f"claimed {_span(row.value_low, row.value_high, unit)}"]

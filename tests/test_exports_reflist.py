@@ -62,17 +62,6 @@ def test_more_than_three_authors_take_et_al() -> None:
     assert reflist.author_list(_ref(authors=four)) == "Nayyar R, Panda S, Saini A, et al."
 
 
-@pytest.mark.parametrize(("author", "expected"), [
-    (ExportAuthor("Toit", "D", "Du", ""), "Du Toit D"),
-    (ExportAuthor("Berg", "Jan Willem", "van der", "Jr"), "van der Berg JW Jr"),
-    (ExportAuthor("Martin", "Jean-Pierre", "", ""), "Martin JP"),
-    (ExportAuthor("Roe", "R. A.", "", ""), "Roe RA"),
-    (ExportAuthor("Plato", "", "", ""), "Plato"),
-])
-def test_author_names(author: ExportAuthor, expected: str) -> None:
-    assert reflist.author_name(author) == expected
-
-
 NASTY = "<script>alert(1)</script> & 50% of a_b {x} \\ y"
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from exportkit import load_tricky
 
+from ivcdb.contract import CLAIM_LONG_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import NotFound
 from ivcdb.exports import evidence_table
+from ivcdb.loaders import Sources, load
 
 
 def test_markdown_table_for_five_year_survival(shared_built: Database) -> None:
@@ -47,3 +49,30 @@ def test_case_insensitive_outcome_and_unknown_outcome(shared_built: Database) ->
 def test_counts_and_sizes(shared_built: Database) -> None:
     text = evidence_table(shared_built, "tumour_size_ct")
     assert "approximately 44 mm" in text
+
+
+def test_a_disagreeing_reference_is_never_cited_as_support(built: Database,
+                                                           tmp_path: Path) -> None:
+    """Long form: [3] and [5] support the claim, [1] disagrees with it."""
+    path = tmp_path / "disputed.csv"
+    claim = {"claim_id": "disputed", "review": "li2025", "outcome": "overall_survival_5y",
+             "statement": "Disputed survival", "value": "50", "unit": "percent",
+             "derived": "false"}
+    links = [("wachtel2015", "3", "supports"), ("nayyar2010", "1", "disagrees"),
+             ("nooromid2022", "5", "data_source")]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, CLAIM_LONG_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for key, number, role in links:
+            writer.writerow({**claim, "reference_key": key, "reference_number": number,
+                             "role": role})
+    load(built, Sources(claims=[path]))
+    markdown = evidence_table(built, "overall_survival_5y")
+    assert "| Disputed survival | 50% |  |  | [3,5]; disagrees: [1] |" in markdown
+    assert "[1,3,5]" not in markdown
+    rows = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(
+        evidence_table(built, "overall_survival_5y", fmt="csv")))}
+    assert (rows["disputed"]["references"], rows["disputed"]["disagrees"]) == ("3;5", "1")
+    assert rows["li2025-os-5y"]["disagrees"] == ""
+    html = evidence_table(built, "overall_survival_5y", fmt="html")
+    assert "<td>[3,5]; disagrees: [1]</td>" in html

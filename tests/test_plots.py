@@ -14,7 +14,7 @@ from conftest import DATA, CliRun
 from ivcdb import plots
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
-from ivcdb.verify import normalise_timepoint
+from ivcdb.figures import normalise_timepoint
 
 SURVIVAL = ["overall_survival_5y", "overall_survival_10y"]
 PNG = b"\x89PNG\r\n\x1a\n"

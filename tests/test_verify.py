@@ -13,6 +13,7 @@ from conftest import DATA
 from ivcdb.contract import CLAIM_COLUMNS, FINDING_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
+from ivcdb.figures import normalise_timepoint
 from ivcdb.loaders import Sources, load
 from ivcdb.verify import (
     ClaimCheck,
@@ -21,7 +22,6 @@ from ivcdb.verify import (
     Verdict,
     VerifyConfig,
     markdown_report,
-    normalise_timepoint,
     verify,
 )
 
@@ -314,26 +314,6 @@ def test_whole_population_phrases_are_configurable(small: Database) -> None:
     config = VerifyConfig(whole_populations=("complete resection only",))
     check = checks_of(small, config=config)["c-subgroup"]
     assert check.status is Status.INCONSISTENT  # 33% is now the whole study's figure
-
-
-# --- timepoints -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("5 years", {"60 months"}),
-    ("5-year", {"60 months"}),
-    ("at 60 months", {"60 months"}),
-    ("1 Year", {"12 months"}),
-    ("3 and 5 years", {"36 months", "60 months"}),
-    ("3- and 5-year", {"36 months", "60 months"}),
-    ("1, 3 and 5 years", {"12 months", "36 months", "60 months"}),
-    ("median follow-up 31.6 months", {"median follow-up 31.6 months"}),
-    ("Preoperative", {"preoperative"}),
-    ("", set()),
-    (None, set()),
-])
-def test_normalise_timepoint(text: str | None, expected: set[str]) -> None:
-    assert normalise_timepoint(text) == expected
 
 
 # --- filters ----------------------------------------------------------------------------------

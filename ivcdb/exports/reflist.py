@@ -11,12 +11,11 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
-from ivcdb.queries import ExportAuthor, ExportReference
+from ivcdb import figures
+from ivcdb.queries import ExportReference
 
 FORMATS = ("markdown", "text", "html", "latex")
-MAX_AUTHORS = 3
 _PAGE_RANGE = re.compile(r"^\s*(\w+)\s*(?:-{1,2}|\u2013|\u2014)\s*(\w+)\s*$")
-_NAME_PARTS = re.compile(r"[\s\-.]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _SAFE_LABEL = re.compile(r"^[A-Za-z0-9:.+/-]+$")
 _LATEX_SPECIAL = {
@@ -26,26 +25,10 @@ _LATEX_SPECIAL = {
 }
 
 
-def initials(given: str) -> str:
-    """`Xiang` -> `X`, `Jean-Pierre` -> `JP`, `R. A.` -> `RA`; stored initials stay as they are."""
-    parts = [p for p in _NAME_PARTS.split(given) if p]
-    if len(parts) == 1 and parts[0].isupper() and len(parts[0]) <= 3:
-        return parts[0]  # already initials, e.g. `RA`
-    return "".join(p[0].upper() for p in parts if p[0].isalpha())
-
-
-def author_name(author: ExportAuthor) -> str:
-    """`Du Toit D`: prefix and family name, then initials, then any suffix."""
-    family = " ".join(p for p in (author.prefix, author.family) if p)
-    return " ".join(p for p in (family, initials(author.given), author.suffix) if p)
-
-
 def author_list(ref: ExportReference) -> str:
     """Up to three authors; "et al." when there are more, or when the entry says `others`."""
-    names = [author_name(a) for a in ref.authors[:MAX_AUTHORS]]
-    if ref.et_al or len(ref.authors) > MAX_AUTHORS:
-        names.append("et al.")
-    return ", ".join(names)
+    return figures.author_list([figures.author_name(a.family, a.given, a.prefix, a.suffix)
+                                for a in ref.authors], et_al=ref.et_al)
 
 
 def page_range(pages: str) -> str:
@@ -108,11 +91,11 @@ def _number(ref: ExportReference, index: int) -> int:
 def render(refs: Sequence[ExportReference], fmt: str) -> str:
     """The whole list in `fmt` (one of FORMATS), ending in a newline."""
     if fmt == "markdown":
-        lines = [f"- [{_number(r, i)}] "
-                 + entry(r, escape=escape_markdown, italic=lambda s: f"*{s}*")
+        lines = ["- " + figures.numbered(_number(r, i), entry(
+                     r, escape=escape_markdown, italic=lambda s: f"*{s}*"))
                  for i, r in enumerate(refs, 1)]
     elif fmt == "text":
-        lines = [f"[{_number(r, i)}] " + entry(r, escape=str, italic=str)
+        lines = [figures.numbered(_number(r, i), entry(r, escape=str, italic=str))
                  for i, r in enumerate(refs, 1)]
     elif fmt == "html":
         items = [f'  <li id="ref-{_number(r, i)}" value="{_number(r, i)}">'
