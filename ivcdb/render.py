@@ -1,16 +1,29 @@
-"""Rendering results for a terminal (rich tables) or a pipe (CSV), or as JSON."""
+"""The render layer: results for a terminal (rich tables), a pipe (CSV) or as JSON, and the
+messages the CLI prints. The CLI parses options, calls the library and hands the result here.
+
+Kept light to import (no SQLAlchemy, pandas or rich at module level): the CLI starts fast.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from ivcdb import formats
 from ivcdb.csvformat import LIST_SEPARATOR, csv_text, format_number, json_value, neutralise
+from ivcdb.figures import figure_text, printed_text, span, unit_text
 from ivcdb.text import visible
 
-FORMATS = ("table", "csv", "json")
+if TYPE_CHECKING:
+    from ivcdb.copy import CopyReport
+    from ivcdb.queries import ReferenceDetail
+    from ivcdb.report import LoadReport, Problem
+    from ivcdb.verify import Checks
+
+FORMATS = tuple(formats.ROWS)
 # Terminal tables wrap only these text columns (at word boundaries); every other column holds
 # an identifier, code, status or number and is never broken (at worst shortened with "…").
 PROSE_COLUMNS = frozenset({"statement", "explanation", "label", "title", "value", "note",
@@ -31,6 +44,14 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def note(line: str) -> None:
+    """A message for the user, on stderr (stdout carries the data): invisible characters
+    escaped, echoed values bounded."""
+    from ivcdb.text import clip
+
+    print(visible(clip(line, 2000), lines=True), file=sys.stderr)
+
+
 def choose_format(requested: str | None) -> str:
     """`table` on a terminal, `csv` when piped, unless the user asked for one."""
     if requested:
@@ -40,33 +61,48 @@ def choose_format(requested: str | None) -> str:
 
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str | None = None,
          *, title: str | None = None) -> None:
-    """Print rows as a rich table, CSV or JSON on stdout."""
-    fmt = choose_format(fmt)
-    if fmt == "json":
-        json.dump([{c: json_value(r.get(c)) for c in columns} for r in rows], sys.stdout,
-                  ensure_ascii=False, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
-    elif fmt == "csv":
-        # text a spreadsheet would run as a formula gets a leading '
-        sys.stdout.write(csv_text(lambda: [list(columns), *(
-            [neutralise(cell(r.get(c))) for c in columns] for r in rows)]))
-    else:
-        from rich.console import Console
-        from rich.table import Table
+    """Print rows in a format of `formats.ROWS`: a rich table, CSV or JSON on stdout."""
+    formats.renderer(formats.ROWS, choose_format(fmt))(rows, columns, title=title)
 
-        console = Console()
-        # a terminal shows controls, bidi overrides and zero-width characters escaped
-        texts = [[visible(cell(r.get(c))) for c in columns] for r in rows]
-        caps = column_caps(columns, texts, console.width)
-        table = Table(title=title, show_lines=False)
-        for c, cap in zip(columns, caps, strict=True):
-            if c in TEXT_COLUMNS:
-                table.add_column(c, overflow="fold", max_width=cap)
-            else:
-                table.add_column(c, no_wrap=True, overflow="ellipsis", max_width=cap)
-        for row in texts:
-            table.add_row(*row)
-        console.print(table)
+
+def json_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
+              title: str | None = None) -> None:  # noqa: ARG001 - JSON has no title
+    """The rows as a JSON array of objects with `columns` as keys."""
+    print_json([{c: r.get(c) for c in columns} for r in rows])
+
+
+def csv_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
+             title: str | None = None) -> None:  # noqa: ARG001 - CSV has no title
+    """The rows as CSV with a header; text a spreadsheet would run as a formula gets a `'`."""
+    sys.stdout.write(csv_text(lambda: [list(columns), *(
+        [neutralise(cell(r.get(c))) for c in columns] for r in rows)]))
+
+
+def rich_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
+              title: str | None = None) -> None:
+    """The rows as a terminal table: prose wraps, identifiers stay whole (`column_caps`)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    # a terminal shows controls, bidi overrides and zero-width characters escaped
+    texts = [[visible(cell(r.get(c))) for c in columns] for r in rows]
+    caps = column_caps(columns, texts, console.width)
+    table = Table(title=title, show_lines=False)
+    for c, cap in zip(columns, caps, strict=True):
+        if c in TEXT_COLUMNS:
+            table.add_column(c, overflow="fold", max_width=cap)
+        else:
+            table.add_column(c, no_wrap=True, overflow="ellipsis", max_width=cap)
+    for row in texts:
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout: integral numbers without `.0`, never NaN."""
+    json.dump(json_value(value), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
 
 
 PROSE_MIN_WIDTH = 20  # a prose column keeps at least this many characters per line
@@ -123,29 +159,173 @@ def value_span(low: float | None, high: float | None, unit: str | None) -> str:
     """`40–70 percent`, `390 min`; empty when there is no number."""
     if low is None or high is None:
         return ""
-    text = format_number(low) if low == high else f"{format_number(low)}\u2013{format_number(high)}"
-    return f"{text} {unit}" if unit else text
+    return f"{span(low, high)} {unit}" if unit else span(low, high)
 
 
-def print_summary(database: Any, fmt: str | None = None) -> None:
-    """The evidence summary: one row per outcome and unit, the cited evidence first.
+def print_summary(summary: Sequence[Any], fmt: str | None = None) -> None:
+    """The evidence summary (`queries.outcome_summary` rows): one row per outcome and unit,
+    the cited evidence first.
 
     On a terminal the value span is one column (`40–70 percent`); CSV and JSON keep `unit`,
     `lowest` and `highest` apart for analysis.
     """
-    from ivcdb import queries
-
-    with database.session() as session:
-        summary = sorted(queries.outcome_summary(session),
-                         key=lambda r: (-r.references, r.lowest is None))
+    rows = sorted(summary, key=lambda r: (-r.references, r.lowest is None))
     fmt = choose_format(fmt)
     if fmt == "table":
-        rows = [{"outcome": r.outcome, "label": r.label, "claims": r.claims,
-                 "refs": r.references, "values": value_span(r.lowest, r.highest, r.unit)}
-                for r in summary]
-        claims = sum(r.claims for r in summary)
-        emit(rows, ["outcome", "label", "claims", "refs", "values"], fmt,
+        claims = sum(r.claims for r in rows)
+        emit([{"outcome": r.outcome, "label": r.label, "claims": r.claims,
+               "refs": r.references, "values": value_span(r.lowest, r.highest, r.unit)}
+              for r in rows], ["outcome", "label", "claims", "refs", "values"], fmt,
              title=f"Evidence by outcome ({claims} claims; refs = supporting references)")
         return
-    emit([r.as_dict() for r in summary],
+    emit([r.as_dict() for r in rows],
          ["outcome", "label", "claims", "references", "unit", "lowest", "highest"], fmt)
+
+
+# --- loads ------------------------------------------------------------------------------------
+
+
+def print_report(report: LoadReport, *, quiet: bool = False) -> None:
+    """A load report on stderr: each problem, skipped and missing records, then the counts."""
+    from ivcdb.report import SHOWN_PROBLEMS, problem_lines
+    from ivcdb.text import clip
+
+    for line in problem_lines(report.problems):
+        note(line)
+    if report.skipped:
+        more = len(report.skipped) - SHOWN_PROBLEMS
+        note(f"{report.path}: skipped (invalid): "
+             f"{', '.join(clip(k) for k in report.skipped[:SHOWN_PROBLEMS])}"
+             + (f" \u2026 and {more} more" if more > 0 else ""))
+    if report.missing:
+        verb = "removed" if report.removed else "kept (use --prune to remove)"
+        shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")
+        note(f"{report.path}: in the database but not in the file, {verb}: {shown}")
+    if not quiet:
+        note(f"{report.path}: {report.summary()}")
+
+
+def print_problems(problems: Sequence[Problem]) -> int:
+    """`check`: one line per problem on stdout, the tally on stderr; the number of errors."""
+    for problem in problems:
+        print(problem.format())
+    errors = sum(1 for p in problems if p.is_error)
+    note(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
+    return errors
+
+
+def print_copy(report: CopyReport) -> None:
+    """`copy`: each table's rows and checksum, then the summary, on stderr."""
+    for table in report.tables:
+        note(f"{table.table}: {table.rows} rows, sha256 {table.checksum[:16]}")
+    note(report.summary())
+
+
+def write_output(data: bytes, output: Path | None, force: bool) -> None:
+    """`data` to stdout, or atomically to `output` (saying so on stderr)."""
+    from ivcdb.exports.files import write_output as write
+
+    written = write(data, output, force=force)
+    if written is not None:
+        note(f"wrote {written} ({len(data)} bytes)")
+
+
+# --- claims, references, findings --------------------------------------------------------------
+
+# A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
+CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
+CITING_TABLE = ("claim_id", "review", "outcome", "role", "statement", "figure")
+FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
+
+
+def with_figure(row: dict[str, Any]) -> dict[str, Any]:
+    """The row plus `figure`: a claim's figure as the review prints it (else as stored), or a
+    finding's numbers (`76 (286/377)`; the unit has its own column)."""
+    if "reported" in row and row["reported"]:
+        text = printed_text(row["qualifier"], row["reported"])
+    else:
+        unit = unit_text(row["unit"], {}) if "reported" in row else ""
+        text = figure_text(row["value"], row["value_low"], row["value_high"],
+                           row.get("numerator"), row.get("denominator"), row.get("qualifier"),
+                           unit=unit)
+    return {**row, "figure": text}
+
+
+def print_claims(found: Sequence[Any], fmt: str | None, columns: Sequence[str]) -> None:
+    """`query claims`: the figure as printed on a terminal, every column in CSV and JSON."""
+    chosen = choose_format(fmt)
+    rows = [r.as_dict() for r in found]  # reference lists as lists: `a;b` in CSV
+    if chosen == "table":
+        rows, columns = [with_figure(r) for r in rows], CLAIM_TABLE
+    emit(rows, columns, chosen, title=f"Claims ({len(found)})")
+
+
+def print_reference(detail: ReferenceDetail, fmt: str | None) -> None:
+    """`show`: the reference's fields, the claims citing it and its findings; piped, one
+    JSON document (three tables would not make one valid CSV)."""
+    from ivcdb.queries import CITING_CLAIM_COLUMNS, OWN_FINDING_COLUMNS
+
+    chosen = fmt or ("table" if sys.stdout.isatty() else "json")
+    if chosen == "json":
+        print_json(detail.as_dict())
+        return
+    emit([{"field": k, "value": v} for k, v in reference_fields(detail).items()],
+         ["field", "value"], chosen, title=detail.citekey)
+    blank = "\n" if chosen == "csv" else ""  # CSV blocks are separated by an empty line
+    print(blank, end="")
+    table = chosen == "table"
+    emit([with_figure(c) for c in detail.claim_dicts()],
+         CITING_TABLE if table else CITING_CLAIM_COLUMNS, chosen,
+         title=f"Claims citing {detail.citekey} ({len(detail.claims)})")
+    print(blank, end="")
+    emit([with_figure(f) for f in detail.finding_dicts()],
+         FINDING_TABLE if table else OWN_FINDING_COLUMNS[1:], chosen,
+         title=f"Findings reported by {detail.citekey} ({len(detail.findings)})")
+
+
+def reference_fields(detail: ReferenceDetail) -> dict[str, object]:
+    """The fields `show` prints for a reference, in reading order."""
+    flat = detail.fields()
+    return {"citekey": detail.citekey, "citation": flat["citations"],
+            "authors": flat["authors"], "title": detail.title, "journal": detail.journal,
+            "year": detail.year, "volume": detail.volume, "issue": detail.issue,
+            "pages": detail.pages, "doi": detail.doi, "pmid": detail.pmid,
+            "study_design": detail.study_design, "sample_size": detail.sample_size,
+            "note": detail.note}
+
+
+# --- source check -----------------------------------------------------------------------------
+
+VERIFY_TABLE = ("claim_id", "claimed", "references", "status", "explanation")
+VERIFY_CSV = ("claim_id", "review", "outcome", "claimed", "timepoint", "reference_numbers",
+              "status", "findings", "explanation")
+
+
+def print_checks(checks: Checks, fmt: str | None) -> None:
+    """`verify`: the checks in a format of `formats.SOURCE_CHECK` (its note on stderr)."""
+    if checks.note:
+        note(f"note: {checks.note}")
+    formats.renderer(formats.SOURCE_CHECK, choose_format(fmt))(checks)
+
+
+def checks_table(checks: Checks) -> None:
+    from ivcdb.verify import summary_row
+
+    emit([summary_row(c) for c in checks], VERIFY_TABLE, "table",
+         title=f"Source check: {len(checks)} claim(s)")
+
+
+def checks_csv(checks: Checks) -> None:
+    from ivcdb.verify import summary_row
+
+    emit([summary_row(c) for c in checks], VERIFY_CSV, "csv")
+
+
+def checks_json(checks: Checks) -> None:
+    print_json([c.as_dict() for c in checks])
+
+
+def checks_markdown(checks: Checks) -> None:
+    from ivcdb.verify import markdown_report
+
+    sys.stdout.write(markdown_report(checks, checks.config, labels=checks.unit_labels))

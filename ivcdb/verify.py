@@ -38,8 +38,8 @@ from ivcdb.queries import CheckClaim, CheckFinding, Results
 from ivcdb.terms import PERCENT
 from ivcdb.text import fold, key_fold
 
-__all__ = ["ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict", "VerifyConfig",
-           "markdown_report", "verify"]
+__all__ = ["Checks", "ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict",
+           "VerifyConfig", "markdown_report", "verify"]
 
 _EPS = 1e-9
 COUNT = "count"
@@ -325,12 +325,28 @@ def _decimals(x: float) -> int:
 # --- the check --------------------------------------------------------------------------------
 
 
+class Checks(Results[ClaimCheck]):
+    """The checked claims, with what a report needs besides them.
+
+    `note` says why no claim could be checked (empty when some were); `config` is the rule
+    set used and `unit_labels` names the units (`percent` -> `%`).
+    """
+
+    def __init__(self, checks: Iterable[ClaimCheck], *, config: VerifyConfig,
+                 unit_labels: dict[str, str], note: str = "") -> None:
+        super().__init__(checks)
+        self.config = config
+        self.unit_labels = unit_labels
+        self.note = note
+
+
 def verify(session: Session, *, outcome: str | None = None, review: str | None = None,
-           config: VerifyConfig | None = None) -> Results[ClaimCheck]:
+           config: VerifyConfig | None = None) -> Checks:
     """Check every claim that cites supporting references against their sources' findings.
 
     Claims whose outcome has no measure (dates, most qualitative outcomes) are not checkable
     and left out; `outcome` and `review` narrow the claims (unknown codes raise `NotFound`).
+    When none is left, the result's `note` says why.
     """
     config = config or VerifyConfig()
     claims = queries.source_check_claims(session, outcome=outcome, review=review)
@@ -338,7 +354,9 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
     for f in queries.source_check_findings(session, outcome=outcome, review=review):
         by_ref.setdefault(key_fold(f.reference_key), []).append(f)
     labels = queries.unit_labels(session)
-    return Results(_check(row, by_ref, labels, config) for row in claims if row.measure)
+    checks = [_check(row, by_ref, labels, config) for row in claims if row.measure]
+    note = "" if checks else nothing_to_check(session, outcome=outcome)
+    return Checks(checks, config=config, unit_labels=labels, note=note)
 
 
 def nothing_to_check(session: Session, *, outcome: str | None = None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import typer.main
 
+from ivcdb import formats
 from ivcdb.cli import app
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -29,6 +30,8 @@ def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 COMMANDS = _commands(typer.main.get_command(app))
+REGISTRIES = (formats.ROWS, formats.SOURCE_CHECK, formats.REFERENCE_LIST,
+              formats.EVIDENCE_TABLE, formats.EXPORT)
 
 
 def test_there_are_commands() -> None:
@@ -129,3 +132,33 @@ def test_layout_lists_every_module() -> None:
         named = _paths(folders[folder])
         assert inside in named or inside.split("/")[0] + "/" in named, (
             f"README Layout's row for {folder} does not name {inside}")
+
+
+def _format_choices(command: Any) -> list[str] | None:
+    for param in command.params:
+        if "--format" in getattr(param, "opts", ()):
+            return [str(c) for c in param.type_descriptor.choices]
+    return None
+
+
+FORMAT_COMMANDS = [(n, c) for n, c in COMMANDS if _format_choices(c) is not None]
+
+
+@pytest.mark.parametrize(("name", "command"), FORMAT_COMMANDS,
+                         ids=[n for n, _ in FORMAT_COMMANDS])
+def test_format_choices_in_readme_are_the_registrys(name: str, command: Any) -> None:
+    """A command's `--format` choices come from `ivcdb.formats`; the README lists the same."""
+    choices = _format_choices(command)
+    assert choices is not None
+    assert any(list(family) == choices for family in REGISTRIES), choices
+    rows = [line for line in README.splitlines() if line.startswith(f"| `ivcdb {name} ")
+            or line.startswith(f"| `ivcdb {name}`")]
+    for row in rows:
+        if "--format" in row:
+            assert "--format " + "\\|".join(choices) in row, row
+
+
+def test_every_format_command_reads_a_registry() -> None:
+    names = {n for n, _ in FORMAT_COMMANDS}
+    assert {"query claims", "query outcomes", "show", "verify", "refs", "table",
+            "export"} <= names

@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ivcdb import queries
+from ivcdb import formats, queries
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
-from ivcdb.exports import bibtex, csl, reflist, ris, tables, tabular
+from ivcdb.exports import tables, tabular
 from ivcdb.exports.files import safe_target, write_atomic
 
-REFERENCE_FILE_FORMATS = ("bibtex", "csljson", "ris")
-EXPORT_FORMATS = (*tabular.FORMATS, *REFERENCE_FILE_FORMATS)
+REFERENCE_FILE_FORMATS = tuple(formats.REFERENCE_FILES)
+EXPORT_FORMATS = tuple(formats.EXPORT)
 FOLDER_FILES = (
     ("claims.csv", "claims", False), ("long_claims.csv", "claims", True),
     ("references.csv", "references", False), ("citations.csv", "citations", False),
@@ -41,33 +41,33 @@ def reference_list(database: Database, *, fmt: str | None = None, review: str | 
     `fmt` defaults to markdown, or to text with a `style`.
     """
     fmt = fmt or ("text" if style else "markdown")
-    if style is None and fmt not in reflist.FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(reflist.FORMATS)}")
+    if style is not None and fmt not in formats.CSL_STYLE:
+        raise UsageError(f"--style writes {' or '.join(formats.CSL_STYLE)}, not {fmt}")
+    write = formats.renderer(formats.REFERENCE_LIST if style is None else formats.CSL_STYLE,
+                             fmt)
     with database.session() as session:
         chosen = queries.choose_review(session, code=review)
         if chosen is None:
             raise NotFound("no review is loaded; load a review file first")
         refs = queries.export_references(session, review_id=chosen[0], cited_only=True)
-    if style is not None:
-        return csl.render(refs, style=style, fmt=fmt)
-    return reflist.render(refs, fmt)
+    text: str = write(refs) if style is None else write(refs, style=style)
+    return text
 
 
 def evidence_table(database: Database, outcome: str, *, fmt: str = "markdown",
                    review: str | None = None) -> str:
     """The evidence table of one outcome (Markdown, HTML, LaTeX or CSV)."""
-    if fmt not in tables.FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(tables.FORMATS)}")
+    write = formats.renderer(formats.EVIDENCE_TABLE, fmt)
     with database.session() as session:
         table = tables.build(session, outcome=outcome, review=review)
-    return tables.render(table, fmt)
+    text: str = write(table)
+    return text
 
 
 def export(database: Database, kind: str, *, fmt: str = "csv", review: str | None = None,
            long: bool = False, excel: bool = False) -> bytes:
     """One export as bytes: a table (csv/json/parquet) or, for references, bibtex/csljson/ris."""
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    write = formats.renderer(formats.EXPORT, fmt)
     if kind not in tabular.KINDS:
         raise UsageError(f"unknown export {kind!r}; choose one of {', '.join(tabular.KINDS)}")
     with database.session() as session:
@@ -78,8 +78,8 @@ def export(database: Database, kind: str, *, fmt: str = "csv", review: str | Non
                 raise UsageError(f"--excel and --long do not apply to {fmt}")
             review_id = tabular.chosen_review_id(session, review)
             refs = queries.export_references(session, review_id=review_id)
-            writer = {"bibtex": bibtex.render, "csljson": csl.to_json, "ris": ris.render}[fmt]
-            return writer(refs).encode("utf-8")
+            text: str = write(refs)
+            return text.encode("utf-8")
         table = tabular.build(session, kind, review=review, long=long)
     return tabular.encode(table, fmt, excel=excel)
 
@@ -90,8 +90,7 @@ def export_folder(database: Database, folder: str | os.PathLike[str], *, fmt: st
     target = Path(folder)
     if not target.is_dir():
         raise UsageError(f"folder {target} does not exist")
-    if fmt not in tabular.FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(tabular.FORMATS)}")
+    formats.renderer(formats.TABULAR, fmt)  # an unknown format fails before any file is made
     jobs = [(name.replace(".csv", f".{fmt}"), kind, long) for name, kind, long in FOLDER_FILES]
     outputs = [(safe_target(target, name), export(database, kind, fmt=fmt, long=long,
                                                    excel=excel and fmt == "csv"))

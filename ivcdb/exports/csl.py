@@ -17,9 +17,10 @@ from typing import Any
 from ivcdb.errors import UsageError
 from ivcdb.exports.reflist import page_range
 from ivcdb.extras import require
+from ivcdb.formats import CSL_STYLE
 from ivcdb.queries import ExportReference
 
-STYLE_FORMATS = ("text", "html")
+STYLE_FORMATS = tuple(CSL_STYLE)
 STYLE_ALIASES = {
     "vancouver": "nlm-citation-sequence",  # NLM/Vancouver: Citing Medicine, 2nd edition
     "ama": "american-medical-association",
@@ -127,6 +128,16 @@ def render(refs: Sequence[ExportReference], *, style: str, fmt: str) -> str:
         body = [f'  <div class="csl-entry">{e}</div>' for e in entries]
         return "\n".join(['<div class="csl-bib-body">', *body, "</div>"]) + "\n"
     return "\n".join(entries) + "\n"
+
+
+def to_text(refs: Sequence[ExportReference], *, style: str) -> str:
+    """The list in a CSL style as plain text."""
+    return render(refs, style=style, fmt="text")
+
+
+def to_html(refs: Sequence[ExportReference], *, style: str) -> str:
+    """The list in a CSL style as HTML (`csl-entry` blocks)."""
+    return render(refs, style=style, fmt="html")
 
 
 def _escaped(value: Any) -> Any:

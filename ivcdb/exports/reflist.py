@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ivcdb import figures
-from ivcdb.queries import ExportReference
+from ivcdb.formats import REFERENCE_LIST, renderer
 
-FORMATS = ("markdown", "text", "html", "latex")
+if TYPE_CHECKING:
+    from ivcdb.queries import ExportReference
+
+FORMATS = tuple(REFERENCE_LIST)
 _PAGE_RANGE = re.compile(r"^\s*(\w+)\s*(?:-{1,2}|\u2013|\u2014)\s*(\w+)\s*$")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 _SAFE_LABEL = re.compile(r"^[A-Za-z0-9:.+/-]+$")
@@ -88,27 +92,41 @@ def _number(ref: ExportReference, index: int) -> int:
     return ref.number if ref.number is not None else index
 
 
-def render(refs: Sequence[ExportReference], fmt: str) -> str:
-    """The whole list in `fmt` (one of FORMATS), ending in a newline."""
-    if fmt == "markdown":
-        lines = ["- " + figures.numbered(_number(r, i), entry(
-                     r, escape=escape_markdown, italic=lambda s: f"*{s}*"))
-                 for i, r in enumerate(refs, 1)]
-    elif fmt == "text":
-        lines = [figures.numbered(_number(r, i), entry(r, escape=str, italic=str))
-                 for i, r in enumerate(refs, 1)]
-    elif fmt == "html":
-        items = [f'  <li id="ref-{_number(r, i)}" value="{_number(r, i)}">'
-                 + entry(r, escape=_escape_html, italic=lambda s: f"<i>{s}</i>") + "</li>"
-                 for i, r in enumerate(refs, 1)]
-        lines = ['<ol class="references">', *items, "</ol>"]
-    elif fmt == "latex":
-        items = [f"\\bibitem{{{_label(r, i)}}} "
-                 + entry(r, escape=escape_latex, italic=lambda s: f"\\textit{{{s}}}")
-                 for i, r in enumerate(refs, 1)]
-        width = len(str(max((_number(r, i) for i, r in enumerate(refs, 1)), default=9)))
-        lines = [f"\\begin{{thebibliography}}{{{'9' * width}}}", *items,
-                 "\\end{thebibliography}"]
-    else:
-        raise ValueError(f"unknown reference-list format {fmt!r}")
+def to_markdown(refs: Sequence[ExportReference]) -> str:
+    """`- [N] Authors, year, Title. *Journal*, locator.` lines."""
+    return _lines("- " + figures.numbered(_number(r, i), entry(
+        r, escape=escape_markdown, italic=lambda s: f"*{s}*")) for i, r in enumerate(refs, 1))
+
+
+def to_text(refs: Sequence[ExportReference]) -> str:
+    """`[N] Authors, year, Title. Journal, locator.` lines."""
+    return _lines(figures.numbered(_number(r, i), entry(r, escape=str, italic=str))
+                  for i, r in enumerate(refs, 1))
+
+
+def to_html(refs: Sequence[ExportReference]) -> str:
+    """An `<ol>` whose items keep the citation numbers (markup escaped)."""
+    items = [f'  <li id="ref-{_number(r, i)}" value="{_number(r, i)}">'
+             + entry(r, escape=_escape_html, italic=lambda s: f"<i>{s}</i>") + "</li>"
+             for i, r in enumerate(refs, 1)]
+    return _lines(['<ol class="references">', *items, "</ol>"])
+
+
+def to_latex(refs: Sequence[ExportReference]) -> str:
+    """A `thebibliography` environment (LaTeX specials escaped)."""
+    items = [f"\\bibitem{{{_label(r, i)}}} "
+             + entry(r, escape=escape_latex, italic=lambda s: f"\\textit{{{s}}}")
+             for i, r in enumerate(refs, 1)]
+    width = len(str(max((_number(r, i) for i, r in enumerate(refs, 1)), default=9)))
+    return _lines([f"\\begin{{thebibliography}}{{{'9' * width}}}", *items,
+                   "\\end{thebibliography}"])
+
+
+def _lines(lines: Iterable[str]) -> str:
     return "\n".join(lines) + "\n"
+
+
+def render(refs: Sequence[ExportReference], fmt: str) -> str:
+    """The whole list in `fmt` (a name of `formats.REFERENCE_LIST`), ending in a newline."""
+    text: str = renderer(REFERENCE_LIST, fmt, what="reference-list format")(refs)
+    return text

@@ -15,9 +15,10 @@ from ivcdb.contract import ClaimRow, LinkRow
 from ivcdb.csvformat import LIST_SEPARATOR, csv_text, neutralise
 from ivcdb.exports.reflist import escape_latex, escape_markdown
 from ivcdb.figures import citations, figure_text, unit_text
+from ivcdb.formats import EVIDENCE_TABLE, renderer
 from ivcdb.models import Unit
 
-FORMATS = ("markdown", "html", "latex", "csv")
+FORMATS = tuple(EVIDENCE_TABLE)
 HEADERS = ("Claim", "Value", "Timepoint", "Population", "References")
 CSV_HEADER = ("claim_id", "statement", "value", "timepoint", "population", "references",
               "disagrees")
@@ -74,7 +75,7 @@ def build(session: Session, *, outcome: str, review: str | None = None) -> Evide
     return EvidenceTable(row["code"], row["label"], rows)
 
 
-def _markdown(table: EvidenceTable) -> str:
+def to_markdown(table: EvidenceTable) -> str:
     def cell(text: str) -> str:
         return escape_markdown(text).replace("|", "\\|")
 
@@ -85,7 +86,7 @@ def _markdown(table: EvidenceTable) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html(table: EvidenceTable) -> str:
+def to_html(table: EvidenceTable) -> str:
     def esc(text: str) -> str:
         return html.escape(text, quote=False)
 
@@ -99,7 +100,7 @@ def _html(table: EvidenceTable) -> str:
     return "\n".join([*lines, "  </tbody>", "</table>"]) + "\n"
 
 
-def _latex(table: EvidenceTable) -> str:
+def to_latex(table: EvidenceTable) -> str:
     lines = ["\\begin{table}[htbp]", f"\\caption{{{escape_latex(table.label)}}}",
              "\\begin{tabular}{p{0.42\\linewidth}lllp{0.1\\linewidth}}", "\\hline",
              " & ".join(HEADERS) + " \\\\", "\\hline"]
@@ -108,7 +109,7 @@ def _latex(table: EvidenceTable) -> str:
     return "\n".join([*lines, "\\hline", "\\end{tabular}", "\\end{table}"]) + "\n"
 
 
-def _csv(table: EvidenceTable) -> str:
+def to_csv(table: EvidenceTable) -> str:
     def rows() -> Iterator[list[str]]:
         yield list(CSV_HEADER)
         for r in table.rows:
@@ -119,8 +120,6 @@ def _csv(table: EvidenceTable) -> str:
 
 
 def render(table: EvidenceTable, fmt: str) -> str:
-    """The table in `fmt` (one of FORMATS)."""
-    writers = {"markdown": _markdown, "html": _html, "latex": _latex, "csv": _csv}
-    if fmt not in writers:
-        raise ValueError(f"unknown table format {fmt!r}")
-    return writers[fmt](table)
+    """The table in `fmt` (a name of `formats.EVIDENCE_TABLE`)."""
+    text: str = renderer(EVIDENCE_TABLE, fmt, what="table format")(table)
+    return text

@@ -37,11 +37,12 @@ from ivcdb.csvformat import (
 )
 from ivcdb.errors import UsageError
 from ivcdb.extras import require
+from ivcdb.formats import TABULAR, renderer
 from ivcdb.models import Measure, Outcome, Unit
 from ivcdb.progress import track
 
 KINDS = ("claims", "references", "citations", "outcomes", "findings", "units", "measures")
-FORMATS = ("csv", "json", "parquet")
+FORMATS = tuple(TABULAR)
 BOM = "\ufeff"
 AUTHOR_SEPARATOR = "; "
 
@@ -242,16 +243,12 @@ def to_parquet(table: Table) -> bytes:
 
 
 def encode(table: Table, fmt: str, *, excel: bool = False) -> bytes:
-    """The table in `fmt` (one of FORMATS)."""
+    """The table in `fmt` (a name of `formats.TABULAR`)."""
     if excel and fmt != "csv":
         raise UsageError("--excel applies to CSV only")
-    if fmt == "csv":
-        return to_csv(table, excel=excel)
-    if fmt == "json":
-        return to_json(table)
-    if fmt == "parquet":
-        return to_parquet(table)
-    raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    write = renderer(TABULAR, fmt)
+    data: bytes = write(table, excel=True) if excel else write(table)
+    return data
 
 
 def columns_of(kind: str, *, long: bool = False) -> Sequence[str]:

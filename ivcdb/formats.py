@@ -1,0 +1,77 @@
+"""Output formats: one registry per output family, format name -> renderer.
+
+The CLI's `--format` choices, the dispatch in the library and the docs test all read these
+tables, so a format is added in one place. A renderer is named `module:function` and imported
+only when it is used: the CLI builds its choices from here without importing pandas,
+SQLAlchemy or matplotlib (`ivcdb --help` stays fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ivcdb.errors import UsageError
+
+__all__ = ["CHART", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "REFERENCE_FILES",
+           "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK", "TABULAR", "renderer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Renderer:
+    """One output format: its name and the function that writes it (`module:function`)."""
+
+    name: str
+    target: str
+
+    def load(self) -> Callable[..., Any]:
+        """The renderer function (its module imported now)."""
+        module, _, function = self.target.partition(":")
+        found: Callable[..., Any] = getattr(importlib.import_module(module), function)
+        return found
+
+
+def _family(**targets: str) -> dict[str, Renderer]:
+    return {name: Renderer(name, target) for name, target in targets.items()}
+
+
+# Rows on stdout (`query`, `show`, the `build` summary): rows, columns, title -> printed.
+ROWS = _family(table="ivcdb.render:rich_rows", csv="ivcdb.render:csv_rows",
+               json="ivcdb.render:json_rows")
+# `ivcdb verify`: checks, config -> printed.
+SOURCE_CHECK = _family(table="ivcdb.render:checks_table", csv="ivcdb.render:checks_csv",
+                       json="ivcdb.render:checks_json",
+                       markdown="ivcdb.render:checks_markdown")
+# `ivcdb refs` in the article's style: references -> text.
+REFERENCE_LIST = _family(markdown="ivcdb.exports.reflist:to_markdown",
+                         text="ivcdb.exports.reflist:to_text",
+                         html="ivcdb.exports.reflist:to_html",
+                         latex="ivcdb.exports.reflist:to_latex")
+# `ivcdb refs --style`: references, style -> text.
+CSL_STYLE = _family(text="ivcdb.exports.csl:to_text", html="ivcdb.exports.csl:to_html")
+# `ivcdb table`: evidence table -> text.
+EVIDENCE_TABLE = _family(markdown="ivcdb.exports.tables:to_markdown",
+                         html="ivcdb.exports.tables:to_html",
+                         latex="ivcdb.exports.tables:to_latex",
+                         csv="ivcdb.exports.tables:to_csv")
+# `ivcdb export`: a tidy table -> bytes; the references as a bibliographic file -> text.
+TABULAR = _family(csv="ivcdb.exports.tabular:to_csv", json="ivcdb.exports.tabular:to_json",
+                  parquet="ivcdb.exports.tabular:to_parquet")
+REFERENCE_FILES = _family(bibtex="ivcdb.exports.bibtex:render",
+                          csljson="ivcdb.exports.csl:to_json",
+                          ris="ivcdb.exports.ris:render")
+EXPORT = {**TABULAR, **REFERENCE_FILES}
+# `ivcdb plot`, chosen by the file's suffix: figure -> bytes.
+CHART = _family(png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg")
+
+
+def renderer(family: Mapping[str, Renderer], fmt: str, *,
+             what: str = "format") -> Callable[..., Any]:
+    """The renderer of `fmt` in `family`; an unknown name is a usage error naming the
+    choices."""
+    found = family.get(fmt)
+    if found is None:
+        raise UsageError(f"unknown {what} {fmt!r}; choose one of {', '.join(family)}")
+    return found.load()

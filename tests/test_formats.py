@@ -1,0 +1,46 @@
+"""Output-format registries: every renderer exists, the CLI offers exactly the registry's
+names, and an unknown name is a usage error naming the choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivcdb import formats
+from ivcdb.errors import UsageError
+from ivcdb.exports import reflist, tables, tabular
+from ivcdb.exports.tables import EvidenceTable
+from ivcdb.plots import FORMATS as CHART_FORMATS
+
+FAMILIES = {"rows": formats.ROWS, "source check": formats.SOURCE_CHECK,
+            "reference list": formats.REFERENCE_LIST, "csl style": formats.CSL_STYLE,
+            "evidence table": formats.EVIDENCE_TABLE, "export": formats.EXPORT,
+            "chart": formats.CHART}
+
+
+@pytest.mark.parametrize("family", FAMILIES.values(), ids=list(FAMILIES))
+def test_every_renderer_is_a_function(family: dict[str, formats.Renderer]) -> None:
+    for name, entry in family.items():
+        assert entry.name == name
+        assert callable(entry.load())
+
+
+def test_modules_read_their_registry() -> None:
+    assert tables.FORMATS == tuple(formats.EVIDENCE_TABLE)
+    assert reflist.FORMATS == tuple(formats.REFERENCE_LIST)
+    assert tabular.FORMATS == tuple(formats.TABULAR)
+    assert CHART_FORMATS == tuple(formats.CHART)
+    assert set(formats.EXPORT) == set(formats.TABULAR) | set(formats.REFERENCE_FILES)
+
+
+def test_unknown_format_names_the_choices() -> None:
+    with pytest.raises(UsageError, match="unknown table format 'docx'; choose one of "
+                       "markdown, html, latex, csv"):
+        tables.render(EvidenceTable("x", "X", []), "docx")
+    with pytest.raises(UsageError, match="choose one of markdown, text, html, latex"):
+        reflist.render([], "rtf")
+
+
+def test_dispatch_is_the_registrys_renderer() -> None:
+    table = EvidenceTable("x", "X", [])
+    for name in formats.EVIDENCE_TABLE:
+        assert tables.render(table, name) == formats.EVIDENCE_TABLE[name].load()(table)
