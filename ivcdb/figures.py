@@ -193,13 +193,13 @@ def full_name(family: str, given: str = "", prefix: str = "", suffix: str = "") 
 
 
 def author_list(names: Sequence[str], *, et_al: bool = False,
-                limit: int | None = MAX_AUTHORS) -> str:
-    """`Wachtel H, Gupta M, Bartlett E, et al.`: up to `limit` names, then "et al." when
-    there are more or the entry says `and others`."""
+                limit: int | None = MAX_AUTHORS, separator: str = ", ") -> str:
+    """`Wachtel H, Gupta M, Bartlett E, et al.`: up to `limit` names (None: all), then
+    "et al." when there are more or the entry says `and others`."""
     shown = list(names if limit is None else names[:limit])
     if et_al or (limit is not None and len(names) > limit):
         shown.append(ET_AL)
-    return ", ".join(shown)
+    return separator.join(shown)
 
 
 # --- timepoints -------------------------------------------------------------------------------

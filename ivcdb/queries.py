@@ -23,7 +23,7 @@ from ivcdb.contract import (
 )
 from ivcdb.csvformat import INT_MAX, INT_MIN, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
-from ivcdb.figures import full_name, numbered, study_label
+from ivcdb.figures import author_list, cite, full_name, numbered, study_label
 from ivcdb.models import (
     Author,
     Citation,
@@ -296,8 +296,8 @@ class ReferenceDetail:
 
     def fields(self) -> dict[str, Any]:
         """The reference's own fields, lists joined into text (one flat record)."""
-        authors = "; ".join(self.authors) + ("; et al." if self.et_al else "")
-        numbers = "; ".join(f"{c.review} [{c.number}]" for c in self.citations)
+        authors = author_list(self.authors, et_al=self.et_al, limit=None, separator="; ")
+        numbers = "; ".join(f"{c.review} {cite(c.number)}" for c in self.citations)
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                if f.name not in ("authors", "et_al", "citations", "claims", "findings")}
         return {**out, "authors": authors, "citations": numbers}

@@ -17,6 +17,7 @@ from typing import Any
 from ivcdb.errors import UsageError
 from ivcdb.exports.reflist import page_range
 from ivcdb.extras import require
+from ivcdb.figures import ET_AL
 from ivcdb.formats import CSL_STYLE
 from ivcdb.queries import ExportReference
 
@@ -156,5 +157,5 @@ def _plain(csl: dict[str, Any], *, et_al: bool) -> dict[str, Any]:
     out = {k: v for k, v in csl.items() if k not in ("citation-key", "citation-number")}
     out["id"] = csl["id"].lower()
     if et_al and out.get("author"):
-        out["author"] = [*out["author"], {"literal": "et al."}]
+        out["author"] = [*out["author"], {"literal": ET_AL}]
     return out
