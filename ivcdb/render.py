@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ivcdb.copy import CopyReport
     from ivcdb.queries import ReferenceDetail
     from ivcdb.report import LoadReport, Problem
-    from ivcdb.verify import Checks
+    from ivcdb.verify import Checks, ClaimCheck
 
 FORMATS = tuple(formats.ROWS)
 # Terminal tables wrap only these text columns (at word boundaries); every other column holds
@@ -308,16 +308,24 @@ def print_checks(checks: Checks, fmt: str | None) -> None:
     formats.renderer(formats.SOURCE_CHECK, choose_format(fmt))(checks)
 
 
-def checks_table(checks: Checks) -> None:
-    from ivcdb.verify import summary_row
+def summary_row(check: ClaimCheck) -> dict[str, Any]:
+    """One flat row per checked claim, for tables and CSV."""
+    return {"claim_id": check.claim_id, "review": check.review, "outcome": check.outcome,
+            "claimed": check.claimed, "timepoint": check.timepoint,
+            "references": check.references_text(),
+            "reference_numbers": LIST_SEPARATOR.join("" if n is None else str(n)
+                                                     for n in check.reference_numbers),
+            "status": check.status.value,
+            "findings": LIST_SEPARATOR.join(f.finding_id for f in check.findings),
+            "explanation": check.explanation}
 
+
+def checks_table(checks: Checks) -> None:
     emit([summary_row(c) for c in checks], VERIFY_TABLE, "table",
          title=f"Source check: {len(checks)} claim(s)")
 
 
 def checks_csv(checks: Checks) -> None:
-    from ivcdb.verify import summary_row
-
     emit([summary_row(c) for c in checks], VERIFY_CSV, "csv")
 
 

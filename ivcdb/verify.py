@@ -551,18 +551,6 @@ def _unique(items: Iterable[str]) -> list[str]:
 # --- report -----------------------------------------------------------------------------------
 
 
-def summary_row(check: ClaimCheck) -> dict[str, Any]:
-    """One flat row per claim, for tables and CSV."""
-    return {"claim_id": check.claim_id, "review": check.review, "outcome": check.outcome,
-            "claimed": check.claimed, "timepoint": check.timepoint,
-            "references": check.references_text(),
-            "reference_numbers": ";".join("" if n is None else str(n)
-                                          for n in check.reference_numbers),
-            "status": check.status.value, "findings": ";".join(f.finding_id
-                                                               for f in check.findings),
-            "explanation": check.explanation}
-
-
 def _md(text: str) -> str:
     """Text safe inside a Markdown table cell or list item."""
     return re.sub(r"([\\|*_`<])", r"\\\1", " ".join(text.split()))
