@@ -23,8 +23,9 @@ from ivcdb.terms import PERCENT
 from ivcdb.text import fold
 
 __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
-           "figure_text", "full_name", "initials", "lower_first", "normalise_timepoint", "numbered",
-           "printed_text", "reference_label", "span", "study_label", "unit_text"]
+           "figure_text", "full_name", "initials", "lower_first", "normalise_timepoint",
+           "number", "numbered", "printed_text", "qualified", "reference_label", "span",
+           "study_label", "timepoint_months", "unit_text"]
 
 EN_DASH = "\u2013"
 COUNT = "count"

@@ -29,6 +29,7 @@ from ivcdb import queries
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.extras import require
 from ivcdb.figures import (
+    CALENDAR_YEAR,
     SIGNS,
     Style,
     citations,
@@ -74,7 +75,6 @@ STATEMENT_LINES = 2
 CHAR_IN = 0.075  # rough width of one 9 pt character, for margins
 MAP_COL_IN = 0.42
 CHAR_SHARE = 0.012  # share of the axis width one annotation character takes
-CALENDAR_YEAR = "year"
 MAP_ROW_IN = 0.32
 
 

@@ -23,6 +23,7 @@ from ivcdb.contract import LinkRow
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
 from ivcdb.figures import (
+    COUNT,
     Cite,
     citations,
     cite,
@@ -42,7 +43,6 @@ __all__ = ["Checks", "ClaimCheck", "ComparedFinding", "Relation", "Status", "Ver
            "VerifyConfig", "markdown_report", "verify"]
 
 _EPS = 1e-9
-COUNT = "count"
 PLACES = 2  # figures on the comparison scale are printed to two decimals
 
 
