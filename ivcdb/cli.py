@@ -473,8 +473,8 @@ def export_command(
     from ivcdb.db import open_db
     from ivcdb.exports import export
 
-    if fmt == "parquet" and output is None and sys.stdout.isatty():
-        raise typer.BadParameter("parquet is binary: name a file with --output")
+    if formats.EXPORT[fmt].binary and output is None and sys.stdout.isatty():
+        raise typer.BadParameter(f"{fmt} is binary: name a file with --output")
     with open_db(db, readonly=True) as database:
         data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
     render.write_output(data, output, force)

@@ -25,6 +25,7 @@ class Renderer:
 
     name: str
     target: str
+    binary: bool = False  # bytes a terminal cannot show: written to a file only
 
     def load(self) -> Callable[..., Any]:
         """The renderer function (its module imported now)."""
@@ -33,8 +34,8 @@ class Renderer:
         return found
 
 
-def _family(**targets: str) -> dict[str, Renderer]:
-    return {name: Renderer(name, target) for name, target in targets.items()}
+def _family(*binary: str, **targets: str) -> dict[str, Renderer]:
+    return {name: Renderer(name, target, name in binary) for name, target in targets.items()}
 
 
 # Rows on stdout (`query`, `show`, the `build` summary): rows, columns, title -> printed.
@@ -57,14 +58,15 @@ EVIDENCE_TABLE = _family(markdown="ivcdb.exports.tables:to_markdown",
                          latex="ivcdb.exports.tables:to_latex",
                          csv="ivcdb.exports.tables:to_csv")
 # `ivcdb export`: a tidy table -> bytes; the references as a bibliographic file -> text.
-TABULAR = _family(csv="ivcdb.exports.tabular:to_csv", json="ivcdb.exports.tabular:to_json",
+TABULAR = _family("parquet", csv="ivcdb.exports.tabular:to_csv",
+                  json="ivcdb.exports.tabular:to_json",
                   parquet="ivcdb.exports.tabular:to_parquet")
 REFERENCE_FILES = _family(bibtex="ivcdb.exports.bibtex:render",
                           csljson="ivcdb.exports.csl:to_json",
                           ris="ivcdb.exports.ris:render")
 EXPORT = {**TABULAR, **REFERENCE_FILES}
 # `ivcdb plot`, chosen by the file's suffix: figure -> bytes.
-CHART = _family(png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg")
+CHART = _family("png", png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg")
 
 
 def renderer(family: Mapping[str, Renderer], fmt: str, *,

@@ -30,6 +30,7 @@ def test_modules_read_their_registry() -> None:
     assert tabular.FORMATS == tuple(formats.TABULAR)
     assert CHART_FORMATS == tuple(formats.CHART)
     assert set(formats.EXPORT) == set(formats.TABULAR) | set(formats.REFERENCE_FILES)
+    assert [f for f, r in formats.EXPORT.items() if r.binary] == ["parquet"]
 
 
 def test_unknown_format_names_the_choices() -> None:
