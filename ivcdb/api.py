@@ -1,18 +1,23 @@
-"""High-level operations the CLI and scripts share: build a database from a data folder."""
+"""High-level operations the CLI and scripts share: load files, build a database from a folder."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ivcdb.db import Database, open_db, resource_dir, upgrade
 from ivcdb.errors import UsageError
-from ivcdb.loaders import FOLDER_FILES, Sources, load
+from ivcdb.loaders import FOLDER_FILES, Sources, start
 from ivcdb.report import LoadReport
+
+if TYPE_CHECKING:
+    from ivcdb.db import Database
 
 
 def data_folder(data: str | os.PathLike[str] | None = None) -> Path:
     """The named data folder, else the curated data shipped with ivcdb."""
+    from ivcdb.db import resource_dir
+
     folder = Path(data) if data is not None else resource_dir("data")
     if not folder.is_dir():
         raise UsageError(f"data folder {folder} does not exist")
@@ -28,6 +33,31 @@ def build_database(db: str | os.PathLike[str] | None = None,
     if not sources.paths():
         names = ", ".join(FOLDER_FILES.values())
         raise UsageError(f"no data files in {folder} (expected any of {names})")
-    upgrade(db)
-    database = open_db(db)
-    return load(database, sources), database
+    return load_files(db, sources, build=True)
+
+
+def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: bool = False,
+               skip_invalid: bool = False, prune: bool = False, build: bool = False
+               ) -> tuple[list[LoadReport], Database]:
+    """The one load sequence of the CLI and the API: start reading, open the database (with
+    `build`, create it or bring its schema up to date first), load. Returns the reports and
+    the open database (the caller disposes of it).
+
+    A large BibTeX file is read on a second core from the start, while this one imports the
+    database libraries and opens the database.
+    """
+    with start(sources) as reading:
+        from ivcdb.db import open_db, upgrade
+        from ivcdb.loaders import load
+
+        if build:
+            upgrade(db)
+        # A load (not a build) initialises only a new or empty database, inside its
+        # transaction; one at an older revision is refused ("run ivcdb db upgrade").
+        database = open_db(db) if build else open_db(db, initialise=True)
+        try:
+            return load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
+                        prune=prune), database
+        except BaseException:
+            database.dispose()
+            raise

@@ -139,23 +139,17 @@ def load(
     = False,
 ) -> None:
     """Load files in one transaction: all are validated first; any error writes nothing."""
-    from ivcdb.loaders import Sources, start
+    from ivcdb.api import load_files
+    from ivcdb.loaders import Sources
 
     sources = Sources(units=units, measures=measures, outcomes=outcomes,
                       references=references, reviews=review or [], claims=claims or [],
                       findings=findings or [])
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
-    # A large BibTeX file is read on a second core from here on, while this one imports
-    # the database libraries and opens the database.
-    with start(sources) as reading:
-        from ivcdb.db import open_db
-        from ivcdb.loaders import load as run_load
-
-        # A new or empty database gets its schema inside the load's transaction.
-        with open_db(db, initialise=True) as database:
-            reports = run_load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
-                               prune=prune)
+    reports, database = load_files(db, sources, dry_run=dry_run, skip_invalid=skip_invalid,
+                                   prune=prune)
+    database.dispose()
     for report in reports:
         render.print_report(report)
 

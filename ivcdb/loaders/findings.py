@@ -35,15 +35,16 @@ class FindingRecord:
     values: dict[str, Any]
     given_id: bool = False  # from a finding_id column, else made by `finding_id`
 
-    def named_by_number(self, reference_key: str) -> None:
-        """Name the reference a number alone gave: its id is then made from the key, the same
-        as when the file names the key."""
-        self.reference_key = reference_key
-        if not self.given_id:
-            self.finding_id = finding_id(reference_key, {"measure": self.measure, **self.values})
+    def id_by_key(self, reference_key: str) -> str:
+        """The finding's id once a number alone is resolved to `reference_key`: made from the
+        key, the same as when the file names the key (a finding_id column's id is kept)."""
+        if self.given_id:
+            return self.finding_id
+        return finding_id(reference_key, {"measure": self.measure, **self.values})
 
-    def row(self, reference_id: int) -> dict[str, Any]:
-        values = {"finding_id": self.finding_id, "reference_id": reference_id,
+    def row(self, reference_id: int, resolved_id: str | None = None) -> dict[str, Any]:
+        """Column values of the `source_finding` table (its id `resolved_id`, if given)."""
+        values = {"finding_id": resolved_id or self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
         # a field added later enters the hash only when filled (see loaders.claims)
         hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER

@@ -75,15 +75,17 @@ def _values(kind: str, cells: CellReader) -> dict[str, Any]:
     return values
 
 
-def check_outcome_links(vocab: VocabFile, units: set[str], measures: set[str]) -> None:
+def outcome_link_problems(vocab: VocabFile, units: set[str], measures: set[str]
+                          ) -> list[Problem]:
     """Every outcome's unit and measure must exist (in the database or the same load)."""
+    problems = []
     for code, values in vocab.rows.items():
         line = vocab.lines[code]
         if values["unit_code"] and values["unit_code"] not in units:
-            vocab.problems.append(Problem(Code.UNKNOWN_UNIT, f"unit '{values['unit_code']}' is "
-                                          "not in the unit vocabulary", vocab.path, line, code))
+            problems.append(Problem(Code.UNKNOWN_UNIT, f"unit '{values['unit_code']}' is not "
+                                    "in the unit vocabulary", vocab.path, line, code))
         if values["measure_code"] and values["measure_code"] not in measures:
-            vocab.problems.append(Problem(
+            problems.append(Problem(
                 Code.UNKNOWN_MEASURE, f"measure '{values['measure_code']}' is not in the "
                 "measure vocabulary", vocab.path, line, code))
-
+    return problems

@@ -1,0 +1,140 @@
+"""The parse step of a load: every file read and checked on its own, without the database.
+
+`start(sources)` begins reading (a large BibTeX file's second part on another core) before
+the database libraries are even imported; `Reading.parse()` finishes and returns the
+`ParsedSources` that `ivcdb.loaders.resolve` checks against the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography, start_bibtex
+from ivcdb.loaders.claims import ParsedClaims, parse_claims
+from ivcdb.loaders.files import sha256_file
+from ivcdb.loaders.findings import ParsedFindings, parse_findings
+from ivcdb.loaders.review import ReviewRecord, parse_review
+from ivcdb.loaders.vocab import VocabFile, parse_vocab
+from ivcdb.report import Problem
+
+# The file a data folder holds for each kind of input, in load order: `build --data DIR` and
+# `Sources.from_folder` read these names and nothing else (docs/format.md).
+FOLDER_FILES = {
+    "units": "units.csv",
+    "measures": "measures.csv",
+    "outcomes": "outcomes.csv",
+    "references": "references.bib",
+    "reviews": "review.toml",
+    "claims": "claims.csv",
+    "findings": "findings.csv",
+}
+
+
+@dataclass(slots=True)
+class Sources:
+    """The files of one load; any may be absent."""
+
+    units: Path | None = None
+    measures: Path | None = None
+    outcomes: Path | None = None
+    references: Path | None = None
+    reviews: list[Path] = field(default_factory=list)
+    claims: list[Path] = field(default_factory=list)
+    findings: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Sources:
+        """The files of a data folder named as in `FOLDER_FILES`; any other file is ignored."""
+
+        def one(kind: str) -> Path | None:
+            path = folder / FOLDER_FILES[kind]
+            return path if path.is_file() else None
+
+        def listed(kind: str) -> list[Path]:
+            path = one(kind)
+            return [path] if path is not None else []
+
+        return cls(
+            units=one("units"),
+            measures=one("measures"),
+            outcomes=one("outcomes"),
+            references=one("references"),
+            reviews=listed("reviews"),
+            claims=listed("claims"),
+            findings=listed("findings"),
+        )
+
+    def paths(self) -> list[Path]:
+        singles = [self.units, self.measures, self.outcomes, self.references]
+        return [p for p in singles if p] + self.reviews + self.claims + self.findings
+
+
+@dataclass(slots=True)
+class ParsedSources:
+    """Every file of one load, parsed and checked on its own (not yet against the database)."""
+
+    vocab: list[VocabFile] = field(default_factory=list)
+    bibliography: ParsedBibliography | None = None
+    reviews: list[ReviewRecord] = field(default_factory=list)
+    claims: list[ParsedClaims] = field(default_factory=list)
+    findings: list[ParsedFindings] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of what was read
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        for v in self.vocab:
+            out += v.problems
+        if self.bibliography:
+            out += self.bibliography.problems
+        for group in (self.reviews, self.claims, self.findings):
+            for item in group:
+                out += item.problems
+        return out
+
+
+@dataclass(slots=True)
+class Reading:
+    """The files of a load being read (see `start`); `parse()` finishes and returns them."""
+
+    sources: Sources
+    references: BibtexReading | None
+
+    def parse(self) -> ParsedSources:
+        with self:
+            sources = self.sources
+            parsed = ParsedSources()
+            for kind in ("units", "measures", "outcomes"):
+                path = getattr(sources, kind)
+                if path is not None:
+                    parsed.vocab.append(parse_vocab(kind, path))
+            if self.references is not None:
+                parsed.bibliography = self.references.result()
+            parsed.reviews = [parse_review(p) for p in sources.reviews]
+            parsed.claims = [parse_claims(p) for p in sources.claims]
+            parsed.findings = [parse_findings(p) for p in sources.findings]
+            for path in sources.paths():
+                try:
+                    parsed.digests[str(path)] = sha256_file(path)
+                except OSError:
+                    pass  # unreadable: already a problem; nothing to record in the history
+            return parsed
+
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.references is not None:
+            self.references.close()
+
+
+def start(sources: Sources) -> Reading:
+    """Begin reading `sources`: a large BibTeX file's second part is read on another core
+    from now on, while the caller goes on (opening the database, say) until `load`."""
+    refs = sources.references
+    return Reading(sources, start_bibtex(refs) if refs is not None else None)
+
+
+def parse(sources: Sources) -> ParsedSources:
+    """Parse and check every file of `sources`, without the database."""
+    return start(sources).parse()

@@ -1,0 +1,241 @@
+"""Resolving parsed files against the database and each other, without changing them.
+
+`resolve(session, parsed, skip_invalid=...)` returns a `Resolution`: the problems found (an
+unknown code or reference, a citekey re-homed from another file), what the write must skip,
+and each claim link and finding resolved to a folded citekey. The parsed records are never
+edited: the write step reads them and the resolution side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from ivcdb import queries
+from ivcdb.loaders.bibtex import ParsedBibliography
+from ivcdb.loaders.claims import ClaimRecord
+from ivcdb.loaders.findings import FindingRecord
+from ivcdb.loaders.parse import ParsedSources
+from ivcdb.loaders.review import ReviewRecord
+from ivcdb.loaders.vocab import VocabFile, outcome_link_problems
+from ivcdb.report import Code, Problem, Severity
+from ivcdb.text import did_you_mean, key_fold
+
+
+@dataclass(slots=True)
+class Resolution:
+    """What resolving a load found; the database's state it was resolved against."""
+
+    skip_invalid: bool
+    units: set[str]
+    measures: set[str]
+    outcomes: set[str]
+    references: dict[str, tuple[int, str, str]]  # stored: citekey_norm -> (id, hash, source)
+    review_ids: dict[str, int]
+    citations: dict[str, dict[int, str]]  # review -> number -> folded citekey
+    problems: list[Problem] = field(default_factory=list)
+    known_refs: set[str] = field(default_factory=set)
+    bad_refs: set[str] = field(default_factory=set)  # citekey_norms with an error
+    skipped_refs: set[str] = field(default_factory=set)  # ... that this load skips
+    skipped_outcomes: set[str] = field(default_factory=set)
+    skipped_reviews: set[str] = field(default_factory=set)
+    dropped_claims: set[str] = field(default_factory=set)
+    dropped_findings: set[str] = field(default_factory=set)
+    claim_links: dict[str, list[str]] = field(default_factory=dict)  # claim -> folded keys
+    finding_refs: dict[str, str] = field(default_factory=dict)  # finding -> citekey
+    # finding -> its id made from the citekey a reference number alone was resolved to
+    finding_ids: dict[str, str] = field(default_factory=dict)
+
+    def error(self, code: Code, message: str, path: str, line: int | None, key: str) -> None:
+        self.problems.append(Problem(code, message, file=path, line=line, key=key))
+
+    def unknown_ref(self, key: str) -> str:
+        """Why a citekey cannot be linked, or "" when it can."""
+        norm = key_fold(key)
+        if norm in self.skipped_refs and norm not in self.references:
+            return f"reference '{key}' has errors in this load and is skipped"
+        if norm not in self.known_refs:
+            return (f"reference '{key}' is neither in the database nor in this load"
+                    f"{did_you_mean(norm, self.known_refs)}")
+        return ""
+
+
+def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> Resolution:
+    """Check `parsed` against the database and the other files of the load."""
+    codes = queries.vocabulary_codes(session)
+    references = queries.reference_index(session)
+    res = Resolution(skip_invalid, set(codes["units"]), set(codes["measures"]),
+                     set(codes["outcomes"]), references, queries.review_index(session),
+                     queries.citation_numbers(session), known_refs=set(references))
+    stored_outcomes = set(res.outcomes)
+    for vocab in parsed.vocab:
+        {"units": res.units, "measures": res.measures, "outcomes": res.outcomes}[
+            vocab.kind].update(vocab.rows)
+    for vocab in parsed.vocab:
+        if vocab.kind == "outcomes":
+            _outcomes(res, vocab, stored_outcomes)
+    if parsed.bibliography is not None:
+        _bibliography(res, session, parsed.bibliography)
+    for review in parsed.reviews:
+        _review(res, review)
+    for claims in parsed.claims:
+        for record in claims.records:
+            keys = claim(res, record, claims.path)
+            if keys is not None:
+                res.claim_links[record.claim_id] = keys
+        for record in claims.invalid:  # reported, never written
+            claim(res, record, claims.path)
+            res.dropped_claims.add(record.claim_id)
+    for findings in parsed.findings:
+        for finding in findings.records:
+            _finding(res, finding, findings.path)
+    return res
+
+
+def _outcomes(res: Resolution, vocab: VocabFile, stored: set[str]) -> None:
+    problems = outcome_link_problems(vocab, res.units, res.measures)
+    res.problems += problems
+    if res.skip_invalid:
+        res.skipped_outcomes |= {p.key for p in problems}
+        res.outcomes -= {p.key for p in problems} - stored
+
+
+def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography) -> None:
+    rehomed = _rehomed(res, session, bib)
+    res.problems += rehomed
+    res.bad_refs = {key_fold(p.key) for p in bib.problems + rehomed if p.is_error and p.key}
+    parsed = {r.key_norm for r in bib.records}
+    if res.skip_invalid:
+        res.skipped_refs = res.bad_refs
+        res.known_refs |= parsed - res.bad_refs
+    else:
+        res.known_refs |= parsed | res.bad_refs
+
+
+def _rehomed(res: Resolution, session: Session, bib: ParsedBibliography) -> list[Problem]:
+    """Refuse a citekey that differs only in case from one stored from another file: two
+    spellings in two files would silently overwrite each other's reference. (The same
+    spelling is an update, warned about when written; a case change within the file the
+    reference came from is a plain update.)"""
+    source = Path(bib.path).name
+    others = {norm for norm, (_, _, src) in res.references.items() if src != source}
+    clashes = [r for r in bib.records if r.key_norm in others]
+    stored = queries.reference_citekeys(session) if clashes else {}
+    return [Problem(
+        Code.DUPLICATE_KEY, f"citekey '{r.citekey}' differs only in case from stored "
+        f"'{stored[r.key_norm]}' (loaded from {res.references[r.key_norm][2]}); use the stored "
+        "spelling", file=bib.path, line=r.line, key=r.citekey)
+        for r in clashes if stored[r.key_norm] != r.citekey]
+
+
+def _review(res: Resolution, review: ReviewRecord) -> None:
+    if not review.code:
+        return
+    errors = any(p.is_error for p in review.problems)
+    for number, key in review.citations.items():
+        why = res.unknown_ref(key)
+        if why:
+            errors = True
+            res.error(Code.UNKNOWN_REFERENCE, f"citation {number}: {why}", review.path,
+                      review.lines.get(number), key)
+    if errors and res.skip_invalid:
+        res.skipped_reviews.add(review.code)  # its claims resolve against the database
+        return
+    res.citations[review.code] = {n: key_fold(k) for n, k in review.citations.items()}
+
+
+def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
+    """The folded citekey of each link of `record`, or None when it has an error (reported)."""
+    before = len(res.problems)
+
+    def fail(code: Code, message: str) -> None:
+        res.error(code, message, path, record.line, record.claim_id)
+
+    if not record.review:
+        return None  # already an error of the file; nothing to resolve against
+    if record.review not in res.citations and record.review not in res.review_ids:
+        skipped = record.review in res.skipped_reviews
+        fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' has errors in this load and "
+             "is skipped" if skipped else f"review '{record.review}' is not loaded; load "
+             "its review file first (or in the same load)")
+        res.dropped_claims.add(record.claim_id)
+        return None  # its citation numbers cannot be checked either
+    if record.outcome and record.outcome not in res.outcomes:
+        fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
+             f"vocabulary{did_you_mean(record.outcome, res.outcomes)}")
+    unit = record.values["unit_code"]
+    if unit is not None and unit not in res.units:
+        fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary"
+             f"{did_you_mean(unit, res.units)}")
+    numbers = res.citations.get(record.review, {})
+    keys: list[str] = []
+    for link in record.links:
+        by_number = numbers.get(link.number) if link.number is not None else None
+        if link.number is not None and by_number is None:
+            fail(Code.UNKNOWN_REFERENCE, f"review '{record.review}' has no reference "
+                 f"number {link.number}")
+        if link.key is not None:
+            keys.append(key_fold(link.key))
+            why = res.unknown_ref(link.key)
+            if why:
+                fail(Code.UNKNOWN_REFERENCE, why)
+            elif by_number is None and key_fold(link.key) not in numbers.values():
+                res.problems.append(Problem(
+                    Code.NOT_IN_REVIEW, f"cites '{link.key}', which review "
+                    f"'{record.review}' does not list: the claim will show no citation "
+                    "number for it", file=path, line=record.line, key=record.claim_id,
+                    severity=Severity.WARNING))
+            elif by_number is not None and by_number != key_fold(link.key):
+                fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number} of review "
+                     f"'{record.review}' is not '{link.key}'")
+        elif by_number is not None:
+            keys.append(by_number)
+            why = res.unknown_ref(by_number)
+            if why:
+                fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number}: {why}")
+        else:
+            keys.append("")
+    if any(p.is_error for p in res.problems[before:]):
+        res.dropped_claims.add(record.claim_id)
+        return None
+    return keys
+
+
+def _finding(res: Resolution, finding: FindingRecord, path: str) -> None:
+    before = len(res.problems)
+    key = _finding_reference(res, finding, path)
+    if len(res.problems) > before or key is None:
+        res.dropped_findings.add(finding.finding_id)
+    else:
+        res.finding_refs[finding.finding_id] = key
+        if finding.reference_key is None:
+            res.finding_ids[finding.finding_id] = finding.id_by_key(key)
+
+
+def _finding_reference(res: Resolution, finding: FindingRecord, path: str) -> str | None:
+    """The citekey of the finding's source (given, or looked up by number), if known."""
+    key = finding.reference_key
+
+    def fail(code: Code, message: str) -> None:
+        res.error(code, message, path, finding.line, key or "")
+
+    if key is None:
+        reviews = list(res.citations.values())
+        if len(reviews) == 1 and finding.reference_number in reviews[0]:
+            key = reviews[0][finding.reference_number]
+        else:
+            fail(Code.UNKNOWN_REFERENCE, "give reference_key: the reference number alone "
+                 "is ambiguous or unknown")
+            return None
+    why = res.unknown_ref(key)
+    if why:
+        fail(Code.UNKNOWN_REFERENCE, why)
+    if finding.measure not in res.measures:
+        fail(Code.UNKNOWN_MEASURE, f"measure '{finding.measure}' is not in the measure "
+             f"vocabulary{did_you_mean(finding.measure, res.measures)}")
+    unit = finding.values["unit_code"]
+    if unit is not None and unit not in res.units:
+        fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary")
+    return key
