@@ -138,7 +138,7 @@ def load(
                                         "no longer has (when nothing depends on them).")]
     = False,
 ) -> None:
-    """Load files in one transaction: all are validated first; any error writes nothing."""
+    """Load files in one transaction, validated in one pass; any error writes nothing."""
     from ivcdb.api import load_files
     from ivcdb.loaders import Sources
 

@@ -103,10 +103,20 @@ def claim_index(session: Session) -> dict[str, tuple[int, str, str]]:
             for claim_id, id_, digest, source in rows.all()}
 
 
-def claim_ids(session: Session) -> dict[str, int]:
-    """claim_id -> id."""
+IN_CHUNK = 900  # names in one IN list: under SQLite's bound-parameter limit
+
+
+def claim_ids(session: Session, claim_ids: Sequence[str] | None = None) -> dict[str, int]:
+    """claim_id -> id, of every claim or of those named."""
     t = _t(Claim)
-    return dict(session.execute(sa.select(t.c.claim_id, t.c.id)).all())
+    query = sa.select(t.c.claim_id, t.c.id)
+    if claim_ids is None:
+        return dict(session.execute(query).all())
+    out: dict[str, int] = {}
+    for start in range(0, len(claim_ids), IN_CHUNK):
+        part = claim_ids[start:start + IN_CHUNK]
+        out.update(session.execute(query.where(t.c.claim_id.in_(part))).all())
+    return out
 
 
 def finding_index(session: Session) -> dict[str, tuple[int, str, str]]:

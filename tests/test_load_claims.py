@@ -369,3 +369,78 @@ def test_missing_claim_is_reported_whatever_the_path_spelling(
     (pruned,) = load(built, Sources(claims=[path]), prune=True)
     assert pruned.missing == [OS5] and pruned.removed == 1
     assert not rows(built, "claim", "claim_id = :c", c=OS5)
+
+
+# --- the claims are streamed: validated and written a batch at a time, in one transaction -----
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of two claims, so the curated file takes several."""
+    from ivcdb.loaders import writer
+
+    monkeypatch.setattr(writer, "CLAIM_BATCH", 2)
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_an_error_in_the_last_claim_rolls_back_every_batch(built: Database,
+                                                           data_copy: Path) -> None:
+    """Earlier batches are already written when the last claim is read: they go too."""
+    table = claims_table()
+    last = table[-1][0]
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({r[0]: {"statement": r[3] + " (edited)"} for r in table[1:-1]}
+                            | {last: {"unit": "percnt"}}))
+    problems = refuse(built, Sources(claims=[path]))
+    assert [p.code for p in problems if p.is_error] == [Code.UNKNOWN_UNIT]
+    find(problems, Code.UNKNOWN_UNIT, file=path, line=len(table), key=last)
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_batches_store_what_one_write_stores(built: Database, data_copy: Path) -> None:
+    """Reloading in batches of two changes nothing; an edit updates exactly its claim."""
+    path = data_copy / "claims.csv"
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, len(claims_table()) - 1)
+    write(path, edit_claims({NEPH: {"numerator": "4"}}))
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated) == (0, 1)
+    assert _claim(built, NEPH)["numerator"] == 4
+
+
+def test_long_form_rows_of_one_claim_apart_are_one_claim(built: Database,
+                                                         tmp_path: Path) -> None:
+    """The rows of a long-form claim need not be next to each other."""
+    table = claims_table()
+    header = table[0][:-2] + ["reference_key", "reference_number", "role"]
+    firsts, rests = [], []
+    for row in table[1:]:
+        keys, numbers = row[-2].split(";"), row[-1].split(";")
+        links = [row[:-2] + [k, n, "supports" if k else ""]
+                 for k, n in zip(keys, numbers, strict=True)]
+        firsts.append(links[0])
+        rests += links[1:]
+    assert rests, "the curated claims have claims with several references"
+    path = write(tmp_path / "claims.csv", csv_text([header, *firsts, *rests]))
+    before = snapshot(built)
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, len(table) - 1)
+    assert {k: v for k, v in snapshot(built).items() if k != "load_event"} == {
+        k: v for k, v in before.items() if k != "load_event"}
+
+
+def test_a_file_changed_during_the_load_writes_nothing(built: Database,
+                                                       data_copy: Path) -> None:
+    """The claims are read again while writing: a file edited in between is refused."""
+    from ivcdb.errors import UsageError
+    from ivcdb.loaders import start
+
+    path = data_copy / "claims.csv"
+    parsed = start(Sources(claims=[path])).parse()
+    write(path, '"unclosed\n')
+    before = snapshot(built)
+    from ivcdb.loaders.writer import write as write_parsed
+
+    with pytest.raises(UsageError, match="changed while it was being loaded"):
+        write_parsed(built, parsed, dry_run=False, skip_invalid=False, prune=False)
+    assert snapshot(built) == before

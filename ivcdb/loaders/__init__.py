@@ -1,13 +1,14 @@
-"""Loading files into the database: parse everything, validate everything, then write once.
+"""Loading files into the database: parse, resolve, write, in one transaction.
 
 `load(db, Sources(...))` is the whole contract: every file is parsed and checked (against the
-database *and* the other files of the same load) before anything is written; all writes happen
-in one transaction; a file with any error changes nothing (unless `skip_invalid`); reloading
-the same files changes nothing; an edited file updates exactly the changed rows.
+database *and* the other files of the same load); the claims are validated in one pass while
+they are written in batches; all writes happen in one transaction, so a file with any error
+changes nothing (unless `skip_invalid`); reloading the same files changes nothing; an edited
+file updates exactly the changed rows.
 
 Reading needs no database: `start(sources)` begins it (a large BibTeX file's second half on
-another core) before the database libraries are even imported; `ivcdb.loaders.writer` holds
-what needs them.
+another core) before the database libraries are even imported; `ivcdb.loaders.resolve` and
+`ivcdb.loaders.writer` hold what needs them.
 """
 
 from __future__ import annotations

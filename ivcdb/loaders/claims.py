@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,43 +66,74 @@ class ClaimRecord:
 
 @dataclass(slots=True)
 class ParsedClaims:
+    """A claims file whose syntax, header and row widths are checked; its claims are read
+    one at a time by `claims()`, so a load never holds them all."""
+
     path: str
-    records: list[ClaimRecord]
-    problems: list[Problem]
+    problems: list[Problem]  # of the file as a whole and of unreadable rows
     long_form: bool = False
     count: int = 0  # claims in the file, valid or not
-    # Claims with errors: still resolved against the vocabularies and references, so every
-    # problem is reported at once, but never written.
-    invalid: list[ClaimRecord] = field(default_factory=list)
+    table: CsvTable | None = field(default=None, repr=False)
+    unreadable: set[str] = field(default_factory=set)  # claims with a row too broken to read
+
+    def ids(self) -> set[str]:
+        """Every claim id of a readable row."""
+        return set(self.table.keys) if self.table is not None else set()
+
+    def claims(self) -> Iterator[tuple[ClaimRecord, list[Problem], bool]]:
+        """Each claim in file order (of its first row): its record, its problems, and whether
+        it is valid. An invalid one is still resolved, so every problem is reported at once,
+        but never written."""
+        table = self.table
+        if table is None:
+            return
+        rows = track(table.stream(), f"checking {Path(self.path).name}", total=table.readable)
+        if self.long_form:
+            groups: Iterator[list[Row]] = _groups(rows, table.keys)
+        else:
+            groups = ([row] for row in rows)
+        firsts: dict[str, Row] = {}  # the first row of a claim_id used twice (wide form)
+        for group in groups:
+            claim_id = group[0].cells.get("claim_id", "")
+            if table.keys.get(claim_id, 0) > 1 and not self.long_form:
+                first = firsts.setdefault(claim_id, group[0])
+                record = (_record(table, claim_id, group) if first is group[0]
+                          else _duplicate(table, claim_id, first, group[0]))
+                valid = False
+            else:
+                record = _record(table, claim_id, group)
+                # A long-form claim with an unreadable row would lose a link: skip it whole.
+                valid = claim_id not in self.unreadable and not any(r.problems for r in group)
+            yield record, [p for row in group for p in row.problems], valid
+
+
+def _groups(rows: Iterable[Row], counts: dict[str, int]) -> Iterator[list[Row]]:
+    """The rows of each claim together, in the order of each claim's first row (a claim is
+    complete when its count of rows is reached; they are usually next to each other)."""
+    pending: dict[str, list[Row]] = {}
+    for row in rows:
+        claim_id = row.cells.get("claim_id", "")
+        pending.setdefault(claim_id, []).append(row)
+        while pending:
+            first_id, group = next(iter(pending.items()))
+            if len(group) < counts.get(first_id, 0):
+                break
+            del pending[first_id]
+            yield group
+    yield from pending.values()
 
 
 def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
-    """Read and check a claims CSV on its own; references are resolved later, against the db."""
+    """Check a claims CSV as a whole (syntax, header, row widths, claim ids); its claims are
+    read and checked one by one when `ParsedClaims.claims()` is read, and resolved against
+    the database then."""
     table = read_csv(path, required=required_columns(CLAIM, WIDE_LINKS),
                      alternatives=[required_columns(CLAIM, LINK.fields)],
-                     optional=optional_columns(CLAIM), text=text, key_column="claim_id")
-    long_form = "role" in table.header
-    parsed = ParsedClaims(table.path, [], list(table.problems), long_form)
-    groups: dict[str, list[Row]] = {}
-    for row in table.rows:
-        groups.setdefault(row.cells.get("claim_id", ""), []).append(row)
+                     optional=optional_columns(CLAIM), text=text, key_column="claim_id",
+                     stream=True)
     unreadable = {p.key or f"line {p.line}" for p in table.problems if p.line and p.line > 1}
-    parsed.count = len(groups) + len(unreadable - set(groups))
-    for claim_id, rows in track(groups.items(), f"checking {Path(table.path).name}"):
-        if len(rows) > 1 and not long_form:
-            records = [_duplicate(table, claim_id, rows[0], row) if i else
-                       _record(table, claim_id, [row]) for i, row in enumerate(rows)]
-        else:
-            records = [_record(table, claim_id, rows)]
-        for row in rows:
-            parsed.problems.extend(row.problems)
-        # A long-form claim with an unreadable row would lose a link: skip it whole.
-        if len(records) == 1 and claim_id not in unreadable and not any(
-                r.problems for r in rows):
-            parsed.records += records
-        else:
-            parsed.invalid += records
-    return parsed
+    return ParsedClaims(table.path, list(table.problems), "role" in table.header,
+                        len(table.keys) + len(unreadable - set(table.keys)), table, unreadable)
 
 
 def _duplicate(table: CsvTable, claim_id: str, first: Row, row: Row) -> ClaimRecord:

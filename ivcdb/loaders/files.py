@@ -17,28 +17,52 @@ def read_bytes(path: str | Path) -> tuple[bytes | None, Problem | None]:
     Only a regular file of at most MAX_INPUT_BYTES is read: a device (`/dev/zero`), FIFO or
     socket would never end or never start.
     """
-    p = Path(path)
+    problem = file_problem(path)
+    if problem is not None:
+        return None, problem
     try:
-        mode = p.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(mode):
-            return None, Problem(Code.PARSE, "is not a regular file (a device, FIFO or "
-                                 "socket?); name a file", file=str(path))
-        with p.open("rb") as handle:
+        with Path(path).open("rb") as handle:
             data = handle.read(MAX_INPUT_BYTES + 1)
-        if len(data) > MAX_INPUT_BYTES:
-            return None, Problem(Code.PARSE, f"is larger than {MAX_INPUT_BYTES >> 20} MiB, "
-                                 "the largest input ivcdb reads; split it", file=str(path))
-        return data, None
-    except FileNotFoundError:
-        return None, Problem(Code.PARSE, "file does not exist", file=str(path))
-    except IsADirectoryError:
-        return None, Problem(Code.PARSE, "is a folder, not a file", file=str(path))
-    except PermissionError:
-        return None, Problem(Code.PARSE, "permission denied", file=str(path))
     except OSError as error:
-        return None, Problem(Code.PARSE, f"cannot be read: {error.strerror}", file=str(path))
+        return None, _os_problem(path, error)
+    if len(data) > MAX_INPUT_BYTES:
+        return None, _too_large(path)
+    return data, None
+
+
+def file_problem(path: str | Path) -> Problem | None:
+    """Why `path` is not read as input (missing, a folder, a device, FIFO or socket, larger
+    than MAX_INPUT_BYTES, not readable), or None."""
+    try:
+        status = Path(path).stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+    except OSError as error:
+        return _os_problem(path, error)
+    if not stat.S_ISREG(status.st_mode):
+        return Problem(Code.PARSE, "is not a regular file (a device, FIFO or socket?); name "
+                       "a file", file=str(path))
+    if status.st_size > MAX_INPUT_BYTES:
+        return _too_large(path)
+    return None
+
+
+def _too_large(path: str | Path) -> Problem:
+    return Problem(Code.PARSE, f"is larger than {MAX_INPUT_BYTES >> 20} MiB, the largest "
+                   "input ivcdb reads; split it", file=str(path))
+
+
+def _os_problem(path: str | Path, error: OSError) -> Problem:
+    """The one-line problem for an OSError met opening or reading `path`."""
+    if isinstance(error, FileNotFoundError):
+        message = "file does not exist"
+    elif isinstance(error, IsADirectoryError):
+        message = "is a folder, not a file"
+    elif isinstance(error, PermissionError):
+        message = "permission denied"
+    else:
+        message = f"cannot be read: {error.strerror}"
+    return Problem(Code.PARSE, message, file=str(path))
 
 
 def decode_utf8(data: bytes, path: str) -> tuple[str | None, Problem | None]:
@@ -67,11 +91,13 @@ def read_text(path: str | Path) -> tuple[str, Problem | None]:
 
 
 def sha256_file(path: str | Path) -> str:
-    """The SHA-256 of a regular file; OSError for anything `read_bytes` does not read."""
-    data, problem = read_bytes(path)
-    if data is None:
-        raise OSError(problem.message if problem else "unreadable")
-    return hashlib.sha256(data).hexdigest()
+    """The SHA-256 of a regular file, read in blocks (never whole in memory); OSError for
+    anything `read_bytes` does not read."""
+    problem = file_problem(path)
+    if problem is not None:
+        raise OSError(problem.message)
+    with Path(path).open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def content_hash(values: object, text: str = "") -> str:

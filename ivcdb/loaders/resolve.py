@@ -2,8 +2,9 @@
 
 `resolve(session, parsed, skip_invalid=...)` returns a `Resolution`: the problems found (an
 unknown code or reference, a citekey re-homed from another file), what the write must skip,
-and each claim link and finding resolved to a folded citekey. The parsed records are never
-edited: the write step reads them and the resolution side by side.
+and each finding resolved to a citekey; `claim(resolution, record, path)` resolves one claim's
+links (the claims are streamed: the writer resolves each as it reads it). The parsed records
+are never edited: the write step reads them and the resolution side by side.
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ class Resolution:
     skipped_refs: set[str] = field(default_factory=set)  # ... that this load skips
     skipped_outcomes: set[str] = field(default_factory=set)
     skipped_reviews: set[str] = field(default_factory=set)
-    dropped_claims: set[str] = field(default_factory=set)
     dropped_findings: set[str] = field(default_factory=set)
-    claim_links: dict[str, list[str]] = field(default_factory=dict)  # claim -> folded keys
     finding_refs: dict[str, str] = field(default_factory=dict)  # finding -> citekey
     # finding -> its id made from the citekey a reference number alone was resolved to
     finding_ids: dict[str, str] = field(default_factory=dict)
@@ -80,14 +79,6 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> R
         _bibliography(res, session, parsed.bibliography)
     for review in parsed.reviews:
         _review(res, review)
-    for claims in parsed.claims:
-        for record in claims.records:
-            keys = claim(res, record, claims.path)
-            if keys is not None:
-                res.claim_links[record.claim_id] = keys
-        for record in claims.invalid:  # reported, never written
-            claim(res, record, claims.path)
-            res.dropped_claims.add(record.claim_id)
     for findings in parsed.findings:
         for finding in findings.records:
             _finding(res, finding, findings.path)
@@ -160,7 +151,6 @@ def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
         fail(Code.UNKNOWN_REVIEW, f"review '{record.review}' has errors in this load and "
              "is skipped" if skipped else f"review '{record.review}' is not loaded; load "
              "its review file first (or in the same load)")
-        res.dropped_claims.add(record.claim_id)
         return None  # its citation numbers cannot be checked either
     if record.outcome and record.outcome not in res.outcomes:
         fail(Code.UNKNOWN_OUTCOME, f"outcome '{record.outcome}' is not in the outcome "
@@ -198,7 +188,6 @@ def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
         else:
             keys.append("")
     if any(p.is_error for p in res.problems[before:]):
-        res.dropped_claims.add(record.claim_id)
         return None
     return keys
 

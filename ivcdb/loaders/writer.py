@@ -7,6 +7,7 @@ the database (and SQLAlchemy), so reading the files can begin before those are i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +17,39 @@ from ivcdb import queries, store
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
-from ivcdb.loaders.claims import ParsedClaims
+from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
 from ivcdb.loaders.findings import ParsedFindings
 from ivcdb.loaders.parse import ParsedSources
-from ivcdb.loaders.resolve import Resolution, resolve
+from ivcdb.loaders.resolve import Resolution, claim, resolve
 from ivcdb.loaders.review import ReviewRecord
 from ivcdb.loaders.vocab import VocabFile
 from ivcdb.models import Claim as ClaimModel
 from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
-from ivcdb.progress import track
 from ivcdb.report import Code, LoadReport, Problem, Severity
 from ivcdb.text import key_fold
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
           prune: bool) -> list[LoadReport]:
-    """Check `parsed` against the database and write it in one transaction (see `load`)."""
+    """Check `parsed` against the database and write it in one transaction (see `load`).
+
+    The claims are validated and written in one pass, in batches, inside the transaction;
+    an error anywhere (without `skip_invalid`) raises `LoadRefused` with every problem of the
+    load, which rolls the whole transaction back.
+    """
     with db.write() as session:
         resolution = resolve(session, parsed, skip_invalid=skip_invalid)
-        loader = _Loader(session, parsed, resolution, prune=prune)
-        problems = sorted(parsed.problems() + resolution.problems, key=_problem_order)
-        if any(p.is_error for p in problems) and not skip_invalid:
-            raise LoadRefused(problems)
-        reports = loader.apply(problems)
+        loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid)
+        before_claims = parsed.problems() + resolution.problems
+        if any(p.is_error for p in before_claims) and not skip_invalid:
+            loader.writing = False
+            for claims in parsed.claims:  # only to report every problem at once
+                loader.stream_claims(claims, None)
+            raise LoadRefused(loader.all_problems())
+        reports = loader.apply(sorted(before_claims, key=_problem_order))
+        if not loader.writing:
+            raise LoadRefused(loader.all_problems())
         if dry_run:
             session.rollback()
         else:
@@ -51,6 +61,9 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
     return reports
 
 
+CLAIM_BATCH = 5000  # claims validated, then written together (memory stays flat)
+
+
 def _problem_order(p: Problem) -> tuple[str, int, str, str]:
     return (p.file, p.line or 0, p.key, p.code.value)
 
@@ -59,11 +72,14 @@ class _Loader:
     """Writes parsed files as their resolution says (one session)."""
 
     def __init__(self, session: Session, parsed: ParsedSources, resolution: Resolution, *,
-                 prune: bool) -> None:
+                 prune: bool, skip_invalid: bool) -> None:
         self.session = session
         self.parsed = parsed
         self.res = resolution
         self.prune = prune
+        self.skip_invalid = skip_invalid
+        self.writing = True  # False once the load is known to be refused: only check then
+        self.row_problems: list[Problem] = []  # of claims, found while streaming them
         self.references = resolution.references
         self.review_ids = dict(resolution.review_ids)
         self.ref_ids: dict[str, int] = {}
@@ -91,6 +107,9 @@ class _Loader:
         ids = None
         if bib is not None:
             ids = self._apply_references(bib, report("references", bib.path, bib.blocks))
+            # Written: the write consumes the records (their problems stay for the report),
+            # so that the claims load after them runs in the memory they held.
+            self.parsed.bibliography = replace(bib, records=[])
         self.ref_ids = ids if ids is not None else queries.reference_ids(self.session)
         for review in self.parsed.reviews:
             # One review per file: read 1; with any error it is skipped whole.
@@ -100,9 +119,11 @@ class _Loader:
                 skipped = report("review", review.path, 1)
                 skipped.skipped = [review.code or review.path]
         for claims in self.parsed.claims:
-            self._apply_claims(claims, report("claims", claims.path, claims.count))
+            self.stream_claims(claims, report("claims", claims.path, claims.count))
         for findings in self.parsed.findings:
-            self._apply_findings(findings, report("findings", findings.path, findings.count))
+            if self.writing:
+                self._apply_findings(findings, report("findings", findings.path,
+                                                      findings.count))
         for r in reports:
             r.problems.sort(key=_problem_order)
         return reports
@@ -234,48 +255,84 @@ class _Loader:
                 {"review_id": review_id, "reference_id": self.ref_ids[norm], "number": n}
                 for n, norm in sorted(new_numbers.items())])
 
-    def _apply_claims(self, claims: ParsedClaims, report: LoadReport) -> None:
+    def all_problems(self) -> list[Problem]:
+        """Every problem of the load so far, in file and line order."""
+        return sorted(self.parsed.problems() + self.res.problems + self.row_problems,
+                      key=_problem_order)
+
+    def stream_claims(self, claims: ParsedClaims, report: LoadReport | None) -> None:
+        """Validate, resolve and write one claims file, a batch at a time (one pass). Without
+        a report, or once the load is known to be refused, the claims are only checked."""
         source = Path(claims.path).name
-        existing = queries.claim_index(self.session)
+        existing = queries.claim_index(self.session) if report is not None else {}
         self.review_ids = queries.review_index(self.session)
+        problems: list[Problem] = []
+        dropped: set[str] = set()
+        batch: list[tuple[ClaimRecord, list[str]]] = []
+        mark = len(self.res.problems)
+        for record, row_problems, valid in claims.claims():
+            problems += row_problems
+            keys = claim(self.res, record, claims.path)
+            if not valid or keys is None:
+                dropped.add(record.claim_id)
+                if not self.skip_invalid and any(p.is_error for p in row_problems + self.res
+                                                 .problems[mark:]):
+                    self.writing = False
+                continue
+            batch.append((record, keys))
+            if len(batch) >= CLAIM_BATCH:
+                self._write_claims(batch, existing, report, source)
+                batch = []
+        self._write_claims(batch, existing, report, source)
+        self.row_problems += problems
+        if report is None:
+            return
+        problems += [p for p in self.res.problems[mark:] if p.file == claims.path]
+        report.problems += problems
+        report.skipped = sorted(set(report.skipped) | {
+            p.key or f"line {p.line}" for p in problems if p.is_error})
+        in_file = claims.ids() | dropped | {p.key for p in claims.problems if p.key}
+        report.missing = sorted(cid for cid, (_, _, src) in existing.items()
+                                if src == source and cid not in in_file)
+        if self.writing and self._may_prune(report):
+            report.removed = store.prune_claims(self.session,
+                                                [existing[c][0] for c in report.missing])
+
+    def _write_claims(self, batch: list[tuple[ClaimRecord, list[str]]],
+                      existing: dict[str, tuple[int, str, str]], report: LoadReport | None,
+                      source: str) -> None:
+        """Write a batch of valid claims and their links (counted in `report`)."""
+        if not (batch and self.writing and report is not None):
+            return
         rows: list[dict[str, Any]] = []
         added: list[dict[str, Any]] = []
-        links, todo = [], []
-        dropped = self.res.dropped_claims
-        valid = [r for r in claims.records if r.claim_id not in dropped]
-        for record in track(valid, f"comparing {source}"):
-            link_keys = [(key, link.role) for key, link in zip(
-                self.res.claim_links[record.claim_id], record.links, strict=True)]
+        todo: list[tuple[ClaimRecord, list[str]]] = []
+        for record, keys in batch:
+            link_keys = [(key, link.role) for key, link in zip(keys, record.links, strict=True)]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
             old = existing.get(record.claim_id)
             if not _count(report, old, row):
                 continue
             (rows if old is not None else added).append(row)
-            todo.append(record)
+            todo.append((record, keys))
         store.insert_rows(self.session, ClaimModel, added)
         store.upsert(self.session, ClaimModel, rows, ["claim_id"])
-        if todo:
-            ids = queries.claim_ids(self.session)
-            for record in todo:
-                seen: set[int] = set()
-                keys = self.res.claim_links[record.claim_id]
-                for position, (key, link) in enumerate(zip(keys, record.links, strict=True), 1):
-                    ref_id = self.ref_ids[key]
-                    if ref_id in seen:
-                        continue
-                    seen.add(ref_id)
-                    links.append({"claim_id": ids[record.claim_id], "reference_id": ref_id,
-                                  "role": link.role, "position": position})
-            store.replace_claim_links(
-                self.session, [ids[r.claim_id] for r in todo if r.claim_id in existing], links)
-        in_file = ({r.claim_id for r in claims.records} | dropped
-                   | {p.key for p in claims.problems if p.key})
-        missing = sorted(cid for cid, (_, _, src) in existing.items()
-                         if src == source and cid not in in_file)
-        report.missing = missing
-        if self._may_prune(report):
-            report.removed = store.prune_claims(self.session, [existing[c][0] for c in missing])
+        if not todo:
+            return
+        ids = queries.claim_ids(self.session, [r.claim_id for r, _ in todo])
+        links = []
+        for record, keys in todo:
+            seen: set[int] = set()
+            for position, (key, link) in enumerate(zip(keys, record.links, strict=True), 1):
+                ref_id = self.ref_ids[key]
+                if ref_id in seen:
+                    continue
+                seen.add(ref_id)
+                links.append({"claim_id": ids[record.claim_id], "reference_id": ref_id,
+                              "role": link.role, "position": position})
+        store.replace_claim_links(
+            self.session, [ids[r.claim_id] for r, _ in todo if r.claim_id in existing], links)
 
     def _apply_findings(self, findings: ParsedFindings, report: LoadReport) -> None:
         source = Path(findings.path).name
