@@ -25,16 +25,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED_GLOBS = ("data/*.bib", "data/claims*.csv", "tests/data/**/*.bib",
               "../shared/corpora/**/*.bib")
-TOKENS = [b"@article{", b"@string{", b"@comment{", b"@preamble{", b"@set{", b"@xdata{", b"(",
+# The spacing BibTeX accepts around `@`, the type and the brace (issue 17: such entries vanished).
+ENTRY_STARTS = [b"@article{", b"@ article{", b"@article\n{", b"@\narticle\n(", b"@Article\t {",
+                b"@ \t misc  \r\n  {", b"text @book{"]
+TOKENS = [*ENTRY_STARTS, b"@string{", b"@comment{", b"@preamble{", b"@set{", b"@xdata{", b"(",
           b")", b"{", b"}", b'"', b",", b"=", b"#", b"%", b"\\", b"\\'{e}", b"{\\\"u}", b" and ",
           b" and others", b"crossref = {", b"xdata = {", b"author = {", b"title = {", b"\n",
           b"\r\n", b"\x00", b"\x1b", b"\xef\xbb\xbf", b"\xc3\xa9", b"e\xcc\x81", b"\xff",
           b"\\textbf{", b"$", b"~", b"--", b";", b"'=", b"\"\"", b"\n\n\n\n"]
 
 
+class Vanished(AssertionError):
+    """An entry a plain scan finds was neither read (stored or reported) nor reported."""
+
+
 def one_input(data: bytes) -> None:
-    """Parse `data` as a BibTeX file and as a claims CSV; any exception is a bug."""
+    """Parse `data` as a BibTeX file and as a claims CSV; any exception is a bug, and so is
+    an entry that vanishes (`Vanished`)."""
     from ivcdb.loaders.bibtex import parse_bibtex
+    from ivcdb.loaders.bibtex.entries import scan
     from ivcdb.loaders.claims import parse_claims
     from ivcdb.loaders.files import decode_utf8
 
@@ -44,6 +53,10 @@ def one_input(data: bytes) -> None:
         return
     bib = parse_bibtex("fuzz.bib", text=text)
     assert len(bib.records) <= bib.blocks
+    accounted = {line for line, _ in bib.entries} | {p.line for p in bib.problems}
+    vanished = [s.line for s in scan(text)[1] if s.line not in accounted]
+    if vanished:
+        raise Vanished(f"entries on lines {vanished} were neither read nor reported")
     for _ in parse_claims("fuzz.csv", text=text).claims():
         pass
 
@@ -85,7 +98,15 @@ def one_csv_input(data: bytes) -> None:
 def seeds() -> list[bytes]:
     found = [p.read_bytes() for pattern in SEED_GLOBS for p in sorted(ROOT.glob(pattern))
              if p.is_file() and p.stat().st_size < 200_000]
-    return found or [b"@article{a, title = {T}, author = {B, C}, year = 2000}\n"]
+    return found + [entry_variants()] if found else [entry_variants()]
+
+
+def entry_variants() -> bytes:
+    """One entry for each spacing of `ENTRY_STARTS`, text and comments between them."""
+    body = b"k%d, title = {T}, author = {B, C}, year = 2000"
+    return b"\n% between\n@comment{c}\n".join(
+        start + body % i + (b")" if start.endswith(b"(") else b"}")
+        for i, start in enumerate(ENTRY_STARTS)) + b"\n"
 
 
 def mutate(data: bytes, rng: random.Random, pool: list[bytes]) -> bytes:
@@ -115,6 +136,7 @@ class Stats:
     executions: int = 0
     seconds: float = 0.0
     crashes: list[str] = field(default_factory=list)
+    vanished: int = 0  # inputs where an entry was neither read nor reported
 
 
 def run(*, seconds: float, seed: int | None = None, crashes: Path | None = None) -> Stats:
@@ -129,6 +151,11 @@ def run(*, seconds: float, seed: int | None = None, crashes: Path | None = None)
         stats.executions += 1
         try:
             (one_csv_input if csv_turn else one_input)(data)
+        except Vanished:
+            stats.vanished += 1
+            if crashes is not None:
+                crashes.mkdir(parents=True, exist_ok=True)
+                (crashes / f"vanished-{stats.executions}.bin").write_bytes(data)
         except Exception:  # noqa: BLE001 - every exception is a finding
             stats.crashes.append(traceback.format_exc(limit=3))
             if crashes is not None:
@@ -160,10 +187,11 @@ def main() -> int:
         print("no exception")
         return 0
     stats = run(seconds=args.seconds, seed=args.seed, crashes=args.crashes)
-    print(f"{stats.executions} inputs in {stats.seconds:.0f} s, {len(stats.crashes)} crash(es)")
+    print(f"{stats.executions} inputs in {stats.seconds:.0f} s, {len(stats.crashes)} crash(es), "
+          f"{stats.vanished} with vanished entries")
     for crash in stats.crashes[:5]:
         print(crash)
-    return 1 if stats.crashes else 0
+    return 1 if stats.crashes or stats.vanished else 0
 
 
 if __name__ == "__main__":

@@ -120,12 +120,17 @@ def build(
 @app.command()
 def load(
     db: DbOption = None,
-    references: Annotated[Path | None, typer.Option(help="BibTeX file of references.")] = None,
+    references: Annotated[list[Path] | None, typer.Option(
+        help="BibTeX file of references; repeatable (read in order, sharing @string "
+        "definitions).")] = None,
     review: Annotated[list[Path] | None, typer.Option(help="Review file (TOML); repeatable.")]
     = None,
-    units: Annotated[Path | None, typer.Option(help="Unit vocabulary (CSV).")] = None,
-    measures: Annotated[Path | None, typer.Option(help="Measure vocabulary (CSV).")] = None,
-    outcomes: Annotated[Path | None, typer.Option(help="Outcome vocabulary (CSV).")] = None,
+    units: Annotated[list[Path] | None, typer.Option(help="Unit vocabulary (CSV); once.")]
+    = None,
+    measures: Annotated[list[Path] | None, typer.Option(help="Measure vocabulary (CSV); "
+                                                        "once.")] = None,
+    outcomes: Annotated[list[Path] | None, typer.Option(help="Outcome vocabulary (CSV); "
+                                                        "once.")] = None,
     claims: Annotated[list[Path] | None, typer.Option(help="Claims CSV (wide or long form); "
                                                       "repeatable.")] = None,
     findings: Annotated[list[Path] | None, typer.Option(help="Source findings CSV; "
@@ -142,8 +147,9 @@ def load(
     from ivcdb.api import load_files
     from ivcdb.loaders import Sources
 
-    sources = Sources(units=units, measures=measures, outcomes=outcomes,
-                      references=references, reviews=review or [], claims=claims or [],
+    sources = Sources(units=_once("--units", units), measures=_once("--measures", measures),
+                      outcomes=_once("--outcomes", outcomes),
+                      references=references or None, reviews=review or [], claims=claims or [],
                       findings=findings or [])
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
@@ -152,6 +158,15 @@ def load(
     database.dispose()
     for report in reports:
         render.print_report(report)
+
+
+def _once(option: str, paths: list[Path] | None) -> Path | None:
+    """The one file of an option that takes one: given twice is a usage error (exit 2),
+    never silently the last."""
+    if paths and len(paths) > 1:
+        raise typer.BadParameter(f"give {option} once (a vocabulary is one file), not "
+                                 f"{len(paths)} times", param_hint=option)
+    return paths[0] if paths else None
 
 
 # --- reviews ----------------------------------------------------------------------------------

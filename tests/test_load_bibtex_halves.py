@@ -172,3 +172,27 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_busy_second_process_dies_with_the_main_one(tmp_path: Path) -> None:
+    """Killed while its reader is still busy (here: never done), the main process takes the
+    reader with it (Linux `PR_SET_PDEATHSIG`), not only once the reader tries to send."""
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from ivcdb.loaders import bibtex\n"
+        "bibtex.parallel.PARALLEL_MIN_CHARS = 0\n"
+        "bibtex.parallel._read_second_part = lambda *_: time.sleep(600)\n"  # never done
+        "reading = bibtex.start_bibtex('refs.bib', text=open(sys.argv[1]).read())\n"
+        "print(reading.second.process.pid, flush=True)\n"
+        "time.sleep(0.5)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
+    bib = tmp_path / "refs.bib"
+    bib.write_text(library(), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(bib)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)

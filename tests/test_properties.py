@@ -275,5 +275,5 @@ def test_fuzz_target_short_run() -> None:
     finally:
         del sys.modules["fuzz_loader"]
     stats = module.run(seconds=float(os.environ.get("IVCDB_FUZZ_SECONDS", "4")), seed=1)
-    assert stats.crashes == [] and stats.executions > 50
+    assert stats.crashes == [] and stats.vanished == 0 and stats.executions > 50
 

@@ -38,7 +38,8 @@ class Sources:
     units: Path | None = None
     measures: Path | None = None
     outcomes: Path | None = None
-    references: Path | None = None
+    # BibTeX files, read in order, sharing their @string definitions (one path or several)
+    references: Path | list[Path] | None = None
     reviews: list[Path] = field(default_factory=list)
     claims: list[Path] = field(default_factory=list)
     findings: list[Path] = field(default_factory=list)
@@ -65,9 +66,14 @@ class Sources:
             findings=listed("findings"),
         )
 
+    def bibtex_files(self) -> list[Path]:
+        refs = self.references
+        return [] if refs is None else [refs] if isinstance(refs, Path) else list(refs)
+
     def paths(self) -> list[Path]:
-        singles = [self.units, self.measures, self.outcomes, self.references]
-        return [p for p in singles if p] + self.reviews + self.claims + self.findings
+        singles = [self.units, self.measures, self.outcomes]
+        return ([p for p in singles if p] + self.bibtex_files() + self.reviews + self.claims
+                + self.findings)
 
 
 @dataclass(slots=True)
@@ -75,7 +81,7 @@ class ParsedSources:
     """Every file of one load, parsed and checked on its own (not yet against the database)."""
 
     vocab: list[VocabFile] = field(default_factory=list)
-    bibliography: ParsedBibliography | None = None
+    bibliographies: list[ParsedBibliography] = field(default_factory=list)
     reviews: list[ReviewRecord] = field(default_factory=list)
     claims: list[ParsedClaims] = field(default_factory=list)
     findings: list[ParsedFindings] = field(default_factory=list)
@@ -85,8 +91,8 @@ class ParsedSources:
         out: list[Problem] = []
         for v in self.vocab:
             out += v.problems
-        if self.bibliography:
-            out += self.bibliography.problems
+        for bib in self.bibliographies:
+            out += bib.problems
         for group in (self.reviews, self.claims, self.findings):
             for item in group:
                 out += item.problems
@@ -109,7 +115,10 @@ class Reading:
                 if path is not None:
                     parsed.vocab.append(parse_vocab(kind, path))
             if self.references is not None:
-                parsed.bibliography = self.references.result()
+                parsed.bibliographies.append(self.references.result())
+            for path in sources.bibtex_files()[1:]:  # with the macros of the files before
+                macros = parsed.bibliographies[-1].macros
+                parsed.bibliographies.append(start_bibtex(path, macros=macros).result())
             parsed.reviews = [parse_review(p) for p in sources.reviews]
             parsed.claims = [parse_claims(p) for p in sources.claims]
             parsed.findings = [parse_findings(p) for p in sources.findings]
@@ -131,8 +140,8 @@ class Reading:
 def start(sources: Sources) -> Reading:
     """Begin reading `sources`: a large BibTeX file's second part is read on another core
     from now on, while the caller goes on (opening the database, say) until `load`."""
-    refs = sources.references
-    return Reading(sources, start_bibtex(refs) if refs is not None else None)
+    refs = sources.bibtex_files()
+    return Reading(sources, start_bibtex(refs[0]) if refs else None)
 
 
 def parse(sources: Sources) -> ParsedSources:

@@ -75,8 +75,9 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> R
     for vocab in parsed.vocab:
         if vocab.kind == "outcomes":
             _outcomes(res, vocab, stored_outcomes)
-    if parsed.bibliography is not None:
-        _bibliography(res, session, parsed.bibliography)
+    first_file: dict[str, tuple[str, int]] = {}  # citekey_norm -> (file, line) in this load
+    for bib in parsed.bibliographies:
+        _bibliography(res, session, bib, first_file)
     for review in parsed.reviews:
         _review(res, review)
     for findings in parsed.findings:
@@ -93,16 +94,31 @@ def _outcomes(res: Resolution, vocab: VocabFile, stored: set[str]) -> None:
         res.outcomes -= {p.key for p in problems} - stored
 
 
-def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography) -> None:
-    rehomed = _rehomed(res, session, bib)
-    res.problems += rehomed
-    res.bad_refs = {key_fold(p.key) for p in bib.problems + rehomed if p.is_error and p.key}
+def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography,
+                  first_file: dict[str, tuple[str, int]]) -> None:
+    found = _rehomed(res, session, bib) + _in_two_files(bib, first_file)
+    res.problems += found
+    bad = {key_fold(p.key) for p in bib.problems + found if p.is_error and p.key}
+    res.bad_refs |= bad
     parsed = {r.key_norm for r in bib.records}
     if res.skip_invalid:
-        res.skipped_refs = res.bad_refs
-        res.known_refs |= parsed - res.bad_refs
+        res.skipped_refs |= bad
+        res.known_refs |= parsed - bad
     else:
-        res.known_refs |= parsed | res.bad_refs
+        res.known_refs |= parsed | bad
+
+
+def _in_two_files(bib: ParsedBibliography, first_file: dict[str, tuple[str, int]]
+                  ) -> list[Problem]:
+    """A citekey in two BibTeX files of one load: each would replace the other."""
+    problems = []
+    for record in bib.records:
+        where = first_file.setdefault(record.key_norm, (bib.path, record.line))
+        if where[0] != bib.path:
+            problems.append(Problem(
+                Code.DUPLICATE_KEY, f"citekey '{record.citekey}' is also in {where[0]} (line "
+                f"{where[1]}); keep one", file=bib.path, line=record.line, key=record.citekey))
+    return problems
 
 
 def _rehomed(res: Resolution, session: Session, bib: ParsedBibliography) -> list[Problem]:

@@ -103,13 +103,15 @@ class _Loader:
         order = {"units": 0, "measures": 1, "outcomes": 2}
         for vocab in sorted(self.parsed.vocab, key=lambda v: order[v.kind]):
             self._apply_vocab(vocab, report(vocab.kind, vocab.path, vocab.count))
-        bib = self.parsed.bibliography
         ids = None
-        if bib is not None:
-            ids = self._apply_references(bib, report("references", bib.path, bib.blocks))
+        for index, bib in enumerate(self.parsed.bibliographies):
+            refs = report("references", bib.path, bib.blocks)
+            refs.skipped = self._skipped_entries(bib, errors_by_file.get(bib.path, set()))
+            written = self._apply_references(bib, refs)
+            ids = written if len(self.parsed.bibliographies) == 1 else None
             # Written: the write consumes the records (their problems stay for the report),
             # so that the claims load after them runs in the memory they held.
-            self.parsed.bibliography = replace(bib, records=[])
+            self.parsed.bibliographies[index] = replace(bib, records=[])
         self.ref_ids = ids if ids is not None else queries.reference_ids(self.session)
         for review in self.parsed.reviews:
             # One review per file: read 1; with any error it is skipped whole.
@@ -127,6 +129,13 @@ class _Loader:
         for r in reports:
             r.problems.sort(key=_problem_order)
         return reports
+
+    def _skipped_entries(self, bib: ParsedBibliography, keys: set[str]) -> list[str]:
+        """Each entry with an error, by its citekey (a citekey used twice is listed twice:
+        both entries are skipped), and what else the problems name."""
+        entries = [key for _, key in bib.entries if key and key_fold(key) in self.res.bad_refs]
+        named = {key_fold(k) for k in entries}
+        return sorted(entries + [k for k in keys if key_fold(k) not in named])
 
     def _apply_vocab(self, vocab: VocabFile, report: LoadReport) -> None:
         models: dict[str, type[SQLModel]] = {"units": Unit, "measures": Measure,

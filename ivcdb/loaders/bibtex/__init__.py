@@ -11,10 +11,11 @@ field text kept so an export writes `{DNA}` back as it was.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivcdb.loaders.bibtex import parallel
+from ivcdb.loaders.bibtex.entries import EntryStart, scan, unread_entries
 from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
 from ivcdb.loaders.bibtex.names import AuthorName, NameParts, split_authors, split_name
 from ivcdb.loaders.bibtex.parallel import SecondPart
@@ -44,17 +45,19 @@ __all__ = [
 ]
 
 
-def parse_bibtex(path: str | Path, *, text: str | None = None) -> ParsedBibliography:
+def parse_bibtex(path: str | Path, *, text: str | None = None,
+                 macros: dict[str, str] | None = None) -> ParsedBibliography:
     """Read and validate a whole BibTeX file; problems are collected, never raised."""
-    return start_bibtex(path, text=text).result()
+    return start_bibtex(path, text=text, macros=macros).result()
 
 
-def start_bibtex(path: str | Path, *, text: str | None = None) -> BibtexReading:
+def start_bibtex(path: str | Path, *, text: str | None = None,
+                 macros: dict[str, str] | None = None) -> BibtexReading:
     """Start reading a BibTeX file: a large one's second part is read at once on another core.
 
     The caller may do other work (a load imports the database libraries) before asking for
     `result()`; use the reading as a context manager, or call `result()`, so the second
-    process always ends.
+    process always ends. `macros` are @string definitions of the files read before.
     """
     path_s = str(path)
     if text is None:
@@ -62,8 +65,11 @@ def start_bibtex(path: str | Path, *, text: str | None = None) -> BibtexReading:
         if problem is not None:
             return BibtexReading(path_s, "", problem)
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    second = SecondPart.start(text, path_s) if len(text) >= parallel.PARALLEL_MIN_CHARS else None
-    return BibtexReading(path_s, text, None, second)
+    text, starts = scan(text)
+    inherited = dict(macros or {})
+    second = (SecondPart.start(text, path_s, inherited)
+              if len(text) >= parallel.PARALLEL_MIN_CHARS else None)
+    return BibtexReading(path_s, text, None, second, starts, inherited)
 
 
 @dataclass(slots=True)
@@ -74,16 +80,21 @@ class BibtexReading:
     text: str
     problem: Problem | None = None
     second: SecondPart | None = None
+    starts: list[EntryStart] = field(default_factory=list)  # found by a plain scan
+    macros: dict[str, str] = field(default_factory=dict)  # of the files read before
 
     def result(self) -> ParsedBibliography:
         try:
             if self.problem is not None:
                 return ParsedBibliography(self.path, [], [self.problem], 0)
-            if self.second is not None:
-                parsed = self.second.finish(self.text, self.path)
-                if parsed is not None:
-                    return parsed
-            return parse_whole(self.text, self.path)
+            parsed = self.second.finish(self.text, self.path) if self.second else None
+            if parsed is None:
+                parsed = parse_whole(self.text, self.path, self.macros)
+            unread = unread_entries(self.starts, {line for line, _ in parsed.entries},
+                                    self.path)
+            parsed.problems += unread
+            parsed.blocks += len(unread)
+            return parsed
         finally:
             self.close()
             self.text = ""  # not kept in memory through the write

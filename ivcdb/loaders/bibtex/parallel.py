@@ -1,15 +1,20 @@
 """A large BibTeX file read on two cores: the second part in a forked process.
 
 The forked reader sends its records back through a pipe as `marshal`led lists (several
-times faster than pickled objects). It dies with its parent: it holds no copy of the
-pipe's reading end, so a killed parent leaves it a broken pipe, not a wait.
+times faster than pickled objects). It dies with its parent: on Linux the kernel kills it
+(`PR_SET_PDEATHSIG`), and anywhere it holds no copy of the pipe's reading end, so a killed
+parent leaves it a broken pipe, not a wait.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import marshal
+import os
 import re
+import signal
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +23,7 @@ from ivcdb.loaders.bibtex.names import AuthorName
 from ivcdb.loaders.bibtex.records import (
     ParsedBibliography,
     RefRecord,
+    entry_lines,
     is_implicit_comment,
     line_of,
     macros_of,
@@ -59,7 +65,7 @@ class SecondPart:
     receiver: Any  # the pipe it sends that part through (or None: not plain, or failed)
 
     @classmethod
-    def start(cls, text: str, path: str) -> SecondPart | None:
+    def start(cls, text: str, path: str, inherited: dict[str, str]) -> SecondPart | None:
         import multiprocessing
         import weakref
 
@@ -70,7 +76,7 @@ class SecondPart:
             return None
         head_problems: list[Problem] = []
         head = split_blocks(text[: first.start()])  # @string/@comment/@preamble before the entries
-        macros = macros_of(head.strings, path, head_problems)
+        macros = macros_of(head.strings, path, head_problems, inherited)
         if head_problems or head.failed_blocks:
             return None
         split = cut.start() + 1
@@ -80,7 +86,8 @@ class SecondPart:
         except OSError:  # out of file descriptors, say: read the file in one piece
             return None
         process = context.Process(target=_send_second_part, daemon=True, args=(
-            receiver, sender, text[split:], text.count("\n", 0, split), macros, path))
+            receiver, sender, text[split:], text.count("\n", 0, split), macros, path,
+            os.getpid()))
         try:
             process.start()
         except (OSError, AssertionError):  # no fork, or inside a daemonic worker process
@@ -102,11 +109,12 @@ class SecondPart:
             theirs = None
         if mine is None or theirs is None or mine[4] & theirs[4]:
             return None
-        records, problems, not_references, blocks, _ = mine
+        records, problems, not_references, blocks, _, read = mine
         records += _from_plain(theirs[0])
         problems += theirs[1]
         not_references += theirs[2]
-        return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references)
+        return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references,
+                                  read + theirs[5], self.macros)
 
     def close(self) -> None:
         _end_process(self.process, self.receiver)
@@ -120,19 +128,33 @@ def _end_process(process: Any, receiver: Any) -> None:
     receiver.close()
 
 
-_Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str]]
-_PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str]]
+_Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str],
+              list[tuple[int, str]]]
+_PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str],
+                   list[tuple[int, str]]]
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when `parent` dies (Linux `PR_SET_PDEATHSIG`), even
+    while it is busy reading; elsewhere the broken pipe ends it when it sends."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _send_second_part(receiver: Any, sender: Any, text: str, first_line: int,
-                      macros: dict[str, str], path: str) -> None:
+                      macros: dict[str, str], path: str, parent: int) -> None:
     """The forked process: send the second part, or None when it is not plain or fails
     (the main process then reads the whole file itself). Quiet whatever happens: the main
     process reports, and Ctrl-C is its to handle (it ends this process)."""
     import gc
-    import os
-    import signal
 
+    _die_with(parent)
     receiver.close()  # so that a killed main process leaves this one a broken pipe, not a wait
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # a short-lived process of long-lived objects (see loaders._paused_gc)
@@ -200,5 +222,6 @@ def _part(library: Any, macros: dict[str, str], path: str, *, strings: int,
     records, not_references = records_of(entries, macros, by_key, path, problems)
     for record in records:  # on this part's core, not later in the main process alone
         record.prepare()
-    return records, problems, not_references, len(entries) - len(not_references), set(by_key)
+    return (records, problems, not_references, len(entries) - len(not_references), set(by_key),
+            entry_lines(entries))
 

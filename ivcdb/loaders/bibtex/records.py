@@ -19,7 +19,16 @@ from typing import Any
 from ivcdb.csvformat import INT_MAX, OutOfRange, whole_number
 from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
 from ivcdb.loaders.bibtex.names import AuthorName, name_norm, split_authors
-from ivcdb.loaders.bibtex.values import ValueSyntaxError, field_name, normalise_doi, resolve_value
+from ivcdb.loaders.bibtex.values import (
+    MAX_EXPANSION,
+    MAX_VALUE_CHARS,
+    Macros,
+    ValueSyntaxError,
+    ValueTooLong,
+    field_name,
+    normalise_doi,
+    resolve_value,
+)
 from ivcdb.loaders.files import content_hash
 from ivcdb.plausibility import reference_warnings
 from ivcdb.progress import track
@@ -27,6 +36,13 @@ from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import BARE_CR, control_character, fold, key_fold, key_problem, nfc
 
 NOT_REFERENCES = frozenset({"set", "xdata"})
+MAX_KEY_CHARS = 250  # a citekey (real ones are under 50)
+CLIPPED = 60  # characters of a key or name echoed in a problem
+
+
+def clip(text: str) -> str:
+    """`text` as echoed in a problem: at most `CLIPPED` characters, then an ellipsis."""
+    return text if len(text) <= CLIPPED else text[:CLIPPED - 1] + "…"
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]*)")
 
@@ -110,6 +126,9 @@ class ParsedBibliography:
     problems: list[Problem]
     blocks: int  # entry-like blocks in the file: stored + reported must equal this
     not_references: list[tuple[str, int]] = field(default_factory=list)  # (key, line)
+    # (line, citekey) of every entry-like block read (stored or reported), in line order
+    entries: list[tuple[int, str]] = field(default_factory=list)
+    macros: dict[str, str] = field(default_factory=dict)  # @string definitions, for the next
 
 
 
@@ -171,13 +190,15 @@ def _failed_block_problem(block: Any, path: str) -> Problem:
 
 
 
-def parse_whole(text: str, path: str) -> ParsedBibliography:
-    """The file in one piece, in this process."""
+def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
+                ) -> ParsedBibliography:
+    """The file in one piece, in this process (`inherited`: macros of the files before)."""
     problems: list[Problem] = []
     library = split_blocks(text)
-    macros = macros_of(library.strings, path, problems)
+    macros = macros_of(library.strings, path, problems, inherited)
     for failed in library.failed_blocks:
         problems.append(_failed_block_problem(failed, path))
+    problems += _first_of_duplicates(library.failed_blocks, path)
     entries = list(library.entries)
     by_key = {key_fold(e.key): e for e in entries}
     records, not_references = records_of(entries, macros, by_key, path, problems)
@@ -187,7 +208,27 @@ def parse_whole(text: str, path: str) -> ParsedBibliography:
     elif blocks == 0 and not problems:  # only comments: a file just begun
         problems.append(_problem(Code.EMPTY, "no BibTeX entries found; nothing loaded from it",
                                  path, None, severity=Severity.WARNING))
-    return ParsedBibliography(path, records, problems, blocks, not_references)
+    read = entry_lines(entries) + [
+        (line_of(b), getattr(b, "key", "") or _failed_key(b.raw or ""))
+        for b in library.failed_blocks]
+    return ParsedBibliography(path, records, problems, blocks, not_references, sorted(read),
+                              macros)
+
+
+def entry_lines(entries: list[Any]) -> list[tuple[int, str]]:
+    """(line, citekey) of each entry."""
+    return [(line_of(e), e.key) for e in entries]
+
+
+def _first_of_duplicates(failed: list[Any], path: str) -> list[Problem]:
+    """The first entry of a citekey used again is reported too: each entry of the key is
+    skipped, and each is named."""
+    from bibtexparser.model import DuplicateBlockKeyBlock
+
+    return [_problem(Code.DUPLICATE_KEY, f"citekey '{b.key}' is used again on line "
+                     f"{line_of(b)}; rename one", path, line_of(b.previous_block), b.key)
+            for b in failed if isinstance(b, DuplicateBlockKeyBlock)
+            and getattr(b.previous_block, "start_line", None) is not None]
 
 
 def split_blocks(text: str, first_line: int = 0) -> Any:
@@ -199,8 +240,10 @@ def split_blocks(text: str, first_line: int = 0) -> Any:
     return splitter.split()
 
 
-def macros_of(strings: Iterable[Any], path: str, problems: list[Problem]) -> dict[str, str]:
-    macros: dict[str, str] = {}
+def macros_of(strings: Iterable[Any], path: str, problems: list[Problem],
+              inherited: dict[str, str] | None = None) -> dict[str, str]:
+    """The @string definitions, in order, after those `inherited` from earlier files."""
+    macros = Macros(inherited or {})
     for string_block in strings:
         try:
             macros[string_block.key.lower()] = resolve_value(string_block.value, macros)
@@ -211,6 +254,11 @@ def macros_of(strings: Iterable[Any], path: str, problems: list[Problem]) -> dic
         except ValueSyntaxError as junk:
             problems.append(_problem(Code.PARSE, _junk_message("@string value", str(junk)),
                                      path, line_of(string_block), string_block.key))
+        except ValueTooLong:
+            problems.append(_problem(
+                Code.BAD_VALUE, f"@string '{clip(string_block.key)}' expands to more than "
+                f"{MAX_EXPANSION:,} characters (macros joined to each other?); shorten it",
+                path, line_of(string_block), clip(string_block.key)))
     return macros
 
 
@@ -219,7 +267,7 @@ def records_of(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any
     """The records of `entries` in order, and the @set/@xdata blocks (not references)."""
     records: list[RefRecord] = []
     not_references: list[tuple[str, int]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for entry in track(entries, f"reading {Path(path).name}"):
         line = line_of(entry)
         if entry.entry_type.lower() in NOT_REFERENCES:
@@ -227,12 +275,15 @@ def records_of(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any
             continue
         norm = key_fold(entry.key)
         if norm in seen:
-            problems.append(_problem(
+            first_line, first_key = seen[norm]
+            problems += [_problem(
                 Code.DUPLICATE_KEY,
-                f"citekey '{entry.key}' differs only in case from the one on line {seen[norm]}",
-                path, line, entry.key))
+                f"citekey '{entry.key}' differs only in case from the one on line {first_line}",
+                path, line, entry.key), _problem(
+                Code.DUPLICATE_KEY, f"citekey '{first_key}' is used again on line {line} "
+                f"(as '{entry.key}'); rename one", path, first_line, first_key)]
             continue
-        seen[norm] = line
+        seen[norm] = (line, entry.key)
         try:
             record = _entry_record(entry, macros, by_key, path, problems)
         except RecursionError:  # pylatexenc recurses once per nested LaTeX group
@@ -261,6 +312,7 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
     ok = True
     for f in entry.fields:
         key, value = f.key, f.value
+        too_long = False
         name = field_name(key)
         if not isinstance(value, str):
             value = str(value)
@@ -279,6 +331,16 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
         except ValueSyntaxError as junk:
             problems.append(_problem(Code.PARSE, _junk_message(f"field '{name}'", str(junk)),
                                      path, line_of(f), entry.key))
+            ok = False
+            continue
+        except ValueTooLong:
+            value = ""
+            too_long = True
+        if too_long or len(value) > MAX_VALUE_CHARS:
+            problems.append(_problem(Code.BAD_VALUE, f"field '{clip(name)}' is longer than "
+                                     f"{MAX_VALUE_CHARS:,} characters, or its @string macros "
+                                     f"expand past {MAX_EXPANSION:,}",
+                                     path, line_of(f), clip(entry.key)))
             ok = False
             continue
         raw[name] = value if value.isascii() else nfc(value)
@@ -331,7 +393,7 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
                 continue
             try:
                 value = nfc(resolve_value(f.value, macros))
-            except (KeyError, ValueSyntaxError):
+            except (KeyError, ValueSyntaxError, ValueTooLong):
                 continue  # reported where the parent itself is read
             target = name
             if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
@@ -356,6 +418,10 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
                   problems: list[Problem]) -> RefRecord | None:
     line = line_of(entry)
     key = entry.key
+    if len(key) > MAX_KEY_CHARS:
+        problems.append(_problem(Code.BAD_VALUE, f"citekey is longer than {MAX_KEY_CHARS} "
+                                 "characters; shorten it", path, line, clip(key)))
+        return None
     bad_key = control_character(key)
     if bad_key is not None or not key.strip():
         problems.append(_problem(Code.BAD_VALUE, "citekey is empty or has control characters",

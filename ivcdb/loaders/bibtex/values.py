@@ -23,6 +23,23 @@ class ValueSyntaxError(ValueError):
     """A field value that is not one BibTeX value (typically a missing comma after it)."""
 
 
+MAX_VALUE_CHARS = 10_000_000  # one field's text (a 5 MB field is stored as it is)
+MAX_EXPANSION = 100_000  # characters one value may take from @string macros
+MAX_FILE_EXPANSION = 20_000_000  # ... and all the values of one file together
+
+
+class ValueTooLong(ValueError):
+    """A value past `MAX_VALUE_CHARS`, or macros expanding past their limits (macros that
+    double each other: `b = a # a`, `c = b # b`, ...)."""
+
+
+class Macros(dict[str, str]):
+    """The @string definitions of a file (names in lower case), counting the characters
+    their expansion has made so far: one file's expansion is bounded (`resolve_value`)."""
+
+    expanded: int = 0
+
+
 _WORD = re.compile(r"^[^\s\"#%'(),={}]+$")
 VALUE_DELIMITERS = re.compile(r'[{}"#%]')
 
@@ -92,10 +109,13 @@ def _split_concatenation(value: str) -> list[str]:
 def resolve_value(raw: str, macros: dict[str, str]) -> str:
     """The field's text: delimiters removed, macros expanded, `#` concatenations joined.
 
-    Raises `KeyError` for an undefined macro and `ValueSyntaxError` for text that is not one
-    value, which bibtexparser accepts when the comma before the next field is missing.
+    Raises `KeyError` for an undefined macro, `ValueSyntaxError` for text that is not one
+    value, which bibtexparser accepts when the comma before the next field is missing, and
+    `ValueTooLong` when macros would expand past `MAX_EXPANSION` in this value or, with
+    `Macros`, past `MAX_FILE_EXPANSION` in the file (checked before the text is built).
     """
-    out = []
+    out: list[str] = []
+    grown = 0  # characters taken from macros
     for part in _split_concatenation(_strip_comments(raw)):
         enclosed = _enclosed(part)
         if enclosed is not None:
@@ -108,10 +128,17 @@ def resolve_value(raw: str, macros: dict[str, str]) -> str:
             out.append(word)
         elif word.lower() in macros:
             out.append(macros[word.lower()])
+            grown += len(out[-1])
+            if grown > MAX_EXPANSION:
+                raise ValueTooLong(raw)
         elif word.lower() in MONTHS:
             out.append(MONTHS[word.lower()])
         else:
             raise KeyError(word)
+    if grown and isinstance(macros, Macros):
+        macros.expanded += grown
+        if macros.expanded > MAX_FILE_EXPANSION:
+            raise ValueTooLong(raw)
     return "".join(out)
 
 
