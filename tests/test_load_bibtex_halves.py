@@ -156,13 +156,19 @@ def test_the_second_process_ends_when_the_main_one_is_killed(tmp_path: Path) -> 
         "os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
     bib = tmp_path / "refs.bib"
     bib.write_text(library(3000), encoding="utf-8")
+    assert not _reader_left_running(script, bib)
+
+
+def _reader_left_running(script: Path, bib: Path) -> bool:
+    """Run `script` (it prints its reader's pid, then kills itself): is the reader still up
+    20 s later?"""
     done = subprocess.run([sys.executable, str(script), str(bib)], capture_output=True,
                           text=True, timeout=60, check=False)
     child = int(done.stdout.split()[0])
     deadline = time.monotonic() + 20
     while _running(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(child)
+    return _running(child)
 
 
 def _running(pid: int) -> bool:
@@ -189,10 +195,4 @@ def test_a_busy_second_process_dies_with_the_main_one(tmp_path: Path) -> None:
         "os.kill(os.getpid(), signal.SIGKILL)\n", encoding="utf-8")
     bib = tmp_path / "refs.bib"
     bib.write_text(library(), encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(bib)], capture_output=True,
-                          text=True, timeout=60, check=False)
-    child = int(done.stdout.split()[0])
-    deadline = time.monotonic() + 20
-    while _running(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _running(child)
+    assert not _reader_left_running(script, bib)
