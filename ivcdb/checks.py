@@ -25,17 +25,18 @@ _NOT_WORD = re.compile(r"[^\w]+")
 WARNING = Severity.WARNING
 
 
-def run_checks(session: Session) -> list[Problem]:
-    """Every problem the checks find, sorted by file, key and code."""
-    references = queries.reference_check_rows(session)
+def run_checks(session: Session, *, review_id: int | None = None) -> list[Problem]:
+    """Every problem the checks find (with `review_id`, that review's only: its claims and
+    the references it lists or cites), sorted by file, key and code."""
+    references = queries.reference_check_rows(session, review_id=review_id)
     problems = [
         *incomplete_references(references),
         *malformed_identifiers(references),
         *likely_duplicates(references),
         *uncited_references(references),
-        *citation_order(queries.citation_uses(session)),
-        *claims_without_locator(queries.claim_locators(session)),
-        *unlisted_citations(queries.unlisted_citations(session)),
+        *citation_order(queries.citation_uses(session, review_id=review_id)),
+        *claims_without_locator(queries.claim_locators(session, review_id=review_id)),
+        *unlisted_citations(queries.unlisted_citations(session, review_id=review_id)),
     ]
     return sorted(problems, key=lambda p: (p.file, p.key, p.code.value, p.message))
 

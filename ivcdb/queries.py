@@ -614,13 +614,16 @@ def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
             for key, family, more, year in session.execute(query)}
 
 
-def list_outcomes(session: Session) -> Results[OutcomeRow]:
-    """Every outcome of the vocabulary with its number of claims (0 included), by code."""
+def list_outcomes(session: Session, *, review_id: int | None = None) -> Results[OutcomeRow]:
+    """Every outcome of the vocabulary with its number of claims (0 included), by code; with
+    `review_id`, the outcomes that review's claims use, with their number of its claims."""
     o, c = _t(Outcome), _t(Claim)
     query = (sa.select(o.c.code, o.c.label, o.c.kind, o.c.unit_code, sa.func.count(c.c.id))
              .outerjoin(c, c.c.outcome_code == o.c.code)
              .group_by(o.c.code, o.c.label, o.c.kind, o.c.unit_code)
              .order_by(bytewise(o.c.code, session)))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     return Results((OutcomeRow(*row) for row in session.execute(query)), row_type=OutcomeRow)
 
 
@@ -785,17 +788,49 @@ class ExportCitation:
     reference_key: str
 
 
-def choose_review(session: Session, *, code: str | None) -> tuple[int, str] | None:
-    """The named review as (id, code); unnamed: the only review, or None if there is none."""
+@dataclass(frozen=True, slots=True)
+class ReviewScope:
+    """The reviews a command works on: one (`id`, `code`), or, when none was named and
+    several are loaded, every one (`id` and `code` None). `loaded`: every review's code."""
+
+    id: int | None
+    code: str | None
+    loaded: tuple[str, ...]
+    named: bool = False  # chosen by name: shared records (vocabulary, library) are narrowed
+
+    @property
+    def several(self) -> bool:
+        """Every review, and there is more than one: outputs carry a `review` column."""
+        return self.id is None and len(self.loaded) > 1
+
+
+def review_scope(session: Session, *, code: str | None, one: bool = False) -> ReviewScope:
+    """The review a command works on: `code` (the CLI's `--review`, else `$IVCDB_REVIEW`),
+    else the only loaded review, else every loaded review, or, with `one` (a command printing
+    one review's numbered evidence), a `UsageError` naming them. An unknown `code` is a
+    `UsageError` naming the loaded reviews."""
     t = _t(Review)
-    rows = session.execute(sa.select(t.c.id, t.c.code).order_by(bytewise(t.c.code, session)))
-    reviews = {c: i for i, c in rows}
+    rows = session.execute(sa.select(t.c.code, t.c.id).order_by(bytewise(t.c.code, session)))
+    reviews = dict(rows.all())
+    loaded = tuple(reviews)
     if code is not None:
-        return _review_id(session, code), code
-    if len(reviews) > 1:
-        raise UsageError(f"{len(reviews)} reviews are loaded ({', '.join(reviews)}); "
-                         "name one with --review")
-    return next(((i, c) for c, i in reviews.items()), None)
+        if code not in reviews:
+            listed = f"loaded reviews: {', '.join(loaded)}" if loaded else "no review is loaded"
+            raise UsageError(f"unknown review {code!r}{did_you_mean(code, loaded)}; {listed}")
+        return ReviewScope(reviews[code], code, loaded, named=True)
+    if len(loaded) == 1:
+        return ReviewScope(reviews[loaded[0]], loaded[0], loaded)
+    if one and loaded:
+        raise UsageError(f"{len(loaded)} reviews are loaded ({', '.join(loaded)}); name one "
+                         "with --review ID or $IVCDB_REVIEW")
+    return ReviewScope(None, None, loaded)
+
+
+def choose_review(session: Session, *, code: str | None) -> tuple[int, str] | None:
+    """The named review as (id, code); unnamed: the only review, or None if there is none.
+    Several loaded and none named, or an unknown code: `UsageError` (see `review_scope`)."""
+    scope = review_scope(session, code=code, one=True)
+    return (scope.id, scope.code) if scope.id is not None and scope.code is not None else None
 
 
 def _authors_by_reference(session: Session) -> dict[int, list[ExportAuthor]]:
@@ -838,20 +873,43 @@ def export_claims(session: Session, *, outcome: str | None = None,
     return Results(_claim_rows(session, query, narrow=bool(where)), row_type=ClaimRow)
 
 
-def export_citations(session: Session) -> Results[ExportCitation]:
-    """Every review's numbered reference list, by review code then number."""
+def export_citations(session: Session, *, review_id: int | None = None
+                     ) -> Results[ExportCitation]:
+    """Every review's (or one review's) numbered reference list, by review code then number."""
     c, rv, ref = _t(Citation), _t(Review), _t(Reference)
     query = (sa.select(rv.c.code, c.c.number, ref.c.citekey)
              .join(rv, rv.c.id == c.c.review_id).join(ref, ref.c.id == c.c.reference_id)
              .order_by(bytewise(rv.c.code, session), c.c.number))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     return Results(ExportCitation(*row) for row in session.execute(query))
 
 
-def export_vocabulary(session: Session, model: type[SQLModel]) -> list[dict[str, Any]]:
-    """Rows of a vocabulary table (units, measures, outcomes) by code, byte-wise."""
+def export_vocabulary(session: Session, model: type[SQLModel],
+                      codes: set[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of a vocabulary table (units, measures, outcomes) by code, byte-wise; with
+    `codes`, those rows only (see `review_vocabulary`)."""
     t = _t(model)
     query = sa.select(t).order_by(bytewise(t.c.code, session))
+    if codes is not None:
+        query = query.where(t.c.code.in_(sorted(codes)))
     return [dict(row) for row in session.execute(query).mappings()]
+
+
+def review_vocabulary(session: Session, *, review_id: int) -> dict[str, set[str]]:
+    """The codes one review uses: the outcomes of its claims, the units of those claims and
+    outcomes, the measures of those outcomes (keys `outcomes`, `units`, `measures`)."""
+    c, o = _t(Claim), _t(Outcome)
+    used = (sa.select(c.c.outcome_code, c.c.unit_code, o.c.unit_code, o.c.measure_code)
+            .join(o, o.c.code == c.c.outcome_code).where(c.c.review_id == review_id)
+            .distinct())
+    out: dict[str, set[str]] = {"outcomes": set(), "units": set(), "measures": set()}
+    for outcome, claim_unit, outcome_unit, measure in session.execute(used):
+        out["outcomes"].add(outcome)
+        out["units"].update(u for u in (claim_unit, outcome_unit) if u is not None)
+        if measure is not None:
+            out["measures"].add(measure)
+    return out
 
 
 def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
@@ -986,16 +1044,25 @@ class ReferenceCheckRow:
     claims: int
 
 
-def reference_check_rows(session: Session) -> Results[ReferenceCheckRow]:
-    """Every reference with its author and claim counts, in citekey order (bytewise)."""
-    r, a, cr = _t(Reference), _t(Author), _t(ClaimReference)
+def reference_check_rows(session: Session, *, review_id: int | None = None
+                         ) -> Results[ReferenceCheckRow]:
+    """Every reference (with `review_id`: those the review lists or its claims cite) with its
+    author and claim counts (of that review's claims), in citekey order (bytewise)."""
+    r, a, cr, cl, ct = _t(Reference), _t(Author), _t(ClaimReference), _t(Claim), _t(Citation)
     authors = (sa.select(sa.func.count()).where(a.c.reference_id == r.c.id)
                .scalar_subquery())
-    claims = (sa.select(sa.func.count(sa.distinct(cr.c.claim_id)))
-              .where(cr.c.reference_id == r.c.id).scalar_subquery())
-    query = (sa.select(r.c.citekey, r.c.source, r.c.entry_type, r.c.title_norm, r.c.year,
-                       r.c.year_text, r.c.journal, r.c.doi, r.c.pmid, authors, claims)
-             .order_by(bytewise(r.c.citekey, session)))
+    citing = sa.select(sa.func.count(sa.distinct(cr.c.claim_id))).where(
+        cr.c.reference_id == r.c.id)
+    query = sa.select(r.c.citekey, r.c.source, r.c.entry_type, r.c.title_norm, r.c.year,
+                      r.c.year_text, r.c.journal, r.c.doi, r.c.pmid, authors)
+    if review_id is not None:
+        of_review = sa.select(cl.c.id).where(cl.c.review_id == review_id)
+        citing = citing.where(cr.c.claim_id.in_(of_review))
+        query = query.where(
+            r.c.id.in_(sa.select(ct.c.reference_id).where(ct.c.review_id == review_id))
+            | r.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(of_review))))
+    query = query.add_columns(citing.scalar_subquery()).order_by(
+        bytewise(r.c.citekey, session))
     return Results(ReferenceCheckRow(*row) for row in session.execute(query))
 
 
@@ -1014,8 +1081,9 @@ class CitationUse:
     citekey: str
 
 
-def citation_uses(session: Session) -> Results[CitationUse]:
-    """Every (claim, numbered reference) pair of every review, in claim and citation order."""
+def citation_uses(session: Session, *, review_id: int | None = None) -> Results[CitationUse]:
+    """Every (claim, numbered reference) pair of every review (or of one), in claim and
+    citation order."""
     c, cr, ci, rv, ref = _t(Claim), _t(ClaimReference), _t(Citation), _t(Review), _t(Reference)
     query = (
         sa.select(rv.c.code, c.c.claim_id, c.c.source, c.c.section, c.c.paragraph, c.c.id,
@@ -1027,6 +1095,8 @@ def citation_uses(session: Session) -> Results[CitationUse]:
         .join(ref, ref.c.id == cr.c.reference_id)
         .order_by(bytewise(rv.c.code, session), c.c.id, cr.c.position)
     )
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     return Results(CitationUse(*row) for row in session.execute(query))
 
 
@@ -1038,11 +1108,15 @@ class ClaimLocator:
     paragraph: int | None
 
 
-def claim_locators(session: Session) -> Results[ClaimLocator]:
-    """Every claim's section and paragraph, in claim_id order (bytewise)."""
+def claim_locators(session: Session, *, review_id: int | None = None
+                   ) -> Results[ClaimLocator]:
+    """Every claim's (of one review's claims') section and paragraph, in claim_id order
+    (bytewise)."""
     c = _t(Claim)
     query = (sa.select(c.c.claim_id, c.c.source, c.c.section, c.c.paragraph)
              .order_by(bytewise(c.c.claim_id, session)))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     return Results(ClaimLocator(*row) for row in session.execute(query))
 
 
@@ -1056,8 +1130,10 @@ class UnlistedCitation:
     citekey: str
 
 
-def unlisted_citations(session: Session) -> Results[UnlistedCitation]:
-    """Claim links with no citation number in the claim's review, by claim_id then citekey."""
+def unlisted_citations(session: Session, *, review_id: int | None = None
+                       ) -> Results[UnlistedCitation]:
+    """Claim links (of one review's claims) with no citation number in the claim's review,
+    by claim_id then citekey."""
     cl, rv, cr, ref, ct = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference), _t(Citation)
     query = (sa.select(cl.c.claim_id, cl.c.source, rv.c.code, ref.c.citekey)
              .join(cr, cr.c.claim_id == cl.c.id).join(rv, rv.c.id == cl.c.review_id)
@@ -1066,6 +1142,8 @@ def unlisted_citations(session: Session) -> Results[UnlistedCitation]:
                         & (ct.c.review_id == cl.c.review_id))
              .where(ct.c.id.is_(None))
              .order_by(bytewise(cl.c.claim_id, session), bytewise(ref.c.citekey, session)))
+    if review_id is not None:
+        query = query.where(cl.c.review_id == review_id)
     return Results(UnlistedCitation(*row) for row in session.execute(query))
 
 
@@ -1082,8 +1160,10 @@ class PlotFinding(FindingRow):
     same_measure: bool  # False: another measure of the same family (e.g. disease-specific)
 
 
-def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
-    """Findings of each supporting reference of the outcome's claims, same measure family."""
+def plot_findings(session: Session, *, outcome: str, review_id: int | None = None
+                  ) -> Results[PlotFinding]:
+    """Findings of each supporting reference of the outcome's claims (of one review, with
+    `review_id`), same measure family."""
     c, o, cr, f = _t(Claim), _t(Outcome), _t(ClaimReference), _t(SourceFinding)
     ref, cit, mo, mf = _t(Reference), _t(Citation), _t(Measure), _t(Measure).alias("mf")
     related = (mf.c.code == mo.c.code) | ((mf.c.family == mo.c.family) & (mo.c.family != ""))
@@ -1103,6 +1183,8 @@ def plot_findings(session: Session, *, outcome: str) -> Results[PlotFinding]:
         .order_by(bytewise(c.c.claim_id, session), cr.c.position,
                   bytewise(f.c.finding_id, session))
     )
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     return Results((PlotFinding(*row[:-1], bool(row[-1]))  # type: ignore[call-arg]
                     for row in session.execute(query)), row_type=PlotFinding)
 
@@ -1112,7 +1194,7 @@ class MapCell:
     """How many claims of one outcome cite one reference (in a supporting role or not)."""
 
     reference_key: str
-    reference_number: int | None  # lowest number the reference has in any review
+    reference_number: int | None  # lowest number in any review (or the one mapped)
     first_author: str | None
     year: int | None
     outcome: str
@@ -1121,12 +1203,16 @@ class MapCell:
     supporting: bool  # at least one link has role supports or data_source
 
 
-def reference_outcome_map(session: Session) -> Results[MapCell]:
-    """Every (reference, outcome) pair linked by a claim, by reference number then citekey."""
+def reference_outcome_map(session: Session, *, review_id: int | None = None
+                          ) -> Results[MapCell]:
+    """Every (reference, outcome) pair linked by a claim (of one review, with `review_id`:
+    numbered in that review), by reference number then citekey."""
     c, o, cr, ref, cit, a = (_t(Claim), _t(Outcome), _t(ClaimReference), _t(Reference),
                              _t(Citation), _t(Author))
-    number = (sa.select(sa.func.min(cit.c.number)).where(cit.c.reference_id == ref.c.id)
-              .scalar_subquery())
+    numbers = sa.select(sa.func.min(cit.c.number)).where(cit.c.reference_id == ref.c.id)
+    if review_id is not None:
+        numbers = numbers.where(cit.c.review_id == review_id)
+    number = numbers.scalar_subquery()
     first = (sa.select(a.c.family).where(a.c.reference_id == ref.c.id, a.c.position == 1)
              .scalar_subquery())
     supporting = sa.func.max(sa.case((cr.c.role.in_(SUPPORTING_ROLES), 1), else_=0))
@@ -1139,6 +1225,8 @@ def reference_outcome_map(session: Session) -> Results[MapCell]:
         .join(o, o.c.code == c.c.outcome_code)
         .group_by(ref.c.id, ref.c.citekey, ref.c.year, o.c.code, o.c.label)
     )
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
     cells = [MapCell(key, number, family, year, code, label, claims, bool(supporting))
              for key, number, family, year, code, label, claims, supporting
              in session.execute(query)]

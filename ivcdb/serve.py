@@ -116,9 +116,10 @@ def datasette_args(path: Path, metadata_path: Path, port: int) -> list[str]:
 
 @contextmanager
 def prepared(db: str | os.PathLike[str] | None = None, *,
-             snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False
-             ) -> Iterator[tuple[Path, Path]]:
-    """(snapshot, metadata file) in a temporary folder removed afterwards."""
+             snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False,
+             review: str | None = None) -> Iterator[tuple[Path, Path]]:
+    """(snapshot, metadata file) in a temporary folder removed afterwards; a fresh snapshot
+    holds only `review` when one is named (see `ivcdb.snapshot.snapshot`)."""
     with tempfile.TemporaryDirectory(prefix="ivcdb-serve-") as tmp:
         folder = Path(tmp)
         if snapshot_path is not None:
@@ -127,7 +128,7 @@ def prepared(db: str | os.PathLike[str] | None = None, *,
         else:
             from ivcdb.snapshot import snapshot
 
-            path = snapshot(db, folder / "ivcdb.sqlite").path
+            path = snapshot(db, folder / "ivcdb.sqlite", review=review).path
         metadata_path = folder / "metadata.json"
         metadata_path.write_text(json.dumps(load_metadata(path.stem, sql=sql), ensure_ascii=False),
                                  encoding="utf-8")
@@ -135,7 +136,8 @@ def prepared(db: str | os.PathLike[str] | None = None, *,
 
 
 def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
-          snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False) -> None:
+          snapshot_path: str | os.PathLike[str] | None = None, sql: bool = False,
+          review: str | None = None) -> None:
     """Serve a fresh snapshot of `db` (or an existing snapshot) until interrupted.
 
     SIGTERM stops it like Ctrl-C, so the temporary snapshot folder is removed either way.
@@ -147,7 +149,8 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
     check_port(port)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with prepared(db, snapshot_path=snapshot_path, sql=sql) as (path, metadata_path):
+        with prepared(db, snapshot_path=snapshot_path, sql=sql, review=review) as (
+                path, metadata_path):
             print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
                   file=sys.stderr, flush=True)
             try:

@@ -152,23 +152,61 @@ class SnapshotReport:
 
 
 def snapshot(db_url: str | os.PathLike[str] | None, target_path: str | os.PathLike[str], *,
-             force: bool = False) -> SnapshotReport:
-    """Copy the database into a new SQLite file at `target_path` and add the read layer."""
+             force: bool = False, review: str | None = None) -> SnapshotReport:
+    """Copy the database into a new SQLite file at `target_path` and add the read layer.
+
+    With `review` (a loaded review's id), the snapshot holds that review only: the other
+    reviews and every row that belongs to them are left out (shared records stay)."""
     from ivcdb.copy import copy_database
 
     url = resolve_url(db_url)
     target = _check_target(url, Path(target_path), force=force)
+    review_id = _review_id(url, review) if review is not None else None
     folder = temp_sibling(target)
     folder.mkdir()
     try:
         staged = folder / target.name
         report = copy_database(url, staged)
+        counts = {t.table: t.rows for t in report.tables}
+        if review_id is not None:
+            counts = _keep_review(staged, review_id)
         add_read_layer(staged)
         os.replace(staged, target)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    counts = {t.table: t.rows for t in report.tables}
     return SnapshotReport(target, report.source, counts)
+
+
+def _review_id(url: str, review: str) -> int:
+    """The id of a loaded review in the source database (unknown: `UsageError`)."""
+    with open_db(url, readonly=True) as source, source.session() as session:
+        scope = queries.review_scope(session, code=review)
+    assert scope.id is not None
+    return scope.id
+
+
+def _keep_review(path: Path, review_id: int) -> dict[str, int]:
+    """Leave one review in a copied snapshot: delete the rows of every other review (any
+    table's `review_id`), then every row left pointing at a deleted one. Rows per table."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
+            " ORDER BY name")]
+        for table in tables:
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+            if "review_id" in columns:
+                conn.execute(f'DELETE FROM "{table}" WHERE review_id != ?', (review_id,))
+        conn.execute("DELETE FROM review WHERE id != ?", (review_id,))
+        while orphans := conn.execute("PRAGMA foreign_key_check").fetchall():
+            for table, rowid, _parent, _fk in orphans:
+                conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
+        conn.execute("COMMIT")
+        return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in tables}
+    finally:
+        conn.close()
 
 
 def _check_target(url: str, given: Path, *, force: bool) -> Path:

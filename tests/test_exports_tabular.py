@@ -187,8 +187,10 @@ def test_several_reviews_need_a_choice(tricky: Database, tmp_path: Path) -> None
         reference_list(tricky)
     assert reference_list(tricky, review="other2026", fmt="text").splitlines()[1].startswith(
         "[2] Nayyar R, Panda S, Saini A, et al., 2010,")
-    unnamed = {r["key"]: r["number"] for r in _rows(export(tricky, "references"))}
-    assert unnamed["nayyar2010"] == "" and unnamed["Zeta2020"] == ""
+    # unnamed: every review's numbered list, with a review column
+    unnamed = {(r["review"], r["key"]): r["number"] for r in _rows(export(tricky, "references"))}
+    assert (unnamed[("li2025", "nayyar2010")], unnamed[("other2026", "nayyar2010")],
+            unnamed[("other2026", "Zeta2020")]) == ("1", "2", "1")
     named = {r["key"]: r["number"] for r in _rows(export(tricky, "references",
                                                         review="other2026"))}
     assert (named["Zeta2020"], named["nayyar2010"], named["wachtel2015"]) == ("1", "2", "")

@@ -61,9 +61,10 @@ def _numbers(links: Sequence[LinkRow]) -> list[int]:
 
 
 def build(session: Session, *, outcome: str, review: str | None = None) -> EvidenceTable:
-    """The claims of `outcome` ordered by their first supporting citation number, then id."""
+    """The claims of `outcome` in one review (`review`, else the only one loaded; several
+    and none named: `UsageError`) ordered by their first supporting citation number, then id."""
+    chosen = queries.choose_review(session, code=review)
     row = queries.export_outcome(session, outcome=outcome)
-    chosen = queries.choose_review(session, code=review) if review is not None else None
     claims = queries.export_claims(session, outcome=row["code"],
                                    review_id=chosen[0] if chosen else None)
     units = {code: r["label"] for code, r in queries.vocabulary_rows(session, Unit).items()}

@@ -96,18 +96,15 @@ class Table:
 
 
 def chosen_review_id(session: Session, review: str | None) -> int | None:
-    """The chosen review's id; unnamed with several reviews loaded: none (numbers left empty)."""
-    try:
-        chosen = queries.choose_review(session, code=review)
-    except UsageError:
-        return None
-    return chosen[0] if chosen else None
+    """The chosen review's id (`review`, else the only one loaded); unnamed with several
+    loaded: none. An unknown `review` is a `UsageError` (`queries.review_scope`)."""
+    return queries.review_scope(session, code=review).id
 
 
-def _claims(session: Session, review: str | None, long: bool) -> Table:
-    """The claims as tuples in CSV column order: the contract's fields, the links where the
-    contract puts them (two list cells, or one row per link), the fields added later."""
-    review_id = chosen_review_id(session, review) if review is not None else None
+def _claims(session: Session, review_id: int | None, long: bool) -> Table:
+    """The claims (of one review) as tuples in CSV column order: the contract's fields, the
+    links where the contract puts them (two list cells, or one row per link), the fields
+    added later."""
     claims, links = queries.claim_values(session, review_id=review_id)
     rows: list[tuple[Any, ...]] = []
     add = rows.append
@@ -136,22 +133,63 @@ def author_text(author: queries.ExportAuthor) -> str:
     return ", ".join(p for p in (family, author.suffix, author.given) if p)
 
 
-def _references(session: Session, review: str | None) -> Table:
-    rows = []
-    for ref in queries.export_references(session, review_id=chosen_review_id(session, review)):
-        row = {c: getattr(ref, c) for c in REFERENCE_COLUMNS if c != "authors"}
-        row["authors"] = AUTHOR_SEPARATOR.join(author_text(a) for a in ref.authors) or None
-        rows.append(row)
-    return Table("references", REFERENCE_COLUMNS, rows)
+def _reference_row(ref: queries.ExportReference) -> dict[str, Any]:
+    row = {c: getattr(ref, c) for c in REFERENCE_COLUMNS if c != "authors"}
+    row["authors"] = AUTHOR_SEPARATOR.join(author_text(a) for a in ref.authors) or None
+    return row
 
 
-def _vocabulary(session: Session, kind: str) -> Table:
+def _references(session: Session, scope: queries.ReviewScope) -> Table:
+    """One review's references (its cited ones by number, then the rest); every review's:
+    each review's numbered list with a `review` column, then the references none lists."""
+    if not scope.several:
+        refs = queries.export_references(session, review_id=scope.id)
+        return Table("references", REFERENCE_COLUMNS, [_reference_row(r) for r in refs])
+    rows: list[dict[str, Any]] = []
+    for code, review_id in _reviews(session, scope):
+        rows += [{"review": code, **_reference_row(ref)} for ref in
+                 queries.export_references(session, review_id=review_id, cited_only=True)]
+    listed = {row["key"] for row in rows}
+    rows += [{"review": None, **_reference_row(ref)}
+             for ref in queries.export_references(session, review_id=None)
+             if ref.key not in listed]
+    return Table("references", ("review", *REFERENCE_COLUMNS), rows)
+
+
+def _findings(session: Session, scope: queries.ReviewScope) -> Table:
+    """Findings numbered in one review; every review's: the findings of each review's listed
+    references with a `review` column, then the findings of references none lists."""
+    if not scope.several:
+        findings = queries.export_findings(session, review_id=scope.id)
+        return Table("findings", FINDING_EXPORT_COLUMNS, [f.as_dict() for f in findings])
+    rows: list[dict[str, Any]] = []
+    for code, review_id in _reviews(session, scope):
+        rows += [{"review": code, **f.as_dict()}
+                 for f in queries.export_findings(session, review_id=review_id)
+                 if f.reference_number is not None]
+    listed = {row["finding_id"] for row in rows}
+    rows += [{"review": None, **f.as_dict()}
+             for f in queries.export_findings(session, review_id=None)
+             if f.finding_id not in listed]
+    return Table("findings", ("review", *FINDING_EXPORT_COLUMNS), rows)
+
+
+def _reviews(session: Session, scope: queries.ReviewScope) -> list[tuple[str, int]]:
+    """(code, id) of every review in scope, by code (byte-wise)."""
+    ids = queries.review_index(session)
+    return [(code, ids[code]) for code in scope.loaded]
+
+
+def _vocabulary(session: Session, kind: str, review_id: int | None) -> Table:
+    """A shared vocabulary: whole, or (with `review_id`) the codes that review uses."""
     vocabularies: dict[str, tuple[type[SQLModel], tuple[str, ...]]] = {
         "outcomes": (Outcome, OUTCOME_COLUMNS), "units": (Unit, UNIT_COLUMNS),
         "measures": (Measure, MEASURE_COLUMNS)}
     model, columns = vocabularies[kind]
+    codes = (queries.review_vocabulary(session, review_id=review_id)[kind]
+             if review_id is not None else None)
     rows = []
-    for row in queries.export_vocabulary(session, model):
+    for row in queries.export_vocabulary(session, model, codes):
         row["unit"], row["measure"] = row.get("unit_code"), row.get("measure_code")
         rows.append({c: row.get(c) for c in columns})
     return Table(kind, columns, rows)
@@ -159,23 +197,28 @@ def _vocabulary(session: Session, kind: str) -> Table:
 
 def build(session: Session, kind: str, *, review: str | None = None,
           long: bool = False) -> Table:
-    """The rows of one export kind (see KINDS), in their fixed byte-wise order."""
-    if kind == "claims":
-        return _claims(session, review, long)
-    if long:
+    """The rows of one export kind (see KINDS), in their fixed byte-wise order.
+
+    `review` (else the only review loaded) scopes the rows and numbers them in that review;
+    with several loaded and none named every review is covered, with a `review` column. The
+    shared vocabularies are narrowed to the codes a review uses only when it is named.
+    """
+    if long and kind != "claims":
         raise UsageError("--long applies to claims only")
+    scope = queries.review_scope(session, code=review)
+    named = scope.id if scope.named else None
+    if kind == "claims":
+        return _claims(session, named, long)
     if kind == "references":
-        return _references(session, review)
+        return _references(session, scope)
     if kind == "citations":
         rows = [{"review": c.review, "number": c.number, "reference_key": c.reference_key}
-                for c in queries.export_citations(session)]
+                for c in queries.export_citations(session, review_id=named)]
         return Table(kind, CITATION_COLUMNS, rows)
     if kind == "findings":
-        findings = queries.export_findings(session, review_id=chosen_review_id(session, review))
-        rows = [f.as_dict() for f in findings]
-        return Table(kind, FINDING_EXPORT_COLUMNS, rows)
+        return _findings(session, scope)
     if kind in ("outcomes", "units", "measures"):
-        return _vocabulary(session, kind)
+        return _vocabulary(session, kind, named)
     raise UsageError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 
 
