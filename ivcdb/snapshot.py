@@ -186,27 +186,30 @@ def _review_id(url: str, review: str) -> int:
 
 
 def _keep_review(path: Path, review_id: int) -> dict[str, int]:
-    """Leave one review in a copied snapshot: delete the rows of every other review (any
-    table's `review_id`), then every row left pointing at a deleted one. Rows per table."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    """Leave one review in a copied snapshot: delete every other review's rows (any table's
+    `review_id`; NULL is shared and stays), then, parents first, every row left pointing at a
+    deleted one. Rows per table afterwards."""
+    from ivcdb.models import Review, metadata
+
+    tables = metadata.sorted_tables  # parents before the tables that point at them
+    engine = sa.create_engine(f"sqlite:///{path}")  # no foreign-key pragma: orphans go below
     try:
-        conn.execute("BEGIN")
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
-            " ORDER BY name")]
-        for table in tables:
-            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
-            if "review_id" in columns:
-                conn.execute(f'DELETE FROM "{table}" WHERE review_id != ?', (review_id,))
-        conn.execute("DELETE FROM review WHERE id != ?", (review_id,))
-        while orphans := conn.execute("PRAGMA foreign_key_check").fetchall():
-            for table, rowid, _parent, _fk in orphans:
-                conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
-        conn.execute("COMMIT")
-        return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables}
+        with engine.begin() as conn:
+            for table in tables:
+                if "review_id" in table.c:
+                    conn.execute(sa.delete(table).where(table.c.review_id != review_id))
+            review = Review.__table__  # type: ignore[attr-defined]
+            conn.execute(sa.delete(review).where(review.c.id != review_id))
+            for table in tables:
+                for fk in table.foreign_keys:
+                    parent = fk.column
+                    conn.execute(sa.delete(table).where(
+                        fk.parent.is_not(None),
+                        fk.parent.not_in(sa.select(parent).where(parent.is_not(None)))))
+            return {table.name: conn.execute(sa.select(sa.func.count()).select_from(table))
+                    .scalar_one() for table in tables}
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def _check_target(url: str, given: Path, *, force: bool) -> Path:
