@@ -627,21 +627,27 @@ def list_outcomes(session: Session, *, review_id: int | None = None) -> Results[
     return Results((OutcomeRow(*row) for row in session.execute(query)), row_type=OutcomeRow)
 
 
-def list_reviews(session: Session) -> Results[ReviewRow]:
-    """Every loaded review with its number of claims, of cited references (its reference
-    list) and of findings those references report, by id."""
+def list_reviews_query(dialect: str) -> sa.Select[Any]:
+    """The select of `list_reviews` for a dialect; the snapshot's `reviews` view is this
+    select compiled for SQLite."""
     r, c, cit, f = _t(Review), _t(Claim), _t(Citation), _t(SourceFinding)
 
     def count(query: sa.Select[Any]) -> Any:
         return query.with_only_columns(sa.func.count()).scalar_subquery()
 
-    query = sa.select(
-        r.c.code, r.c.title, r.c.year,
-        count(sa.select(c).where(c.c.review_id == r.c.id)),
-        count(sa.select(cit).where(cit.c.review_id == r.c.id)),
+    return sa.select(
+        r.c.code.label("id"), r.c.title, r.c.year,
+        count(sa.select(c).where(c.c.review_id == r.c.id)).label("claims"),
+        count(sa.select(cit).where(cit.c.review_id == r.c.id)).label("references"),
         count(sa.select(f).join(cit, cit.c.reference_id == f.c.reference_id)
-              .where(cit.c.review_id == r.c.id)),
-    ).order_by(bytewise(r.c.code, session))
+              .where(cit.c.review_id == r.c.id)).label("findings"),
+    ).order_by(bytewise_in(r.c.code, dialect))
+
+
+def list_reviews(session: Session) -> Results[ReviewRow]:
+    """Every loaded review with its number of claims, of cited references (its reference
+    list) and of findings those references report, by id."""
+    query = list_reviews_query(session.get_bind().dialect.name)
     return Results((ReviewRow(*row) for row in session.execute(query)), row_type=ReviewRow)
 
 
@@ -1241,7 +1247,8 @@ def reference_outcome_map(session: Session, *, review_id: int | None = None
 
 @dataclass(frozen=True, slots=True)
 class OutcomeOverview:
-    """An outcome with labels instead of codes, its claims and its distinct cited references."""
+    """An outcome in one review, with labels instead of codes and that review's claims and
+    distinct cited references; an outcome no claim uses has no review and no counts."""
 
     outcome: str
     label: str
@@ -1251,30 +1258,37 @@ class OutcomeOverview:
     timepoint: str | None
     claims: int
     cited_references: int
+    review: str | None  # the review's id
     description: str | None
 
 
 def outcome_overview_query(dialect: str) -> sa.Select[Any]:
     """The select of `outcome_overview` for a dialect; the snapshot's `outcome_summary` view
     is this select compiled for SQLite."""
-    o, u, m, c, cr = _t(Outcome), _t(Unit), _t(Measure), _t(Claim), _t(ClaimReference)
-    claims = (sa.select(sa.func.count()).select_from(c)
-              .where(c.c.outcome_code == o.c.code).scalar_subquery())
+    o, u, m, c, cr, rv = (_t(Outcome), _t(Unit), _t(Measure), _t(Claim), _t(ClaimReference),
+                          _t(Review))
+    used = sa.select(c.c.review_id, c.c.outcome_code).distinct().subquery("used")
+    mine = (c.c.outcome_code == o.c.code) & (c.c.review_id == used.c.review_id)
+    claims = sa.select(sa.func.count()).select_from(c).where(mine).scalar_subquery()
     cited = (sa.select(sa.func.count(sa.distinct(cr.c.reference_id)))
-             .select_from(c).join(cr, cr.c.claim_id == c.c.id)
-             .where(c.c.outcome_code == o.c.code).scalar_subquery())
+             .select_from(c).join(cr, cr.c.claim_id == c.c.id).where(mine).scalar_subquery())
     return (
         sa.select(o.c.code.label("outcome"), o.c.label, o.c.kind, u.c.label.label("unit"),
                   m.c.label.label("measure"), o.c.timepoint, claims.label("claims"),
-                  cited.label("cited_references"), o.c.description)
+                  cited.label("cited_references"), rv.c.code.label("review"),
+                  o.c.description)
+        .outerjoin(used, used.c.outcome_code == o.c.code)
+        .outerjoin(rv, rv.c.id == used.c.review_id)
         .outerjoin(u, u.c.code == o.c.unit_code)
         .outerjoin(m, m.c.code == o.c.measure_code)
-        .order_by(sa.desc("claims"), bytewise_in(o.c.code, dialect))
+        .order_by(sa.desc("claims"), bytewise_in(o.c.code, dialect),
+                  bytewise_in(rv.c.code, dialect))
     )
 
 
 def outcome_overview(session: Session) -> Results[OutcomeOverview]:
-    """Every outcome with its labels and counts, most claimed first (then by code)."""
+    """Every outcome in every review using it (an unused one once, without a review), most
+    claimed first, then by code and review."""
     query = outcome_overview_query(session.get_bind().dialect.name)
     return Results((OutcomeOverview(*row) for row in session.execute(query)),
                    row_type=OutcomeOverview)

@@ -2,7 +2,8 @@
 
 Datasette gives every view facets, full-text search, sorting and CSV/JSON downloads; ivcdb
 adds a snapshot with labelled views (`ivcdb.snapshot`), a metadata file with titles,
-descriptions, facets and canned queries (`web/metadata.yml`) and a small plugin that links
+descriptions, facets and canned queries (`web/metadata.yml`), the licence and source of the
+reviews the snapshot holds (from their records, `ivcdb.credits`) and a small plugin that links
 claim counts to the claims they count (`web/plugins/`). The database is opened immutable: the
 web UI never writes.
 
@@ -15,6 +16,7 @@ every response body.
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
 import signal
@@ -22,16 +24,18 @@ import socket
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from ivcdb.errors import UsageError
 from ivcdb.extras import require
 
 if TYPE_CHECKING:
     from ivcdb.contract import Contract
+    from ivcdb.credits import Credit
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
@@ -45,13 +49,18 @@ SQL_TIME_LIMIT_MS = 1000  # Datasette's sql_time_limit_ms: time for one query
 MAX_CSV_MB = 20  # Datasette's max_csv_mb: size of one streamed CSV download
 
 
-def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, Any]:
-    """The packaged Datasette metadata, for a database served under `name`; arbitrary SQL
-    is allowed only with `sql`."""
+def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False,
+                  credits: Sequence[Credit] = ()) -> dict[str, Any]:
+    """The packaged Datasette metadata, for a database served under `name`, crediting the
+    reviews of `credits` (see `credit_metadata`); arbitrary SQL is allowed only with `sql`."""
     import yaml
 
     template = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     data: dict[str, Any] = copy.deepcopy(template)
+    fixed = data.pop("ivcdb_credits")
+    data.update(credit_metadata(credits, fixed))
+    if len(credits) > 1:
+        data["description_html"] += reviews_html(credits, fixed, f"/{TEMPLATE_NAME}/")
     data["allow_sql"] = sql
     describe_contract_columns(data["databases"][TEMPLATE_NAME]["tables"]["claims_view"])
     if name != TEMPLATE_NAME:
@@ -62,6 +71,55 @@ def load_metadata(name: str = TEMPLATE_NAME, *, sql: bool = False) -> dict[str, 
         text = text.replace(f"/{TEMPLATE_NAME}/", f"/{tilde_encode(name)}/")
         data = json.loads(text)
     return data
+
+
+def credit_metadata(credits: Sequence[Credit], fixed: dict[str, str]) -> dict[str, Any]:
+    """Datasette's license, license_url and source from the reviews' credits and the fixed
+    texts of metadata.yml.
+
+    One review: `Data: CC BY 4.0 (derived from Li et al., 2025); code: MIT`, its citation
+    as source. Several: one part per review in the licence, one line per review in the
+    source, a link only when every review has the same licence page. None: neutral text.
+    """
+    if not credits:
+        return {"license": fixed["no_review_license"], "source": fixed["no_review"]}
+    parts = [f"{c.license or fixed['no_license']} (derived from {c.short})" for c in credits]
+    out: dict[str, Any] = {"license": f"Data: {'; '.join(parts)}; {fixed['code_license']}"}
+    urls = {c.license_url for c in credits}
+    if len(urls) == 1 and None not in urls:
+        out["license_url"] = urls.pop()
+    if len(credits) == 1:
+        out["source"] = f"{credits[0].citation} {fixed['one_review']}"
+        return out
+    out["source"] = "\n".join([*(c.citation for c in credits), fixed["reviews"]])
+    return out
+
+
+def reviews_html(credits: Sequence[Credit], fixed: dict[str, str], base: str) -> str:
+    """The front page's list of several reviews: each links to its claims, with its
+    citation and licence."""
+    items = []
+    for c in credits:
+        url = f"{base}claims_view?{urlencode({'review': c.review})}"
+        licence = c.license or fixed["no_license"]
+        if c.license_url:
+            licence = f'<a href="{html.escape(c.license_url)}">{html.escape(licence)}</a>'
+        else:
+            licence = html.escape(licence)
+        items.append(f'<li><a href="{html.escape(url)}">{html.escape(c.review)}</a>: '
+                     f"{html.escape(c.citation)} {licence}</li>")
+    head = fixed["reviews_html"].format(count=len(credits))
+    return f"{head}<ul>{''.join(items)}</ul>"
+
+
+def review_credits(path: Path) -> list[Credit]:
+    """The credits of the reviews a snapshot holds, by id."""
+    from ivcdb import queries
+    from ivcdb.credits import credit
+    from ivcdb.db import open_db
+
+    with open_db(path, readonly=True, check=False) as snap, snap.session() as session:
+        return [credit(row) for _, row in sorted(queries.review_rows(session).items())]
 
 
 def describe_contract_columns(view: dict[str, Any], claim: Contract | None = None) -> None:
@@ -129,9 +187,9 @@ def prepared(db: str | os.PathLike[str] | None = None, *,
             from ivcdb.snapshot import snapshot
 
             path = snapshot(db, folder / "ivcdb.sqlite", review=review).path
+        metadata = load_metadata(path.stem, sql=sql, credits=review_credits(path))
         metadata_path = folder / "metadata.json"
-        metadata_path.write_text(json.dumps(load_metadata(path.stem, sql=sql), ensure_ascii=False),
-                                 encoding="utf-8")
+        metadata_path.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
         yield path, metadata_path
 
 

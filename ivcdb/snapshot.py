@@ -2,10 +2,11 @@
 
 `snapshot(db, path)` copies every ivcdb table (from SQLite or PostgreSQL, verified by
 `ivcdb.copy`) into a new SQLite file, then adds a read layer for people: views with labels
-instead of codes (`claims_view`, `reference_list`, `outcome_summary`), two helper tables
-computed in Python (printed reference entries, claim figures as text) and FTS5 full-text
-indexes. The read layer lives only in snapshots, never in the migrations: the database of
-record stays engine-neutral. The file appears atomically (temporary folder, then rename).
+instead of codes (`claims_view`, `reference_list`, `outcome_summary`, `reviews`), each row
+naming its review, two helper tables computed in Python (printed reference entries, claim
+figures as text) and FTS5 full-text indexes. The read layer lives only in snapshots, never
+in the migrations: the database of record stays engine-neutral. The file appears atomically
+(temporary folder, then rename).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ivcdb.figures import (
 )
 from ivcdb.text import key_fold
 
-VIEWS = ("claims_view", "reference_list", "outcome_summary")
+VIEWS = ("claims_view", "reference_list", "outcome_summary", "reviews")
 FTS_TABLES = ("claims_fts", "reference_fts")
 
 _READ = sa.MetaData()
@@ -87,7 +88,8 @@ def _claims_view_select() -> str:
 
 
 # The read layer. SQLite only: this runs on the snapshot, never on the database of record.
-# outcome_summary is `queries.outcome_overview_query` compiled for SQLite (`compiled_views`).
+# outcome_summary and reviews are `queries.outcome_overview_query` and
+# `queries.list_reviews_query` compiled for SQLite (`compiled_views`).
 # claims_view joins claim_text before any LEFT JOIN: SQLite 3.40 otherwise returns no rows for
 # Datasette's array facets (`json_each(inner.col) JOIN inner`) on the view.
 READ_LAYER_SQL = f"""
@@ -250,7 +252,8 @@ def compiled_views() -> dict[str, str]:
     """The views compiled from queries.py's selects: one SQL home for the library and the UI."""
     from sqlalchemy.dialects import sqlite
 
-    selects = {"outcome_summary": queries.outcome_overview_query("sqlite")}
+    selects = {"outcome_summary": queries.outcome_overview_query("sqlite"),
+               "reviews": queries.list_reviews_query("sqlite")}
     return {name: str(select.compile(dialect=sqlite.dialect(),
                                      compile_kwargs={"literal_binds": True}))
             for name, select in selects.items()}

@@ -65,10 +65,19 @@ def _keys(value: Any) -> list[str]:
 def check_outcome_summary(snap: sqlite3.Connection, session: Session) -> None:
     rows = [tuple(r) for r in _view(snap, "outcome_summary")]
     assert rows == [dataclasses.astuple(r) for r in queries.outcome_overview(session)]
-    counts = {r.code: r.claims for r in queries.list_outcomes(session)}
-    assert {r[0]: r[6] for r in rows} == counts
+    counts: dict[str, int] = {}
+    for row in _view(snap, "outcome_summary"):  # an outcome's claims, over its reviews
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["claims"]
+    assert counts == {r.code: r.claims for r in queries.list_outcomes(session)}
     assert [r.keys() for r in _view(snap, "outcome_summary")][0] == [
         f.name for f in dataclasses.fields(queries.OutcomeOverview)]
+
+
+def check_reviews(snap: sqlite3.Connection, session: Session) -> None:
+    rows = _view(snap, "reviews")
+    assert [tuple(r) for r in rows] == [dataclasses.astuple(r)
+                                        for r in queries.list_reviews(session)]
+    assert rows[0].keys() == [f.name for f in dataclasses.fields(queries.ReviewRow)]
 
 
 CLAIM_FIELDS = ("claim_id", "review", "outcome", "statement", "value", "value_low", "value_high",
@@ -116,9 +125,10 @@ def check_evidence_for_outcome(snap: sqlite3.Connection, session: Session) -> No
         rows = _canned(snap, "evidence_for_outcome", outcome=typed)
         claims = [c for o in outcomes if o.code == typed or typed in o.label.lower()
                   for c in queries.claims(session, outcome=o.code)]
-        assert [(r["claim_id"], r["statement"], r["timepoint"], r["section"], r["paragraph"])
-                for r in rows] == [(c.claim_id, c.statement, c.timepoint, c.section,
-                                    c.paragraph) for c in claims]
+        assert [(r["claim_id"], r["review"], r["statement"], r["timepoint"], r["section"],
+                 r["paragraph"]) for r in rows] == [
+            (c.claim_id, c.review, c.statement, c.timepoint, c.section, c.paragraph)
+            for c in claims]
         assert claims
 
 
@@ -132,6 +142,7 @@ def check_claims_supported_by_reference(snap: sqlite3.Connection, session: Sessi
         for typed in (ref.key, str(ref.number)):
             rows = _canned(snap, "claims_supported_by_reference", reference=typed)
             assert [(r["claim_id"], r["role"], r["statement"]) for r in rows] == expected
+            assert {r["review"] for r in rows} <= {review[1]}
         compared += len(expected)
     assert compared > 10
 
@@ -152,6 +163,7 @@ def check_claims_beside_source_figures(snap: sqlite3.Connection, session: Sessio
 
 CHECKS: dict[str, Callable[[sqlite3.Connection, Session], None]] = {
     "outcome_summary": check_outcome_summary,
+    "reviews": check_reviews,
     "claims_view": check_claims_view,
     "reference_list": check_reference_list,
     "evidence_for_outcome": check_evidence_for_outcome,

@@ -149,7 +149,7 @@ def test_reviewer_pages_answer(server: Server, built: Database) -> None:
 
     tables = load_metadata()["databases"]["ivcdb"]["tables"]
     served = fetch_json(f"{server.base}/-/metadata.json")["databases"]["ivcdb"]["tables"]
-    for view in ("claims_view", "reference_list", "outcome_summary"):
+    for view in ("claims_view", "reference_list", "outcome_summary", "reviews"):
         assert served[view]["title"] == tables[view]["title"]
         columns = fetch_json(f"{server.base}/ivcdb/{view}.json?_size=1")["columns"]
         assert set(columns) == set(tables[view]["columns"]), f"{view}: describe every column"
