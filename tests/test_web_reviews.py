@@ -144,6 +144,13 @@ def test_only_the_second_review_names_no_other(tmp_path: Path) -> None:
         assert "Doe and Roe, 2024" in text
 
 
+def test_a_snapshot_of_one_review_credits_it_alone(two: Database, tmp_path: Path) -> None:
+    path = snapshot(two.url, tmp_path / "demo.sqlite", review="demo2024").path
+    metadata = load_metadata(credits=review_credits(path))
+    assert metadata["license"] == "Data: CC BY-SA 4.0 (derived from Doe and Roe, 2024); code: MIT"
+    assert "Li" not in metadata["source"]
+
+
 def test_no_review_gets_a_neutral_credit() -> None:
     metadata = load_metadata(credits=[])
     assert metadata["license"] == "Code: MIT"
