@@ -3,7 +3,8 @@
     python benchmarks/baseline_export.py DATABASE OUT.csv
 
 One SQL query returns the columns of `ivcdb.contract.CLAIM_COLUMNS`, ordered by claim id, with
-each claim's reference keys and numbers joined by `;` in citation order.
+each claim's reference keys and numbers joined by `;` in citation order, and its roles so
+joined when one is not `supports`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _CLAIM = """
 SELECT c.claim_id, r.code AS review, c.outcome_code AS outcome, c.statement, c.value,
        c.value_low, c.value_high, c.unit_code AS unit, c.numerator, c.denominator, c.qualifier,
        c.timepoint, c.population, c.derived, c.reported, c.section, c.paragraph, {keys},
-       {numbers}
+       {numbers}, {roles}
 FROM claim c JOIN review r ON r.id = c.review_id
 ORDER BY c.claim_id {collate}
 """
@@ -27,12 +28,17 @@ SQLITE = _CLAIM.format(
     numbers="(SELECT group_concat(n, ';') FROM (SELECT ct.number AS n FROM claim_reference cr "
     "LEFT JOIN citation ct ON ct.reference_id = cr.reference_id AND ct.review_id = c.review_id "
     "WHERE cr.claim_id = c.id ORDER BY cr.position)) AS reference_numbers",
+    roles="(SELECT CASE WHEN max(r <> 'supports') THEN group_concat(r, ';') END FROM (SELECT "
+    "cr.role AS r FROM claim_reference cr WHERE cr.claim_id = c.id ORDER BY cr.position)) "
+    "AS reference_roles",
     collate="",
 )
 POSTGRESQL = """
 WITH links AS (
     SELECT cr.claim_id, string_agg(ref.citekey, ';' ORDER BY cr.position) AS reference_keys,
-           string_agg(ct.number::text, ';' ORDER BY cr.position) AS reference_numbers
+           string_agg(ct.number::text, ';' ORDER BY cr.position) AS reference_numbers,
+           CASE WHEN bool_or(cr.role <> 'supports')
+                THEN string_agg(cr.role, ';' ORDER BY cr.position) END AS reference_roles
     FROM claim_reference cr JOIN claim c ON c.id = cr.claim_id
     JOIN reference ref ON ref.id = cr.reference_id
     LEFT JOIN citation ct ON ct.reference_id = cr.reference_id AND ct.review_id = c.review_id
@@ -40,7 +46,7 @@ WITH links AS (
 SELECT c.claim_id, r.code AS review, c.outcome_code AS outcome, c.statement, c.value,
        c.value_low, c.value_high, c.unit_code AS unit, c.numerator, c.denominator, c.qualifier,
        c.timepoint, c.population, c.derived, c.reported, c.section, c.paragraph,
-       l.reference_keys, l.reference_numbers
+       l.reference_keys, l.reference_numbers, l.reference_roles
 FROM claim c JOIN review r ON r.id = c.review_id LEFT JOIN links l ON l.claim_id = c.id
 ORDER BY c.claim_id COLLATE "C"
 """

@@ -240,6 +240,7 @@ def write_claims(path: Path, m: int, keys: list[str], rng: random.Random) -> Non
                 rng.choice(POPULATIONS) if rng.random() < 0.6 else "",
                 "false", cells["reported"], rng.choice(SECTIONS), rng.randint(1, 12),
                 ";".join(keys[n - 1] for n in numbers), ";".join(map(str, numbers)),
+                "",  # reference_roles: every reference supports the claim
             ))
 
 

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from ivcdb.terms import CITATION_ROLES, DISAGREES, QUALIFIERS, SUPPORTING_ROLES
+from ivcdb.terms import CITATION_ROLES, DISAGREES, QUALIFIERS, SUPPORTING_ROLES, SUPPORTS
 
 __all__ = ["CLAIM", "CLAIM_COLUMNS", "CLAIM_LONG_COLUMNS", "FINDING", "FINDING_COLUMNS",
            "FINDING_EXPORT_COLUMNS", "LINK", "LINK_COLUMNS", "SUPPORTING_ROLES", "WIDE_LINKS",
            "ClaimRow", "Contract", "Field", "FindingRow", "Kind", "LinkRow", "optional_columns",
-           "required_columns", "spec"]
+           "required_columns", "spec", "wide_roles"]
 
 
 class Kind(StrEnum):
@@ -135,7 +135,7 @@ class LinkRow(_Row):
     reference_number: int | None = dataclasses.field(
         metadata=spec("citation.number", Kind.COUNT))
     role: str = dataclasses.field(metadata=spec(
-        "claim_reference.role", choices=CITATION_ROLES, default="supports"))
+        "claim_reference.role", choices=CITATION_ROLES, default=SUPPORTS))
 
     @property
     def supporting(self) -> bool:
@@ -178,6 +178,11 @@ class ClaimRow(_Row):
         partial list would not line up with the keys)."""
         numbers = [link.reference_number for link in self.links]
         return [] if None in numbers else numbers  # type: ignore[return-value]
+
+    @property
+    def reference_roles(self) -> list[str]:
+        """Their roles; empty when every one is `supports` (as the wide claims CSV writes)."""
+        return wide_roles([link.role for link in self.links])
 
     @property
     def supporting(self) -> tuple[LinkRow, ...]:
@@ -274,11 +279,16 @@ class Contract:
                     len(self.fields))
 
     def columns(self, links: tuple[Field, ...] = ()) -> tuple[str, ...]:
-        """The CSV columns: the fields in contract order, the links field as `links`."""
+        """The CSV columns: today's fields in contract order, the links field as today's
+        `links`; then the fields added later: those of `links`, then the contract's."""
         names: list[str] = []
         for f in self.fields:
-            names += [x.name for x in links] if f.kind is Kind.LINKS else [f.name]
-        return tuple(names)
+            if f.since is None:
+                names += ([x.name for x in links if x.since is None] if f.kind is Kind.LINKS
+                          else [f.name])
+        if any(f.kind is Kind.LINKS for f in self.fields):
+            names += [x.name for x in links if x.since is not None]
+        return (*names, *(f.name for f in self.fields if f.since is not None))
 
     def dtypes(self, columns: Sequence[str]) -> dict[str, str]:
         """Column -> pandas dtype, for the columns of this contract and of its links."""
@@ -286,9 +296,15 @@ class Contract:
         return {c: kinds[c].dtype for c in columns}
 
 
-# The wide claims CSV writes a claim's links as two list cells (`a;b`, `3;5`).
+# The wide claims CSV writes a claim's links as list cells (`a;b`, `3;5`, `supports;disagrees`);
+# the roles, added later, are written empty when every link `supports` (the role a link
+# without one has), so a file of supporting citations reads as it did before.
 WIDE_LINKS = (Field("claim_reference.claim_id", Kind.KEYS, name="reference_keys"),
-              Field("claim_reference.claim_id", Kind.NUMBERS, name="reference_numbers"))
+              Field("claim_reference.claim_id", Kind.NUMBERS, name="reference_numbers"),
+              Field("claim_reference.role", Kind.KEYS, name="reference_roles", since="0.2",
+                    choices=CITATION_ROLES, default=SUPPORTS,
+                    description="The role of each cited reference, in the order of "
+                    "reference_keys; empty when every one supports the claim."))
 
 LINK = Contract.of("claim_reference", LinkRow)
 CLAIM = Contract.of("claim", ClaimRow)
@@ -305,6 +321,12 @@ LINK_COLUMNS = LINK.columns()
 LinkRow.COLUMNS = LINK_COLUMNS
 ClaimRow.COLUMNS = CLAIM_COLUMNS
 FindingRow.COLUMNS = FINDING_EXPORT_COLUMNS
+
+
+def wide_roles(roles: Sequence[str]) -> list[str]:
+    """A claim's link roles as the wide claims CSV's `reference_roles` holds them: empty when
+    every one is `supports`."""
+    return list(roles) if any(role != SUPPORTS for role in roles) else []
 
 
 def required_columns(contract: Contract, links: tuple[Field, ...] = ()) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ OUTCOME_KINDS = (
 QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
 CITATION_ROLES = ("supports", "data_source", "disagrees")
 SUPPORTING_ROLES = ("supports", "data_source")  # a reference cited in support of the claim
+SUPPORTS = "supports"  # the role of a link that names none
 DISAGREES = "disagrees"
 PERCENT = "percent"
 REVIEW_ID_LENGTH = 100  # the longest review id (`id` of review.toml) the database holds

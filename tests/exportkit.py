@@ -37,10 +37,10 @@ TRICKY_BIB = r"""
 """
 TRICKY_CLAIMS = [
     {"claim_id": "Zeta-claim", "outcome": "prognosis", "statement": "=1+1",
-     "reference_keys": "Zeta2020;nayyar2010"},
+     "reference_keys": "Zeta2020;nayyar2010", "reference_roles": "data_source;supports"},
     {"claim_id": "alpha-claim", "outcome": "prognosis", "statement": "-5",
      "value": "-5", "unit": "ratio", "reference_keys": "nayyar2010;wachtel2015",
-     "reference_numbers": "1;3"},
+     "reference_numbers": "1;3", "reference_roles": "supports;disagrees"},
     {"claim_id": "Éclair-claim", "outcome": "overall_survival_5y",
      "statement": "@SUM(A1) of \"quoted\", commas; and a\nnewline", "value": "0.1",
      "unit": "percent", "qualifier": "approximately", "reference_keys": "Éclair2019"},

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import DATA
 from exportkit import load_tricky
+from loadkit import load_curated_lists
 
 from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS
 from ivcdb.db import Database, open_db, resolve_url, upgrade
@@ -52,6 +54,32 @@ def test_claims_export_loads_back_unchanged(built: Database, tmp_path: Path,
     assert tuple(header) == (CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS)
 
 
+def test_wide_export_loads_into_an_empty_database_byte_identical(
+        tricky: Database, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Export -> load into a new database -> export: the same bytes, citation roles included
+    (the wide form once lost every role but `supports`)."""
+    wide, long = export(tricky, "claims"), export(tricky, "claims", long=True)
+    claims = {r["claim_id"]: r for r in _rows(wide)}
+    assert (claims["alpha-claim"]["reference_roles"], claims["Zeta-claim"]["reference_roles"],
+            claims["Éclair-claim"]["reference_roles"]) == ("supports;disagrees",
+                                                           "data_source;supports", "")
+    url = (request.getfixturevalue("pg_url") if tricky.url.startswith("postgresql")
+           else resolve_url(tmp_path / "second.sqlite"))
+    upgrade(url)
+    path = tmp_path / "exported.csv"
+    path.write_bytes(wide)
+    with open_db(url) as second:
+        load_curated_lists(second)
+        load(second, Sources(references=tmp_path / "tricky.bib", claims=[path]))
+        with second.engine.connect() as conn:
+            roles = set(conn.execute(sa.text(
+                "SELECT claim.claim_id, role FROM claim_reference JOIN claim "
+                "ON claim.id = claim_reference.claim_id WHERE role <> 'supports'")).all())
+        assert roles == {("alpha-claim", "disagrees"), ("Zeta-claim", "data_source")}
+        assert export(second, "claims") == wide
+        assert export(second, "claims", long=True) == long
+
+
 def test_one_edited_cell_updates_one_claim(built: Database, tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
     rows = _rows(export(built, "claims"))
@@ -68,8 +96,8 @@ def test_numbers_match_the_curated_file(shared_built: Database) -> None:
     exported = {r["claim_id"]: r for r in _rows(export(shared_built, "claims"))}
     with (DATA / "claims.csv").open(encoding="utf-8", newline="") as handle:
         curated = list(csv.DictReader(handle))
-    for row in curated:
-        assert exported[row["claim_id"]] == row, row["claim_id"]
+    for row in curated:  # every curated link supports its claim: no roles written
+        assert exported[row["claim_id"]] == {**row, "reference_roles": ""}, row["claim_id"]
     data = export(shared_built, "claims")
     assert b"\r" not in data and b".0," not in data
 
@@ -131,7 +159,10 @@ def test_parquet_reads_back(tricky: Database, tmp_path: Path) -> None:
     path.write_bytes(export(tricky, "claims", fmt="parquet"))
     frame = pd.read_parquet(path)
     assert list(frame.columns) == list(CLAIM_COLUMNS) and len(frame) == 81
-    assert frame.set_index("claim_id").loc["alpha-claim", "value"] == -5
+    claims = frame.set_index("claim_id")
+    assert claims.loc["alpha-claim", "value"] == -5
+    assert list(claims.loc["alpha-claim", "reference_roles"]) == ["supports", "disagrees"]
+    assert list(claims.loc["Éclair-claim", "reference_roles"]) == []
 
 
 # --- SQLite and PostgreSQL give the same bytes ------------------------------------------------

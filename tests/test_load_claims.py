@@ -7,9 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import DATA, snapshot
 from loadkit import (
     claim_row,
+    claims_csv,
     claims_table,
     count,
     csv_text,
@@ -444,3 +446,71 @@ def test_a_file_changed_during_the_load_writes_nothing(built: Database,
     with pytest.raises(UsageError, match="changed while it was being loaded"):
         write_parsed(built, parsed, dry_run=False, skip_invalid=False, prune=False)
     assert snapshot(built) == before
+
+
+# --- reference_roles: the wide form's citation roles ------------------------------------------
+
+
+@pytest.mark.parametrize(("cells", "code", "message"), [
+    pytest.param({"reference_roles": "supports;disagrees"}, Code.SCHEMA,
+                 "'reference_roles' has 2 role(s) but 'reference_keys' 1 reference(s)",
+                 id="more-roles-than-keys"),
+    pytest.param({"reference_keys": "", "reference_numbers": "1;3",
+                  "reference_roles": "disagrees"}, Code.SCHEMA,
+                 "'reference_roles' has 1 role(s) but 'reference_numbers' 2 reference(s)",
+                 id="fewer-roles-than-numbers"),
+    pytest.param({"reference_roles": "agrees"}, Code.BAD_VALUE,
+                 "'reference_roles' item 1 'agrees' is not one of", id="unknown-role"),
+    pytest.param({"reference_keys": "nayyar2010;wachtel2015", "reference_roles": "supports;"},
+                 Code.BAD_VALUE, "'reference_roles' item 2 '' is not one of", id="empty-item"),
+])
+def test_bad_reference_roles_are_refused_with_location(built: Database, tmp_path: Path,
+                                                       cells: dict[str, str], code: Code,
+                                                       message: str) -> None:
+    path = write(tmp_path / "claims.csv", claims_csv({"claim_id": "c2"}, {"claim_id": "c1",
+                                                                          **cells}))
+    problem = find(refuse(built, Sources(claims=[path])), code, file=path, line=3, key="c1")
+    assert message in problem.message
+
+
+def _stored_roles(database: Database) -> dict[str, list[str]]:
+    """claim id -> the roles of its links in citation order, for the claims `r...`."""
+    with database.engine.connect() as conn:
+        links = conn.execute(sa.text(
+            "SELECT c.claim_id, cr.role FROM claim_reference cr JOIN claim c "
+            "ON c.id = cr.claim_id WHERE c.claim_id LIKE 'r%' ORDER BY c.claim_id, cr.position"))
+        out: dict[str, list[str]] = {}
+        for claim_id, role in links:
+            out.setdefault(claim_id, []).append(role)
+    return out
+
+
+def test_reference_roles_are_stored_and_reloaded(built: Database, tmp_path: Path) -> None:
+    keys = "nayyar2010;wachtel2015"
+    claims = [{"claim_id": "r1", "reference_keys": keys, "reference_roles": "disagrees;supports"},
+              {"claim_id": "r2", "reference_keys": "", "reference_numbers": "1;3",
+               "reference_roles": "supports;data_source"},
+              {"claim_id": "r3", "reference_keys": keys}]
+    path = write(tmp_path / "claims_roles.csv", claims_csv(*claims))
+    (report,) = load(built, Sources(claims=[path]))
+    assert report.added == 3 and not report.problems
+    assert _stored_roles(built) == {"r1": ["disagrees", "supports"],
+                                    "r2": ["supports", "data_source"],
+                                    "r3": ["supports", "supports"]}
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.unchanged, report.updated) == (3, 0)
+    claims[0]["reference_roles"] = ""  # empty: every reference supports
+    write(path, claims_csv(*claims))
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.unchanged, report.updated) == (2, 1)
+    assert _stored_roles(built)["r1"] == ["supports", "supports"]
+
+
+def test_the_long_form_has_no_reference_roles(built: Database, tmp_path: Path) -> None:
+    header = claims_table()[0][:-2] + ["reference_key", "reference_number", "role",
+                                       "reference_roles"]
+    row = claim_row(OS5)[:-2] + ["wachtel2015", "3", "supports", "supports"]
+    path = write(tmp_path / "claims.csv", csv_text([header, row]))
+    problem = find(refuse(built, Sources(claims=[path])), Code.SCHEMA, file=path, line=1,
+                   key="")
+    assert "'reference_roles' is a column of the wide form" in problem.message

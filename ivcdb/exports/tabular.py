@@ -26,6 +26,7 @@ from ivcdb.contract import (
     FINDING,
     FINDING_EXPORT_COLUMNS,
     LINK,
+    wide_roles,
 )
 from ivcdb.csvformat import (
     GUARDED_STARTS,
@@ -103,7 +104,7 @@ def chosen_review_id(session: Session, review: str | None) -> int | None:
 
 def _claims(session: Session, review_id: int | None, long: bool) -> Table:
     """The claims (of one review) as tuples in CSV column order: the contract's fields, the
-    links where the contract puts them (two list cells, or one row per link), the fields
+    links where the contract puts them (list cells, or one row per link), the fields
     added later."""
     claims, links = queries.claim_values(session, review_id=review_id)
     rows: list[tuple[Any, ...]] = []
@@ -123,7 +124,8 @@ def _claims(session: Session, review_id: int | None, long: bool) -> Table:
         numbers = [link[1] for link in claim_links]
         # a reference outside the claim's review has no number: give keys only
         add(before + ([link[0] for link in claim_links],
-                      numbers if None not in numbers else []) + after)
+                      numbers if None not in numbers else [],
+                      wide_roles([link[2] for link in claim_links])) + after)
     return Table("claims", CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS, tuples=rows)
 
 

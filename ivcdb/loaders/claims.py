@@ -31,6 +31,7 @@ _LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
 _READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
 _READ_REVIEW, _READ_OUTCOME = cell_reader(CLAIM["review"]), cell_reader(CLAIM["outcome"])
 _READ_ROLE = cell_reader(LINK["role"])
+_ROLES = next(f for f in WIDE_LINKS if f.name == "reference_roles")
 
 
 @dataclass(slots=True)
@@ -129,10 +130,16 @@ def parse_claims(path: str | Path, *, text: str | None = None) -> ParsedClaims:
     the database then."""
     table = read_csv(path, required=required_columns(CLAIM, WIDE_LINKS),
                      alternatives=[required_columns(CLAIM, LINK.fields)],
-                     optional=optional_columns(CLAIM), text=text, key_column="claim_id",
-                     stream=True)
+                     optional=optional_columns(CLAIM, WIDE_LINKS), text=text,
+                     key_column="claim_id", stream=True)
+    long_form = "role" in table.header
+    if long_form and _ROLES.name in table.header:
+        table.problems.append(Problem(
+            Code.SCHEMA, f"'{_ROLES.name}' is a column of the wide form; the long form gives "
+            "each link's role in 'role'", file=table.path, line=1))
+        table.keys, table.readable = {}, 0
     unreadable = {p.key or f"line {p.line}" for p in table.problems if p.line and p.line > 1}
-    return ParsedClaims(table.path, list(table.problems), "role" in table.header,
+    return ParsedClaims(table.path, list(table.problems), long_form,
                         len(table.keys) + len(unreadable - set(table.keys)), table, unreadable)
 
 
@@ -206,11 +213,31 @@ def _wide_links(cells: CellReader) -> list[ClaimLink]:
         cells.error(Code.SCHEMA, f"{len(keys)} reference key(s) but {len(numbers)} number(s)")
         return []
     count = max(len(keys), len(numbers))
+    roles = _wide_roles(cells, count, "reference_keys" if keys else "reference_numbers")
     return [
         ClaimLink(keys[i] if keys else None,
-                  _number(cells, numbers[i]) if numbers else None)
+                  _number(cells, numbers[i]) if numbers else None, roles[i])
         for i in range(count)
     ]
+
+
+def _wide_roles(cells: CellReader, count: int, listed: str) -> list[str]:
+    """The role of each of `count` links: `reference_roles`, one per link in the order of
+    `listed`; an empty cell (or none) is `supports` for all."""
+    name, default = _ROLES.name, _ROLES.default or ""
+    roles = _split(cells.text(name))
+    if not roles:
+        return [default] * count
+    if len(roles) != count:
+        cells.error(Code.SCHEMA, f"'{name}' has {len(roles)} role(s) but '{listed}' "
+                    f"{count} reference(s); give one role per reference, or none (all "
+                    f"{default})")
+    for position, role in enumerate(roles, 1):
+        if role not in _ROLES.choices:
+            cells.error(Code.BAD_VALUE, f"'{name}' item {position} '{role}' is not one of "
+                        f"{', '.join(_ROLES.choices)}")
+    return [role if role in _ROLES.choices else default for role in roles][:count] + [
+        default] * (count - len(roles))
 
 
 def _long_links(table: CsvTable, rows: list[Row], claim_id: str) -> list[ClaimLink]:
