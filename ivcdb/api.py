@@ -25,20 +25,20 @@ def data_folder(data: str | os.PathLike[str] | None = None) -> Path:
 
 
 def build_database(db: str | os.PathLike[str] | None = None,
-                   data: str | os.PathLike[str] | None = None,
-                   ) -> tuple[list[LoadReport], Database]:
+                   data: str | os.PathLike[str] | None = None, *,
+                   update_vocabulary: bool = False) -> tuple[list[LoadReport], Database]:
     """Create (or upgrade) the database, then load every file of the data folder into it."""
     folder = data_folder(data)
     sources = Sources.from_folder(folder)
     if not sources.paths():
         names = ", ".join(FOLDER_FILES.values())
         raise UsageError(f"no data files in {folder} (expected any of {names})")
-    return load_files(db, sources, build=True)
+    return load_files(db, sources, build=True, update_vocabulary=update_vocabulary)
 
 
 def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: bool = False,
-               skip_invalid: bool = False, prune: bool = False, build: bool = False
-               ) -> tuple[list[LoadReport], Database]:
+               skip_invalid: bool = False, prune: bool = False, build: bool = False,
+               update_vocabulary: bool = False) -> tuple[list[LoadReport], Database]:
     """The one load sequence of the CLI and the API: start reading, open the database (with
     `build`, create it or bring its schema up to date first), load. Returns the reports and
     the open database (the caller disposes of it).
@@ -57,7 +57,7 @@ def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: 
         database = open_db(db) if build else open_db(db, initialise=True)
         try:
             return load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
-                        prune=prune), database
+                        prune=prune, update_vocabulary=update_vocabulary), database
         except BaseException:
             database.dispose()
             raise

@@ -99,6 +99,16 @@ def init(db: DbOption = None) -> None:
     render.note(f"database ready: {display_url(url)}")
 
 
+# Codes are shared by every review: changing a stored one takes this option.
+UpdateVocabularyOption = Annotated[
+    bool,
+    typer.Option("--update-vocabulary", help="Let the vocabulary files change stored codes: "
+                 "their meaning (an outcome's kind, unit, measure or timepoint, a measure's "
+                 "family; otherwise an error) and their label or description (otherwise kept, "
+                 "with a warning). Every review using a code sees the change."),
+]
+
+
 @app.command()
 def build(
     db: DbOption = None,
@@ -107,6 +117,7 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success "
                                         "(problems and warnings still go to stderr).")]
     = False,
+    update_vocabulary: UpdateVocabularyOption = False,
 ) -> None:
     """Create the database and load a data folder into it, then print the evidence summary."""
     from ivcdb.api import build_database
@@ -114,7 +125,7 @@ def build(
 
     url = upgrade(db)  # `build` is `init` + load: a Ctrl-C during the load keeps the schema
     _COMMITTED.append(f"the schema of {display_url(url)} (created or upgraded if needed)")
-    reports, database = build_database(db, data)
+    reports, database = build_database(db, data, update_vocabulary=update_vocabulary)
     with database:
         for report in reports:
             render.print_report(report, quiet=quiet)
@@ -151,6 +162,7 @@ def load(
     prune: Annotated[bool, typer.Option("--prune", help="Delete records that a reloaded file "
                                         "no longer has (when nothing depends on them).")]
     = False,
+    update_vocabulary: UpdateVocabularyOption = False,
 ) -> None:
     """Load files in one transaction, validated in one pass; any error writes nothing."""
     from ivcdb.api import load_files
@@ -163,7 +175,7 @@ def load(
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
     reports, database = load_files(db, sources, dry_run=dry_run, skip_invalid=skip_invalid,
-                                   prune=prune)
+                                   prune=prune, update_vocabulary=update_vocabulary)
     database.dispose()
     for report in reports:
         render.print_report(report)
@@ -292,6 +304,38 @@ def query_outcomes(db: DbOption = None, review: ReviewOption = None,
         rows = [r.as_dict() for r in
                 queries.list_outcomes(session, review_id=scope.id if scope.named else None)]
     render.emit(rows, ["code", "label", "kind", "unit", "claims"], fmt, title="Outcomes")
+
+
+class VocabularyKind(StrEnum):
+    ALL = "all"
+    OUTCOMES = "outcomes"
+    UNITS = "units"
+    MEASURES = "measures"
+
+
+@app.command("vocabulary")
+def vocabulary_command(
+    db: DbOption = None,
+    review: Annotated[str | None, typer.Option(
+        "--review", envvar="IVCDB_REVIEW", show_envvar=False, metavar="ID",
+        help="Only the codes this review's claims and findings use. Default: "
+        "$IVCDB_REVIEW, else every code.")] = None,
+    kind: Annotated[VocabularyKind, typer.Option(help="Which codes: all three kinds, or "
+                                                 "outcomes, units or measures.")]
+    = VocabularyKind.ALL,
+    fmt: QueryFormat = None,
+) -> None:
+    """List the shared vocabulary's codes (units, measures, outcomes) with what each means;
+    with --review, those that review uses."""
+    from ivcdb import queries
+    from ivcdb.db import open_db
+
+    kinds = queries.VOCABULARY_KINDS if kind is VocabularyKind.ALL else (kind.value,)
+    with open_db(db, readonly=True) as database, database.session() as session:
+        review_id = queries.review_scope(session, code=review).id if review else None
+        rows = [r.as_dict() for r in
+                queries.list_vocabulary(session, review_id=review_id, kinds=kinds)]
+    render.emit(rows, render.VOCABULARY_COLUMNS[kind.value], fmt, title="Vocabulary")
 
 
 @app.command("reviews")

@@ -56,6 +56,10 @@ def vocabulary_codes(session: Session) -> dict[str, set[str]]:
     }
 
 
+VOCABULARY_MODELS: dict[str, type[SQLModel]] = {"units": Unit, "measures": Measure,
+                                                "outcomes": Outcome}
+
+
 def vocabulary_rows(session: Session, model: type[SQLModel]) -> dict[str, dict[str, Any]]:
     table = _t(model)
     return {row["code"]: dict(row) for row in session.execute(sa.select(table)).mappings()}
@@ -904,8 +908,9 @@ def export_vocabulary(session: Session, model: type[SQLModel],
 
 def review_vocabulary(session: Session, *, review_id: int) -> dict[str, set[str]]:
     """The codes one review uses: the outcomes of its claims, the units of those claims and
-    outcomes, the measures of those outcomes (keys `outcomes`, `units`, `measures`)."""
-    c, o = _t(Claim), _t(Outcome)
+    outcomes, the measures of those outcomes, and the measures and units of the findings of
+    the references its list numbers (keys `outcomes`, `units`, `measures`)."""
+    c, o, f, ct = _t(Claim), _t(Outcome), _t(SourceFinding), _t(Citation)
     used = (sa.select(c.c.outcome_code, c.c.unit_code, o.c.unit_code, o.c.measure_code)
             .join(o, o.c.code == c.c.outcome_code).where(c.c.review_id == review_id)
             .distinct())
@@ -915,7 +920,47 @@ def review_vocabulary(session: Session, *, review_id: int) -> dict[str, set[str]
         out["units"].update(u for u in (claim_unit, outcome_unit) if u is not None)
         if measure is not None:
             out["measures"].add(measure)
+    found = (sa.select(f.c.measure_code, f.c.unit_code)
+             .join(ct, ct.c.reference_id == f.c.reference_id)
+             .where(ct.c.review_id == review_id).distinct())
+    for measure, unit in session.execute(found):
+        out["measures"].add(measure)
+        if unit is not None:
+            out["units"].add(unit)
     return out
+
+
+VOCABULARY_KINDS = ("units", "measures", "outcomes")
+
+
+@dataclass(frozen=True, slots=True)
+class VocabularyRow(_Row):
+    """A code of the shared vocabulary with what it means: `vocabulary` is `unit`, `measure`
+    or `outcome`; an outcome has a kind, unit, measure and timepoint, a measure a family."""
+
+    vocabulary: str
+    code: str
+    label: str
+    kind: str | None
+    unit: str | None
+    measure: str | None
+    timepoint: str | None
+    family: str | None
+
+
+def list_vocabulary(session: Session, *, review_id: int | None = None,
+                    kinds: Sequence[str] = VOCABULARY_KINDS) -> Results[VocabularyRow]:
+    """The codes of `kinds` (units, measures, outcomes, in that order), each by code
+    (byte-wise); with `review_id`, only those the review uses (`review_vocabulary`)."""
+    used = review_vocabulary(session, review_id=review_id) if review_id is not None else None
+    rows = []
+    for kind in (k for k in VOCABULARY_KINDS if k in kinds):
+        codes = used[kind] if used is not None else None
+        for row in export_vocabulary(session, VOCABULARY_MODELS[kind], codes):
+            rows.append(VocabularyRow(
+                kind[:-1], row["code"], row["label"], row.get("kind"), row.get("unit_code"),
+                row.get("measure_code"), row.get("timepoint"), row.get("family")))
+    return Results(rows, row_type=VocabularyRow)
 
 
 def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:

@@ -233,6 +233,13 @@ def write_output(data: bytes, output: Path | None, force: bool) -> None:
 # --- claims, references, findings --------------------------------------------------------------
 
 # A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
+# `ivcdb vocabulary`: the columns of each kind's codes, and of all three together.
+VOCABULARY_COLUMNS = {
+    "all": ("vocabulary", "code", "label", "kind", "unit", "measure", "timepoint", "family"),
+    "outcomes": ("code", "label", "kind", "unit", "measure", "timepoint"),
+    "units": ("code", "label"),
+    "measures": ("code", "label", "family"),
+}
 CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
 CITING_TABLE = ("claim_id", "review", "outcome", "role", "statement", "figure")
 FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")

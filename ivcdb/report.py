@@ -53,6 +53,8 @@ class Code(StrEnum):
     BAD_IDENTIFIER = "bad-identifier"
     OUT_OF_RANGE = "out-of-range"
     BARE_CR = "bare-carriage-return"
+    VOCABULARY_MEANING = "vocabulary-meaning"  # a stored code's meaning changed
+    VOCABULARY_TEXT = "vocabulary-text"  # a stored code's label or description differs
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,11 +157,15 @@ def test_claims_using_an_outcome_from_the_same_load(built: Database, data_copy: 
         ("outcomes", 1, 0), ("claims", 0, 1)]
 
 
-def test_edited_unit_label_updates_one(built: Database, data_copy: Path) -> None:
+def test_edited_unit_label_is_kept_unless_updated(built: Database, data_copy: Path) -> None:
     path = write(data_copy / "units.csv", _vocab("units.csv").replace("mm,mm,", "mm,millimetre,"))
     (report,) = load(built, Sources(units=path))
     assert (report.updated, report.added, report.unchanged, report.read) == (
-        1, 0, report.read - 1, len(_vocab("units.csv").splitlines()) - 1)
+        0, 0, report.read, len(_vocab("units.csv").splitlines()) - 1)
+    assert rows(built, "unit", "code = 'mm'")[0]["label"] == "mm"
+    (report,) = load(built, Sources(units=path), update_vocabulary=True)
+    assert (report.updated, report.added, report.unchanged) == (1, 0, report.read - 1)
+    assert rows(built, "unit", "code = 'mm'")[0]["label"] == "millimetre"
 
 
 def test_skip_invalid_outcome_with_unknown_unit(built: Database, data_copy: Path) -> None:

@@ -48,16 +48,21 @@ def _paused_gc() -> Iterator[None]:
 
 @_paused_gc()
 def load(db: Database, sources: Sources | Reading, *, dry_run: bool = False,
-         skip_invalid: bool = False, prune: bool = False) -> list[LoadReport]:
+         skip_invalid: bool = False, prune: bool = False,
+         update_vocabulary: bool = False) -> list[LoadReport]:
     """Load `sources` in one transaction and return one report per file.
 
     Every file is parsed before the transaction begins (no lock is held while parsing);
     `sources` may be a `Reading` already begun with `start`. Raises `LoadRefused` (carrying
     every problem) when any file has an error, unless `skip_invalid`, which stores the valid
-    records and lists the skipped ones.
+    records and lists the skipped ones. Codes (units, measures, outcomes) are shared by
+    every review: a load may add codes, but changes a stored code's meaning (an outcome's
+    kind, unit, measure or timepoint, a measure's family) or text (label, description) only
+    with `update_vocabulary`; without it a changed meaning is an error and changed text is
+    kept as stored, with a warning.
     """
     from ivcdb.loaders.writer import write
 
     reading = sources if isinstance(sources, Reading) else start(sources)
     return write(db, reading.parse(), dry_run=dry_run, skip_invalid=skip_invalid,
-                 prune=prune)
+                 prune=prune, update_vocabulary=update_vocabulary)

@@ -20,7 +20,7 @@ from ivcdb.loaders.claims import ClaimRecord
 from ivcdb.loaders.findings import FindingRecord
 from ivcdb.loaders.parse import ParsedSources
 from ivcdb.loaders.review import ReviewRecord
-from ivcdb.loaders.vocab import VocabFile, outcome_link_problems
+from ivcdb.loaders.vocab import VocabFile, outcome_link_problems, vocabulary_changes
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import did_you_mean, key_fold
 
@@ -46,6 +46,8 @@ class Resolution:
     finding_refs: dict[str, str] = field(default_factory=dict)  # finding -> citekey
     # finding -> its id made from the citekey a reference number alone was resolved to
     finding_ids: dict[str, str] = field(default_factory=dict)
+    # kind -> stored codes whose row the write leaves as it is (text differing, kept)
+    kept_vocabulary: dict[str, set[str]] = field(default_factory=dict)
 
     def error(self, code: Code, message: str, path: str, line: int | None, key: str) -> None:
         self.problems.append(Problem(code, message, file=path, line=line, key=key))
@@ -61,8 +63,10 @@ class Resolution:
         return ""
 
 
-def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> Resolution:
-    """Check `parsed` against the database and the other files of the load."""
+def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool,
+            update_vocabulary: bool = False) -> Resolution:
+    """Check `parsed` against the database and the other files of the load (a stored code's
+    meaning changes only with `update_vocabulary`)."""
     codes = queries.vocabulary_codes(session)
     references = queries.reference_index(session)
     res = Resolution(skip_invalid, set(codes["units"]), set(codes["measures"]),
@@ -73,6 +77,7 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> R
         {"units": res.units, "measures": res.measures, "outcomes": res.outcomes}[
             vocab.kind].update(vocab.rows)
     for vocab in parsed.vocab:
+        _governed(res, session, vocab, update=update_vocabulary)
         if vocab.kind == "outcomes":
             _outcomes(res, vocab, stored_outcomes)
     first_file: dict[str, tuple[str, int]] = {}  # citekey_norm -> (file, line) in this load
@@ -84,6 +89,16 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool) -> R
         for finding in findings.records:
             _finding(res, finding, findings.path)
     return res
+
+
+def _governed(res: Resolution, session: Session, vocab: VocabFile, *, update: bool) -> None:
+    """Codes are shared by every review: a file may add codes; a stored code's meaning
+    changes only with `update` (else an error naming both definitions), and its differing
+    label or description is kept as stored (a warning) unless `update`."""
+    stored = queries.vocabulary_rows(session, queries.VOCABULARY_MODELS[vocab.kind])
+    problems, kept = vocabulary_changes(vocab, stored, update=update)
+    res.problems += problems
+    res.kept_vocabulary[vocab.kind] = kept
 
 
 def _outcomes(res: Resolution, vocab: VocabFile, stored: set[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ivcdb.loaders.csvfile import CellReader, read_csv
-from ivcdb.report import Code, Problem
+from ivcdb.report import Code, Problem, Severity
 from ivcdb.terms import OUTCOME_KINDS
 
 
@@ -30,6 +30,18 @@ SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # Each vocabulary file's columns in the order its files and exports write them.
 COLUMNS = {kind: required + optional for kind, (required, optional) in SPECS.items()}
+# Codes are shared by every review. What a stored code means may change only with
+# --update-vocabulary (stored columns, as their files name them); its text (label,
+# description) differing is kept as stored, with a warning, unless --update-vocabulary.
+MEANING: dict[str, dict[str, str]] = {
+    "units": {},
+    "measures": {"family": "family"},
+    "outcomes": {"kind": "kind", "unit_code": "unit", "measure_code": "measure",
+                 "timepoint": "timepoint"},
+}
+TEXT = {"label": "label", "description": "description"}
+SINGULAR = {"units": "unit", "measures": "measure", "outcomes": "outcome"}
+UPDATE_OPTION = "--update-vocabulary"
 
 
 def parse_vocab(kind: str, path: str | Path) -> VocabFile:
@@ -89,3 +101,50 @@ def outcome_link_problems(vocab: VocabFile, units: set[str], measures: set[str]
                 Code.UNKNOWN_MEASURE, f"measure '{values['measure_code']}' is not in the "
                 "measure vocabulary", vocab.path, line, code))
     return problems
+
+
+def _shown(value: Any) -> str:
+    return f"'{value}'" if value else "none"
+
+
+def _differences(stored: dict[str, Any], row: dict[str, Any], columns: dict[str, str]
+                 ) -> list[str]:
+    """`kind is 'proportion' in the database, 'count' in this file` for each column that
+    differs (an empty cell and none are the same)."""
+    return [f"{name} is {_shown(stored.get(column))} in the database, "
+            f"{_shown(row.get(column))} in this file"
+            for column, name in columns.items()
+            if (stored.get(column) or None) != (row.get(column) or None)]
+
+
+def vocabulary_changes(vocab: VocabFile, stored: dict[str, dict[str, Any]], *,
+                       update: bool) -> tuple[list[Problem], set[str]]:
+    """The file's rows set against the stored codes: a changed meaning is an error (a
+    warning with `update`), changed text a warning. Returns the problems and the codes
+    whose stored text is kept (changed text, without `update`)."""
+    problems: list[Problem] = []
+    kept: set[str] = set()
+    what = SINGULAR[vocab.kind]
+    for code, row in vocab.rows.items():
+        old = stored.get(code)
+        if old is None:
+            continue
+        meaning = _differences(old, row, MEANING[vocab.kind])
+        text = _differences(old, row, TEXT)
+        line = vocab.lines[code]
+        if meaning and not update:
+            problems.append(Problem(
+                Code.VOCABULARY_MEANING, f"{what} '{code}': {'; '.join(meaning)}; load with "
+                f"{UPDATE_OPTION} to change it (every review using it sees the change)",
+                vocab.path, line, code))
+        elif meaning:
+            problems.append(Problem(
+                Code.VOCABULARY_MEANING, f"{what} '{code}' changed for every review using "
+                f"it: {'; '.join(meaning)}", vocab.path, line, code, Severity.WARNING))
+        elif text and not update:
+            kept.add(code)
+            problems.append(Problem(
+                Code.VOCABULARY_TEXT, f"{what} '{code}': {'; '.join(text)}; the stored text "
+                f"is kept (load with {UPDATE_OPTION} to replace it)", vocab.path, line, code,
+                Severity.WARNING))
+    return problems, kept

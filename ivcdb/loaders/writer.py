@@ -31,7 +31,7 @@ from ivcdb.text import key_fold
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
-          prune: bool) -> list[LoadReport]:
+          prune: bool, update_vocabulary: bool = False) -> list[LoadReport]:
     """Check `parsed` against the database and write it in one transaction (see `load`).
 
     The claims are validated and written in one pass, in batches, inside the transaction;
@@ -39,7 +39,8 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
     load, which rolls the whole transaction back.
     """
     with db.write() as session:
-        resolution = resolve(session, parsed, skip_invalid=skip_invalid)
+        resolution = resolve(session, parsed, skip_invalid=skip_invalid,
+                             update_vocabulary=update_vocabulary)
         loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid)
         before_claims = parsed.problems() + resolution.problems
         if any(p.is_error for p in before_claims) and not skip_invalid:
@@ -143,14 +144,17 @@ class _Loader:
         model = models[vocab.kind]
         existing = queries.vocabulary_rows(self.session, model)
         changed = []
-        skipped = self.res.skipped_outcomes if vocab.kind == "outcomes" else set()
+        # rows with an error (a refused change of meaning, an unknown unit) are skipped
+        skipped = set(report.skipped) | (self.res.skipped_outcomes if vocab.kind == "outcomes"
+                                         else set())
+        kept = self.res.kept_vocabulary.get(vocab.kind, set())  # stored text stays
         for code, row in vocab.rows.items():
             if code in skipped:
                 continue
             old = existing.get(code)
             if old is None:
                 report.added += 1
-            elif any(old.get(k) != v for k, v in row.items()):
+            elif code not in kept and any(old.get(k) != v for k, v in row.items()):
                 report.updated += 1
             else:
                 report.unchanged += 1
