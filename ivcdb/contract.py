@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 from ivcdb.terms import CITATION_ROLES, DISAGREES, QUALIFIERS, SUPPORTING_ROLES, SUPPORTS
 
-__all__ = ["CLAIM", "CLAIM_COLUMNS", "CLAIM_LONG_COLUMNS", "FINDING", "FINDING_COLUMNS",
-           "FINDING_EXPORT_COLUMNS", "LINK", "LINK_COLUMNS", "SUPPORTING_ROLES", "WIDE_LINKS",
-           "ClaimRow", "Contract", "Field", "FindingRow", "Kind", "LinkRow", "optional_columns",
-           "required_columns", "spec", "wide_roles"]
+__all__ = ["CLAIM", "CLAIM_COLUMNS", "CLAIM_LONG_COLUMNS", "COMPARED_COLUMNS", "FINDING",
+           "FINDING_COLUMNS", "FINDING_EXPORT_COLUMNS", "LINK", "LINK_COLUMNS",
+           "SUPPORTING_ROLES", "WIDE_LINKS", "ClaimRow", "Contract", "Field", "FindingRow",
+           "Kind", "LinkRow", "optional_columns", "required_columns", "spec", "wide_roles"]
 
 
 class Kind(StrEnum):
@@ -317,6 +317,9 @@ FINDING_EXPORT_COLUMNS = FINDING.columns()
 # The columns of a findings file (the loader makes `finding_id` when the file has none).
 FINDING_COLUMNS = tuple(f.name for f in FINDING if not f.generated)
 LINK_COLUMNS = LINK.columns()
+# What a claim and a finding both carry (the figure, its unit, timepoint and population), in
+# the findings' order: what the source check compares, and repeats of the claim.
+COMPARED_COLUMNS = tuple(f.name for f in FINDING if f.name in CLAIM_COLUMNS)
 
 LinkRow.COLUMNS = LINK_COLUMNS
 ClaimRow.COLUMNS = CLAIM_COLUMNS

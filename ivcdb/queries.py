@@ -72,15 +72,19 @@ def reference_index(session: Session) -> dict[str, tuple[int, str, str]]:
     return {norm: (id_, digest, source) for norm, id_, digest, source in rows.all()}
 
 
+def _pairs(session: Session, model: type[SQLModel], key: str, value: str) -> dict[Any, Any]:
+    """`key -> value` over every row of the model's table."""
+    t = _t(model)
+    return dict(session.execute(sa.select(t.c[key], t.c[value])).all())
+
+
 def reference_ids(session: Session) -> dict[str, int]:
     """citekey_norm -> id."""
-    t = _t(Reference)
-    return dict(session.execute(sa.select(t.c.citekey_norm, t.c.id)).all())
+    return _pairs(session, Reference, "citekey_norm", "id")
 
 
 def review_index(session: Session) -> dict[str, int]:
-    t = _t(Review)
-    return dict(session.execute(sa.select(t.c.code, t.c.id)).all())
+    return _pairs(session, Review, "code", "id")
 
 
 def review_rows(session: Session) -> dict[str, dict[str, Any]]:
@@ -289,6 +293,8 @@ class CitationNumber(_Row):
 class ReferenceDetail:
     """One reference: its fields, authors, citation numbers, claims and source findings."""
 
+    # Fields in `show --format json`'s key order; `ExportReference` repeats most of them in
+    # the export's column order: both stay, as a shared base would reorder one of the outputs.
     citekey: str
     entry_type: str
     title: str
@@ -771,6 +777,7 @@ class ExportAuthor:
 class ExportReference:
     """A reference with its authors and, when a review is chosen, its citation number."""
 
+    # The export's column order (`tabular.REFERENCE_COLUMNS`); see `ReferenceDetail`.
     number: int | None
     key: str
     entry_type: str
@@ -1049,8 +1056,7 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
 
 def unit_labels(session: Session) -> dict[str, str]:
     """Unit code -> its display label (`percent` -> `%`)."""
-    t = _t(Unit)
-    return dict(session.execute(sa.select(t.c.code, t.c.label)).all())
+    return _pairs(session, Unit, "code", "label")
 
 
 # --- load and check queries -------------------------------------------------------------------
@@ -1058,8 +1064,7 @@ def unit_labels(session: Session) -> dict[str, str]:
 
 def reference_citekeys(session: Session) -> dict[str, str]:
     """citekey_norm -> citekey as stored, to name references in messages."""
-    t = _t(Reference)
-    return dict(session.execute(sa.select(t.c.citekey_norm, t.c.citekey)).all())
+    return _pairs(session, Reference, "citekey_norm", "citekey")
 
 
 _VOCABULARY_USERS: dict[str, tuple[tuple[type[SQLModel], str], ...]] = {
@@ -1118,14 +1123,36 @@ def reference_check_rows(session: Session, *, review_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class CitationUse:
-    """One citation of a numbered reference by a claim, with where the claim is made."""
+class ClaimLocator:
+    """A claim and where in its review it is made."""
 
-    review: str
     claim_id: str
     source: str
     section: str | None
     paragraph: int | None
+
+
+def _locator_columns(c: sa.Table) -> tuple[sa.Column[Any], ...]:
+    """The claim table's columns of a `ClaimLocator`, in its order."""
+    return c.c.claim_id, c.c.source, c.c.section, c.c.paragraph
+
+
+def claim_locators(session: Session, *, review_id: int | None = None
+                   ) -> Results[ClaimLocator]:
+    """Every claim's (of one review's claims') section and paragraph, in claim_id order
+    (bytewise)."""
+    c = _t(Claim)
+    query = sa.select(*_locator_columns(c)).order_by(bytewise(c.c.claim_id, session))
+    if review_id is not None:
+        query = query.where(c.c.review_id == review_id)
+    return Results(ClaimLocator(*row) for row in session.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class CitationUse(ClaimLocator):
+    """One citation of a numbered reference by a claim, with where the claim is made."""
+
+    review: str
     claim_row: int  # the claim's surrogate id: file order for claims loaded together
     position: int  # the reference's place in the claim's citation
     number: int
@@ -1137,8 +1164,8 @@ def citation_uses(session: Session, *, review_id: int | None = None) -> Results[
     citation order."""
     c, cr, ci, rv, ref = _t(Claim), _t(ClaimReference), _t(Citation), _t(Review), _t(Reference)
     query = (
-        sa.select(rv.c.code, c.c.claim_id, c.c.source, c.c.section, c.c.paragraph, c.c.id,
-                  cr.c.position, ci.c.number, ref.c.citekey)
+        sa.select(*_locator_columns(c), rv.c.code, c.c.id, cr.c.position, ci.c.number,
+                  ref.c.citekey)
         .join(cr, cr.c.claim_id == c.c.id)
         .join(rv, rv.c.id == c.c.review_id)
         .join(ci, sa.and_(ci.c.review_id == c.c.review_id,
@@ -1149,26 +1176,6 @@ def citation_uses(session: Session, *, review_id: int | None = None) -> Results[
     if review_id is not None:
         query = query.where(c.c.review_id == review_id)
     return Results(CitationUse(*row) for row in session.execute(query))
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimLocator:
-    claim_id: str
-    source: str
-    section: str | None
-    paragraph: int | None
-
-
-def claim_locators(session: Session, *, review_id: int | None = None
-                   ) -> Results[ClaimLocator]:
-    """Every claim's (of one review's claims') section and paragraph, in claim_id order
-    (bytewise)."""
-    c = _t(Claim)
-    query = (sa.select(c.c.claim_id, c.c.source, c.c.section, c.c.paragraph)
-             .order_by(bytewise(c.c.claim_id, session)))
-    if review_id is not None:
-        query = query.where(c.c.review_id == review_id)
-    return Results(ClaimLocator(*row) for row in session.execute(query))
 
 
 @dataclass(frozen=True, slots=True)

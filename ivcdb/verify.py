@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from ivcdb import queries
-from ivcdb.contract import LinkRow
+from ivcdb.contract import COMPARED_COLUMNS, FINDING_EXPORT_COLUMNS, FindingRow, LinkRow
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
 from ivcdb.figures import (
@@ -108,29 +108,28 @@ class VerifyConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class ComparedFinding:
-    """A finding of a cited source set against the claim, with its provenance."""
+class ComparedFinding(FindingRow):
+    """A finding of a cited source (every contract field; its reference number is the one
+    the claim cites it by) set against the claim."""
 
-    finding_id: str
-    reference_number: int | None
-    reference_key: str
-    measure: str
     measure_label: str
     relation: Relation
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str | None
-    timepoint: str | None
-    population: str | None
-    note: str | None
-    seen_at: str | None
     compared_low: float | None  # the figure on the claim's scale (a percentage from counts)
     compared_high: float | None
     verdict: Verdict | None  # None: not compared (another measure, or another unit)
     assessment: str  # "within 35–75% (approximately 40–70%)", "a different measure ..."
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (enums as their text), in the keys' first order: the
+        finding and how it relates, its figure, then the comparison."""
+        out = {name: getattr(self, name) for name in _COMPARED_KEYS}
+        return {**out, "relation": self.relation.value,
+                "verdict": self.verdict.value if self.verdict else None}
+
+
+_LEAD = ("finding_id", "reference_number", "reference_key", "measure", "measure_label",
+         "relation")
+_COMPARED_KEYS = (*_LEAD, *(c for c in ComparedFinding.columns() if c not in _LEAD))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +143,8 @@ class ClaimCheck:
     statement: str
     claimed: str  # the figure in words: "approximately 40–70%"
     qualifier: str | None
+    # value ... population: `contract.COMPARED_COLUMNS`, written out for the type checker
+    # (tests/test_contract.py fails if they part)
     value: float | None
     value_low: float | None
     value_high: float | None
@@ -169,9 +170,7 @@ class ClaimCheck:
         out["reference_numbers"] = list(self.reference_numbers)
         out["reference_keys"] = list(self.reference_keys)
         out["references_without_findings"] = list(self.references_without_findings)
-        out["findings"] = [
-            {**dataclasses.asdict(f), "relation": f.relation.value,
-             "verdict": f.verdict.value if f.verdict else None} for f in self.findings]
+        out["findings"] = [f.as_dict() for f in self.findings]
         return out
 
     def references_text(self) -> str:
@@ -409,13 +408,12 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     lead = 0 if claim.has_figure else 1  # "qualitative statement: ..." comes first
     sentences = remarks[:lead] + [f"{finding_text(c, labels)} — {c.assessment}"
                                   for c in compared] + remarks[lead:]
+    figure = {name: getattr(row, name) for name in COMPARED_COLUMNS}
+    figure["timepoint"] = row.timepoint or row.outcome_timepoint
     return ClaimCheck(
         claim_id=row.claim_id, review=row.review, outcome=row.outcome,
         measure=row.measure or "", statement=row.statement, claimed=claim.claimed(labels),
-        qualifier=row.qualifier, value=row.value, value_low=row.value_low,
-        value_high=row.value_high, numerator=row.numerator, denominator=row.denominator,
-        unit=row.unit, timepoint=row.timepoint or row.outcome_timepoint,
-        population=row.population,
+        qualifier=row.qualifier, **figure,
         reference_numbers=tuple(r.reference_number for r in row.supporting),
         reference_keys=tuple(r.reference_key for r in row.supporting), status=status,
         accepted_low=accepted.low if accepted else None,
@@ -441,13 +439,11 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFi
     if accepted is not None and low is not None and high is not None and (
             relation is not Relation.DIFFERENT_MEASURE):
         verdict = accepted.verdict(low, high)
+    finding = {**{name: getattr(f, name) for name in FINDING_EXPORT_COLUMNS},
+               "reference_number": ref.reference_number, "reference_key": ref.reference_key}
     return ComparedFinding(
-        finding_id=f.finding_id, reference_number=ref.reference_number,
-        reference_key=ref.reference_key,
-        measure=f.measure, measure_label=f.measure_label, relation=relation, value=f.value,
-        value_low=f.value_low, value_high=f.value_high, numerator=f.numerator,
-        denominator=f.denominator, unit=f.unit, timepoint=f.timepoint, population=f.population,
-        note=f.note, seen_at=f.seen_at, compared_low=low, compared_high=high, verdict=verdict,
+        **finding, measure_label=f.measure_label, relation=relation, compared_low=low,
+        compared_high=high, verdict=verdict,
         assessment=_assessment(claim, accepted, relation, verdict, shown, labels))
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from ivcdb import contract, serve
+from ivcdb import contract, queries, render, serve
 from ivcdb.contract import (
     CLAIM,
     CLAIM_COLUMNS,
     CLAIM_LONG_COLUMNS,
+    COMPARED_COLUMNS,
     FINDING,
     FINDING_COLUMNS,
     FINDING_EXPORT_COLUMNS,
@@ -22,6 +23,7 @@ from ivcdb.contract import (
     WIDE_LINKS,
     ClaimRow,
     Contract,
+    FindingRow,
     Kind,
     spec,
 )
@@ -32,6 +34,7 @@ from ivcdb.models import TABLES
 from ivcdb.report import Code
 from ivcdb.serve import load_metadata
 from ivcdb.snapshot import claims_view_columns, snapshot
+from ivcdb.verify import ClaimCheck, ComparedFinding, verify
 
 # Columns of the tables that hold no contract field: keys and what the loaders compute.
 BOOKKEEPING = {"id", "review_id", "reference_id", "statement_norm", "source", "content_hash"}
@@ -103,6 +106,56 @@ def test_snapshot_view_columns_come_from_the_contract(shared_built: Database,
 def test_web_metadata_describes_the_view_columns() -> None:
     metadata = load_metadata()["databases"]["ivcdb"]["tables"]["claims_view"]["columns"]
     assert set(metadata) == set(claims_view_columns())
+
+
+# --- rows and tables that repeat contract fields ----------------------------------------------
+
+# Columns the renderers compute; every other column a table shows is a contract column.
+COMPUTED = {"figure", "claimed", "references", "status", "findings", "explanation"}
+
+
+@pytest.mark.parametrize("name", ["CLAIM_TABLE", "CITING_TABLE", "FINDING_TABLE", "VERIFY_TABLE",
+                                  "VERIFY_CSV"])
+def test_table_columns_are_contract_columns(name: str) -> None:
+    """A renamed or removed field fails here, not as an empty column on a terminal."""
+    columns = getattr(render, name)
+    assert set(columns) - COMPUTED <= {*CLAIM_LONG_COLUMNS, *CLAIM_COLUMNS,
+                                       *FINDING_EXPORT_COLUMNS}
+
+
+def test_source_check_rows_carry_the_contracts_fields() -> None:
+    """A compared finding is a finding row; a claim check repeats the claim's figure fields
+    (`COMPARED_COLUMNS`, all a claim and a finding share) in order, with the claim's types."""
+    assert issubclass(ComparedFinding, FindingRow)
+    assert set(COMPARED_COLUMNS) == {f.name for f in FINDING} & {f.name for f in CLAIM}
+    names = [f.name for f in dataclasses.fields(ClaimCheck)]
+    start = names.index(COMPARED_COLUMNS[0])
+    assert tuple(names[start:start + len(COMPARED_COLUMNS)]) == COMPARED_COLUMNS
+    claim_types = {f.name: f.type for f in dataclasses.fields(ClaimRow)}
+    for f in dataclasses.fields(ClaimCheck):
+        if f.name in claim_types:
+            assert f.type == claim_types[f.name], f.name
+
+
+def test_source_check_copies_the_contract_fields(shared_built: Database) -> None:
+    with shared_built.session() as session:
+        checks = verify(session)
+        claims = {c.claim_id: c for c in queries.source_check_claims(session)}
+        findings = {f.finding_id: f for f in queries.source_check_findings(session)}
+    compared = [f for check in checks for f in check.findings]
+    assert checks and compared
+    for check in checks:
+        claim = claims[check.claim_id]
+        for name in COMPARED_COLUMNS:
+            expected = getattr(claim, name)
+            if name == "timepoint":
+                expected = expected or claim.outcome_timepoint
+            assert getattr(check, name) == expected, (check.claim_id, name)
+    for f in compared:
+        assert set(f.as_dict()) == set(ComparedFinding.columns())
+        for name in FINDING_EXPORT_COLUMNS:
+            if name != "reference_number":  # the number the claim cites it by
+                assert getattr(f, name) == getattr(findings[f.finding_id], name), name
 
 
 # --- a field added later ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ivcdb.contract import (
 )
 from ivcdb.csvformat import INT_MAX, LIST_SEPARATOR, OutOfRange, whole_number
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, cell_reader, read_csv
-from ivcdb.loaders.files import content_hash
+from ivcdb.loaders.files import row_hash
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
@@ -58,10 +58,7 @@ class ClaimRecord:
         values = {"claim_id": self.claim_id, "review_id": review_id,
                   "outcome_code": self.outcome, **self.values,
                   "statement_norm": fold(self.values["statement"])}
-        # a field added later enters the hash only when filled
-        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
-                  } if _LATER else values
-        values["content_hash"] = content_hash((hashed, link_keys))
+        values["content_hash"] = row_hash(values, _LATER, link_keys)
         return values
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ivcdb.report import Code, Problem
@@ -111,3 +112,14 @@ def content_hash(values: object, text: str = "") -> str:
     if text:
         digest.update(text.encode())
     return digest.hexdigest()
+
+
+def row_hash(values: Mapping[str, object], later: Collection[str], *linked: object) -> str:
+    """`content_hash` of a row's column values (then of `linked`, what the row points to).
+
+    A column added to the contract later (`later`) counts only when filled, so adding one
+    leaves the hash of every row that does not use it unchanged (a reload: unchanged).
+    """
+    hashed = {k: v for k, v in values.items() if v is not None or k not in later
+              } if later else values
+    return content_hash((hashed, *linked) if linked else hashed)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ivcdb.contract import FINDING, optional_columns, required_columns
 from ivcdb.loaders.csvfile import CellReader, cell_reader, read_csv
-from ivcdb.loaders.files import content_hash
+from ivcdb.loaders.files import row_hash
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
 from ivcdb.text import key_fold
@@ -46,10 +46,7 @@ class FindingRecord:
         """Column values of the `source_finding` table (its id `resolved_id`, if given)."""
         values = {"finding_id": resolved_id or self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
-        # a field added later enters the hash only when filled (see loaders.claims)
-        hashed = {k: v for k, v in values.items() if v is not None or k not in _LATER
-                  } if _LATER else values
-        values["content_hash"] = content_hash(hashed)
+        values["content_hash"] = row_hash(values, _LATER)
         return values
 
 

@@ -51,6 +51,8 @@ _KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s]*)")
 class RefRecord:
     """One reference ready to store: decoded values, authors and raw BibTeX fields."""
 
+    # Plain fields shaped like the columns in `ivcdb.models`, kept apart: records are parsed
+    # and checked without the database libraries (in the forked reader too).
     citekey: str
     entry_type: str
     line: int
