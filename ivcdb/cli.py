@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Annotated, TypeAlias, cast
 from urllib.parse import unquote
 
 import typer
@@ -29,9 +29,16 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Schema migrations (Alembic, packaged with ivcdb).",
-                     no_args_is_help=True)
-app.add_typer(db_app, name="db")
+
+
+def _group(name: str, text: str) -> typer.Typer:
+    """The command group `ivcdb NAME`, described by `text`."""
+    group = typer.Typer(help=text, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+db_app = _group("db", "Schema migrations (Alembic, packaged with ivcdb).")
 
 DbOption = Annotated[
     str | None,
@@ -69,22 +76,24 @@ def _main(
 
 def _choices(name: str, family: Mapping[str, formats.Renderer]) -> type[StrEnum]:
     """The names of a registry of `ivcdb.formats` as an enum: typer shows and checks them as
-    the `--format` choices."""
+    the `--format` (or `export KIND`) choices."""
     return cast("type[StrEnum]", StrEnum(name, {fmt: fmt for fmt in family}))
 
 
-if TYPE_CHECKING:  # the library takes the format's name
+if TYPE_CHECKING:  # the library takes the format's (kind's) name
     RowsFormat: TypeAlias = str
     SourceCheckFormat: TypeAlias = str
     ReferenceListFormat: TypeAlias = str
     TableFormat: TypeAlias = str
     ExportFormat: TypeAlias = str
+    ExportKind: TypeAlias = str
 else:
     RowsFormat = _choices("RowsFormat", formats.ROWS)
     SourceCheckFormat = _choices("SourceCheckFormat", formats.SOURCE_CHECK)
     ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
     TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
     ExportFormat = _choices("ExportFormat", formats.EXPORT)
+    ExportKind = _choices("ExportKind", formats.EXPORT_KIND)
 
 
 # --- set-up -----------------------------------------------------------------------------------
@@ -192,9 +201,7 @@ def _once(option: str, paths: list[Path] | None) -> Path | None:
 
 # --- reviews ----------------------------------------------------------------------------------
 
-review_app = typer.Typer(help="Start a review: a data folder with every file, ready to fill in.",
-                         no_args_is_help=True)
-app.add_typer(review_app, name="review")
+review_app = _group("review", "Start a review: a data folder with every file, ready to fill in.")
 
 
 @review_app.command("new")
@@ -280,9 +287,7 @@ def copy_command(
 
 # --- reviewer queries -------------------------------------------------------------------------
 
-query_app = typer.Typer(help="Ask the evidence: outcomes, and the claims that report them.",
-                        no_args_is_help=True)
-app.add_typer(query_app, name="query")
+query_app = _group("query", "Ask the evidence: outcomes, and the claims that report them.")
 
 QueryFormat = Annotated[
     RowsFormat | None,
@@ -525,8 +530,7 @@ def table(
 
 @app.command("export")
 def export_command(
-    kind: Annotated[Literal["claims", "references", "citations", "outcomes", "findings",
-                            "units", "measures"], typer.Argument(help="What to export.")],
+    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
     db: DbOption = None,
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", help=f"{', '.join(formats.TABULAR)} (parquet needs pyarrow); for "
@@ -552,9 +556,8 @@ def export_command(
 
 # --- web and plots ----------------------------------------------------------------------------
 
-plot_app = typer.Typer(help="Charts (PNG or SVG): the figures reported for an outcome, and "
-                       "which references support which outcomes.", no_args_is_help=True)
-app.add_typer(plot_app, name="plot")
+plot_app = _group("plot", "Charts (PNG or SVG): the figures reported for an outcome, and "
+                  "which references support which outcomes.")
 ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png or .svg; "
                                            "replaced if it exists (no --force needed, so "
                                            "`make run` redraws it).")]

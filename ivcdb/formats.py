@@ -1,4 +1,5 @@
-"""Output formats: one registry per output family, format name -> renderer.
+"""Output formats: one registry per output family, format name -> renderer (and the export
+kinds: kind name -> the function building its table).
 
 The CLI's `--format` choices, the dispatch in the library and the docs test all read these
 tables, so a format is added in one place. A renderer is named `module:function` and imported
@@ -15,13 +16,14 @@ from typing import Any
 
 from ivcdb.errors import UsageError
 
-__all__ = ["CHART", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "REFERENCE_FILES",
+__all__ = ["CHART", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "EXPORT_KIND", "REFERENCE_FILES",
            "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK", "TABULAR", "renderer"]
 
 
 @dataclass(frozen=True, slots=True)
 class Renderer:
-    """One output format: its name and the function that writes it (`module:function`)."""
+    """One output format (or export kind): its name and the function that writes (builds)
+    it, as `module:function`."""
 
     name: str
     target: str
@@ -65,6 +67,14 @@ REFERENCE_FILES = _family(bibtex="ivcdb.exports.bibtex:render",
                           csljson="ivcdb.exports.csl:to_json",
                           ris="ivcdb.exports.ris:render")
 EXPORT = {**TABULAR, **REFERENCE_FILES}
+# `ivcdb export KIND`: the tidy tables, kind -> its rows (session, kind, review, long -> Table).
+EXPORT_KIND = _family(claims="ivcdb.exports.tabular:claims_table",
+                      references="ivcdb.exports.tabular:references_table",
+                      citations="ivcdb.exports.tabular:citations_table",
+                      outcomes="ivcdb.exports.tabular:vocabulary_table",
+                      findings="ivcdb.exports.tabular:findings_table",
+                      units="ivcdb.exports.tabular:vocabulary_table",
+                      measures="ivcdb.exports.tabular:vocabulary_table")
 # `ivcdb plot`, chosen by the file's suffix: figure -> bytes.
 CHART = _family("png", png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg")
 

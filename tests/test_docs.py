@@ -162,3 +162,11 @@ def test_every_format_command_reads_a_registry() -> None:
     names = {n for n, _ in FORMAT_COMMANDS}
     assert {"query claims", "query outcomes", "show", "verify", "refs", "table",
             "export"} <= names
+
+
+def test_export_kinds_are_the_registrys() -> None:
+    """`ivcdb export KIND` offers the kinds of `formats.EXPORT_KIND`; the README lists them."""
+    kind = next(p for p in dict(COMMANDS)["export"].params if p.name == "kind")
+    assert [str(c) for c in kind.type_descriptor.choices] == list(formats.EXPORT_KIND)
+    row = next(line for line in README.splitlines() if line.startswith("| `ivcdb export KIND"))
+    assert "(" + ", ".join(f"`{k}`" for k in formats.EXPORT_KIND) + ")" in row

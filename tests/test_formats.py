@@ -14,7 +14,7 @@ from ivcdb.plots import FORMATS as CHART_FORMATS
 FAMILIES = {"rows": formats.ROWS, "source check": formats.SOURCE_CHECK,
             "reference list": formats.REFERENCE_LIST, "csl style": formats.CSL_STYLE,
             "evidence table": formats.EVIDENCE_TABLE, "export": formats.EXPORT,
-            "chart": formats.CHART}
+            "export kind": formats.EXPORT_KIND, "chart": formats.CHART}
 
 
 @pytest.mark.parametrize("family", FAMILIES.values(), ids=list(FAMILIES))
@@ -28,6 +28,7 @@ def test_modules_read_their_registry() -> None:
     assert tables.FORMATS == tuple(formats.EVIDENCE_TABLE)
     assert reflist.FORMATS == tuple(formats.REFERENCE_LIST)
     assert tabular.FORMATS == tuple(formats.TABULAR)
+    assert tabular.KINDS == tuple(formats.EXPORT_KIND)
     assert CHART_FORMATS == tuple(formats.CHART)
     assert set(formats.EXPORT) == set(formats.TABULAR) | set(formats.REFERENCE_FILES)
     assert [f for f, r in formats.EXPORT.items() if r.binary] == ["parquet"]

@@ -68,8 +68,7 @@ def export(database: Database, kind: str, *, fmt: str = "csv", review: str | Non
            long: bool = False, excel: bool = False) -> bytes:
     """One export as bytes: a table (csv/json/parquet) or, for references, bibtex/csljson/ris."""
     write = formats.renderer(formats.EXPORT, fmt)
-    if kind not in tabular.KINDS:
-        raise UsageError(f"unknown export {kind!r}; choose one of {', '.join(tabular.KINDS)}")
+    formats.renderer(formats.EXPORT_KIND, kind, what="export")  # an unknown kind fails first
     with database.session() as session:
         if fmt in REFERENCE_FILE_FORMATS:
             if kind != "references":

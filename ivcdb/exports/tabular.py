@@ -38,11 +38,11 @@ from ivcdb.csvformat import (
 )
 from ivcdb.errors import UsageError
 from ivcdb.extras import require
-from ivcdb.formats import TABULAR, renderer
+from ivcdb.formats import EXPORT_KIND, TABULAR, renderer
 from ivcdb.models import Measure, Outcome, Unit
 from ivcdb.progress import track
 
-KINDS = ("claims", "references", "citations", "outcomes", "findings", "units", "measures")
+KINDS = tuple(EXPORT_KIND)
 FORMATS = tuple(TABULAR)
 BOM = "\ufeff"
 AUTHOR_SEPARATOR = "; "
@@ -102,11 +102,20 @@ def chosen_review_id(session: Session, review: str | None) -> int | None:
     return queries.review_scope(session, code=review).id
 
 
-def _claims(session: Session, review_id: int | None, long: bool) -> Table:
+# The builders of `formats.EXPORT_KIND`: (session, kind, scope, long) -> Table.
+
+
+def _named(scope: queries.ReviewScope) -> int | None:
+    """The review's id when it was named (shared records are narrowed to it only then)."""
+    return scope.id if scope.named else None
+
+
+def claims_table(session: Session, _kind: str, scope: queries.ReviewScope, long: bool
+                 ) -> Table:
     """The claims (of one review) as tuples in CSV column order: the contract's fields, the
     links where the contract puts them (list cells, or one row per link), the fields
     added later."""
-    claims, links = queries.claim_values(session, review_id=review_id)
+    claims, links = queries.claim_values(session, review_id=_named(scope))
     rows: list[tuple[Any, ...]] = []
     add = rows.append
     none: list[Any] = []
@@ -141,7 +150,8 @@ def _reference_row(ref: queries.ExportReference) -> dict[str, Any]:
     return row
 
 
-def _references(session: Session, scope: queries.ReviewScope) -> Table:
+def references_table(session: Session, _kind: str, scope: queries.ReviewScope, _long: bool
+                     ) -> Table:
     """One review's references (its cited ones by number, then the rest); every review's:
     each review's numbered list with a `review` column, then the references none lists."""
     if not scope.several:
@@ -158,7 +168,8 @@ def _references(session: Session, scope: queries.ReviewScope) -> Table:
     return Table("references", ("review", *REFERENCE_COLUMNS), rows)
 
 
-def _findings(session: Session, scope: queries.ReviewScope) -> Table:
+def findings_table(session: Session, _kind: str, scope: queries.ReviewScope, _long: bool
+                   ) -> Table:
     """Findings numbered in one review; every review's: the findings of each review's listed
     references with a `review` column, then the findings of references none lists."""
     if not scope.several:
@@ -182,8 +193,18 @@ def _reviews(session: Session, scope: queries.ReviewScope) -> list[tuple[str, in
     return [(code, ids[code]) for code in scope.loaded]
 
 
-def _vocabulary(session: Session, kind: str, review_id: int | None) -> Table:
-    """A shared vocabulary: whole, or (with `review_id`) the codes that review uses."""
+def citations_table(session: Session, kind: str, scope: queries.ReviewScope, _long: bool
+                    ) -> Table:
+    """The citation numbers of every review, or of the named one."""
+    rows = [{"review": c.review, "number": c.number, "reference_key": c.reference_key}
+            for c in queries.export_citations(session, review_id=_named(scope))]
+    return Table(kind, CITATION_COLUMNS, rows)
+
+
+def vocabulary_table(session: Session, kind: str, scope: queries.ReviewScope, _long: bool
+                     ) -> Table:
+    """A shared vocabulary: whole, or (a review named) the codes that review uses."""
+    review_id = _named(scope)
     vocabularies: dict[str, tuple[type[SQLModel], tuple[str, ...]]] = {
         "outcomes": (Outcome, OUTCOME_COLUMNS), "units": (Unit, UNIT_COLUMNS),
         "measures": (Measure, MEASURE_COLUMNS)}
@@ -199,7 +220,8 @@ def _vocabulary(session: Session, kind: str, review_id: int | None) -> Table:
 
 def build(session: Session, kind: str, *, review: str | None = None,
           long: bool = False) -> Table:
-    """The rows of one export kind (see KINDS), in their fixed byte-wise order.
+    """The rows of one export kind (see `formats.EXPORT_KIND`), in their fixed byte-wise
+    order.
 
     `review` (else the only review loaded) scopes the rows and numbers them in that review;
     with several loaded and none named every review is covered, with a `review` column. The
@@ -207,21 +229,9 @@ def build(session: Session, kind: str, *, review: str | None = None,
     """
     if long and kind != "claims":
         raise UsageError("--long applies to claims only")
-    scope = queries.review_scope(session, code=review)
-    named = scope.id if scope.named else None
-    if kind == "claims":
-        return _claims(session, named, long)
-    if kind == "references":
-        return _references(session, scope)
-    if kind == "citations":
-        rows = [{"review": c.review, "number": c.number, "reference_key": c.reference_key}
-                for c in queries.export_citations(session, review_id=named)]
-        return Table(kind, CITATION_COLUMNS, rows)
-    if kind == "findings":
-        return _findings(session, scope)
-    if kind in ("outcomes", "units", "measures"):
-        return _vocabulary(session, kind, named)
-    raise UsageError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
+    make = renderer(EXPORT_KIND, kind, what="export")
+    table: Table = make(session, kind, queries.review_scope(session, code=review), long)
+    return table
 
 
 # --- writing ----------------------------------------------------------------------------------
