@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -43,7 +44,8 @@ def run_checks(session: Session, *, review_id: int | None = None) -> list[Proble
 
 def _reference_problem(ref: ReferenceCheckRow, code: Code, message: str,
                        severity: Severity = Severity.ERROR) -> Problem:
-    return Problem(code, message, file=ref.source, key=ref.citekey, severity=severity)
+    return Problem(code, message, file=Path(ref.source).name, key=ref.citekey,
+                   severity=severity)
 
 
 def incomplete_references(references: Iterable[ReferenceCheckRow]) -> list[Problem]:
@@ -137,7 +139,7 @@ def citation_order(uses: Iterable[CitationUse]) -> list[Problem]:
                     Code.CITATION_ORDER,
                     f"reference [{use.number}] ({use.citekey}) of review '{review}' is first "
                     f"cited in claim {use.claim_id} ({where}), after [{highest}]; numbers "
-                    "should follow the order of first citation", file=use.source,
+                    "should follow the order of first citation", file=Path(use.source).name,
                     key=use.claim_id, severity=WARNING))
             highest = max(highest, use.number)
     return out
@@ -151,7 +153,7 @@ def claims_without_locator(claims: Iterable[ClaimLocator]) -> list[Problem]:
                                             ("paragraph", claim.paragraph)) if value is None]
         if missing:
             out.append(Problem(Code.NO_LOCATOR, f"no {' or '.join(missing)}: say where in "
-                               "the review the claim is made", file=claim.source,
+                               "the review the claim is made", file=Path(claim.source).name,
                                key=claim.claim_id, severity=WARNING))
     return out
 
@@ -160,5 +162,5 @@ def unlisted_citations(links: Iterable[UnlistedCitation]) -> list[Problem]:
     """Claims citing a reference their review does not list: no citation number to show."""
     return [Problem(Code.NOT_IN_REVIEW, f"cites '{link.citekey}', which review "
                     f"'{link.review}' does not list: no citation number to show",
-                    file=link.source, key=link.claim_id, severity=WARNING)
+                    file=Path(link.source).name, key=link.claim_id, severity=WARNING)
             for link in links]

@@ -89,17 +89,32 @@ class Outcome(SQLModel, table=True):
     description: str = ""
 
 
+# A library entry (no review) is unique by its folded citekey among library entries.
+LIBRARY_ENTRY = sa.text("review_id IS NULL")
+
+
 class Reference(SQLModel, table=True):
-    """One cited work, as its BibTeX entry gives it."""
+    """One entry of a bibliography, as its BibTeX entry gives it.
+
+    Each review has its own bibliography (`review_id`); entries with no review form the
+    shared library. Entries that are the same work (same DOI, PMID, or folded title, year and
+    first author) share a `work_id` (the id of one of them), across bibliographies.
+    """
 
     __table_args__ = (
         sa.CheckConstraint("sample_size IS NULL OR sample_size >= 0", name="sample_size"),
+        # leading citekey_norm: the index also serves lookups by citekey alone
+        sa.UniqueConstraint("citekey_norm", "review_id"),
+        sa.Index("uq_reference_library_citekey_norm", "citekey_norm", unique=True,
+                 sqlite_where=LIBRARY_ENTRY, postgresql_where=LIBRARY_ENTRY),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    citekey: str = Field(unique=True, max_length=250)
-    # NFC + casefold of the citekey: two keys differing only in case are one work.
-    citekey_norm: str = Field(unique=True, max_length=250)
+    review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="RESTRICT")
+    work_id: int | None = Field(default=None, index=True)
+    citekey: str = Field(max_length=250)
+    # NFC + casefold of the citekey: two keys differing only in case are one entry.
+    citekey_norm: str = Field(max_length=250)
     entry_type: str = Field(max_length=40)
     title: str
     title_norm: str = ""  # compared in Python (duplicate check), never searched
@@ -115,7 +130,7 @@ class Reference(SQLModel, table=True):
     sample_size: int | None = None
     note: str | None = None
     et_al: bool = False  # the author list ends in "and others"
-    source: str = ""  # file name the entry was last loaded from (read whole, never searched)
+    source: str = ""  # path of the file the entry was last loaded from (read whole)
     raw_fields: str = "{}"  # JSON object: field name -> raw BibTeX text (keeps {DNA} protection)
     content_hash: str = Field(default="", max_length=64)
 
@@ -174,11 +189,12 @@ class Claim(SQLModel, table=True):
             "qualifier IS NULL OR " + _in("qualifier", QUALIFIERS), name="qualifier"
         ),
         sa.CheckConstraint("paragraph IS NULL OR paragraph >= 1", name="paragraph"),
+        sa.UniqueConstraint("review_id", "claim_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: str = Field(unique=True, max_length=200)
-    review_id: int = Field(foreign_key="review.id", ondelete="RESTRICT", index=True)
+    claim_id: str = Field(max_length=200)  # unique within its review
+    review_id: int = Field(foreign_key="review.id", ondelete="RESTRICT")
     outcome_code: str = Field(foreign_key="outcome.code", ondelete="RESTRICT", index=True)
     statement: str
     statement_norm: str = ""  # accent- and case-folded statement, for search
@@ -235,7 +251,8 @@ class SourceFinding(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    finding_id: str = Field(unique=True, max_length=200)
+    # as the file that first gave it names it (each file's own id: `finding_source`)
+    finding_id: str = Field(max_length=200)
     reference_id: int = Field(foreign_key="reference.id", ondelete="RESTRICT", index=True)
     measure_code: str = Field(foreign_key="measure.code", ondelete="RESTRICT", index=True)
     value: float | None = None
@@ -250,8 +267,24 @@ class SourceFinding(SQLModel, table=True):
     population: str | None = None
     note: str | None = None
     seen_at: str | None = None
-    source: str = ""
+    source: str = ""  # path of the file it was first loaded from; `finding_source` has all
     content_hash: str = Field(default="", max_length=64)
+
+
+class FindingSource(SQLModel, table=True):
+    """A file (of a review, or of the library when `review_id` is NULL) giving a finding.
+
+    A finding is what a source reports, the same whichever review cites it: a file giving an
+    identical one adds a row here, not a second finding.
+    """
+
+    __tablename__ = "finding_source"
+
+    path: str = Field(primary_key=True)
+    finding_key: str = Field(primary_key=True, max_length=200)  # the finding's id there
+    finding_id: int = Field(foreign_key="source_finding.id", ondelete="CASCADE", index=True)
+    review_id: int | None = Field(default=None, foreign_key="review.id", ondelete="CASCADE",
+                                  index=True)
 
 
 class LoadEvent(SQLModel, table=True):
@@ -284,5 +317,6 @@ TABLES = (
     Claim,
     ClaimReference,
     SourceFinding,
+    FindingSource,
     LoadEvent,
 )

@@ -29,6 +29,7 @@ from ivcdb.models import (
     Citation,
     Claim,
     ClaimReference,
+    FindingSource,
     Measure,
     Outcome,
     Reference,
@@ -65,11 +66,7 @@ def vocabulary_rows(session: Session, model: type[SQLModel]) -> dict[str, dict[s
     return {row["code"]: dict(row) for row in session.execute(sa.select(table)).mappings()}
 
 
-def reference_index(session: Session) -> dict[str, tuple[int, str, str]]:
-    """citekey_norm -> (id, content_hash, source)."""
-    t = _t(Reference)
-    rows = session.execute(sa.select(t.c.citekey_norm, t.c.id, t.c.content_hash, t.c.source))
-    return {norm: (id_, digest, source) for norm, id_, digest, source in rows.all()}
+LIBRARY = ""  # the scope of the shared library's entries (a review's scope is its id)
 
 
 def _pairs(session: Session, model: type[SQLModel], key: str, value: str) -> dict[Any, Any]:
@@ -78,9 +75,46 @@ def _pairs(session: Session, model: type[SQLModel], key: str, value: str) -> dic
     return dict(session.execute(sa.select(t.c[key], t.c[value])).all())
 
 
-def reference_ids(session: Session) -> dict[str, int]:
-    """citekey_norm -> id."""
-    return _pairs(session, Reference, "citekey_norm", "id")
+def _scope(review_code: Any) -> Any:
+    return sa.func.coalesce(review_code, LIBRARY)
+
+
+def _scoped_references() -> tuple[sa.Table, Any, Any]:
+    """The reference table outer-joined to its review, and the scope expression."""
+    t, rv = _t(Reference), _t(Review)
+    return t, t.join(rv, rv.c.id == t.c.review_id, isouter=True), _scope(rv.c.code)
+
+
+def reference_index(session: Session) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """(scope, citekey_norm) -> (id, content_hash, source); scope: review id or "" (library)."""
+    t, joined, scope = _scoped_references()
+    rows = session.execute(sa.select(scope, t.c.citekey_norm, t.c.id, t.c.content_hash,
+                                     t.c.source).select_from(joined))
+    return {(sc, norm): (id_, digest, source) for sc, norm, id_, digest, source in rows.all()}
+
+
+def reference_ids(session: Session) -> dict[tuple[str, str], int]:
+    """(scope, citekey_norm) -> id."""
+    t, joined, scope = _scoped_references()
+    rows = session.execute(sa.select(scope, t.c.citekey_norm, t.c.id).select_from(joined))
+    return {(sc, norm): id_ for sc, norm, id_ in rows.all()}
+
+
+def work_index(session: Session, *, exclude: Sequence[int] = ()) -> dict[str, int]:
+    """Work key -> work id of every stored entry (but those of `exclude`): see `ivcdb.works`."""
+    from ivcdb.works import work_keys
+
+    r, a = _t(Reference), _t(Author)
+    first = (a.c.reference_id == r.c.id) & (a.c.position == 1)
+    query = sa.select(r.c.id, r.c.work_id, r.c.doi, r.c.pmid, r.c.title_norm, r.c.year,
+                      a.c.family).select_from(r.join(a, first, isouter=True))
+    skip = set(exclude)
+    known: dict[str, int] = {}
+    for id_, work, doi, pmid, title, year, family in session.execute(query):
+        if id_ not in skip and work is not None:
+            for key in work_keys(doi, pmid, title, year, family):
+                known.setdefault(key, work)
+    return known
 
 
 def review_index(session: Session) -> dict[str, int]:
@@ -103,23 +137,46 @@ def citation_numbers(session: Session) -> dict[str, dict[int, str]]:
     return out
 
 
-def claim_index(session: Session) -> dict[str, tuple[int, str, str]]:
-    """claim_id -> (id, content_hash, source)."""
-    t = _t(Claim)
-    rows = session.execute(sa.select(t.c.claim_id, t.c.id, t.c.content_hash, t.c.source))
-    return {claim_id: (id_, digest, source)
-            for claim_id, id_, digest, source in rows.all()}
+def file_owners(session: Session) -> dict[str, str]:
+    """File path -> the review ("": the library) whose bibliography entries or findings were
+    last loaded from it (a path several reviews used is left out: it names none)."""
+    r, rv, fs = _t(Reference), _t(Review), _t(FindingSource)
+    entries = (sa.select(r.c.source, _scope(rv.c.code))
+               .select_from(r.join(rv, rv.c.id == r.c.review_id, isouter=True)).distinct())
+    findings = (sa.select(fs.c.path, _scope(rv.c.code))
+                .select_from(fs.join(rv, rv.c.id == fs.c.review_id, isouter=True)).distinct())
+    scopes: dict[str, set[str]] = {}
+    for path, scope in session.execute(sa.union(entries, findings)):
+        scopes.setdefault(path, set()).add(scope)
+    return {path: next(iter(found)) for path, found in scopes.items() if len(found) == 1}
+
+
+def citation_ids(session: Session) -> dict[str, dict[int, int]]:
+    """review code -> {citation number -> entry id}."""
+    c, r = _t(Citation), _t(Review)
+    query = sa.select(r.c.code, c.c.number, c.c.reference_id).join(c, c.c.review_id == r.c.id)
+    out: dict[str, dict[int, int]] = {}
+    for code, number, ref_id in session.execute(query):
+        out.setdefault(code, {})[number] = ref_id
+    return out
+
+
+def claim_index(session: Session) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """(review, claim_id) -> (id, content_hash, source)."""
+    t, rv = _t(Claim), _t(Review)
+    query = (sa.select(rv.c.code, t.c.claim_id, t.c.id, t.c.content_hash, t.c.source)
+             .join(rv, rv.c.id == t.c.review_id))
+    return {(code, claim_id): (id_, digest, source)
+            for code, claim_id, id_, digest, source in session.execute(query).all()}
 
 
 IN_CHUNK = 900  # names in one IN list: under SQLite's bound-parameter limit
 
 
-def claim_ids(session: Session, claim_ids: Sequence[str] | None = None) -> dict[str, int]:
-    """claim_id -> id, of every claim or of those named."""
+def claim_ids(session: Session, review_id: int, claim_ids: Sequence[str]) -> dict[str, int]:
+    """claim_id -> id, of the claims of one review named."""
     t = _t(Claim)
-    query = sa.select(t.c.claim_id, t.c.id)
-    if claim_ids is None:
-        return dict(session.execute(query).all())
+    query = sa.select(t.c.claim_id, t.c.id).where(t.c.review_id == review_id)
     out: dict[str, int] = {}
     for start in range(0, len(claim_ids), IN_CHUNK):
         part = claim_ids[start:start + IN_CHUNK]
@@ -127,11 +184,53 @@ def claim_ids(session: Session, claim_ids: Sequence[str] | None = None) -> dict[
     return out
 
 
-def finding_index(session: Session) -> dict[str, tuple[int, str, str]]:
-    """finding_id -> (id, content_hash, source)."""
-    t = _t(SourceFinding)
-    rows = session.execute(sa.select(t.c.finding_id, t.c.id, t.c.content_hash, t.c.source))
-    return {fid: (id_, digest, source) for fid, id_, digest, source in rows}
+FINDING_IDENTITY = ("measure_code", "value", "value_low", "value_high", "numerator",
+                    "denominator", "unit_code", "timepoint", "population")
+
+
+@dataclass(slots=True)
+class FindingIndex:
+    """The stored findings a load compares with: by what they report, and by file."""
+
+    hashes: dict[int, str]  # id -> content hash
+    by_identity: dict[tuple[Any, ...], int]  # (work, *FINDING_IDENTITY) -> id
+    by_path: dict[str, dict[str, int]]  # file path -> {finding id in that file -> id}
+    paths: dict[int, set[str]]  # id -> the files that give it
+
+
+def finding_index(session: Session) -> FindingIndex:
+    f, r, fs = _t(SourceFinding), _t(Reference), _t(FindingSource)
+    query = sa.select(f.c.id, f.c.content_hash, r.c.work_id,
+                      *(f.c[c] for c in FINDING_IDENTITY)).join(r, r.c.id == f.c.reference_id)
+    index = FindingIndex({}, {}, {}, {})
+    for id_, digest, work, *identity in session.execute(query):
+        index.hashes[id_] = digest
+        index.by_identity.setdefault((work, *identity), id_)
+    for id_, path, key in session.execute(sa.select(fs.c.finding_id, fs.c.path,
+                                                    fs.c.finding_key)):
+        index.by_path.setdefault(path, {})[key] = id_
+        index.paths.setdefault(id_, set()).add(path)
+    return index
+
+
+def reference_works(session: Session) -> dict[int, int]:
+    """Entry id -> work id."""
+    t = _t(Reference)
+    return dict(session.execute(sa.select(t.c.id, t.c.work_id)).all())
+
+
+def reviews_citing_works(session: Session, works: Iterable[int]) -> set[str]:
+    """The reviews whose claims or reference lists cite an entry of one of `works`."""
+    wanted = sorted(set(works))
+    if not wanted:
+        return set()
+    r, rv, c, cl, cr = _t(Reference), _t(Review), _t(Citation), _t(Claim), _t(ClaimReference)
+    by_list = (sa.select(rv.c.code).join(c, c.c.review_id == rv.c.id)
+               .join(r, r.c.id == c.c.reference_id).where(r.c.work_id.in_(wanted)))
+    by_claim = (sa.select(rv.c.code).join(cl, cl.c.review_id == rv.c.id)
+                .join(cr, cr.c.claim_id == cl.c.id).join(r, r.c.id == cr.c.reference_id)
+                .where(r.c.work_id.in_(wanted)))
+    return set(session.execute(sa.union(by_list, by_claim)).scalars())
 
 
 def referenced_ids(session: Session) -> set[int]:
@@ -395,10 +494,9 @@ def _reference_id(session: Session, ref: str | int, review: str | None = None) -
     """A reference by citekey (any case) or by citation number in `review` (or the only one)."""
     t = _t(Reference)
     if isinstance(ref, str):
-        found = session.execute(sa.select(t.c.id).where(t.c.citekey_norm == key_fold(ref.strip()))
-                                ).scalar()
+        found = _entry_by_citekey(session, ref, review)
         if found is not None:
-            return int(found)
+            return found
     number = _as_number(ref)
     if number is None:
         keys = session.execute(sa.select(t.c.citekey)).scalars()
@@ -418,6 +516,26 @@ def _reference_id(session: Session, ref: str | int, review: str | None = None) -
         where = f"review {review!r}" if review is not None else "any review"
         raise NotFound(f"no reference number {number} in {where}{_number_ranges(session)}")
     return int(hits[0][0])
+
+
+def _entry_by_citekey(session: Session, key: str, review: str | None) -> int | None:
+    """The entry a citekey names: in `review`'s bibliography, else the library's; with no
+    review, the one entry (or entries of one work) of that citekey in any bibliography."""
+    t, joined, scope = _scoped_references()
+    query = (sa.select(scope, t.c.id, t.c.work_id).select_from(joined)
+             .where(t.c.citekey_norm == key_fold(key.strip())).order_by(t.c.id))
+    hits = session.execute(query).all()
+    if review is not None:
+        for wanted in (review, LIBRARY):
+            mine = [id_ for sc, id_, _ in hits if sc == wanted]
+            if mine:
+                return int(mine[0])
+        return None
+    if len({work for _, _, work in hits}) > 1:
+        scopes = ", ".join(sorted(sc or "the library" for sc, _, _ in hits))
+        raise UsageError(f"citekey {key!r} names different works in {scopes}; name the "
+                         "review (--review)")
+    return int(hits[0][1]) if hits else None
 
 
 def _number_ranges(session: Session) -> str:
@@ -796,6 +914,8 @@ class ExportReference:
     sample_size: int | None
     note: str | None
     raw_fields: str
+    entry_id: int = 0  # the stored entry's id
+    bibliography: str = LIBRARY  # the review whose bibliography holds it ("": the library)
 
 
 @dataclass(frozen=True, slots=True)
@@ -862,11 +982,22 @@ def _authors_by_reference(session: Session) -> dict[int, list[ExportAuthor]]:
 
 def export_references(session: Session, *, review_id: int | None,
                       cited_only: bool = False) -> Results[ExportReference]:
-    """References with authors: the review's cited ones by number, then the rest by citekey."""
-    r, c = _t(Reference), _t(Citation)
+    """A review's bibliography (and the library entries it cites): cited entries by number,
+    then the rest by citekey. With no review, every entry of every bibliography and the
+    library, by citekey."""
+    r, c, rv = _t(Reference), _t(Citation), _t(Review)
     on = (c.c.reference_id == r.c.id) & (c.c.review_id == (review_id or -1))
-    query = sa.select(c.c.number, r).select_from(r.join(c, on, isouter=not cited_only))
-    query = query.order_by(c.c.number.is_(None), c.c.number, bytewise(r.c.citekey, session))
+    query = (sa.select(c.c.number, _scope(rv.c.code).label("bibliography"), r)
+             .select_from(r.join(c, on, isouter=not cited_only)
+                          .join(rv, rv.c.id == r.c.review_id, isouter=True)))
+    if review_id is not None and not cited_only:
+        cl, cr = _t(Claim), _t(ClaimReference)
+        claimed = (sa.select(cr.c.reference_id).join(cl, cl.c.id == cr.c.claim_id)
+                   .where(cl.c.review_id == review_id))
+        query = query.where((r.c.review_id == review_id) | c.c.number.is_not(None)
+                            | r.c.id.in_(claimed))
+    query = query.order_by(c.c.number.is_(None), c.c.number, bytewise(r.c.citekey, session),
+                           _scope(rv.c.code), r.c.id)
     authors = _authors_by_reference(session)
     return Results(
         ExportReference(
@@ -876,7 +1007,8 @@ def export_references(session: Session, *, review_id: int | None,
             journal=row["journal"], volume=row["volume"], issue=row["issue"],
             pages=row["pages"], doi=row["doi"], pmid=row["pmid"],
             study_design=row["study_design"], sample_size=row["sample_size"],
-            note=row["note"], raw_fields=row["raw_fields"])
+            note=row["note"], raw_fields=row["raw_fields"], entry_id=row["id"],
+            bibliography=row["bibliography"])
         for row in session.execute(query).mappings())
 
 
@@ -1062,9 +1194,14 @@ def unit_labels(session: Session) -> dict[str, str]:
 # --- load and check queries -------------------------------------------------------------------
 
 
-def reference_citekeys(session: Session) -> dict[str, str]:
-    """citekey_norm -> citekey as stored, to name references in messages."""
-    return _pairs(session, Reference, "citekey_norm", "citekey")
+def reference_citekeys(session: Session, scope: str | None = None) -> dict[str, str]:
+    """citekey_norm -> citekey as stored (of one bibliography: a review's id, or "" for the
+    library; else of all), to name references in messages."""
+    t, joined, in_scope = _scoped_references()
+    query = sa.select(t.c.citekey_norm, t.c.citekey).select_from(joined)
+    if scope is not None:
+        query = query.where(in_scope == scope)
+    return dict(session.execute(query).all())
 
 
 _VOCABULARY_USERS: dict[str, tuple[tuple[type[SQLModel], str], ...]] = {

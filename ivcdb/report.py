@@ -109,6 +109,7 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else a reader should know
     written: bool = False
 
     @property

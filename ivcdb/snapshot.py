@@ -260,16 +260,15 @@ def compiled_views() -> dict[str, str]:
 
 
 def _reference_rows(session: Session) -> list[dict[str, object]]:
-    ids = {norm: found[0] for norm, found in queries.reference_index(session).items()}
     rows: list[dict[str, object]] = []
-    cited: set[str] = set()
+    cited: set[int] = set()
     for review_id in sorted(queries.review_index(session).values()):
         for ref in queries.export_references(session, review_id=review_id, cited_only=True):
-            cited.add(ref.key)
-            rows.append(_reference_row(ref, ids[key_fold(ref.key)], review_id))
+            cited.add(ref.entry_id)
+            rows.append(_reference_row(ref, ref.entry_id, review_id))
     for ref in queries.export_references(session, review_id=None):
-        if ref.key not in cited:
-            rows.append(_reference_row(ref, ids[key_fold(ref.key)], None))
+        if ref.entry_id not in cited:
+            rows.append(_reference_row(ref, ref.entry_id, None))
     return rows
 
 
@@ -290,7 +289,8 @@ def _first_family(ref: queries.ExportReference) -> str | None:
 
 
 def _claim_rows(session: Session) -> list[dict[str, object]]:
-    refs = {r.key: r for r in queries.export_references(session, review_id=None)}
+    refs = {(r.bibliography, key_fold(r.key)): r
+            for r in queries.export_references(session, review_id=None)}
     ids = queries.claim_index(session)
     rows: list[dict[str, object]] = []
     for claim in queries.export_claims(session):
@@ -298,7 +298,8 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
         authors: list[str] = []
         years: list[str] = []
         for link in claim.links:
-            ref = refs[link.reference_key]
+            norm = key_fold(link.reference_key)
+            ref = refs.get((claim.review, norm)) or refs[(queries.LIBRARY, norm)]
             labels.append(reference_label(link.reference_number, _first_family(ref), ref.year,
                                           link.reference_key))
             authors.extend(author_name(a.family, a.given, a.prefix, a.suffix)
@@ -306,7 +307,7 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
             if ref.year is not None:
                 years.append(str(ref.year))
         rows.append({
-            "claim_id": ids[claim.claim_id][0],
+            "claim_id": ids[(claim.review, claim.claim_id)][0],
             "figure": figure_text(claim.value, claim.value_low, claim.value_high,
                                   claim.numerator, claim.denominator, claim.qualifier,
                                   style=Style.SIGNS),

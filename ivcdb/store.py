@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from ivcdb.models import (
+    LIBRARY_ENTRY,
     Author,
     Citation,
     Claim,
     ClaimReference,
+    FindingSource,
     LoadEvent,
     Reference,
     SourceFinding,
@@ -39,8 +41,9 @@ def _table(model: type[SQLModel]) -> sa.Table:
 
 
 def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
-           key: Sequence[str]) -> None:
-    """Insert rows, or update the existing row with the same natural `key` (one statement)."""
+           key: Sequence[str], *, where: Any = None) -> None:
+    """Insert rows, or update the existing row with the same natural `key` (one statement);
+    `where`: the predicate of the partial unique index on `key`, if it is one."""
     if not rows:
         return
     table = _table(model)
@@ -51,9 +54,31 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
     columns = [c for c in rows[0] if c not in key]
-    stmt = stmt.on_conflict_do_update(index_elements=list(key),
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), index_where=where,
                                       set_={c: stmt.excluded[c] for c in columns})
     executemany(session, stmt, rows)
+
+
+def upsert_references(session: Session, rows: Sequence[dict[str, Any]], *, library: bool
+                      ) -> None:
+    """Upsert bibliography entries: a review's by (citekey, review), the library's by citekey
+    among library entries (the partial unique index)."""
+    if library:
+        upsert(session, Reference, rows, ["citekey_norm"], where=LIBRARY_ENTRY)
+    else:
+        upsert(session, Reference, rows, ["citekey_norm", "review_id"])
+
+
+def set_works(session: Session, works: dict[int, int]) -> None:
+    """Set each entry's work id (`works`: entry id -> work id); entries with none yet become
+    their own work."""
+    table = _table(Reference)
+    if works:
+        stmt = (sa.update(table).where(table.c.id == sa.bindparam("entry"))
+                .values(work_id=sa.bindparam("work")))
+        executemany(session, stmt, [{"entry": i, "work": w} for i, w in works.items()])
+    session.execute(sa.update(table).where(table.c.work_id.is_(None))
+                    .values(work_id=table.c.id))
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
@@ -217,8 +242,43 @@ def prune_claims(session: Session, ids: Sequence[int]) -> int:
     return delete_where_in(session, Claim, "id", ids)
 
 
-def prune_findings(session: Session, ids: Sequence[int]) -> int:
-    return delete_where_in(session, SourceFinding, "id", ids)
+def insert_finding(session: Session, row: dict[str, Any]) -> int:
+    """Insert one finding; its id."""
+    table = _table(SourceFinding)
+    return int(session.execute(sa.insert(table).values(**row).returning(table.c.id)).scalar_one())
+
+
+def update_finding(session: Session, finding: int, row: dict[str, Any]) -> None:
+    table = _table(SourceFinding)
+    session.execute(sa.update(table).where(table.c.id == finding).values(**row))
+
+
+def link_finding(session: Session, finding: int, path: str, review_id: int | None,
+                 key: str) -> None:
+    """Record `path` (of review `review_id`, or the library) as a source of `finding`."""
+    session.execute(sa.insert(_table(FindingSource)).values(
+        finding_id=finding, path=path, review_id=review_id, finding_key=key))
+
+
+def unlink_findings(session: Session, path: str, links: Sequence[tuple[int, str]]) -> int:
+    """Drop `path` as a source of each (finding id, key); a finding no file gives any more
+    is deleted. Returns how many findings the file no longer gives."""
+    fs = _table(FindingSource)
+    for _, key in links:
+        session.execute(sa.delete(fs).where((fs.c.path == path) & (fs.c.finding_key == key)))
+    delete_orphan_findings(session, [finding for finding, _ in links])
+    return len(links)
+
+
+def delete_orphan_findings(session: Session, ids: Sequence[int]) -> int:
+    """Delete those of the findings `ids` that no file gives any more."""
+    f, fs = _table(SourceFinding), _table(FindingSource)
+    removed = 0
+    for part in chunks(sorted(set(ids))):
+        given = sa.select(fs.c.finding_id).where(fs.c.finding_id == f.c.id).exists()
+        result = session.execute(sa.delete(f).where(f.c.id.in_(part) & ~given))
+        removed += result.rowcount  # type: ignore[attr-defined]
+    return removed
 
 
 def record_load(session: Session, report: LoadReport, sha256: str) -> None:

@@ -96,12 +96,12 @@ def test_load_then_reload_says_nothing_changed(db: Database, monkeypatch: pytest
     assert len(summaries) == 2 and all(s.endswith("nothing changed") for s in summaries)
 
 
-def test_dry_run_writes_nothing(built: Database, tmp_path: Path,
+def test_dry_run_writes_nothing(built: Database, data_copy: Path,
                                 monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     text = (DATA / "references.bib").read_text(encoding="utf-8").replace(
         "Role of Surgery in the Multimodal", "Role of Surgery in Multimodal")
-    path = write(tmp_path / "references.bib", text)
+    path = write(data_copy / "references.bib", text)  # reloaded: li2025's bibliography
     before = snapshot(built)
     code, _, err = run(["load", "--db", built.url, "--references", str(path), "--dry-run"],
                        monkeypatch, capsys)

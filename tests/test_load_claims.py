@@ -161,10 +161,10 @@ def test_long_form_loads_like_the_wide_form(built: Database, tmp_path: Path) -> 
         for key, number in zip(keys, numbers, strict=True):
             long.append(row[:-2] + [key, number, "supports" if key else ""])
     path = write(tmp_path / "claims.csv", csv_text(long))
-    before = snapshot(built)
+    before = snapshot(built, sources=False)
     (report,) = load(built, Sources(claims=[path]))
     assert (report.added, report.updated, report.unchanged) == (0, 0, len(table) - 1)
-    assert {k: v for k, v in snapshot(built).items() if k != "load_event"} == {
+    assert {k: v for k, v in snapshot(built, sources=False).items() if k != "load_event"} == {
         k: v for k, v in before.items() if k != "load_event"}
 
 
@@ -221,10 +221,13 @@ def test_skip_invalid_skips_claims_citing_a_skipped_reference(db: Database,
                                                        "titel = {Outcomes after Resection"))
     sources = Sources.from_folder(data_copy)
     reports = {r.kind: r for r in load(db, sources, skip_invalid=True)}
-    assert reports["references"].skipped == ["wachtel2015"]
     assert "li2025" in reports["review"].skipped  # its citation 3 is wachtel2015
+    # the new review is skipped, and with it its bibliography, claims and findings
+    assert "wachtel2015" in reports["references"].skipped
+    assert len(reports["references"].skipped) == reports["references"].read
     assert OS5 in reports["claims"].skipped
-    assert not rows(db, "reference", "citekey = 'wachtel2015'")
+    assert not rows(db, "reference", "1 = 1")
+    assert reports["findings"].added == 0
 
 
 def test_dry_run_reports_would_be_counts(built: Database, data_copy: Path) -> None:
@@ -357,15 +360,14 @@ def test_claim_citing_a_reference_its_review_does_not_list_warns(built: Database
 
 @pytest.mark.parametrize("spelling", ["plain", "dot-slashes", "inside", "absolute"])
 def test_missing_claim_is_reported_whatever_the_path_spelling(
-        built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
-    """The same file named as `d2/claims.csv`, `./d2//claims.csv`, from inside the folder or
-    by absolute path: the removed claim is reported missing, then pruned."""
-    folder = tmp_path / "d2"
-    folder.mkdir()
-    write(folder / "claims.csv", edit_claims({}, drop=(OS5,)))
-    monkeypatch.chdir(folder if spelling == "inside" else tmp_path)
-    path = {"plain": Path("d2/claims.csv"), "dot-slashes": Path("./d2//claims.csv"),
-            "inside": Path("claims.csv"), "absolute": folder / "claims.csv"}[spelling]
+        built: Database, data_copy: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """The file the claims came from, named as `data/claims.csv`, `./data//claims.csv`, from
+    inside the folder or by absolute path: the removed claim is reported missing, then
+    pruned."""
+    write(data_copy / "claims.csv", edit_claims({}, drop=(OS5,)))
+    monkeypatch.chdir(data_copy if spelling == "inside" else data_copy.parent)
+    path = {"plain": Path("data/claims.csv"), "dot-slashes": Path("./data//claims.csv"),
+            "inside": Path("claims.csv"), "absolute": data_copy / "claims.csv"}[spelling]
     (kept,) = load(built, Sources(claims=[path]))
     assert kept.missing == [OS5] and kept.unchanged == kept.read
     (pruned,) = load(built, Sources(claims=[path]), prune=True)
@@ -424,10 +426,10 @@ def test_long_form_rows_of_one_claim_apart_are_one_claim(built: Database,
         rests += links[1:]
     assert rests, "the curated claims have claims with several references"
     path = write(tmp_path / "claims.csv", csv_text([header, *firsts, *rests]))
-    before = snapshot(built)
+    before = snapshot(built, sources=False)
     (report,) = load(built, Sources(claims=[path]))
     assert (report.added, report.updated, report.unchanged) == (0, 0, len(table) - 1)
-    assert {k: v for k, v in snapshot(built).items() if k != "load_event"} == {
+    assert {k: v for k, v in snapshot(built, sources=False).items() if k != "load_event"} == {
         k: v for k, v in before.items() if k != "load_event"}
 
 

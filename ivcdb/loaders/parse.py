@@ -16,7 +16,7 @@ from ivcdb.loaders.files import sha256_file
 from ivcdb.loaders.findings import ParsedFindings, parse_findings
 from ivcdb.loaders.review import ReviewRecord, parse_review
 from ivcdb.loaders.vocab import VocabFile, parse_vocab
-from ivcdb.report import Problem
+from ivcdb.report import Code, Problem
 
 # The file a data folder holds for each kind of input, in load order: `build --data DIR` and
 # `Sources.from_folder` read these names and nothing else (docs/format.md).
@@ -43,6 +43,9 @@ class Sources:
     reviews: list[Path] = field(default_factory=list)
     claims: list[Path] = field(default_factory=list)
     findings: list[Path] = field(default_factory=list)
+    # references or findings file -> the review whose file it is (`--references ID=FILE`);
+    # a file not named here belongs to the one review of the load, else to the library
+    owners: dict[Path, str] = field(default_factory=dict)
 
     @classmethod
     def from_folder(cls, folder: Path) -> Sources:
@@ -86,9 +89,12 @@ class ParsedSources:
     claims: list[ParsedClaims] = field(default_factory=list)
     findings: list[ParsedFindings] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of what was read
+    # references or findings file -> the review the load pairs it with (see `_pair`)
+    owners: dict[str, str] = field(default_factory=dict)
+    pairing: list[Problem] = field(default_factory=list)  # files no review could be paired with
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
+        out: list[Problem] = list(self.pairing)
         for v in self.vocab:
             out += v.problems
         for bib in self.bibliographies:
@@ -122,6 +128,7 @@ class Reading:
             parsed.reviews = [parse_review(p) for p in sources.reviews]
             parsed.claims = [parse_claims(p) for p in sources.claims]
             parsed.findings = [parse_findings(p) for p in sources.findings]
+            _pair(sources, parsed)
             for path in sources.paths():
                 try:
                     parsed.digests[str(path)] = sha256_file(path)
@@ -135,6 +142,28 @@ class Reading:
     def __exit__(self, *_: object) -> None:
         if self.references is not None:
             self.references.close()
+
+
+def _pair(sources: Sources, parsed: ParsedSources) -> None:
+    """Give each references and findings file its review: the one named for it, else the one
+    review of the load (with none, resolving against the database decides: the review whose
+    file it was, else the library). With several reviews and no name, the file is refused:
+    whose entries they are cannot be guessed."""
+    codes = [r.code for r in parsed.reviews if r.code]
+    paths = [Path(b.path) for b in parsed.bibliographies] + [Path(f.path) for f in
+                                                               parsed.findings]
+    for path in paths:
+        named = sources.owners.get(path)
+        if named is not None:
+            parsed.owners[str(path)] = named
+        elif len(parsed.reviews) == 1:
+            parsed.owners[str(path)] = codes[0] if codes else ""
+        elif parsed.reviews:
+            parsed.pairing.append(Problem(
+                Code.UNKNOWN_REVIEW, f"this load has {len(parsed.reviews)} reviews "
+                f"({', '.join(codes)}): say whose file this is, e.g. "
+                f"--references {codes[0] if codes else 'ID'}={path} (or --findings ID=FILE)",
+                file=str(path)))
 
 
 def start(sources: Sources) -> Reading:

@@ -24,6 +24,14 @@ from ivcdb.loaders.vocab import VocabFile, outcome_link_problems, vocabulary_cha
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import did_you_mean, key_fold
 
+Entry = tuple[str, str]  # (scope: a review's id, or "" for the library; folded citekey)
+LIBRARY = queries.LIBRARY
+
+
+def source_path(path: str) -> str:
+    """How a record's file is stored: its absolute path (what `--prune` compares)."""
+    return str(Path(path).resolve())
+
 
 @dataclass(slots=True)
 class Resolution:
@@ -33,17 +41,20 @@ class Resolution:
     units: set[str]
     measures: set[str]
     outcomes: set[str]
-    references: dict[str, tuple[int, str, str]]  # stored: citekey_norm -> (id, hash, source)
+    # stored: (scope, citekey_norm) -> (id, hash, source); scope: a review's id, or ""
+    # for the shared library
+    references: dict[Entry, tuple[int, str, str]]
     review_ids: dict[str, int]
     citations: dict[str, dict[int, str]]  # review -> number -> folded citekey
     problems: list[Problem] = field(default_factory=list)
-    known_refs: set[str] = field(default_factory=set)
-    bad_refs: set[str] = field(default_factory=set)  # citekey_norms with an error
-    skipped_refs: set[str] = field(default_factory=set)  # ... that this load skips
+    known_refs: set[Entry] = field(default_factory=set)
+    bad_refs: set[Entry] = field(default_factory=set)  # entries with an error
+    skipped_refs: set[Entry] = field(default_factory=set)  # ... that this load skips
     skipped_outcomes: set[str] = field(default_factory=set)
     skipped_reviews: set[str] = field(default_factory=set)
     dropped_findings: set[str] = field(default_factory=set)
-    finding_refs: dict[str, str] = field(default_factory=dict)  # finding -> citekey
+    finding_refs: dict[str, Entry] = field(default_factory=dict)  # finding -> its entry
+    owners: dict[str, str] = field(default_factory=dict)  # file -> its review ("": library)
     # finding -> its id made from the citekey a reference number alone was resolved to
     finding_ids: dict[str, str] = field(default_factory=dict)
     # kind -> stored codes whose row the write leaves as it is (text differing, kept)
@@ -52,14 +63,38 @@ class Resolution:
     def error(self, code: Code, message: str, path: str, line: int | None, key: str) -> None:
         self.problems.append(Problem(code, message, file=path, line=line, key=key))
 
-    def unknown_ref(self, key: str) -> str:
-        """Why a citekey cannot be linked, or "" when it can."""
+    def owner(self, path: str) -> str:
+        """The review whose bibliography or findings file `path` is ("": the library)."""
+        return self.owners.get(path, LIBRARY)
+
+    def locate(self, scope: str, key: str) -> Entry:
+        """The entry a citekey names for `scope`: its own bibliography's, else the library's
+        (the scope's own when neither has it, to be reported as unknown)."""
         norm = key_fold(key)
-        if norm in self.skipped_refs and norm not in self.references:
+        if (scope, norm) not in self.known_refs and (LIBRARY, norm) in self.known_refs:
+            return (LIBRARY, norm)
+        return (scope, norm)
+
+    def scope_of(self, key: str) -> str | None:
+        """For a file of no review (the library's findings): the scope where a citekey is
+        found, the library first, else the one bibliography that has it (None: several)."""
+        norm = key_fold(key)
+        if (LIBRARY, norm) in self.known_refs:
+            return LIBRARY
+        scopes = sorted(s for s, n in self.known_refs if n == norm)
+        return scopes[0] if len(scopes) == 1 else None if scopes else LIBRARY
+
+    def unknown_ref(self, key: str, scope: str) -> str:
+        """Why a citekey cannot be linked from `scope`, or "" when it can."""
+        entry = self.locate(scope, key)
+        if entry in self.skipped_refs and entry not in self.references:
             return f"reference '{key}' has errors in this load and is skipped"
-        if norm not in self.known_refs:
-            return (f"reference '{key}' is neither in the database nor in this load"
-                    f"{did_you_mean(norm, self.known_refs)}")
+        if entry not in self.known_refs:
+            visible = {n for s, n in self.known_refs if s in (scope, LIBRARY)}
+            where = (f"the bibliography of review '{scope}' or the library" if scope
+                     else "the library")
+            return (f"reference '{key}' is in neither {where}, in the database or this load"
+                    f"{did_you_mean(entry[1], visible)}")
         return ""
 
 
@@ -80,14 +115,20 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool,
         _governed(res, session, vocab, update=update_vocabulary)
         if vocab.kind == "outcomes":
             _outcomes(res, vocab, stored_outcomes)
-    first_file: dict[str, tuple[str, int]] = {}  # citekey_norm -> (file, line) in this load
+    _pair(res, session, parsed)
+    first_file: dict[Entry, tuple[str, int]] = {}  # entry -> (file, line) in this load
     for bib in parsed.bibliographies:
-        _bibliography(res, session, bib, first_file)
+        _bibliography(res, session, bib, res.owner(bib.path), first_file)
     for review in parsed.reviews:
         _review(res, review)
+    for skipped in res.skipped_reviews - set(res.review_ids):
+        # a new review that is skipped stores no bibliography: nothing resolves to its entries
+        entries = {e for e in res.known_refs if e[0] == skipped}
+        res.known_refs -= entries
+        res.skipped_refs |= entries
     for findings in parsed.findings:
         for finding in findings.records:
-            _finding(res, finding, findings.path)
+            _finding(res, finding, findings.path, res.owner(findings.path))
     return res
 
 
@@ -101,6 +142,18 @@ def _governed(res: Resolution, session: Session, vocab: VocabFile, *, update: bo
     res.kept_vocabulary[vocab.kind] = kept
 
 
+def _pair(res: Resolution, session: Session, parsed: ParsedSources) -> None:
+    """Each references and findings file's review: as the load pairs it, else the review
+    whose file it was when last loaded (a reload), else the library."""
+    res.owners = dict(parsed.owners)
+    unpaired = [b.path for b in parsed.bibliographies if b.path not in res.owners] + [
+        f.path for f in parsed.findings if f.path not in res.owners]
+    if unpaired:
+        stored = queries.file_owners(session)
+        for path in unpaired:
+            res.owners[path] = stored.get(source_path(path), LIBRARY)
+
+
 def _outcomes(res: Resolution, vocab: VocabFile, stored: set[str]) -> None:
     problems = outcome_link_problems(vocab, res.units, res.measures)
     res.problems += problems
@@ -109,13 +162,13 @@ def _outcomes(res: Resolution, vocab: VocabFile, stored: set[str]) -> None:
         res.outcomes -= {p.key for p in problems} - stored
 
 
-def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography,
-                  first_file: dict[str, tuple[str, int]]) -> None:
-    found = _rehomed(res, session, bib) + _in_two_files(bib, first_file)
+def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography, scope: str,
+                  first_file: dict[Entry, tuple[str, int]]) -> None:
+    found = _rehomed(res, session, bib, scope) + _in_two_files(bib, scope, first_file)
     res.problems += found
-    bad = {key_fold(p.key) for p in bib.problems + found if p.is_error and p.key}
+    bad = {(scope, key_fold(p.key)) for p in bib.problems + found if p.is_error and p.key}
     res.bad_refs |= bad
-    parsed = {r.key_norm for r in bib.records}
+    parsed = {(scope, r.key_norm) for r in bib.records}
     if res.skip_invalid:
         res.skipped_refs |= bad
         res.known_refs |= parsed - bad
@@ -123,12 +176,13 @@ def _bibliography(res: Resolution, session: Session, bib: ParsedBibliography,
         res.known_refs |= parsed | bad
 
 
-def _in_two_files(bib: ParsedBibliography, first_file: dict[str, tuple[str, int]]
-                  ) -> list[Problem]:
-    """A citekey in two BibTeX files of one load: each would replace the other."""
+def _in_two_files(bib: ParsedBibliography, scope: str,
+                  first_file: dict[Entry, tuple[str, int]]) -> list[Problem]:
+    """A citekey in two BibTeX files of one bibliography in one load: each would replace
+    the other."""
     problems = []
     for record in bib.records:
-        where = first_file.setdefault(record.key_norm, (bib.path, record.line))
+        where = first_file.setdefault((scope, record.key_norm), (bib.path, record.line))
         if where[0] != bib.path:
             problems.append(Problem(
                 Code.DUPLICATE_KEY, f"citekey '{record.citekey}' is also in {where[0]} (line "
@@ -136,19 +190,21 @@ def _in_two_files(bib: ParsedBibliography, first_file: dict[str, tuple[str, int]
     return problems
 
 
-def _rehomed(res: Resolution, session: Session, bib: ParsedBibliography) -> list[Problem]:
-    """Refuse a citekey that differs only in case from one stored from another file: two
-    spellings in two files would silently overwrite each other's reference. (The same
-    spelling is an update, warned about when written; a case change within the file the
-    reference came from is a plain update.)"""
-    source = Path(bib.path).name
-    others = {norm for norm, (_, _, src) in res.references.items() if src != source}
+def _rehomed(res: Resolution, session: Session, bib: ParsedBibliography, scope: str
+             ) -> list[Problem]:
+    """Refuse a citekey that differs only in case from one of the same bibliography stored
+    from another file: two spellings in two files would silently overwrite each other's
+    entry. (The same spelling is an update, warned about when written; a case change within
+    the file the entry came from is a plain update.)"""
+    source = source_path(bib.path)
+    others = {norm for (sc, norm), (_, _, src) in res.references.items()
+              if sc == scope and src != source}
     clashes = [r for r in bib.records if r.key_norm in others]
-    stored = queries.reference_citekeys(session) if clashes else {}
+    stored = queries.reference_citekeys(session, scope) if clashes else {}
     return [Problem(
         Code.DUPLICATE_KEY, f"citekey '{r.citekey}' differs only in case from stored "
-        f"'{stored[r.key_norm]}' (loaded from {res.references[r.key_norm][2]}); use the stored "
-        "spelling", file=bib.path, line=r.line, key=r.citekey)
+        f"'{stored[r.key_norm]}' (loaded from {res.references[(scope, r.key_norm)][2]}); use "
+        "the stored spelling", file=bib.path, line=r.line, key=r.citekey)
         for r in clashes if stored[r.key_norm] != r.citekey]
 
 
@@ -157,7 +213,7 @@ def _review(res: Resolution, review: ReviewRecord) -> None:
         return
     errors = any(p.is_error for p in review.problems)
     for number, key in review.citations.items():
-        why = res.unknown_ref(key)
+        why = res.unknown_ref(key, review.code)
         if why:
             errors = True
             res.error(Code.UNKNOWN_REFERENCE, f"citation {number}: {why}", review.path,
@@ -168,8 +224,8 @@ def _review(res: Resolution, review: ReviewRecord) -> None:
     res.citations[review.code] = {n: key_fold(k) for n, k in review.citations.items()}
 
 
-def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
-    """The folded citekey of each link of `record`, or None when it has an error (reported)."""
+def claim(res: Resolution, record: ClaimRecord, path: str) -> list[Entry] | None:
+    """The entry each link of `record` cites, or None when it has an error (reported)."""
     before = len(res.problems)
 
     def fail(code: Code, message: str) -> None:
@@ -191,15 +247,15 @@ def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
         fail(Code.UNKNOWN_UNIT, f"unit '{unit}' is not in the unit vocabulary"
              f"{did_you_mean(unit, res.units)}")
     numbers = res.citations.get(record.review, {})
-    keys: list[str] = []
+    keys: list[Entry] = []
     for link in record.links:
         by_number = numbers.get(link.number) if link.number is not None else None
         if link.number is not None and by_number is None:
             fail(Code.UNKNOWN_REFERENCE, f"review '{record.review}' has no reference "
                  f"number {link.number}")
         if link.key is not None:
-            keys.append(key_fold(link.key))
-            why = res.unknown_ref(link.key)
+            keys.append(res.locate(record.review, link.key))
+            why = res.unknown_ref(link.key, record.review)
             if why:
                 fail(Code.UNKNOWN_REFERENCE, why)
             elif by_number is None and key_fold(link.key) not in numbers.values():
@@ -212,44 +268,58 @@ def claim(res: Resolution, record: ClaimRecord, path: str) -> list[str] | None:
                 fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number} of review "
                      f"'{record.review}' is not '{link.key}'")
         elif by_number is not None:
-            keys.append(by_number)
-            why = res.unknown_ref(by_number)
+            keys.append(res.locate(record.review, by_number))
+            why = res.unknown_ref(by_number, record.review)
             if why:
                 fail(Code.UNKNOWN_REFERENCE, f"reference number {link.number}: {why}")
         else:
-            keys.append("")
+            keys.append((LIBRARY, ""))
     if any(p.is_error for p in res.problems[before:]):
         return None
     return keys
 
 
-def _finding(res: Resolution, finding: FindingRecord, path: str) -> None:
+def _finding(res: Resolution, finding: FindingRecord, path: str, scope: str) -> None:
     before = len(res.problems)
-    key = _finding_reference(res, finding, path)
+    if not scope and finding.reference_key is not None:
+        found = res.scope_of(finding.reference_key)
+        if found is None:
+            res.error(Code.UNKNOWN_REFERENCE, f"citekey '{finding.reference_key}' is in "
+                      "several reviews' bibliographies: name the review whose file this is "
+                      "(--findings ID=FILE)", path, finding.line, finding.reference_key)
+            res.dropped_findings.add(finding.finding_id)
+            return
+        scope = found
+    elif not scope and len(res.citations) == 1:
+        scope = next(iter(res.citations))
+    key = _finding_reference(res, finding, path, scope)
     if len(res.problems) > before or key is None:
         res.dropped_findings.add(finding.finding_id)
     else:
-        res.finding_refs[finding.finding_id] = key
+        res.finding_refs[finding.finding_id] = res.locate(scope, key)
         if finding.reference_key is None:
             res.finding_ids[finding.finding_id] = finding.id_by_key(key)
 
 
-def _finding_reference(res: Resolution, finding: FindingRecord, path: str) -> str | None:
-    """The citekey of the finding's source (given, or looked up by number), if known."""
+def _finding_reference(res: Resolution, finding: FindingRecord, path: str, scope: str
+                       ) -> str | None:
+    """The citekey of the finding's source (given, or looked up by number in the numbered
+    list of the file's review), if known."""
     key = finding.reference_key
 
     def fail(code: Code, message: str) -> None:
         res.error(code, message, path, finding.line, key or "")
 
     if key is None:
-        reviews = list(res.citations.values())
-        if len(reviews) == 1 and finding.reference_number in reviews[0]:
-            key = reviews[0][finding.reference_number]
+        numbers = res.citations.get(scope, {})
+        if finding.reference_number in numbers:
+            key = numbers[finding.reference_number]
         else:
             fail(Code.UNKNOWN_REFERENCE, "give reference_key: the reference number alone "
-                 "is ambiguous or unknown")
+                 "is ambiguous or unknown" if not scope else
+                 f"review '{scope}' has no reference number {finding.reference_number}")
             return None
-    why = res.unknown_ref(key)
+    why = res.unknown_ref(key, scope)
     if why:
         fail(Code.UNKNOWN_REFERENCE, why)
     if finding.measure not in res.measures:

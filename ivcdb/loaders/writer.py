@@ -8,7 +8,6 @@ the database (and SQLAlchemy), so reading the files can begin before those are i
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, SQLModel
@@ -20,14 +19,15 @@ from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
 from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
 from ivcdb.loaders.findings import ParsedFindings
 from ivcdb.loaders.parse import ParsedSources
-from ivcdb.loaders.resolve import Resolution, claim, resolve
+from ivcdb.loaders.resolve import Entry, Resolution, claim, resolve, source_path
 from ivcdb.loaders.review import ReviewRecord
 from ivcdb.loaders.vocab import VocabFile
 from ivcdb.models import Claim as ClaimModel
-from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
+from ivcdb.models import Measure, Outcome, Review, Unit
 from ivcdb.models import Reference as ReferenceModel
 from ivcdb.report import Code, LoadReport, Problem, Severity
 from ivcdb.text import key_fold
+from ivcdb.works import assign_works, work_keys
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
@@ -83,7 +83,8 @@ class _Loader:
         self.row_problems: list[Problem] = []  # of claims, found while streaming them
         self.references = resolution.references
         self.review_ids = dict(resolution.review_ids)
-        self.ref_ids: dict[str, int] = {}
+        self.ref_ids: dict[Entry, int] = {}
+        self.works: dict[str, int] | None = None  # work key -> work id, once read
 
     # -- apply -----------------------------------------------------------------------------
 
@@ -104,6 +105,15 @@ class _Loader:
         order = {"units": 0, "measures": 1, "outcomes": 2}
         for vocab in sorted(self.parsed.vocab, key=lambda v: order[v.kind]):
             self._apply_vocab(vocab, report(vocab.kind, vocab.path, vocab.count))
+        # One review per file: read 1; with any error it is skipped whole. Its row is written
+        # before the references (its bibliography's entries name it), its citations after.
+        written_reviews = []
+        for review in self.parsed.reviews:
+            review_report = report("review", review.path, 1)
+            if review.code and review.path not in errors_by_file:
+                written_reviews.append((review, review_report, self._write_review(review)))
+            else:
+                review_report.skipped = [review.code or review.path]
         ids = None
         for index, bib in enumerate(self.parsed.bibliographies):
             refs = report("references", bib.path, bib.blocks)
@@ -114,13 +124,8 @@ class _Loader:
             # so that the claims load after them runs in the memory they held.
             self.parsed.bibliographies[index] = replace(bib, records=[])
         self.ref_ids = ids if ids is not None else queries.reference_ids(self.session)
-        for review in self.parsed.reviews:
-            # One review per file: read 1; with any error it is skipped whole.
-            if review.code and review.path not in errors_by_file:
-                self._apply_review(review, report("review", review.path, 1))
-            else:
-                skipped = report("review", review.path, 1)
-                skipped.skipped = [review.code or review.path]
+        for review, review_report, row_changed in written_reviews:
+            self._apply_citations(review, review_report, row_changed)
         for claims in self.parsed.claims:
             self.stream_claims(claims, report("claims", claims.path, claims.count))
         for findings in self.parsed.findings:
@@ -134,7 +139,9 @@ class _Loader:
     def _skipped_entries(self, bib: ParsedBibliography, keys: set[str]) -> list[str]:
         """Each entry with an error, by its citekey (a citekey used twice is listed twice:
         both entries are skipped), and what else the problems name."""
-        entries = [key for _, key in bib.entries if key and key_fold(key) in self.res.bad_refs]
+        scope = self.res.owner(bib.path)
+        entries = [key for _, key in bib.entries
+                   if key and (scope, key_fold(key)) in self.res.bad_refs]
         named = {key_fold(k) for k in entries}
         return sorted(entries + [k for k in keys if key_fold(k) not in named])
 
@@ -194,18 +201,28 @@ class _Loader:
                             for k in keys]
 
     def _apply_references(self, bib: ParsedBibliography, report: LoadReport
-                          ) -> dict[str, int] | None:
-        """Write the references; the reference ids afterwards, when it had to read them."""
-        source = Path(bib.path).name
+                          ) -> dict[Entry, int] | None:
+        """Write the entries of one bibliography (a review's, or the library's); the entry
+        ids afterwards, when it had to read them."""
+        source = source_path(bib.path)
+        scope = self.res.owner(bib.path)
+        review_id = self.review_ids.get(scope) if scope else None
+        if scope and review_id is None:  # its new review is skipped (errors): so are they
+            report.skipped = sorted({r.citekey for r in bib.records} | set(report.skipped))
+            report.problems.append(Problem(
+                Code.UNKNOWN_REVIEW, f"review '{scope}' has errors and is skipped: its "
+                "bibliography is not stored either", file=bib.path, severity=Severity.WARNING))
+            return None
         bad = self.res.bad_refs
-        records = [r for r in bib.records if r.key_norm not in bad]
+        records = [r for r in bib.records if (scope, r.key_norm) not in bad]
         rows: list[dict[str, Any]] = []
         added: list[dict[str, Any]] = []
         todo: list[RefRecord] = []
         for record in records:
             row = record.row()
             row["source"] = source
-            old = self.references.get(record.key_norm)
+            row["review_id"] = review_id
+            old = self.references.get((scope, record.key_norm))
             if not _count(report, old, row):
                 continue
             todo.append(record)
@@ -220,25 +237,27 @@ class _Loader:
                     severity=Severity.WARNING))
             rows.append(row)
         store.insert_rows(self.session, ReferenceModel, added)
-        store.upsert(self.session, ReferenceModel, rows, ["citekey_norm"])
+        store.upsert_references(self.session, rows, library=not scope)
         ids = None
         if todo:
             ids = queries.reference_ids(self.session)
-            updated_ids = [ids[r.key_norm] for r in todo if r.key_norm in self.references]
+            updated_ids = [ids[(scope, r.key_norm)] for r in todo
+                           if (scope, r.key_norm) in self.references]
             store.replace_authors(
                 self.session, AUTHOR_COLUMNS,
-                [(ids[r.key_norm], *values) for r in todo for values in r.author_values()],
-                had_authors=updated_ids)
-        in_file = {r.key_norm for r in bib.records} | bad
-        missing = [norm for norm, (_, _, src) in self.references.items()
-                   if src == source and norm not in in_file]
-        citekeys = queries.reference_citekeys(self.session) if missing else {}
+                [(ids[(scope, r.key_norm)], *values) for r in todo
+                 for values in r.author_values()], had_authors=updated_ids)
+            self._link_works(todo, scope, ids)
+        in_file = {r.key_norm for r in bib.records} | {n for s, n in bad if s == scope}
+        missing = [norm for (sc, norm), (_, _, src) in self.references.items()
+                   if sc == scope and src == source and norm not in in_file]
+        citekeys = queries.reference_citekeys(self.session, scope) if missing else {}
         report.missing = sorted(citekeys.get(n, n) for n in missing)
         if self._may_prune(report):
             in_use = queries.referenced_ids(self.session)
-            removable = [self.references[n][0] for n in missing
-                         if self.references[n][0] not in in_use]
-            kept = [n for n in missing if self.references[n][0] in in_use]
+            stored = {n: self.references[(scope, n)][0] for n in missing}
+            removable = [stored[n] for n in missing if stored[n] not in in_use]
+            kept = [n for n in missing if stored[n] in in_use]
             report.removed = store.prune_references(self.session, removable)
             self._warn_in_use(report, [citekeys.get(n, n) for n in kept],
                               "cited by a review, claim or finding")
@@ -247,26 +266,52 @@ class _Loader:
                                     severity=Severity.WARNING) for k, line in bib.not_references]
         return None if report.removed else ids
 
-    def _apply_review(self, review: ReviewRecord, report: LoadReport) -> None:
+    def _link_works(self, records: list[RefRecord], scope: str, ids: dict[Entry, int]) -> None:
+        """Give each written entry its work: that of a stored or earlier entry with the same
+        DOI, PMID or title, year and first author, else its own id."""
+        if self.works is None:  # the stored entries' keys, read once per load
+            self.works = queries.work_index(self.session) if self.references else {}
+        entries = []
+        for record in records:
+            row = record.row()
+            authors = record.author_values()
+            entries.append((ids[(scope, record.key_norm)], work_keys(
+                row["doi"], row["pmid"], row["title_norm"], row["year"],
+                authors[0][1] if authors else None)))
+        works = assign_works(entries, self.works)
+        stored = {ids[(scope, r.key_norm)] for r in records if (scope, r.key_norm)
+                  in self.references}
+        # a new entry that is its own work is set by one statement; the rest one by one
+        store.set_works(self.session, {i: w for i, w in works.items()
+                                       if w != i or i in stored})
+
+    def _write_review(self, review: ReviewRecord) -> bool:
+        """Write the review's row if it is new or changed; whether it was."""
         existing = queries.review_rows(self.session).get(review.code)
         row = review.row()
-        old_numbers = queries.citation_numbers(self.session).get(review.code, {})
-        new_numbers = {n: key_fold(k) for n, k in review.citations.items()}
-        same_review = existing is not None and all(existing.get(k) == v for k, v in row.items())
-        if same_review and old_numbers == new_numbers:
-            report.unchanged += 1
-            return
-        if existing is None:
-            report.added += 1
-        else:
-            report.updated += 1
+        if existing is not None and all(existing.get(k) == v for k, v in row.items()):
+            return False
         store.upsert(self.session, Review, [row], ["code"])
-        review_id = queries.review_index(self.session)[review.code]
-        self.review_ids[review.code] = review_id
-        if old_numbers != new_numbers:
+        self.review_ids = queries.review_index(self.session)
+        return True
+
+    def _apply_citations(self, review: ReviewRecord, report: LoadReport,
+                         row_changed: bool) -> None:
+        """Write the review's numbered reference list if it changed; count the review."""
+        review_id = self.review_ids[review.code]
+        old = queries.citation_ids(self.session).get(review.code, {})
+        new = {n: self.ref_ids[self.res.locate(review.code, k)]
+               for n, k in review.citations.items()}
+        if old != new:
             store.replace_citations(self.session, review_id, [
-                {"review_id": review_id, "reference_id": self.ref_ids[norm], "number": n}
-                for n, norm in sorted(new_numbers.items())])
+                {"review_id": review_id, "reference_id": ref_id, "number": n}
+                for n, ref_id in sorted(new.items())])
+        if review.code not in self.res.review_ids:
+            report.added += 1
+        elif row_changed or old != new:
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
     def all_problems(self) -> list[Problem]:
         """Every problem of the load so far, in file and line order."""
@@ -276,15 +321,17 @@ class _Loader:
     def stream_claims(self, claims: ParsedClaims, report: LoadReport | None) -> None:
         """Validate, resolve and write one claims file, a batch at a time (one pass). Without
         a report, or once the load is known to be refused, the claims are only checked."""
-        source = Path(claims.path).name
+        source = source_path(claims.path)
         existing = queries.claim_index(self.session) if report is not None else {}
         self.review_ids = queries.review_index(self.session)
+        named = {r.code for r in self.parsed.reviews if r.code}  # reviews this load names
         problems: list[Problem] = []
         dropped: set[str] = set()
-        batch: list[tuple[ClaimRecord, list[str]]] = []
+        batch: list[tuple[ClaimRecord, list[Entry]]] = []
         mark = len(self.res.problems)
         for record, row_problems, valid in claims.claims():
             problems += row_problems
+            named.add(record.review)
             keys = claim(self.res, record, claims.path)
             if not valid or keys is None:
                 dropped.add(record.claim_id)
@@ -304,73 +351,124 @@ class _Loader:
         report.problems += problems
         report.skipped = sorted(set(report.skipped) | {
             p.key or f"line {p.line}" for p in problems if p.is_error})
+        # Missing: a claim of a review this load names, last loaded from this very file.
         in_file = claims.ids() | dropped | {p.key for p in claims.problems if p.key}
-        report.missing = sorted(cid for cid, (_, _, src) in existing.items()
-                                if src == source and cid not in in_file)
+        gone = sorted((review, cid) for (review, cid), (_, _, src) in existing.items()
+                      if review in named and src == source and cid not in in_file)
+        one_review = len({review for review, _ in gone}) <= 1
+        report.missing = [cid if one_review else f"{review}/{cid}" for review, cid in gone]
         if self.writing and self._may_prune(report):
-            report.removed = store.prune_claims(self.session,
-                                                [existing[c][0] for c in report.missing])
+            report.removed = store.prune_claims(self.session, [existing[g][0] for g in gone])
 
-    def _write_claims(self, batch: list[tuple[ClaimRecord, list[str]]],
-                      existing: dict[str, tuple[int, str, str]], report: LoadReport | None,
-                      source: str) -> None:
+    def _write_claims(self, batch: list[tuple[ClaimRecord, list[Entry]]],
+                      existing: dict[tuple[str, str], tuple[int, str, str]],
+                      report: LoadReport | None, source: str) -> None:
         """Write a batch of valid claims and their links (counted in `report`)."""
         if not (batch and self.writing and report is not None):
             return
         rows: list[dict[str, Any]] = []
         added: list[dict[str, Any]] = []
-        todo: list[tuple[ClaimRecord, list[str]]] = []
+        todo: list[tuple[ClaimRecord, list[Entry]]] = []
         for record, keys in batch:
-            link_keys = [(key, link.role) for key, link in zip(keys, record.links, strict=True)]
+            # the content hash sees the folded citekeys (as before bibliographies had scopes)
+            link_keys = [(key[1], link.role)
+                         for key, link in zip(keys, record.links, strict=True)]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
-            old = existing.get(record.claim_id)
+            old = existing.get((record.review, record.claim_id))
             if not _count(report, old, row):
                 continue
             (rows if old is not None else added).append(row)
             todo.append((record, keys))
         store.insert_rows(self.session, ClaimModel, added)
-        store.upsert(self.session, ClaimModel, rows, ["claim_id"])
+        store.upsert(self.session, ClaimModel, rows, ["review_id", "claim_id"])
         if not todo:
             return
-        ids = queries.claim_ids(self.session, [r.claim_id for r, _ in todo])
+        ids: dict[tuple[str, str], int] = {}
+        for review in {r.review for r, _ in todo}:
+            named = [r.claim_id for r, _ in todo if r.review == review]
+            found = queries.claim_ids(self.session, self.review_ids[review], named)
+            ids.update({(review, cid): id_ for cid, id_ in found.items()})
         links = []
         for record, keys in todo:
+            claim_id = ids[(record.review, record.claim_id)]
             seen: set[int] = set()
             for position, (key, link) in enumerate(zip(keys, record.links, strict=True), 1):
                 ref_id = self.ref_ids[key]
                 if ref_id in seen:
                     continue
                 seen.add(ref_id)
-                links.append({"claim_id": ids[record.claim_id], "reference_id": ref_id,
+                links.append({"claim_id": claim_id, "reference_id": ref_id,
                               "role": link.role, "position": position})
         store.replace_claim_links(
-            self.session, [ids[r.claim_id] for r, _ in todo if r.claim_id in existing], links)
+            self.session, [ids[(r.review, r.claim_id)] for r, _ in todo
+                           if (r.review, r.claim_id) in existing], links)
 
     def _apply_findings(self, findings: ParsedFindings, report: LoadReport) -> None:
-        source = Path(findings.path).name
-        existing = queries.finding_index(self.session)
-        rows = []
+        """Write one findings file. A finding is what a source reports, the same whichever
+        review cites it: one identical to a stored finding (same work, measure, figures, unit,
+        timepoint, population) is stored once, this file recorded as another source of it;
+        a finding another file also gives is never edited through this one."""
+        path = source_path(findings.path)
+        owner = self.res.owner(findings.path)
+        review_id = self.review_ids.get(owner) if owner else None
+        index = queries.finding_index(self.session)
+        mine = index.by_path.get(path, {})
+        works = queries.reference_works(self.session)
+        new_works: set[int] = set()
+        shared = 0
         for record in findings.records:
-            key = self.res.finding_refs.get(record.finding_id)
-            if key is None:
+            entry = self.res.finding_refs.get(record.finding_id)
+            if entry is None:
                 continue
-            fid = self.res.finding_ids.get(record.finding_id, record.finding_id)
-            row = record.row(self.ref_ids[key_fold(key)], fid)
-            row["source"] = source
-            if not _count(report, existing.get(fid), row):
-                continue
-            rows.append(row)
-        store.upsert(self.session, SourceFinding, rows, ["finding_id"])
+            key = self.res.finding_ids.get(record.finding_id, record.finding_id)
+            row = record.row(self.ref_ids[entry], key)
+            row["source"] = path
+            work = works[row["reference_id"]]
+            same = index.by_identity.get((work, *(row[c] for c in queries.FINDING_IDENTITY)))
+            prev = mine.get(key)
+            if prev is None and same is not None and index.paths[same] == {path}:
+                prev = same  # this file's own finding under a new id (its note edited, say)
+                store.link_finding(self.session, same, path, review_id, key)
+            if prev is not None and same in (None, prev):
+                shared_with_others = index.paths[prev] != {path}
+                if index.hashes[prev] == row["content_hash"] or same == prev and \
+                        shared_with_others:  # the stored note and seen_at stay
+                    report.unchanged += 1
+                    continue
+                report.updated += 1
+                if not shared_with_others:
+                    store.update_finding(self.session, prev, row)
+                    index.hashes[prev] = row["content_hash"]
+                    continue
+            elif same is None:
+                report.added += 1
+            elif prev is None:  # what another file gives: stored once, this file noted
+                report.unchanged += 1
+                shared += 1
+            else:
+                report.updated += 1
+            if prev is not None:
+                store.unlink_findings(self.session, path, [(prev, key)])
+            if same is None:
+                same = store.insert_finding(self.session, row)
+                index.by_identity[(work, *(row[c] for c in queries.FINDING_IDENTITY))] = same
+                new_works.add(work)
+            store.link_finding(self.session, same, path, review_id, key)
         in_file = {self.res.finding_ids.get(r.finding_id, r.finding_id)
                    for r in findings.records}
-        missing = sorted(fid for fid, (_, _, src) in existing.items()
-                         if src == source and fid not in in_file)
-        report.missing = missing
+        report.missing = sorted(k for k in mine if k not in in_file)
         if self._may_prune(report):
-            report.removed = store.prune_findings(self.session,
-                                                  [existing[f][0] for f in missing])
-
+            report.removed = store.unlink_findings(
+                self.session, path, [(mine[k], k) for k in report.missing])
+        if shared:
+            report.notes.append(f"{shared} finding(s) identical to stored ones (same work, "
+                                "measure, figures, unit, timepoint, population): stored once, "
+                                "this file recorded as a further source")
+        others = queries.reviews_citing_works(self.session, new_works) - {owner}
+        if others:
+            report.notes.append("the source checks of " + ", ".join(sorted(others)) +
+                                " gain findings from this file (they cite the same works)")
 
 def _count(report: LoadReport, old: tuple[int, str, str] | None, row: dict[str, Any]) -> bool:
     """Count `row` as added, updated or unchanged; True when it must be written.
