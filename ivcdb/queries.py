@@ -634,7 +634,8 @@ def _cited_reference(session: Session, *, reference: str | int | None, author: s
     cr, ref = _t(ClaimReference), _t(Reference)
     conditions: list[sa.ColumnElement[bool]] = []
     if reference is not None:
-        conditions.append(cr.c.reference_id == _reference_id(session, reference, review))
+        conditions.append(cr.c.reference_id.in_(
+            same_work(_reference_id(session, reference, review))))
     if author is not None:
         conditions.append(cr.c.reference_id.in_(_author_references(session, author)))
     years = _years(year_from, year_to)
@@ -832,6 +833,13 @@ def reference_detail(session: Session, ref: str | int, *, review: str | None = N
         findings=_findings_of(session, ref_id))
 
 
+def same_work(ref_id: int) -> sa.Select[Any]:
+    """The ids of every entry of the entry's work (in any review's bibliography)."""
+    t = _t(Reference)
+    work = sa.select(t.c.work_id).where(t.c.id == ref_id).scalar_subquery()
+    return sa.select(t.c.id).where(t.c.work_id == work)
+
+
 def _author_names(session: Session, ref_id: int) -> tuple[str, ...]:
     a = _t(Author)
     query = (sa.select(a.c.prefix, a.c.family, a.c.given, a.c.suffix)
@@ -844,7 +852,8 @@ def _citations_of(session: Session, ref_id: int, review_id: int | None
                   ) -> tuple[CitationNumber, ...]:
     c, r = _t(Citation), _t(Review)
     query = (sa.select(r.c.code, c.c.number).join(r, r.c.id == c.c.review_id)
-             .where(c.c.reference_id == ref_id).order_by(bytewise(r.c.code, session)))
+             .where(c.c.reference_id.in_(same_work(ref_id)))
+             .order_by(bytewise(r.c.code, session)))
     if review_id is not None:
         query = query.where(c.c.review_id == review_id)
     return tuple(CitationNumber(*row) for row in session.execute(query))
@@ -854,7 +863,7 @@ def _claims_citing(session: Session, ref_id: int, review_id: int | None
                    ) -> Results[ClaimRow]:
     c, cr = _t(Claim), _t(ClaimReference)
     where: list[sa.ColumnElement[bool]] = [
-        c.c.id.in_(sa.select(cr.c.claim_id).where(cr.c.reference_id == ref_id))]
+        c.c.id.in_(sa.select(cr.c.claim_id).where(cr.c.reference_id.in_(same_work(ref_id))))]
     if review_id is not None:
         where.append(c.c.review_id == review_id)
     query = _claim_query(where).order_by(bytewise(c.c.claim_id, session))
@@ -873,9 +882,10 @@ def _finding_query(review_id: Any, *extra: Any) -> sa.Select[Any]:
 
 
 def _findings_of(session: Session, ref_id: int) -> Results[FindingRow]:
-    """The reference's findings, the same whichever review is chosen (no number)."""
+    """The findings of the reference's work, the same whichever review is chosen (no
+    number)."""
     f = _t(SourceFinding)
-    query = (_finding_query(None).where(f.c.reference_id == ref_id)
+    query = (_finding_query(None).where(f.c.reference_id.in_(same_work(ref_id)))
              .order_by(bytewise(f.c.finding_id, session)))
     return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
 

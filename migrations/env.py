@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
@@ -37,11 +38,19 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _foreign_keys_off(connection) -> Any:  # type: ignore[no-untyped-def]
+    """SQLite: batch mode drops and re-creates tables, so foreign keys must not fire meanwhile.
+    The pragma works only outside a transaction: it is set on the driver's connection before
+    SQLAlchemy begins one. Returns that connection (to switch them on again), or None."""
+    if connection.dialect.name != "sqlite" or connection.in_transaction():
+        return None
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    return raw
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        # Batch mode drops and re-creates tables: foreign keys must not fire meanwhile.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
@@ -60,12 +69,15 @@ def run_migrations_online() -> None:
     engine = given if given is not None else make_engine(_url(), create=True)
     try:
         with engine.connect() as connection:
+            raw = _foreign_keys_off(connection)
             _run(connection)
             # A wrapped connection belongs to a caller's transaction (pytest-alembic's
             # experimental tests): the caller decides. Otherwise the migration is ours.
             owned = given is None or isinstance(given, sa.Engine)
             if owned and connection.in_transaction():
                 connection.commit()
+            if raw is not None and not connection.in_transaction():
+                raw.execute("PRAGMA foreign_keys=ON")  # the pooled connection as it was
     finally:
         if engine is not given:
             engine.dispose()

@@ -137,7 +137,8 @@ def test_upgrade_at_head_keeps_data_and_passes_check(built: ivcdb_db.Database) -
     assert snapshot(built) == before
 
 
-def test_down_up_cycle_with_data_reloads_identically(built: ivcdb_db.Database) -> None:
+def test_down_up_cycle_with_data_reloads_identically(built: ivcdb_db.Database,
+                                                     data_copy: Path) -> None:
     """After downgrade base + upgrade head a reload gives the same rows (ids restart too)."""
     def rows(database: ivcdb_db.Database) -> dict[str, list[tuple[object, ...]]]:
         snap = snapshot(database)
@@ -149,5 +150,5 @@ def test_down_up_cycle_with_data_reloads_identically(built: ivcdb_db.Database) -
     ivcdb_db.downgrade(built.url, "base", force=True)
     upgrade(built.url)
     with open_db(built.url) as again:
-        load(again, Sources.from_folder(DATA))
+        load(again, Sources.from_folder(data_copy))  # the files `built` came from
         assert rows(again) == before

@@ -65,7 +65,9 @@ DISPUTE = [("wachtel2015", "2", "supports"), ("mueller2020", "1", "disagrees")]
 
 def load_second_review(built: Database, tmp_path: Path) -> None:
     """Load the second review above into a database holding the curated data."""
-    (tmp_path / "extra.bib").write_text(EXTRA_BIB, encoding="utf-8")
+    # its own bibliography: its entry, and its copies of the curated ones it cites
+    curated = (DATA / "references.bib").read_text(encoding="utf-8")
+    (tmp_path / "extra.bib").write_text(EXTRA_BIB + "\n" + curated, encoding="utf-8")
     (tmp_path / "review2.toml").write_text(EXTRA_REVIEW, encoding="utf-8")
     with (tmp_path / "claims2.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, CLAIM_COLUMNS, lineterminator="\n")
