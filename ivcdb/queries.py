@@ -760,6 +760,7 @@ def list_reviews_query(dialect: str) -> sa.Select[Any]:
     """The select of `list_reviews` for a dialect; the snapshot's `reviews` view is this
     select compiled for SQLite."""
     r, c, cit, f = _t(Review), _t(Claim), _t(Citation), _t(SourceFinding)
+    given, listed = _t(Reference).alias("given"), _t(Reference).alias("listed")
 
     def count(query: sa.Select[Any]) -> Any:
         return query.with_only_columns(sa.func.count()).scalar_subquery()
@@ -768,7 +769,10 @@ def list_reviews_query(dialect: str) -> sa.Select[Any]:
         r.c.code.label("id"), r.c.title, r.c.year,
         count(sa.select(c).where(c.c.review_id == r.c.id)).label("claims"),
         count(sa.select(cit).where(cit.c.review_id == r.c.id)).label("references"),
-        count(sa.select(f).join(cit, cit.c.reference_id == f.c.reference_id)
+        # what the works of its reference list report (whichever review's file gave it)
+        count(sa.select(f).join(given, given.c.id == f.c.reference_id)
+              .join(listed, listed.c.work_id == given.c.work_id)
+              .join(cit, cit.c.reference_id == listed.c.id)
               .where(cit.c.review_id == r.c.id)).label("findings"),
     ).order_by(bytewise_in(r.c.code, dialect))
 
@@ -1118,12 +1122,51 @@ def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
     return vocabulary_rows(session, Outcome)[code]
 
 
-def export_findings(session: Session, *, review_id: int | None) -> Results[FindingRow]:
-    """Source findings by reference number (in the chosen review), citekey, finding id."""
-    f, ref, ct = _t(SourceFinding), _t(Reference), _t(Citation)
-    query = _finding_query(review_id).order_by(
-        ct.c.number.is_(None), ct.c.number, bytewise(ref.c.citekey, session),
-        bytewise(f.c.finding_id, session))
+def _review_entries(review_id: Any) -> sa.CompoundSelect[Any]:
+    """Ids of the entries a review holds or cites: its bibliography, its numbered list, the
+    entries its claims cite (library ones included). `review_id` None: every review's."""
+    r, c, cl, cr = _t(Reference), _t(Citation), _t(Claim), _t(ClaimReference)
+    if review_id is None:
+        return sa.union(sa.select(r.c.id).where(r.c.review_id.is_not(None)),
+                        sa.select(c.c.reference_id), sa.select(cr.c.reference_id))
+    return sa.union(
+        sa.select(r.c.id).where(r.c.review_id == review_id),
+        sa.select(c.c.reference_id).where(c.c.review_id == review_id),
+        sa.select(cr.c.reference_id).join(cl, cl.c.id == cr.c.claim_id)
+        .where(cl.c.review_id == review_id))
+
+
+def export_findings(session: Session, *, review_id: int | None,
+                    outside_reviews: bool = False) -> Results[FindingRow]:
+    """Source findings by reference number, citekey, finding id.
+
+    A review's: what its own findings files and the library's give about the works it cites,
+    each under the review's entry of the work and numbered as the review numbers it (another
+    review's findings on a shared work are not its). With no review: every finding, under the
+    entry it was given for (`outside_reviews`: only those no review's export lists).
+    """
+    f, fs, ct = _t(SourceFinding), _t(FindingSource), _t(Citation)
+    given, entry = _t(Reference).alias("given"), _t(Reference).alias("entry")
+    query = sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": entry,
+                                                "citation": ct})).select_from(f)
+    if review_id is None:
+        query = (query.join(entry, entry.c.id == f.c.reference_id)
+                 .outerjoin(ct, (ct.c.reference_id == entry.c.id) & (ct.c.review_id == -1)))
+        if outside_reviews:
+            by_review = sa.select(fs.c.finding_id).where(fs.c.review_id.is_not(None))
+            cited = sa.select(given.c.work_id).where(given.c.id.in_(_review_entries(None)))
+            query = query.where(f.c.id.not_in(by_review), entry.c.work_id.not_in(cited))
+    else:
+        given_here = sa.select(fs.c.finding_id).where((fs.c.review_id == review_id)
+                                                      | fs.c.review_id.is_(None))
+        query = (query.join(given, given.c.id == f.c.reference_id)
+                 .join(entry, (entry.c.work_id == given.c.work_id)
+                       & entry.c.id.in_(_review_entries(review_id)))
+                 .outerjoin(ct, (ct.c.reference_id == entry.c.id)
+                            & (ct.c.review_id == review_id))
+                 .where(f.c.id.in_(given_here)))
+    query = query.order_by(ct.c.number.is_(None), ct.c.number,
+                           bytewise(entry.c.citekey, session), bytewise(f.c.finding_id, session))
     return Results((FindingRow(*row) for row in session.execute(query)), row_type=FindingRow)
 
 
@@ -1181,16 +1224,24 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
 
     Their `reference_number` is None: a reference may be cited in several reviews.
     """
-    f, ref, m, cr = _t(SourceFinding), _t(Reference), _t(Measure), _t(ClaimReference)
-    cited = (sa.select(cr.c.reference_id)
-             .where(cr.c.role.in_(SUPPORTING_ROLES),
-                    cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
-                                                        review=review))))
+    f, m, cr, ct = _t(SourceFinding), _t(Measure), _t(ClaimReference), _t(Citation)
+    given, cited = _t(Reference).alias("given"), _t(Reference).alias("cited")
+    in_scope = (sa.select(cr.c.reference_id)
+                .where(cr.c.role.in_(SUPPORTING_ROLES),
+                       cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
+                                                           review=review))))
+    # What a work reports serves every entry of it that a claim cites: each finding comes
+    # once per citekey citing its work (so a claim finds it under its own key).
     query = (
-        _finding_query(None, m.c.label, m.c.family)
+        sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": cited,
+                                            "citation": ct}), m.c.label, m.c.family)
+        .select_from(f)
+        .join(given, given.c.id == f.c.reference_id)
+        .join(cited, (cited.c.work_id == given.c.work_id) & cited.c.id.in_(in_scope))
+        .outerjoin(ct, (ct.c.reference_id == cited.c.id) & (ct.c.review_id == -1))
         .join(m, m.c.code == f.c.measure_code)
-        .where(f.c.reference_id.in_(cited))
-        .order_by(bytewise(ref.c.citekey, session), bytewise(f.c.finding_id, session))
+        .distinct()
+        .order_by(bytewise(cited.c.citekey, session), bytewise(f.c.finding_id, session))
     )
     return Results((CheckFinding(*row) for row in session.execute(query)),
                    row_type=CheckFinding)
@@ -1371,6 +1422,7 @@ def plot_findings(session: Session, *, outcome: str, review_id: int | None = Non
     `review_id`), same measure family."""
     c, o, cr, f = _t(Claim), _t(Outcome), _t(ClaimReference), _t(SourceFinding)
     ref, cit, mo, mf = _t(Reference), _t(Citation), _t(Measure), _t(Measure).alias("mf")
+    given = _t(Reference).alias("given")  # the entry a finding was given for (same work)
     related = (mf.c.code == mo.c.code) | ((mf.c.family == mo.c.family) & (mo.c.family != ""))
     query = (
         sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": ref,
@@ -1380,9 +1432,10 @@ def plot_findings(session: Session, *, outcome: str, review_id: int | None = Non
         .join(o, o.c.code == c.c.outcome_code)
         .join(mo, mo.c.code == o.c.measure_code)
         .join(cr, (cr.c.claim_id == c.c.id) & cr.c.role.in_(SUPPORTING_ROLES))
-        .join(f, f.c.reference_id == cr.c.reference_id)
+        .join(ref, ref.c.id == cr.c.reference_id)
+        .join(f, f.c.reference_id.in_(sa.select(given.c.id)
+                                      .where(given.c.work_id == ref.c.work_id)))
         .join(mf, (mf.c.code == f.c.measure_code) & related)
-        .join(ref, ref.c.id == f.c.reference_id)
         .outerjoin(cit, (cit.c.reference_id == ref.c.id) & (cit.c.review_id == c.c.review_id))
         .where(c.c.outcome_code == outcome)
         .order_by(bytewise(c.c.claim_id, session), cr.c.position,

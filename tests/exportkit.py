@@ -37,7 +37,10 @@ TRICKY_BIB = r"""
 """
 TRICKY_CLAIMS = [
     {"claim_id": "Zeta-claim", "outcome": "prognosis", "statement": "=1+1",
-     "reference_keys": "Zeta2020;nayyar2010", "reference_roles": "data_source;supports"},
+     # every tricky entry is cited: a review's references export lists the library
+     # entries (here the tricky ones) its claims cite
+     "reference_keys": "Zeta2020;nayyar2010;alpha2021",
+     "reference_roles": "data_source;supports;supports"},
     {"claim_id": "alpha-claim", "outcome": "prognosis", "statement": "-5",
      "value": "-5", "unit": "ratio", "reference_keys": "nayyar2010;wachtel2015",
      "reference_numbers": "1;3", "reference_roles": "supports;disagrees"},

@@ -18,7 +18,9 @@ def _references(database: Database) -> dict[str, Any]:
     """Reference rows (without ids and file names) and their authors, by citekey."""
     ref, author = Reference.__table__, Author.__table__  # type: ignore[attr-defined]
     with database.engine.connect() as conn:
-        rows = {r["citekey"]: {k: v for k, v in r.items() if k not in ("id", "source")}
+        # where an entry is stored (its bibliography, its work's id) is not the entry
+        rows = {r["citekey"]: {k: v for k, v in r.items()
+                               if k not in ("id", "source", "review_id", "work_id")}
                 for r in conn.execute(sa.select(ref)).mappings()}
         query = sa.select(ref.c.citekey, author).join(ref, ref.c.id == author.c.reference_id)
         for r in conn.execute(query.order_by(author.c.position)).mappings():

@@ -112,7 +112,7 @@ def test_formulas_are_neutralised_and_loaded_back(tricky: Database, tmp_path: Pa
     assert rows["Éclair-claim"]["value"] == "0.1"
     # numbers only where every reference is in the review's list
     assert (rows["Zeta-claim"]["reference_keys"], rows["Zeta-claim"]["reference_numbers"]) == (
-        "Zeta2020;nayyar2010", "")
+        "Zeta2020;nayyar2010;alpha2021", "")
     refs = {r["key"]: r for r in _rows(export(tricky, "references"))}
     assert refs["alpha2021"]["title"] == "'=HYPERLINK(\"http://example.org\")"
     path = tmp_path / "claims_tricky.csv"  # the name the tricky claims were loaded from
@@ -213,7 +213,9 @@ key = "nayyar2010"
 
 def test_several_reviews_need_a_choice(tricky: Database, tmp_path: Path) -> None:
     (tmp_path / "review2.toml").write_text(SECOND_REVIEW, encoding="utf-8")
-    load(tricky, Sources(reviews=[tmp_path / "review2.toml"]))
+    # its own bibliography: a copy of the curated one (Zeta2020 it finds in the library)
+    load(tricky, Sources(reviews=[tmp_path / "review2.toml"],
+                         references=DATA / "references.bib"))
     with pytest.raises(UsageError, match="--review"):
         reference_list(tricky)
     assert reference_list(tricky, review="other2026", fmt="text").splitlines()[1].startswith(

@@ -158,32 +158,31 @@ def references_table(session: Session, _kind: str, scope: queries.ReviewScope, _
         refs = queries.export_references(session, review_id=scope.id)
         return Table("references", REFERENCE_COLUMNS, [_reference_row(r) for r in refs])
     rows: list[dict[str, Any]] = []
+    listed: set[int] = set()
     for code, review_id in _reviews(session, scope):
-        rows += [{"review": code, **_reference_row(ref)} for ref in
-                 queries.export_references(session, review_id=review_id, cited_only=True)]
-    listed = {row["key"] for row in rows}
-    rows += [{"review": None, **_reference_row(ref)}
+        for ref in queries.export_references(session, review_id=review_id, cited_only=True):
+            listed.add(ref.entry_id)
+            rows.append({"review": code, **_reference_row(ref)})
+    # then every other entry: of a review's bibliography (its review named), or the library's
+    rows += [{"review": ref.bibliography or None, **_reference_row(ref)}
              for ref in queries.export_references(session, review_id=None)
-             if ref.key not in listed]
+             if ref.entry_id not in listed]
     return Table("references", ("review", *REFERENCE_COLUMNS), rows)
 
 
 def findings_table(session: Session, _kind: str, scope: queries.ReviewScope, _long: bool
                    ) -> Table:
-    """Findings numbered in one review; every review's: the findings of each review's listed
-    references with a `review` column, then the findings of references none lists."""
+    """One review's findings (see `queries.export_findings`); every review's: each review's
+    with a `review` column, then the library's findings on works no review cites."""
     if not scope.several:
         findings = queries.export_findings(session, review_id=scope.id)
         return Table("findings", FINDING_EXPORT_COLUMNS, [f.as_dict() for f in findings])
     rows: list[dict[str, Any]] = []
     for code, review_id in _reviews(session, scope):
         rows += [{"review": code, **f.as_dict()}
-                 for f in queries.export_findings(session, review_id=review_id)
-                 if f.reference_number is not None]
-    listed = {row["finding_id"] for row in rows}
+                 for f in queries.export_findings(session, review_id=review_id)]
     rows += [{"review": None, **f.as_dict()}
-             for f in queries.export_findings(session, review_id=None)
-             if f.finding_id not in listed]
+             for f in queries.export_findings(session, review_id=None, outside_reviews=True)]
     return Table("findings", ("review", *FINDING_EXPORT_COLUMNS), rows)
 
 
