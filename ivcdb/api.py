@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ivcdb.errors import UsageError
+from ivcdb.errors import ForceNeeded, UsageError
 from ivcdb.loaders import FOLDER_FILES, Sources, start
 from ivcdb.report import LoadReport
 
 if TYPE_CHECKING:
     from ivcdb.db import Database
+    from ivcdb.queries import ReviewRemoval
 
 
 def data_folder(data: str | os.PathLike[str] | None = None) -> Path:
@@ -61,3 +62,29 @@ def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: 
         except BaseException:
             database.dispose()
             raise
+
+
+def remove_review(db: str | os.PathLike[str] | None, review: str, *, force: bool = False
+                  ) -> ReviewRemoval:
+    """Remove a review: its claims, numbered list, bibliography and findings-file links, in
+    one transaction; shared records (vocabulary, library entries, findings another file gives)
+    stay. Without `force`, a review that holds any of these is refused (`ForceNeeded`, the
+    message listing what would go) and nothing changes."""
+    from ivcdb import queries, store
+    from ivcdb.db import open_db
+
+    with open_db(db) as database, database.write() as session:
+        removal = queries.review_removal(session, review)
+        if removal.removes_data and not force:
+            raise ForceNeeded(f"{removal.describe()} would be removed; give --force to "
+                              "remove them")
+        moved = queries.findings_on_entries_of(session, removal.review_id)
+        stuck = [finding for finding, entry in moved if entry is None]
+        if stuck:
+            raise ForceNeeded(f"{len(stuck)} findings other files give were given for entries "
+                              f"of {review}'s bibliography, and no other bibliography or the "
+                              "library holds their works: load those entries into the library "
+                              "first")
+        store.remove_review(session, removal.review_id,
+                            [(finding, entry) for finding, entry in moved if entry is not None])
+    return removal

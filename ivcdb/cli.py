@@ -149,9 +149,11 @@ def build(
 @app.command()
 def load(
     db: DbOption = None,
-    references: Annotated[list[Path] | None, typer.Option(
-        help="BibTeX file of references; repeatable (read in order, sharing @string "
-        "definitions).")] = None,
+    references: Annotated[list[str] | None, typer.Option(
+        metavar="[ID=]FILE", help="BibTeX file; repeatable (read in order, sharing @string "
+        "definitions). Loaded with one review, it is that review's bibliography; ID=FILE "
+        "names the review; with none, the shared library (or, reloaded, the review whose "
+        "file it was).")] = None,
     review: Annotated[list[Path] | None, typer.Option(help="Review file (TOML); repeatable.")]
     = None,
     units: Annotated[list[Path] | None, typer.Option(help="Unit vocabulary (CSV); once.")]
@@ -162,8 +164,9 @@ def load(
                                                         "once.")] = None,
     claims: Annotated[list[Path] | None, typer.Option(help="Claims CSV (wide or long form); "
                                                       "repeatable.")] = None,
-    findings: Annotated[list[Path] | None, typer.Option(help="Source findings CSV; "
-                                                        "repeatable.")] = None,
+    findings: Annotated[list[str] | None, typer.Option(
+        metavar="[ID=]FILE", help="Source findings CSV; repeatable; paired with a review as "
+        "--references is.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; "
                                           "write nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the valid "
@@ -176,11 +179,15 @@ def load(
     """Load files in one transaction, validated in one pass; any error writes nothing."""
     from ivcdb.api import load_files
     from ivcdb.loaders import Sources
+    from ivcdb.loaders.parse import paired_path
 
+    refs = [paired_path(text) for text in references or []]
+    finds = [paired_path(text) for text in findings or []]
     sources = Sources(units=_once("--units", units), measures=_once("--measures", measures),
                       outcomes=_once("--outcomes", outcomes),
-                      references=references or None, reviews=review or [], claims=claims or [],
-                      findings=findings or [])
+                      references=[p for p, _ in refs] or None, reviews=review or [],
+                      claims=claims or [], findings=[p for p, _ in finds],
+                      owners={p: r for p, r in refs + finds if r is not None})
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
     reports, database = load_files(db, sources, dry_run=dry_run, skip_invalid=skip_invalid,
@@ -201,7 +208,8 @@ def _once(option: str, paths: list[Path] | None) -> Path | None:
 
 # --- reviews ----------------------------------------------------------------------------------
 
-review_app = _group("review", "Start a review: a data folder with every file, ready to fill in.")
+review_app = _group("review", "Start a review (a data folder with every file, ready to fill "
+                    "in) or remove one from the database.")
 
 
 @review_app.command("new")
@@ -234,6 +242,22 @@ def db_upgrade(db: DbOption = None,
 
     upgrade(db, revision)
     render.note(f"schema at revision {current(db)}")
+
+
+@review_app.command("remove")
+def review_remove(
+    review_id: Annotated[str, typer.Argument(metavar="ID", help="The loaded review's id.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Remove a review that holds claims, "
+                                        "references or findings.")] = False,
+) -> None:
+    """Remove a review: its claims, numbered list, bibliography and findings-file links, in
+    one transaction. Shared records (vocabularies, library entries, findings another file
+    gives) stay. Without --force, a review holding any data is refused, listing it."""
+    from ivcdb.api import remove_review
+
+    removal = remove_review(db, review_id, force=force)
+    render.note(f"removed {removal.describe()}")
 
 
 @db_app.command("downgrade")

@@ -151,6 +151,66 @@ def file_owners(session: Session) -> dict[str, str]:
     return {path: next(iter(found)) for path, found in scopes.items() if len(found) == 1}
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRemoval:
+    """What removing a review deletes: its claims (with their links), its numbered list, its
+    bibliography's entries and its findings files' links to findings, and the findings no
+    other file gives."""
+
+    review: str
+    review_id: int
+    claims: int
+    citations: int
+    entries: int
+    finding_links: int
+    findings: int
+
+    @property
+    def removes_data(self) -> bool:
+        return bool(self.claims or self.citations or self.entries or self.finding_links)
+
+    def describe(self) -> str:
+        return (f"review {self.review}: {self.claims} claims, {self.citations} numbered "
+                f"references, {self.entries} bibliography entries, {self.finding_links} "
+                f"findings-file rows ({self.findings} findings no other file gives)")
+
+
+def review_removal(session: Session, review: str) -> ReviewRemoval:
+    """Count what removing `review` would delete (see `ReviewRemoval`)."""
+    review_id = _review_id(session, review)
+    cl, ct, r, fs = _t(Claim), _t(Citation), _t(Reference), _t(FindingSource)
+
+    def count(table: sa.Table, where: Any) -> int:
+        return int(session.execute(sa.select(sa.func.count()).select_from(table).where(where))
+                   .scalar_one())
+
+    others = sa.select(fs.c.finding_id).where((fs.c.review_id != review_id)
+                                              | fs.c.review_id.is_(None))
+    mine = sa.select(fs.c.finding_id).where(fs.c.review_id == review_id)
+    findings = session.execute(sa.select(sa.func.count(sa.distinct(fs.c.finding_id))).where(
+        fs.c.finding_id.in_(mine), fs.c.finding_id.not_in(others))).scalar_one()
+    return ReviewRemoval(review, review_id, count(cl, cl.c.review_id == review_id),
+                         count(ct, ct.c.review_id == review_id),
+                         count(r, r.c.review_id == review_id),
+                         count(fs, fs.c.review_id == review_id), int(findings))
+
+
+def findings_on_entries_of(session: Session, review_id: int) -> list[tuple[int, int | None]]:
+    """Findings that stay (other files give them) but were given for an entry of the
+    review's bibliography: (finding id, another entry of the same work, if any)."""
+    f, fs = _t(SourceFinding), _t(FindingSource)
+    given, other = _t(Reference).alias("given"), _t(Reference).alias("other")
+    staying = sa.select(fs.c.finding_id).where((fs.c.review_id != review_id)
+                                               | fs.c.review_id.is_(None))
+    replacement = (sa.select(sa.func.min(other.c.id))
+                   .where(other.c.work_id == given.c.work_id,
+                          (other.c.review_id != review_id) | other.c.review_id.is_(None))
+                   .scalar_subquery())
+    query = (sa.select(f.c.id, replacement).join(given, given.c.id == f.c.reference_id)
+             .where(given.c.review_id == review_id, f.c.id.in_(staying)))
+    return [(id_, other_id) for id_, other_id in session.execute(query)]
+
+
 def citation_ids(session: Session) -> dict[str, dict[int, int]]:
     """review code -> {citation number -> entry id}."""
     c, r = _t(Citation), _t(Review)
@@ -1231,16 +1291,20 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
                        cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
                                                            review=review))))
     # What a work reports serves every entry of it that a claim cites: each finding comes
-    # once per citekey citing its work (so a claim finds it under its own key).
+    # once per citekey citing its work (so a claim finds it under its own key), through the
+    # first such entry.
+    twin = _t(Reference).alias("twin")
+    first = (sa.select(sa.func.min(twin.c.id))
+             .where(twin.c.work_id == cited.c.work_id, twin.c.citekey == cited.c.citekey,
+                    twin.c.id.in_(in_scope)).scalar_subquery())
     query = (
         sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": cited,
                                             "citation": ct}), m.c.label, m.c.family)
         .select_from(f)
         .join(given, given.c.id == f.c.reference_id)
-        .join(cited, (cited.c.work_id == given.c.work_id) & cited.c.id.in_(in_scope))
+        .join(cited, (cited.c.work_id == given.c.work_id) & (cited.c.id == first))
         .outerjoin(ct, (ct.c.reference_id == cited.c.id) & (ct.c.review_id == -1))
         .join(m, m.c.code == f.c.measure_code)
-        .distinct()
         .order_by(bytewise(cited.c.citekey, session), bytewise(f.c.finding_id, session))
     )
     return Results((CheckFinding(*row) for row in session.execute(query)),

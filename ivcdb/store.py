@@ -22,6 +22,7 @@ from ivcdb.models import (
     FindingSource,
     LoadEvent,
     Reference,
+    Review,
     SourceFinding,
 )
 from ivcdb.report import LoadReport
@@ -279,6 +280,29 @@ def delete_orphan_findings(session: Session, ids: Sequence[int]) -> int:
         result = session.execute(sa.delete(f).where(f.c.id.in_(part) & ~given))
         removed += result.rowcount  # type: ignore[attr-defined]
     return removed
+
+
+def remove_review(session: Session, review_id: int, moved: Sequence[tuple[int, int]]) -> None:
+    """Delete a review and what is its alone: claims and their links, its numbered list, its
+    findings files' links (and the findings no other file gives), its bibliography (after
+    `moved`: (finding id, entry id) re-homes a finding other files give to another entry of
+    its work), then the review."""
+    claims, f, fs = _table(Claim), _table(SourceFinding), _table(FindingSource)
+    refs = _table(Reference)
+    ids = list(session.execute(sa.select(claims.c.id).where(claims.c.review_id == review_id))
+               .scalars())
+    prune_claims(session, ids)
+    session.execute(sa.delete(_table(Citation)).where(_table(Citation).c.review_id == review_id))
+    given = list(session.execute(sa.select(fs.c.finding_id).where(fs.c.review_id == review_id))
+                 .scalars())
+    session.execute(sa.delete(fs).where(fs.c.review_id == review_id))
+    delete_orphan_findings(session, given)
+    for finding, entry in moved:
+        session.execute(sa.update(f).where(f.c.id == finding).values(reference_id=entry))
+    entries = list(session.execute(sa.select(refs.c.id).where(refs.c.review_id == review_id))
+                   .scalars())
+    prune_references(session, entries)
+    session.execute(sa.delete(_table(Review)).where(_table(Review).c.id == review_id))
 
 
 def record_load(session: Session, report: LoadReport, sha256: str) -> None:

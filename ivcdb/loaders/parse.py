@@ -17,6 +17,7 @@ from ivcdb.loaders.findings import ParsedFindings, parse_findings
 from ivcdb.loaders.review import ReviewRecord, parse_review
 from ivcdb.loaders.vocab import VocabFile, parse_vocab
 from ivcdb.report import Code, Problem
+from ivcdb.text import key_problem
 
 # The file a data folder holds for each kind of input, in load order: `build --data DIR` and
 # `Sources.from_folder` read these names and nothing else (docs/format.md).
@@ -77,6 +78,16 @@ class Sources:
         singles = [self.units, self.measures, self.outcomes]
         return ([p for p in singles if p] + self.bibtex_files() + self.reviews + self.claims
                 + self.findings)
+
+
+def paired_path(text: str) -> tuple[Path, str | None]:
+    """`ID=FILE` (a file of review ID) or a plain path: a name that is an existing file is
+    always a path, whatever it holds."""
+    path = Path(text)
+    review, sep, rest = text.partition("=")
+    if path.exists() or not sep or not review or "/" in review or key_problem(review):
+        return path, None
+    return Path(rest), review
 
 
 @dataclass(slots=True)
