@@ -77,18 +77,19 @@ def title_key(title_norm: str) -> str:
 
 
 def likely_duplicates(references: Iterable[ReferenceCheckRow]) -> list[Problem]:
-    """One work under several citekeys: the same DOI (error) or title and year (warning)."""
-    by_doi: dict[str, list[ReferenceCheckRow]] = defaultdict(list)
-    by_title: dict[tuple[str, int | None], list[ReferenceCheckRow]] = defaultdict(list)
+    """One work under several citekeys of one bibliography: the same DOI (error) or title and
+    year (warning). The same work in two reviews' bibliographies is a link, not a duplicate."""
+    by_doi: dict[tuple[str, str], list[ReferenceCheckRow]] = defaultdict(list)
+    by_title: dict[tuple[str, str, int | None], list[ReferenceCheckRow]] = defaultdict(list)
     for ref in references:
         if ref.doi:
-            by_doi[ref.doi.casefold()].append(ref)
+            by_doi[(ref.bibliography, ref.doi.casefold())].append(ref)
         if ref.title_norm:
-            by_title[(title_key(ref.title_norm), ref.year)].append(ref)
+            by_title[(ref.bibliography, title_key(ref.title_norm), ref.year)].append(ref)
     out = []
-    for doi, group in by_doi.items():
+    for (_, doi), group in by_doi.items():
         out += _duplicate_problems(group, f"DOI {doi}", Severity.ERROR)
-    for (_, year), group in by_title.items():
+    for (_, _, year), group in by_title.items():
         if len({r.doi.casefold() for r in group if r.doi}) > 1:
             continue  # different DOIs: different works that share a title
         out += _duplicate_problems(group, f"title and year {year}", WARNING)

@@ -1360,6 +1360,7 @@ class ReferenceCheckRow:
     pmid: str | None
     authors: int
     claims: int
+    bibliography: str = LIBRARY  # the review whose bibliography holds it ("": the library)
 
 
 def reference_check_rows(session: Session, *, review_id: int | None = None
@@ -1371,16 +1372,19 @@ def reference_check_rows(session: Session, *, review_id: int | None = None
                .scalar_subquery())
     citing = sa.select(sa.func.count(sa.distinct(cr.c.claim_id))).where(
         cr.c.reference_id == r.c.id)
+    _, joined, scope = _scoped_references()
     query = sa.select(r.c.citekey, r.c.source, r.c.entry_type, r.c.title_norm, r.c.year,
-                      r.c.year_text, r.c.journal, r.c.doi, r.c.pmid, authors)
+                      r.c.year_text, r.c.journal, r.c.doi, r.c.pmid, authors
+                      ).select_from(joined)
     if review_id is not None:
         of_review = sa.select(cl.c.id).where(cl.c.review_id == review_id)
         citing = citing.where(cr.c.claim_id.in_(of_review))
         query = query.where(
-            r.c.id.in_(sa.select(ct.c.reference_id).where(ct.c.review_id == review_id))
+            (r.c.review_id == review_id)
+            | r.c.id.in_(sa.select(ct.c.reference_id).where(ct.c.review_id == review_id))
             | r.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(of_review))))
-    query = query.add_columns(citing.scalar_subquery()).order_by(
-        bytewise(r.c.citekey, session))
+    query = query.add_columns(citing.scalar_subquery(), scope).order_by(
+        bytewise(r.c.citekey, session), scope)
     return Results(ReferenceCheckRow(*row) for row in session.execute(query))
 
 

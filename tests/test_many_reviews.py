@@ -91,7 +91,7 @@ def b_folder(root: Path) -> Path:
 
 def load_folder(cli: CliRun, url: str, folder: Path, *extra: str) -> tuple[int, str]:
     args = ["load", "--db", url, "--review", str(folder / "review.toml")]
-    for option, name in (("--references", "references.bib"), ("--outcomesX", "outcomes.csvX"),
+    for option, name in (("--references", "references.bib"), ("--outcomes", "outcomes.csv"),
                          ("--claims", "claims.csv"), ("--findings", "findings.csv")):
         if (folder / name).exists():
             args += [option, str(folder / name)]
@@ -259,3 +259,27 @@ def test_a_library_serves_every_review(db_url: str, tmp_path: Path, cli: CliRun)
     with open_db(db_url) as database:
         (entry,) = rows(database, "reference", "citekey = 'smith2020'")
         assert entry["review_id"] is None
+
+
+def test_one_work_in_two_bibliographies_is_a_link_not_a_duplicate(
+        db_url: str, tmp_path: Path, cli_bytes: CliRunBytes) -> None:
+    cli = as_text(cli_bytes)
+    entry = ("@article{smith2020, author = {Smith, Alex}, title = {A Made-up Cohort for "
+             "Testing}, year = {2020}, doi = {10.5555/ivcdb-test-1}}\n")  # a test-prefix DOI
+    library = write(tmp_path / "library.bib", entry)
+    assert cli("load", "--db", db_url, "--references", str(library))[0] == 0
+    review = write(tmp_path / "review.toml", '[review]\nid = "lab1"\ntitle = "Lab"\n'
+                   '[[citations]]\nnumber = 1\nkey = "smith2020"\n')
+    own = write(tmp_path / "own.bib", entry.replace("smith2020", "smith2020a"))
+    review.write_text(review.read_text(encoding="utf-8").replace('"smith2020"', '"smith2020a"'),
+                      encoding="utf-8")
+    code, _, err = cli("load", "--db", db_url, "--review", str(review), "--references",
+                       f"lab1={own}")
+    assert code == 0, err
+    code, out, _ = cli("check", "--db", db_url)
+    assert "10.5555/ivcdb-test-1" not in out  # two bibliographies: linked, not an error
+    with open_db(db_url) as database:
+        works = {r["work_id"] for r in rows(database, "reference", "1 = 1")}
+        assert len(works) == 1
+    code, _, err = cli("load", "--db", db_url, "--references", f"nosuch={own}")
+    assert code == 1 and "nosuch" in err

@@ -146,6 +146,12 @@ def _pair(res: Resolution, session: Session, parsed: ParsedSources) -> None:
     """Each references and findings file's review: as the load pairs it, else the review
     whose file it was when last loaded (a reload), else the library."""
     res.owners = dict(parsed.owners)
+    in_load = {r.code for r in parsed.reviews if r.code}
+    for path, owner in parsed.owners.items():
+        if owner not in in_load and owner not in res.review_ids:
+            res.error(Code.UNKNOWN_REVIEW, f"review '{owner}' (named for this file) is neither "
+                      f"loaded nor in this load{did_you_mean(owner, set(res.review_ids))}",
+                      path, None, owner)
     unpaired = [b.path for b in parsed.bibliographies if b.path not in res.owners] + [
         f.path for f in parsed.findings if f.path not in res.owners]
     if unpaired:
