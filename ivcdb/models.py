@@ -39,6 +39,20 @@ def _percent_range(column: str) -> str:
     return f"unit_code <> '{PERCENT}' OR {column} IS NULL OR ({column} >= 0 AND {column} <= 100)"
 
 
+def _figure_checks(*more: sa.CheckConstraint) -> tuple[sa.CheckConstraint, ...]:
+    """CHECKs of a row holding a figure: low <= high, a count within its total, `more`,
+    then a percentage value within 0-100 (new objects per call: one table each)."""
+    return (
+        sa.CheckConstraint(
+            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high", name="range"),
+        sa.CheckConstraint("numerator IS NULL OR (numerator >= 0 AND "
+                           "(denominator IS NULL OR numerator <= denominator))",
+                           name="numerator"),
+        *more,
+        sa.CheckConstraint(_percent_range("value"), name="percent_value"),
+    )
+
+
 class Review(SQLModel, table=True):
     """The citing document: a review article whose statements become claims."""
 
@@ -173,16 +187,8 @@ class Claim(SQLModel, table=True):
     """One statement of a review, in our words, with its numbers and locator."""
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high", name="range"
-        ),
-        sa.CheckConstraint(
-            "numerator IS NULL OR (numerator >= 0 AND "
-            "(denominator IS NULL OR numerator <= denominator))",
-            name="numerator",
-        ),
-        sa.CheckConstraint("denominator IS NULL OR denominator > 0", name="denominator"),
-        sa.CheckConstraint(_percent_range("value"), name="percent_value"),
+        *_figure_checks(sa.CheckConstraint("denominator IS NULL OR denominator > 0",
+                                           name="denominator")),
         sa.CheckConstraint(_percent_range("value_low"), name="percent_low"),
         sa.CheckConstraint(_percent_range("value_high"), name="percent_high"),
         sa.CheckConstraint(
@@ -238,17 +244,7 @@ class SourceFinding(SQLModel, table=True):
     """A figure a cited source itself reports, with where it was seen."""
 
     __tablename__ = "source_finding"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "value_low IS NULL OR value_high IS NULL OR value_low <= value_high", name="range"
-        ),
-        sa.CheckConstraint(
-            "numerator IS NULL OR (numerator >= 0 AND "
-            "(denominator IS NULL OR numerator <= denominator))",
-            name="numerator",
-        ),
-        sa.CheckConstraint(_percent_range("value"), name="percent_value"),
-    )
+    __table_args__ = _figure_checks()
 
     id: int | None = Field(default=None, primary_key=True)
     # as the file that first gave it names it (each file's own id: `finding_source`)

@@ -262,13 +262,14 @@ def compiled_views() -> dict[str, str]:
 def _reference_rows(session: Session) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     cited: set[int] = set()
-    for review_id in sorted(queries.review_index(session).values()):
+    reviews = queries.review_index(session)
+    for review_id in sorted(reviews.values()):
         for ref in queries.export_references(session, review_id=review_id, cited_only=True):
             cited.add(ref.entry_id)
             rows.append(_reference_row(ref, ref.entry_id, review_id))
     for ref in queries.export_references(session, review_id=None):
-        if ref.entry_id not in cited:
-            rows.append(_reference_row(ref, ref.entry_id, None))
+        if ref.entry_id not in cited:  # unnumbered: its bibliography's review, or none
+            rows.append(_reference_row(ref, ref.entry_id, reviews.get(ref.bibliography)))
     return rows
 
 

@@ -115,7 +115,12 @@ def test_reviews_counts_claims_cited_references_and_their_findings(
         built_url: str, tmp_path: Path, cli: CliRun) -> None:
     second = write(tmp_path / "review.toml", '[review]\nid = "b2026"\ntitle = "B"\nyear = 2026\n'
                    '[[citations]]\nnumber = 1\nkey = "wachtel2015"\n')
-    assert cli("load", "--db", built_url, "--review", str(second))[0] == 0
+    # its own bibliography: the curated entry of the work it cites
+    bib = (Path(__file__).parent.parent / "data" / "references.bib").read_text(encoding="utf-8")
+    entry = bib[bib.index("@article{wachtel2015"):]
+    own = write(tmp_path / "references.bib", entry[:entry.index("\n}\n") + 3])
+    assert cli("load", "--db", built_url, "--review", str(second), "--references",
+               str(own))[0] == 0
     code, out, err = cli("reviews", "--db", built_url, "--format", "json")
     assert code == 0, err
     wachtel = sum(1 for r in _csv((Path(__file__).parent.parent / "data" / "findings.csv")

@@ -246,11 +246,17 @@ def test_nfd_and_nfc_are_stored_once_as_nfc(db: Database, tmp_path: Path) -> Non
     assert count(db, "reference") == 1
 
 
-def test_key_differing_only_in_case_is_one_reference(built: Database, tmp_path: Path) -> None:
+def li2025_bibliography(path: Path) -> Sources:
+    """`path` loaded as entries of li2025's bibliography (`--references li2025=PATH`): alone,
+    a references file from elsewhere would go to the shared library."""
+    return Sources(references=path, owners={path: "li2025"})
+
+
+def test_key_differing_only_in_case_is_one_reference(built: Database, data_copy: Path) -> None:
     before = count(built, "reference")
     text = (DATA / "references.bib").read_text(encoding="utf-8")
-    path = write(tmp_path / "references.bib", text.replace("{nayyar2010,", "{Nayyar2010,"))
-    load(built, Sources(references=path))
+    path = write(data_copy / "references.bib", text.replace("{nayyar2010,", "{Nayyar2010,"))
+    load(built, Sources(references=path))  # the file it came from: li2025's bibliography
     assert count(built, "reference") == before
     assert rows(built, "reference", "citekey_norm = 'nayyar2010'")[0]["citekey"] == "Nayyar2010"
 
@@ -276,15 +282,15 @@ def test_dry_run_reports_and_writes_nothing(built: Database, tmp_path: Path) -> 
     text = (DATA / "references.bib").read_text(encoding="utf-8")
     path = write(tmp_path / "references.bib", text + "\n" + GOOD)
     before = snapshot(built)
-    (report,) = load(built, Sources(references=path), dry_run=True)
+    (report,) = load(built, li2025_bibliography(path), dry_run=True)
     assert (report.added, report.unchanged, report.written) == (1, 18, False)
     assert "dry run" in report.summary()
     assert snapshot(built) == before
 
 
-def test_reload_changes_nothing_and_says_so(built: Database) -> None:
+def test_reload_changes_nothing_and_says_so(built: Database, data_copy: Path) -> None:
     before = snapshot(built)
-    reports = load(built, Sources.from_folder(DATA))
+    reports = load(built, Sources.from_folder(data_copy))
     after = snapshot(built)
     assert {k: v for k, v in after.items() if k != "load_event"} == {
         k: v for k, v in before.items() if k != "load_event"}
@@ -369,12 +375,12 @@ def _one_entry(key: str, **fields: str) -> str:
 def test_case_only_difference_from_another_file_is_refused(built: Database,
                                                            tmp_path: Path) -> None:
     path = write(tmp_path / "case.bib", _one_entry("WACHTEL2015"))
-    problems = refuse(built, Sources(references=path))
+    problems = refuse(built, li2025_bibliography(path))
     problem = find(problems, Code.DUPLICATE_KEY, file=path, line=1, key="WACHTEL2015")
     assert problem.is_error
     assert ("citekey 'WACHTEL2015' differs only in case from stored 'wachtel2015' (loaded "
-            "from references.bib)") in problem.message
-    (report,) = load(built, Sources(references=path), skip_invalid=True)
+            "from ") in problem.message and "references.bib)" in problem.message
+    (report,) = load(built, li2025_bibliography(path), skip_invalid=True)
     assert report.skipped == ["WACHTEL2015"] and report.updated == 0
     assert rows(built, "reference", "citekey_norm = 'wachtel2015'")[0]["title"] != "T"
 
@@ -382,16 +388,17 @@ def test_case_only_difference_from_another_file_is_refused(built: Database,
 def test_same_citekey_from_another_file_updates_with_a_warning(built: Database,
                                                                tmp_path: Path) -> None:
     path = write(tmp_path / "other.bib", _one_entry("wachtel2015"))
-    (report,) = load(built, Sources(references=path))
+    (report,) = load(built, li2025_bibliography(path))
     assert report.updated == 1
     (warning,) = [p for p in report.warnings if p.code is Code.DUPLICATE_KEY]
-    assert warning.key == "wachtel2015" and "last loaded from references.bib" in warning.message
+    assert warning.key == "wachtel2015" and "last loaded from " in warning.message
+    assert "references.bib" in warning.message
     (ref,) = rows(built, "reference", "citekey_norm = 'wachtel2015'")
-    assert (ref["title"], ref["source"]) == ("T", "other.bib")
-    (again,) = load(built, Sources(references=path))  # now its own file: no warning
+    assert (ref["title"], ref["source"]) == ("T", str(path.resolve()))
+    (again,) = load(built, Sources(references=path))  # now its own file (li2025's): no warning
     assert again.unchanged == 1 and not again.warnings
     copy = write(tmp_path / "copy.bib", path.read_text(encoding="utf-8"))
-    (moved,) = load(built, Sources(references=copy))  # same content, new file: no fight
+    (moved,) = load(built, li2025_bibliography(copy))  # same content, new file: no fight
     assert moved.unchanged == 1 and not moved.warnings
 
 

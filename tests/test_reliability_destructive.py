@@ -17,13 +17,13 @@ import pytest
 import sqlalchemy as sa
 from conftest import DATA, CliRun, snapshot, table_counts
 
-from ivcdb.db import Database, current, make_engine, open_db, sqlite_path
+from ivcdb.db import SCHEMA_REVISION, Database, current, make_engine, open_db, sqlite_path
 from ivcdb.errors import ForceNeeded
 
 BAD_BIB = "@article{broken,\n  title = {Oops,\n  year = {2000}\n}\n"
 DROPPED = ("author (52 rows), citation (18 rows), claim (78 rows), claim_reference (28 rows), "
-           "load_event (7 rows), measure (37 rows), outcome (56 rows), reference (18 rows), "
-           "review (1 rows), source_finding (38 rows), unit (13 rows)")
+           "finding_source (38 rows), load_event (7 rows), measure (37 rows), outcome (56 rows), "
+           "reference (18 rows), review (1 rows), source_finding (38 rows), unit (13 rows)")
 
 
 def test_downgrade_needs_a_revision(built: Database, cli: CliRun) -> None:
@@ -38,7 +38,7 @@ def test_downgrade_dropping_rows_needs_force(built: Database, cli: CliRun) -> No
     before = snapshot(built)
     code, out, err = cli("db", "downgrade", "base", "--db", built.url)
     assert (code, out) == (1, "")
-    assert err == (f"error: downgrade to base would drop 11 table(s) holding rows: {DROPPED}; "
+    assert err == (f"error: downgrade to base would drop 12 table(s) holding rows: {DROPPED}; "
                    "nothing was changed. Back up first (`ivcdb copy`), then pass --force\n")
     assert snapshot(built) == before
     with pytest.raises(ForceNeeded):
@@ -61,7 +61,8 @@ def test_forced_downgrade_prints_what_goes(built: Database, cli: CliRun) -> None
 def test_downgrade_of_empty_tables_needs_no_force(db: Database, cli: CliRun) -> None:
     db.dispose()
     code, _, err = cli("db", "downgrade", "0001", "--db", db.url)
-    assert code == 0 and err == "schema at revision 0001\n"
+    # 0003's table goes whole (empty: no --force needed); 0002 only drops indexes
+    assert code == 0 and err == "dropped table finding_source (0 rows)\nschema at revision 0001\n"
     code, _, err = cli("db", "downgrade", "--db", db.url, "--", "-1")
     assert code == 0 and err.splitlines()[-1] == "schema at revision base (empty)"
     assert "dropped table claim (0 rows)" in err
@@ -129,8 +130,9 @@ def test_load_refuses_an_older_revision(built: Database, cli: CliRun) -> None:
     code, _, err = cli("load", "--db", built.url, "--units", str(DATA / "units.csv"))
     where = err.split(" is at", 1)[0].removeprefix("error: ")
     assert code == 1
-    assert err == (f"error: {where} is at schema revision 0001, this ivcdb needs 0002; run "
-                   "`ivcdb db upgrade` (back up first with `ivcdb copy`)\n")
+    assert err == (f"error: {where} is at schema revision 0001, this ivcdb needs "
+                   f"{SCHEMA_REVISION}; run `ivcdb db upgrade` (back up first with `ivcdb "
+                   "copy`)\n")
     assert snapshot(built) == before and current(built.url) == "0001"
 
 

@@ -351,7 +351,10 @@ class _Loader:
         report.problems += problems
         report.skipped = sorted(set(report.skipped) | {
             p.key or f"line {p.line}" for p in problems if p.is_error})
-        # Missing: a claim of a review this load names, last loaded from this very file.
+        # Missing: a claim of a review this load names, last loaded from this very file (a
+        # file with no rows names none: then every claim it gave).
+        if not claims.ids() and not dropped:
+            named = {review for review, _ in existing}
         in_file = claims.ids() | dropped | {p.key for p in claims.problems if p.key}
         gone = sorted((review, cid) for (review, cid), (_, _, src) in existing.items()
                       if review in named and src == source and cid not in in_file)
