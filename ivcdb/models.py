@@ -249,6 +249,8 @@ class SourceFinding(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # as the file that first gave it names it (each file's own id: `finding_source`)
     finding_id: str = Field(max_length=200)
+    # The figure columns below repeat Claim's on purpose: a shared mixin would reorder both
+    # tables' columns, which the migrations and every `SELECT *` consumer fix.
     reference_id: int = Field(foreign_key="reference.id", ondelete="RESTRICT", index=True)
     measure_code: str = Field(foreign_key="measure.code", ondelete="RESTRICT", index=True)
     value: float | None = None
