@@ -557,8 +557,8 @@ def export_command(
     kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
     db: DbOption = None,
     fmt: Annotated[ExportFormat, typer.Option(
-        "--format", help=f"{', '.join(formats.TABULAR)} (parquet needs pyarrow); for "
-        f"references also {', '.join(formats.REFERENCE_FILES)}.")] = "csv",
+        "--format", help=f"{', '.join(formats.TABULAR)} (parquet needs pyarrow, xlsx "
+        f"openpyxl); for references also {', '.join(formats.REFERENCE_FILES)}.")] = "csv",
     output: OutputOption = None,
     force: ForceOption = False,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a UTF-8 byte-order mark, "

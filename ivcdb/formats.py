@@ -60,9 +60,10 @@ EVIDENCE_TABLE = _family(markdown="ivcdb.exports.tables:to_markdown",
                          latex="ivcdb.exports.tables:to_latex",
                          csv="ivcdb.exports.tables:to_csv")
 # `ivcdb export`: a tidy table -> bytes; the references as a bibliographic file -> text.
-TABULAR = _family("parquet", csv="ivcdb.exports.tabular:to_csv",
+TABULAR = _family("parquet", "xlsx", csv="ivcdb.exports.tabular:to_csv",
                   json="ivcdb.exports.tabular:to_json",
-                  parquet="ivcdb.exports.tabular:to_parquet")
+                  parquet="ivcdb.exports.tabular:to_parquet",
+                  xlsx="ivcdb.exports.xlsx:to_xlsx")
 REFERENCE_FILES = _family(bibtex="ivcdb.exports.bibtex:render",
                           csljson="ivcdb.exports.csl:to_json",
                           ris="ivcdb.exports.ris:render")

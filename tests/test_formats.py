@@ -31,7 +31,7 @@ def test_modules_read_their_registry() -> None:
     assert tabular.KINDS == tuple(formats.EXPORT_KIND)
     assert CHART_FORMATS == tuple(formats.CHART)
     assert set(formats.EXPORT) == set(formats.TABULAR) | set(formats.REFERENCE_FILES)
-    assert [f for f, r in formats.EXPORT.items() if r.binary] == ["parquet"]
+    assert [f for f, r in formats.EXPORT.items() if r.binary] == ["parquet", "xlsx"]
 
 
 def test_unknown_format_names_the_choices() -> None:

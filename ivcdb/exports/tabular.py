@@ -1,5 +1,5 @@
 """Tidy tables for analysts: claims, references, citations, vocabularies and findings as rows,
-written as CSV, JSON or Parquet.
+written as CSV, JSON, Parquet or an Excel workbook (`ivcdb.exports.xlsx`).
 
 Every format carries the same columns in the same order; the columns and types of claims
 and findings are those of `ivcdb.contract`. CSV cells follow `ivcdb.csvformat` (numbers
@@ -275,7 +275,8 @@ def to_json(table: Table) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _dtype(column: str) -> str:
+def dtype(column: str) -> str:
+    """The nullable pandas dtype of an export column (text unless declared)."""
     return _DTYPES.get(column, "string")
 
 
@@ -283,7 +284,7 @@ def to_frame(table: Table) -> Any:
     """A pandas DataFrame with nullable typed columns."""
     import pandas as pd
 
-    data = {c: pd.Series([row.get(c) for row in table.rows], dtype=_dtype(c), name=c)
+    data = {c: pd.Series([row.get(c) for row in table.rows], dtype=dtype(c), name=c)
             for c in table.columns}
     return pd.DataFrame(data, columns=list(table.columns))
 
