@@ -1,4 +1,8 @@
-"""Reading a CSV input: header check, per-cell parsing and located problems."""
+"""Reading a CSV input: header check, per-cell parsing and located problems.
+
+An Excel workbook (`.xlsx`) is read by the same rules: its sheet becomes CSV text first
+(`ivcdb.loaders.xlsxfile`), and its problems name sheet rows.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from ivcdb.contract import Field, Kind
 from ivcdb.csvformat import INT_MAX, OutOfRange, unneutralise, whole_number
 from ivcdb.errors import UsageError
 from ivcdb.loaders.files import file_problem, read_text
+from ivcdb.loaders.xlsxfile import is_workbook, sheet_text
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import BARE_CR, codepoint, control_character, key_problem, nfc
@@ -43,6 +48,7 @@ class CsvTable:
     key_column: str | None = None
     keys: dict[str, int] = field(default_factory=dict)  # readable rows per key cell
     readable: int = 0  # data rows with as many cells as the header
+    sheet_rows: dict[int, int] | None = None  # a workbook's: CSV line -> sheet row, if differing
 
     @property
     def count(self) -> int:
@@ -54,7 +60,7 @@ class CsvTable:
         if not self.readable:
             return
         if self.text is not None:
-            yield from self._parsed_rows(_records(_lines(self.text)))
+            yield from self._parsed_rows(_records(_lines(self.text), self.sheet_rows))
             return
         try:
             file = _open(self.path)
@@ -131,12 +137,14 @@ def _changed(path: str) -> UsageError:
                       "load it again")
 
 
-def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+def _records(lines: Iterable[str], sheet_rows: dict[int, int] | None = None
+             ) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of each record; a workbook's line is its sheet row."""
     reader = csv.reader(lines, strict=True)
     start = 1
     try:
         for record in reader:
-            yield start, record
+            yield (start if sheet_rows is None else sheet_rows.get(start, start)), record
             start = reader.line_num + 1
     except csv.Error as error:
         raise _CsvError(error, start) from error
@@ -181,11 +189,16 @@ def read_csv(path: str | Path, *, required: Sequence[str], optional: Sequence[st
     """
     path_s = str(path)
     problem = file_problem(path) if text is None and stream else None
-    if text is None and not stream:
+    sheet_rows = None
+    if text is None and is_workbook(path):
+        problem = problem or file_problem(path)
+        if problem is None:
+            text, sheet_rows, problem = sheet_text(path, required)
+    if text is None and not stream and problem is None:
         text, problem = read_text(path)
     if problem is not None:
         return CsvTable(path_s, [], [], [problem])
-    table = CsvTable(path_s, [], [], [], text, key_column)
+    table = CsvTable(path_s, [], [], [], text, key_column, sheet_rows=sheet_rows)
     if text is not None and _bare_cr(table, text):
         return table
     accepted = [list(required), *[list(a) for a in alternatives]]
@@ -234,7 +247,7 @@ def _noting_lone_cr(lines: Iterable[str], seen: list[bool]) -> Iterator[str]:
 def _check(table: CsvTable, lines: Iterable[str], accepted: list[list[str]],
            optional: Sequence[str]) -> None:
     """The header, then every row's width; counts the readable rows per key (one pass)."""
-    records = _records(lines)
+    records = _records(lines, table.sheet_rows)
     first = next(records, None)
     if first is None:
         table.problems.append(Problem(Code.EMPTY, "the file is empty (no header)",
