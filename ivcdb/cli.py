@@ -150,8 +150,9 @@ def build(
 def load(
     db: DbOption = None,
     references: Annotated[list[str] | None, typer.Option(
-        metavar="[ID=]FILE", help="BibTeX file; repeatable (read in order, sharing @string "
-        "definitions). Loaded with one review, it is that review's bibliography; ID=FILE "
+        metavar="[ID=]FILE", help="References file: BibTeX (.bib), RIS (.ris), CSL-JSON "
+        "(.json) or PubMed MEDLINE (.nbib); repeatable (read in order, BibTeX files sharing "
+        "@string definitions). Loaded with one review, it is that review's bibliography; ID=FILE "
         "names the review; with none, the shared library (or, reloaded, the review whose "
         "file it was).")] = None,
     review: Annotated[list[Path] | None, typer.Option(help="Review file (TOML); repeatable.")]

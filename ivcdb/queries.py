@@ -1329,6 +1329,23 @@ def reference_citekeys(session: Session, scope: str | None = None) -> dict[str, 
     return dict(session.execute(query).all())
 
 
+def reference_keys_by_identity(session: Session, scope: str) -> dict[str, str]:
+    """`doi:<doi lower-cased>` / `pmid:<pmid>` -> citekey of the entries of one bibliography
+    (a review's id, or "" for the library): how a reloaded file without citekeys keeps its
+    keys (`ivcdb.loaders.citekeys`). Ordered by id, so the first entry of an identifier wins."""
+    from ivcdb.loaders.citekeys import identities
+
+    t, joined, in_scope = _scoped_references()
+    query = (sa.select(t.c.doi, t.c.pmid, t.c.citekey).select_from(joined)
+             .where(in_scope == scope, (t.c.doi.is_not(None)) | (t.c.pmid.is_not(None)))
+             .order_by(t.c.id))
+    out: dict[str, str] = {}
+    for doi, pmid, citekey in session.execute(query):
+        for identity in identities(doi, pmid):
+            out.setdefault(identity, citekey)
+    return out
+
+
 _VOCABULARY_USERS: dict[str, tuple[tuple[type[SQLModel], str], ...]] = {
     "units": ((Outcome, "unit_code"), (Claim, "unit_code"), (SourceFinding, "unit_code")),
     "measures": ((Outcome, "measure_code"), (SourceFinding, "measure_code")),

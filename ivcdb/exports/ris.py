@@ -1,4 +1,10 @@
-"""RIS (the tagged format of EndNote, Zotero, Mendeley): one record per reference."""
+"""RIS (the tagged format of EndNote, Zotero, Mendeley): one record per reference.
+
+The PMID is written twice, as each program reads one: `AN  - n` is EndNote's accession
+number, where EndNote keeps a PubMed record's PMID; Zotero's RIS translator reads `AN` as
+"Loc. in Archive" but puts `M2` into Extra, where a `PMID: n` line is the item's PMID
+(zotero/translators RIS.js). `ivcdb load` reads either back (`ivcdb.loaders.ris`).
+"""
 
 from __future__ import annotations
 
@@ -38,7 +44,8 @@ def _tags(ref: ExportReference) -> Iterator[tuple[str, str | None]]:
         yield "SP", first
         yield "EP", last or None
     yield "DO", ref.doi
-    yield "AN", f"PMID: {ref.pmid}" if ref.pmid else None
+    yield "AN", ref.pmid
+    yield "M2", f"PMID: {ref.pmid}" if ref.pmid else None
     yield "N1", ref.note
 
 

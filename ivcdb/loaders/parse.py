@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography, start_bibtex
+from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography
 from ivcdb.loaders.claims import ParsedClaims, parse_claims
 from ivcdb.loaders.files import sha256_file
 from ivcdb.loaders.findings import ParsedFindings, parse_findings
+from ivcdb.loaders.refformats import ReadReferences, start_references
 from ivcdb.loaders.review import ReviewRecord, parse_review
 from ivcdb.loaders.vocab import VocabFile, parse_vocab
 from ivcdb.report import Code, Problem
@@ -39,7 +40,8 @@ class Sources:
     units: Path | None = None
     measures: Path | None = None
     outcomes: Path | None = None
-    # BibTeX files, read in order, sharing their @string definitions (one path or several)
+    # references files (BibTeX, RIS, CSL-JSON, MEDLINE: `ivcdb.loaders.refformats`), read
+    # in order, BibTeX files sharing their @string definitions (one path or several)
     references: Path | list[Path] | None = None
     reviews: list[Path] = field(default_factory=list)
     claims: list[Path] = field(default_factory=list)
@@ -121,7 +123,7 @@ class Reading:
     """The files of a load being read (see `start`); `parse()` finishes and returns them."""
 
     sources: Sources
-    references: BibtexReading | None
+    references: BibtexReading | ReadReferences | None
 
     def parse(self) -> ParsedSources:
         with self:
@@ -135,7 +137,7 @@ class Reading:
                 parsed.bibliographies.append(self.references.result())
             for path in sources.bibtex_files()[1:]:  # with the macros of the files before
                 macros = parsed.bibliographies[-1].macros
-                parsed.bibliographies.append(start_bibtex(path, macros=macros).result())
+                parsed.bibliographies.append(start_references(path, macros=macros).result())
             parsed.reviews = [parse_review(p) for p in sources.reviews]
             parsed.claims = [parse_claims(p) for p in sources.claims]
             parsed.findings = [parse_findings(p) for p in sources.findings]
@@ -181,7 +183,7 @@ def start(sources: Sources) -> Reading:
     """Begin reading `sources`: a large BibTeX file's second part is read on another core
     from now on, while the caller goes on (opening the database, say) until `load`."""
     refs = sources.bibtex_files()
-    return Reading(sources, start_bibtex(refs[0]) if refs else None)
+    return Reading(sources, start_references(refs[0]) if refs else None)
 
 
 def parse(sources: Sources) -> ParsedSources:

@@ -9,13 +9,14 @@ are never edited: the write step reads them and the resolution side by side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlmodel import Session
 
 from ivcdb import queries
 from ivcdb.loaders.bibtex import ParsedBibliography
+from ivcdb.loaders.citekeys import KeySource, assign_keys
 from ivcdb.loaders.claims import ClaimRecord
 from ivcdb.loaders.findings import FindingRecord
 from ivcdb.loaders.parse import ParsedSources
@@ -130,6 +131,40 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool,
         for finding in findings.records:
             _finding(res, finding, findings.path, res.owner(findings.path))
     return res
+
+
+def keyed(session: Session, parsed: ParsedSources) -> ParsedSources:
+    """`parsed` with the generated citekeys of each file (RIS, CSL-JSON, MEDLINE records
+    without one) matched to its bibliography's stored entries: a record whose DOI or PMID a
+    stored entry has keeps that entry's key, so a reloaded file whose order changed moves
+    no key to another reference. Returns new values; `parsed` is left as it was."""
+    if not any(b.generated for b in parsed.bibliographies):
+        return parsed
+    owners = queries.file_owners(session)
+    bibliographies = []
+    for bib in parsed.bibliographies:
+        scope = parsed.owners.get(bib.path, owners.get(source_path(bib.path), LIBRARY))
+        stored = queries.reference_keys_by_identity(session, scope) if bib.generated else {}
+        bibliographies.append(_rekeyed(bib, stored) if stored else bib)
+    return replace(parsed, bibliographies=bibliographies)
+
+
+def _rekeyed(bib: ParsedBibliography, stored: dict[str, str]) -> ParsedBibliography:
+    made = set(bib.generated)
+    sources: list[KeySource] = [
+        (None if r.citekey in made else r.citekey, r.authors[0].family if r.authors else "",
+         r.year, r.doi, r.pmid) for r in bib.records]
+    renamed = {r.citekey: key for r, key in zip(bib.records, assign_keys(sources, stored),
+                                                  strict=True) if key != r.citekey}
+    if not renamed:
+        return bib
+    records = [replace(r, citekey=renamed[r.citekey], key_norm=key_fold(renamed[r.citekey]))
+               if r.citekey in renamed else r for r in bib.records]
+    problems = [replace(p, key=renamed[p.key]) if p.key in renamed else p
+                for p in bib.problems]
+    entries = [(line, renamed.get(key, key)) for line, key in bib.entries]
+    return replace(bib, records=records, problems=problems, entries=entries,
+                   generated=[renamed.get(k, k) for k in bib.generated])
 
 
 def _governed(res: Resolution, session: Session, vocab: VocabFile, *, update: bool) -> None:

@@ -19,7 +19,7 @@ from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
 from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
 from ivcdb.loaders.findings import ParsedFindings
 from ivcdb.loaders.parse import ParsedSources
-from ivcdb.loaders.resolve import Entry, Resolution, claim, resolve, source_path
+from ivcdb.loaders.resolve import Entry, Resolution, claim, keyed, resolve, source_path
 from ivcdb.loaders.review import ReviewRecord
 from ivcdb.loaders.vocab import VocabFile
 from ivcdb.models import Claim as ClaimModel
@@ -39,6 +39,7 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
     load, which rolls the whole transaction back.
     """
     with db.write() as session:
+        parsed = keyed(session, parsed)
         resolution = resolve(session, parsed, skip_invalid=skip_invalid,
                              update_vocabulary=update_vocabulary)
         loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid)

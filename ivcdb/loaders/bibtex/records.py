@@ -131,6 +131,8 @@ class ParsedBibliography:
     # (line, citekey) of every entry-like block read (stored or reported), in line order
     entries: list[tuple[int, str]] = field(default_factory=list)
     macros: dict[str, str] = field(default_factory=dict)  # @string definitions, for the next
+    # citekeys made up for records without one (RIS, CSL-JSON, MEDLINE; see loaders.citekeys)
+    generated: list[str] = field(default_factory=list)
 
 
 

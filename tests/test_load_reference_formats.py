@@ -1,0 +1,169 @@
+"""References files in RIS, CSL-JSON and PubMed MEDLINE load as BibTeX does.
+
+The samples in tests/data/import/ are written the way EndNote (CRLF, a BOM, the PMID as a
+digits-only `AN`), Zotero (RIS and CSL-JSON, item URIs as ids) and PubMed (`.nbib`) write
+them; their facts are made up (10.5555 DOIs) or taken from data/references.bib.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import DATA, shared_path
+from loadkit import refuse, rows, write
+
+from ivcdb.db import Database, open_db, upgrade
+from ivcdb.exports import export
+from ivcdb.loaders import Sources, load
+from ivcdb.loaders.citekeys import assign_keys, stem
+from ivcdb.report import Code
+
+SAMPLES = Path(__file__).parent / "data" / "import"
+
+
+def _keys(db: Database) -> dict[str, tuple[str | None, str | None]]:
+    """citekey -> (DOI, PMID) of every stored entry."""
+    return {r["citekey"]: (r["doi"], r["pmid"]) for r in rows(db, "reference")}
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    pytest.param("endnote.ris", {
+        "ghose2018": ("10.1007/s13193-018-0796-9", "30538385"),
+        "kobayashi2020": ("10.1002/cncr.32661", "31825533"),
+        "wachtel2015": ("10.5555/test.endnote.book", None)}, id="endnote-ris"),
+    pytest.param("zotero.ris", {
+        "wachtel2015": ("10.5555/test.zotero.1", None),
+        "wachtel2015a": ("10.5555/test.zotero.2", None),
+        "vanderberg2019": (None, None)}, id="zotero-ris"),
+    pytest.param("zotero.json", {
+        "wachtel2015": ("10.5555/test.zotero.1", None),
+        "kobayashi2020": ("10.1002/cncr.32661", "31825533"),
+        "vanderberg2019": (None, None)}, id="zotero-csl-json"),
+    pytest.param("pubmed.nbib", {
+        "ghose2018": ("10.1007/s13193-018-0796-9", "30538385"),
+        "kobayashi2020": ("10.1002/cncr.32661", "31825533")}, id="pubmed-medline"),
+])
+def test_each_format_loads_with_keys_dois_and_pmids(db: Database, tmp_path: Path, name: str,
+                                                     expected: dict[str, tuple[str | None,
+                                                                               str | None]]
+                                                     ) -> None:
+    path = Path(shutil.copy(SAMPLES / name, tmp_path / name))
+    (report,) = load(db, Sources(references=path))
+    assert report.added == len(expected)
+    assert _keys(db) == expected
+    generated = [p for p in report.problems if p.code is Code.MISSING_FIELD and not p.key]
+    made = {k for k in expected if k != "vanderberg2019" or name != "zotero.json"}
+    assert len(generated) == 1 and all(k in generated[0].message for k in made)
+    (again,) = load(db, Sources(references=path))  # idempotent
+    assert (again.added, again.updated, again.unchanged) == (0, 0, len(expected))
+
+
+def test_endnote_and_pubmed_give_the_same_authors_and_locators(db: Database,
+                                                               tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "endnote.ris", tmp_path / "a.ris")
+    load(db, Sources(references=tmp_path / "a.ris"))
+    ris = {r["citekey"]: r for r in rows(db, "reference")}
+    assert (ris["ghose2018"]["journal"], ris["ghose2018"]["volume"], ris["ghose2018"]["issue"],
+            ris["ghose2018"]["pages"]) == ("Indian Journal of Surgical Oncology", "9", "4",
+                                           "538--546")
+    authors = [(a["family"], a["given"]) for a in rows(
+        db, "author", "reference_id = :id ORDER BY position", id=ris["ghose2018"]["id"])]
+    assert authors == [("Ghose", "J."), ("Bhamre", "R."), ("Mehta", "N.")]
+    assert ris["wachtel2015"]["entry_type"] == "book"
+
+
+def test_medline_continued_lines_join(db: Database, tmp_path: Path) -> None:
+    path = Path(shutil.copy(SAMPLES / "pubmed.nbib", tmp_path / "p.nbib"))
+    load(db, Sources(references=path))
+    title = next(r["title"] for r in rows(db, "reference") if r["citekey"] == "ghose2018")
+    assert title.endswith("Six Cases and a Review of Literature.")
+
+
+def test_csl_sample_is_valid_csl_json() -> None:
+    schema = json.loads(shared_path("schemas", "csl-data.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads((SAMPLES / "zotero.json").read_text(encoding="utf-8")),
+                        schema)
+
+
+@pytest.mark.parametrize("fmt", ["ris", "csljson"])
+def test_export_load_export_is_byte_identical(db: Database, tmp_path: Path, fmt: str) -> None:
+    load(db, Sources(references=Path(shutil.copy(DATA / "references.bib", tmp_path / "r.bib"))))
+    first = export(db, "references", fmt=fmt)
+    path = write(tmp_path / ("refs.ris" if fmt == "ris" else "refs.json"), first)
+    url = f"sqlite:///{tmp_path / 'second.sqlite'}"
+    upgrade(url)
+    second = open_db(url)
+    try:
+        load(second, Sources(references=path))
+        assert export(second, "references", fmt=fmt) == first
+    finally:
+        second.dispose()
+
+
+def test_ris_export_writes_the_pmid_for_endnote_and_zotero(db: Database, tmp_path: Path) -> None:
+    load(db, Sources(references=Path(shutil.copy(DATA / "references.bib", tmp_path / "r.bib"))))
+    text = export(db, "references", fmt="ris").decode("utf-8")
+    assert "AN  - 30538385\r\n" in text and "M2  - PMID: 30538385\r\n" in text
+    assert "AN  - PMID:" not in text
+
+
+def test_a_reordered_reload_keeps_each_entrys_key(db: Database, tmp_path: Path) -> None:
+    text = (SAMPLES / "zotero.ris").read_text(encoding="utf-8")
+    records = [r + "ER  - \n" for r in text.split("ER  - \n") if r.strip()]
+    path = write(tmp_path / "z.ris", "\n".join(records))
+    load(db, Sources(references=path))
+    before = _keys(db)
+    write(path, "\n".join([records[1], records[0], records[2]]))
+    (report,) = load(db, Sources(references=path))
+    assert _keys(db) == before
+    assert (report.added, report.updated) == (0, 0)
+
+
+def test_a_new_record_takes_the_next_free_suffix(db: Database, tmp_path: Path) -> None:
+    text = (SAMPLES / "zotero.ris").read_text(encoding="utf-8")
+    path = write(tmp_path / "z.ris", text)
+    load(db, Sources(references=path))
+    extra = ("TY  - JOUR\nTI  - A third made-up study\nAU  - Wachtel, Hanna\nPY  - 2015\n"
+             "T2  - J\nDO  - 10.5555/test.zotero.3\nER  - \n\n")
+    write(path, extra + text)  # first in the file, yet the stored keys stay
+    load(db, Sources(references=path))
+    keys = _keys(db)
+    assert keys["wachtel2015"][0] == "10.5555/test.zotero.1"
+    assert keys["wachtel2015a"][0] == "10.5555/test.zotero.2"
+    assert keys["wachtel2015b"][0] == "10.5555/test.zotero.3"
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    pytest.param("refs.xyz", "just some text\n", "cannot tell the references format",
+                 id="unknown"),
+    pytest.param("refs.ris", "@article{k, title={T}}\n", "named as RIS but holds BibTeX",
+                 id="bibtex-named-ris"),
+    pytest.param("refs.json", "[{\"type\": \"book\"", "not valid JSON", id="broken-json"),
+])
+def test_unreadable_files_are_refused_naming_the_file(db: Database, tmp_path: Path, name: str,
+                                                      content: str, says: str) -> None:
+    path = write(tmp_path / name, content)
+    problems = refuse(db, Sources(references=path))
+    assert [p.file for p in problems] == [str(path)] and says in problems[0].message
+
+
+def test_a_record_without_title_is_an_error_with_its_line(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "r.ris", "TY  - JOUR\nTI  - Fine\nER  - \n\nTY  - JOUR\n"
+                 "AU  - Doe, Jane\nER  - \n")
+    problems = refuse(db, Sources(references=path))
+    assert [(p.code, p.line, p.key) for p in problems if p.is_error] == [
+        (Code.MISSING_FIELD, 5, "doend")]
+    (report,) = load(db, Sources(references=path), skip_invalid=True)
+    assert report.added == 1
+
+
+def test_key_stems_and_suffixes() -> None:
+    assert stem("Wächtel", 2015) == "wachtel2015" and stem("", None) == "anonnd"
+    items = [(None, "Doe", 2020, None, None)] * 28 + [("doe2020", "X", 1, None, None)]
+    keys = assign_keys(items)
+    assert keys[:3] == ["doe2020a", "doe2020b", "doe2020c"] and keys[25] == "doe2020z"
+    assert keys[26:28] == ["doe2020aa", "doe2020ab"] and keys[28] == "doe2020"
