@@ -45,7 +45,7 @@ def test_all_names_every_extra() -> None:
 def test_base_dependencies_are_the_lean_ones() -> None:
     names = {n.lower() for n in _names(PYPROJECT["project"]["dependencies"])}
     assert names == {"sqlmodel", "sqlalchemy", "alembic", "bibtexparser", "pylatexenc",
-                     "pandas", "typer", "rich"}
+                     "pandas", "typer", "rich", "rispy"}  # rispy: RIS references files
 
 
 @pytest.mark.parametrize("extra", sorted(EXTRAS))
