@@ -555,7 +555,7 @@ def table(
 
 @app.command("export")
 def export_command(
-    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
+    kind: Annotated[ExportKind | None, typer.Argument(help="What to export.")] = None,
     db: DbOption = None,
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", help=f"{', '.join(formats.TABULAR)} (parquet needs pyarrow, xlsx "
@@ -567,11 +567,26 @@ def export_command(
     long: Annotated[bool, typer.Option("--long", help="Claims in long form: one row per "
                                        "claim-reference pair, with its role.")] = False,
     review: ReviewOption = None,
+    folder: Annotated[Path | None, typer.Option(
+        "--all", metavar="DIR", help="Every table into DIR (created if absent) as a data "
+        "package: datapackage.json, review.toml, references.bib; csv, xlsx or parquet.")]
+    = None,
 ) -> None:
-    """Export a table (CSV, JSON, Parquet) or the references (BibTeX, CSL-JSON, RIS)."""
+    """Export a table (CSV, JSON, Parquet, Excel), the references (BibTeX, CSL-JSON, RIS), or
+    with --all a review's whole data package."""
     from ivcdb.db import open_db
-    from ivcdb.exports import export
+    from ivcdb.exports import export, export_folder
 
+    if (kind is None) == (folder is None):
+        raise typer.BadParameter("name a KIND or --all DIR (not both)")
+    if folder is not None:
+        if output is not None or long or excel:
+            raise typer.BadParameter("--output, --long and --excel do not apply to --all")
+        with open_db(db, readonly=True) as database:
+            paths = export_folder(database, folder, fmt=fmt, review=review, force=force)
+        render.note(f"wrote {len(paths)} files into {folder}")
+        return
+    assert kind is not None
     if formats.EXPORT[fmt].binary and output is None and sys.stdout.isatty():
         raise typer.BadParameter(f"{fmt} is binary: name a file with --output")
     with open_db(db, readonly=True) as database:

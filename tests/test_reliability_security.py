@@ -229,7 +229,7 @@ def test_export_folder_never_overwrites_without_force(shared_built: Database,
                                                       tmp_path: Path) -> None:
     written = export_folder(shared_built, tmp_path)
     (tmp_path / "claims.csv").write_text("mine\n", encoding="utf-8")
-    with pytest.raises(UsageError, match="--force"):
+    with pytest.raises(OutputExists, match="--force"):
         export_folder(shared_built, tmp_path)
     assert (tmp_path / "claims.csv").read_text(encoding="utf-8") == "mine\n"
     assert export_folder(shared_built, tmp_path, force=True) == written

@@ -5,6 +5,8 @@ bibliographic files for analysts. One module per format or concern:
 - `csl`: CSL-JSON items, and any CSL style through citeproc-py;
 - `tables`: the evidence table of one outcome;
 - `tabular`: claims, references, citations, vocabularies, findings as CSV / JSON / Parquet;
+- `xlsx`: those tables as an Excel workbook;
+- `datapackage`, `reviewfile`: a folder's Frictionless `datapackage.json` and `review.toml`;
 - `bibtex`, `ris`: bibliographic files;
 - `files`: atomic, overwrite-safe writing.
 
@@ -18,18 +20,17 @@ from pathlib import Path
 
 from ivcdb import formats, queries
 from ivcdb.db import Database
-from ivcdb.errors import NotFound, UsageError
-from ivcdb.exports import tables, tabular
+from ivcdb.errors import NotFound, OutputExists, UsageError
+from ivcdb.exports import datapackage, reviewfile, tables, tabular, xlsx
 from ivcdb.exports.files import safe_target, write_atomic
 
 REFERENCE_FILE_FORMATS = tuple(formats.REFERENCE_FILES)
 EXPORT_FORMATS = tuple(formats.EXPORT)
-FOLDER_FILES = (
-    ("claims.csv", "claims", False), ("long_claims.csv", "claims", True),
-    ("references.csv", "references", False), ("citations.csv", "citations", False),
-    ("outcomes.csv", "outcomes", False), ("units.csv", "units", False),
-    ("measures.csv", "measures", False), ("findings.csv", "findings", False),
-)
+# `export --all`: the tables of a folder, its formats, and the workbook holding them as xlsx.
+PACKAGE_TABLES = ("claims", "references", "citations", "outcomes", "units", "measures",
+                  "findings")
+PACKAGE_FORMATS = ("csv", "xlsx", "parquet")
+WORKBOOK = "tables.xlsx"
 
 __all__ = ["reference_list", "evidence_table", "export", "export_folder", "EXPORT_FORMATS"]
 
@@ -84,20 +85,46 @@ def export(database: Database, kind: str, *, fmt: str = "csv", review: str | Non
 
 
 def export_folder(database: Database, folder: str | os.PathLike[str], *, fmt: str = "csv",
-                  force: bool = False, excel: bool = False) -> list[Path]:
-    """Every table into `folder` (claims in both forms, references also as BibTeX)."""
+                  review: str | None = None, force: bool = False) -> list[Path]:
+    """A review's data package in `folder` (created if absent): every table (claims once, in
+    the lossless wide form), the references as BibTeX, its `review.toml` and a Frictionless
+    `datapackage.json`; `build --data` on a CSV folder rebuilds the same database. Files that
+    exist are replaced only with `force`; nothing is written when one would be refused."""
+    if fmt not in PACKAGE_FORMATS:
+        raise UsageError(f"a folder is written as {', '.join(PACKAGE_FORMATS)}, not {fmt}")
     target = Path(folder)
-    if not target.is_dir():
-        raise UsageError(f"folder {target} does not exist")
-    formats.renderer(formats.TABULAR, fmt)  # an unknown format fails before any file is made
-    jobs = [(name.replace(".csv", f".{fmt}"), kind, long) for name, kind, long in FOLDER_FILES]
-    outputs = [(safe_target(target, name), export(database, kind, fmt=fmt, long=long,
-                                                   excel=excel and fmt == "csv"))
-               for name, kind, long in jobs]
-    outputs.append((safe_target(target, "references.bib"),
-                    export(database, "references", fmt="bibtex")))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file, not a folder")
+    with database.session() as session:
+        chosen = queries.choose_review(session, code=review)
+        built = [tabular.build(session, kind, review=review) for kind in PACKAGE_TABLES]
+        review_text = meta = None
+        if chosen is not None:
+            row = queries.review_rows(session)[chosen[1]]
+            citations = [(c.number, c.reference_key)
+                         for c in queries.export_citations(session, review_id=chosen[0])]
+            review_text = reviewfile.render(row, citations)
+            meta = datapackage.meta(row.get("title"), row.get("license"))
+    files: dict[str, bytes] = {}
+    if fmt == "xlsx":
+        files[WORKBOOK] = xlsx.workbook(built)
+    else:
+        files |= {f"{table.kind}.{fmt}": tabular.encode(table, fmt) for table in built}
+    files["references.bib"] = export(database, "references", fmt="bibtex", review=review)
+    if review_text is not None:
+        files["review.toml"] = review_text.encode("utf-8")
+    kinds = [table.kind for table in built]
+    resources = [datapackage.resource(
+        table.kind, WORKBOOK if fmt == "xlsx" else f"{table.kind}.{fmt}", table.columns, kinds,
+        references=True, fmt=fmt, sheet=table.kind if fmt == "xlsx" else None)
+        for table in built]
+    name = chosen[1] if chosen is not None else "ivcdb"
+    files[datapackage.FILE_NAME] = datapackage.dumps(
+        datapackage.package(resources, name=name, meta=meta))
+    outputs = [(safe_target(target, name), data) for name, data in files.items()]
     if not force:
         existing = [str(path) for path, _ in outputs if path.exists()]
         if existing:
-            raise UsageError(f"{', '.join(existing)} exist(s); use --force to overwrite")
+            raise OutputExists(f"{', '.join(existing)} exist(s); use --force to overwrite")
+    target.mkdir(parents=True, exist_ok=True)
     return [write_atomic(path, data, force=force) for path, data in outputs]

@@ -41,7 +41,10 @@ def workbook(tables: Sequence[Table]) -> bytes:
     require("xlsx")
     from openpyxl import Workbook
 
-    book = Workbook(write_only=True)
+    # Not write-only: only a full workbook records each sheet's size, which readers
+    # (frictionless, pandas) need to see every column.
+    book = Workbook()
+    book.remove(book.active)
     book.properties.creator = "ivcdb"
     book.properties.created = book.properties.modified = FIXED_TIME
     for table in tables:
@@ -52,7 +55,6 @@ def workbook(tables: Sequence[Table]) -> bytes:
 
 
 def _sheet(book: Any, table: Table) -> None:
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
     from ivcdb.exports.tabular import dtype
@@ -60,30 +62,25 @@ def _sheet(book: Any, table: Table) -> None:
     sheet = book.create_sheet(title=table.kind[:31])
     sheet.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
-    header = []
-    for name in table.columns:
-        cell = WriteOnlyCell(sheet, value=name)
+    for number, name in enumerate(table.columns, start=1):
+        cell = sheet.cell(row=1, column=number, value=name)
         cell.font, cell.fill = bold, fill
-        header.append(cell)
-    sheet.append(header)
     types = [_PYTHON_TYPES.get(dtype(c)) for c in table.columns]
-    for row in track(table.tuples, f"writing {table.kind}"):
-        sheet.append([_cell(sheet, WriteOnlyCell, value, kind)
-                      for value, kind in zip(row, types, strict=True)])
+    for row_number, row in enumerate(track(table.tuples, f"writing {table.kind}"), start=2):
+        for number, (value, kind) in enumerate(zip(row, types, strict=True), start=1):
+            if value is not None:
+                _fill(sheet.cell(row=row_number, column=number), value, kind)
 
 
-def _cell(sheet: Any, make: Any, value: Any, kind: type | None) -> Any:
-    """A typed value, or a string cell that is never a formula (None: an empty cell)."""
-    if value is None:
-        return None
+def _fill(cell: Any, value: Any, kind: type | None) -> None:
+    """A typed value, or a string cell that is never a formula."""
     if kind is not None and isinstance(value, int | float):
-        return kind(value)
-    text = (LIST_SEPARATOR.join(_text(v) for v in value) if isinstance(value, list)
-            else _text(value))
-    cell = make(sheet, value=text)
+        cell.value = kind(value)
+        return
+    cell.value = (LIST_SEPARATOR.join(_text(v) for v in value) if isinstance(value, list)
+                  else _text(value))
     cell.data_type = "s"  # openpyxl reads `=...` as a formula; a cell of ours is text
     cell.number_format = TEXT_FORMAT
-    return cell
 
 
 def _text(value: Any) -> str:

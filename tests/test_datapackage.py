@@ -1,0 +1,156 @@
+"""Data packages: `export --all DIR` writes every table, references.bib, review.toml and a
+Frictionless datapackage.json from which `build --data DIR` rebuilds the same database;
+data/datapackage.json is current; both packages validate with frictionless and load into
+pandas with their declared types."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATA, ROOT, CliRun
+
+from ivcdb.db import Database
+from ivcdb.exports.datapackage import FILE_NAME
+
+frictionless = pytest.importorskip("frictionless")
+
+CSV_FILES = ["citations.csv", "claims.csv", "datapackage.json", "findings.csv", "measures.csv",
+             "outcomes.csv", "references.bib", "references.csv", "review.toml", "units.csv"]
+PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64",
+                "boolean": "boolean"}
+
+
+def _export(cli: CliRun, db: str, folder: Path, *extra: str) -> tuple[int, str]:
+    code, _, err = cli("export", "--all", str(folder), "--db", db, *extra)
+    return code, err
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _errors(descriptor: Path) -> list[str]:
+    report = frictionless.validate(str(descriptor))
+    return [f"{task.name}: {error.message}" for task in report.tasks for error in task.errors]
+
+
+def _frames(descriptor: Path) -> dict[str, Any]:
+    """Each CSV resource read by pandas with the dtypes its schema declares."""
+    import pandas as pd
+
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    frames = {}
+    for res in package["resources"]:
+        fields = res["schema"]["fields"]
+        frames[res["name"]] = pd.read_csv(
+            descriptor.parent / res["path"], keep_default_na=False, na_values=[""],
+            dtype={f["name"]: PANDAS_TYPES[f["type"]] for f in fields})
+        assert list(frames[res["name"]].columns) == [f["name"] for f in fields]
+    return frames
+
+
+# --- export --all -----------------------------------------------------------------------------
+
+
+def test_export_all_builds_the_same_database_again(built: Database, cli: CliRun,
+                                                   tmp_path: Path) -> None:
+    """export --all -> build --data into an empty database -> export --all: the same bytes."""
+    first, second = tmp_path / "first", tmp_path / "new" / "second"
+    assert _export(cli, str(built.url), first)[0] == 0
+    assert sorted(p.name for p in first.iterdir()) == CSV_FILES
+    assert b"reference_roles" in (first / "claims.csv").read_bytes().split(b"\n")[0]
+    rebuilt = str(tmp_path / "rebuilt.sqlite")  # from SQLite or PostgreSQL, into SQLite
+    code, _, err = cli("build", "--data", str(first), "--db", rebuilt)
+    assert code == 0, err
+    assert _export(cli, rebuilt, second)[0] == 0  # a missing folder (and parent) is made
+    assert _files(second) == _files(first)
+
+
+def test_export_package_validates_and_loads_with_its_types(built: Database, cli: CliRun,
+                                                           tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()  # an existing empty folder is fine
+    assert _export(cli, str(built.url), folder)[0] == 0
+    assert _errors(folder / FILE_NAME) == []
+    frames = _frames(folder / FILE_NAME)
+    refs = frames["references"]
+    assert str(refs["pmid"].dtype) == "string" and str(refs["number"].dtype) == "Int64"
+    raw = (folder / "references.csv").read_text(encoding="utf-8")
+    pmids = list(refs["pmid"].dropna())
+    assert pmids and all(p.isdigit() and p in raw for p in pmids)  # never 12345678.0
+    claims = frames["claims"]
+    assert str(claims["derived"].dtype) == "boolean" and str(claims["value"].dtype) == "Float64"
+
+
+def test_a_broken_foreign_key_fails_validation(built: Database, cli: CliRun,
+                                               tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    assert _export(cli, str(built.url), folder)[0] == 0
+    citations = folder / "citations.csv"
+    citations.write_text(citations.read_text(encoding="utf-8").replace(
+        ",nayyar2010\n", ",nobody1999\n"), encoding="utf-8")
+    errors = _errors(folder / FILE_NAME)
+    assert len(errors) == 1 and "nobody1999" in errors[0]
+
+
+def test_xlsx_package_is_one_workbook_that_validates(built: Database, cli: CliRun,
+                                                     tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    assert _export(cli, str(built.url), folder, "--format", "xlsx")[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "datapackage.json", "references.bib", "review.toml", "tables.xlsx"]
+    assert _errors(folder / FILE_NAME) == []
+
+
+def test_existing_files_need_force(built: Database, cli: CliRun, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    assert _export(cli, str(built.url), folder)[0] == 0
+    (folder / "claims.csv").write_text("mine\n", encoding="utf-8")
+    before = _files(folder)
+    code, err = _export(cli, str(built.url), folder)
+    assert code == 1 and "--force" in err and _files(folder) == before
+    assert _export(cli, str(built.url), folder, "--force")[0] == 0
+    assert (folder / "claims.csv").read_text(encoding="utf-8") != "mine\n"
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(("export", "claims", "--all", "{dir}"), id="kind-and-all"),
+    pytest.param(("export",), id="neither"),
+    pytest.param(("export", "--all", "{file}"), id="a-file"),
+    pytest.param(("export", "--all", "{dir}", "--format", "json"), id="json"),
+    pytest.param(("export", "--all", "{dir}", "--long"), id="long"),
+])
+def test_bad_usage_exits_2_and_writes_nothing(built: Database, cli: CliRun, tmp_path: Path,
+                                              args: tuple[str, ...]) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    argv = [a.format(dir=tmp_path / "out", file=afile) for a in args]
+    code, _, err = cli(*argv, "--db", str(built.url))
+    assert code == 2 and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
+# --- data/datapackage.json --------------------------------------------------------------------
+
+
+def test_curated_package_is_current() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_datapackage.py"),
+                           "--check"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_curated_package_validates_and_loads_with_its_types() -> None:
+    assert _errors(DATA / FILE_NAME) == []
+    package = json.loads((DATA / FILE_NAME).read_text(encoding="utf-8"))
+    assert {r["name"] for r in package["resources"]} == {
+        "units", "measures", "outcomes", "claims", "findings"}
+    keys = {r["name"]: r["schema"].get("foreignKeys", []) for r in package["resources"]}
+    assert all(k["reference"]["resource"] != "references" for ks in keys.values() for k in ks)
+    frames = _frames(DATA / FILE_NAME)
+    assert str(frames["claims"]["paragraph"].dtype) == "Int64"
+    assert str(frames["findings"]["reference_key"].dtype) == "string"
