@@ -154,3 +154,24 @@ def test_curated_package_validates_and_loads_with_its_types() -> None:
     frames = _frames(DATA / FILE_NAME)
     assert str(frames["claims"]["paragraph"].dtype) == "Int64"
     assert str(frames["findings"]["reference_key"].dtype) == "string"
+
+
+def test_one_review_of_several(built: Database, cli: CliRun, tmp_path: Path) -> None:
+    """With several reviews loaded one is named; its package validates and rebuilds alone."""
+    from ivcdb.loaders import Sources, load
+
+    second = ROOT / "tests" / "data" / "second_review"
+    load(built, Sources(reviews=[second / "review.toml"],
+                        references=[second / "references.bib"],
+                        claims=[second / "claims.csv"], findings=[second / "findings.csv"]))
+    code, err = _export(cli, str(built.url), tmp_path / "none")
+    assert code == 2 and "--review" in err and not (tmp_path / "none").exists()
+    first, second_out = tmp_path / "first", tmp_path / "second"
+    assert _export(cli, str(built.url), first, "--review", "other2026")[0] == 0
+    assert _errors(first / FILE_NAME) == []
+    assert "other2026" in (first / "review.toml").read_text(encoding="utf-8")
+    rebuilt = str(tmp_path / "rebuilt.sqlite")
+    code, _, err = cli("build", "--data", str(first), "--db", rebuilt)
+    assert code == 0, err
+    assert _export(cli, rebuilt, second_out)[0] == 0
+    assert _files(second_out) == _files(first)

@@ -95,3 +95,13 @@ def test_cli_writes_a_workbook(built: Database, cli: CliRun, tmp_path: Path) -> 
                        "--db", str(built.url))
     assert code == 0, err
     assert _sheet(out.read_bytes()).max_row > 1
+
+
+def test_a_table_too_long_for_a_sheet_is_refused(built: Database,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivcdb.errors import UsageError
+    from ivcdb.exports import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 10)
+    with pytest.raises(UsageError, match="do not fit an Excel sheet"):
+        export(built, "claims", fmt="xlsx")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ivcdb.csvformat import LIST_SEPARATOR
+from ivcdb.errors import UsageError
 from ivcdb.extras import require
 from ivcdb.progress import track
 
@@ -29,6 +30,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 TEXT_FORMAT = "@"  # Excel's text number format: a typed-over id stays text
 HEADER_FILL = "D9E1F2"
 _PYTHON_TYPES = {"Int64": int, "Float64": float, "boolean": bool}
+MAX_ROWS = 1_048_576  # an Excel sheet's rows, the header included
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -59,6 +61,9 @@ def _sheet(book: Any, table: Table) -> None:
 
     from ivcdb.exports.tabular import dtype
 
+    if len(table.tuples) >= MAX_ROWS:
+        raise UsageError(f"{table.kind}: {len(table.tuples)} rows do not fit an Excel sheet "
+                         f"(at most {MAX_ROWS - 1}); export csv or parquet")
     sheet = book.create_sheet(title=table.kind[:31])
     sheet.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
