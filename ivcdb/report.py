@@ -53,6 +53,7 @@ class Code(StrEnum):
     BAD_IDENTIFIER = "bad-identifier"
     OUT_OF_RANGE = "out-of-range"
     BARE_CR = "bare-carriage-return"
+    UNDEFINED_MACRO = "undefined-macro"  # a BibTeX @string macro used but not defined
     VOCABULARY_MEANING = "vocabulary-meaning"  # a stored code's meaning changed
     VOCABULARY_TEXT = "vocabulary-text"  # a stored code's label or description differs
 

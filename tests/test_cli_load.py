@@ -23,7 +23,7 @@ BAD_BIB = """@article{good1,
 }
 
 @article{notitle2,
-  year = {2000}
+  title = {T}, author = {A, B}, year = {2000}, journal = {J}, samplesize = {many}
 }
 
 @article{broken3,
@@ -49,7 +49,7 @@ def test_refused_load_prints_every_problem_and_no_traceback(
                          monkeypatch, capsys)
     assert code == 1 and out == ""
     found = [(m["file"], m["line"], m["key"], m["code"]) for m in problem_lines(err)]
-    assert found == [(str(path), "5", "notitle2", "missing-field"),
+    assert found == [(str(path), "5", "notitle2", "bad-count"),
                      (str(path), "9", "broken3", "parse-error")]
     assert err.splitlines()[-1] == "error: 2 error(s); nothing was written"
     assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,25 @@ def test_bibtex_round_trip(built: Database, tmp_path: Path) -> None:
     assert "{DNA} Repair \\& Growth" in text  # raw text, protection kept
     assert "M{\\\"u}ller, J{\\\"o}rg-Peter and others" in text
     assert len(_references(built)) == 21
+
+
+def test_month_and_pmid_lines_round_trip_as_written(db: Database, tmp_path: Path) -> None:
+    """`month = may` comes back as `month = may` (not `{5}`), `{May 2}` braced, and a PMID
+    read from a `PMID:` line of `note` stays in that line (and is read from it again)."""
+    source = tmp_path / "refs.bib"
+    source.write_text("@article{m1, title = {T}, author = {A, B}, year = 2001, month = may,"
+                      " journal = {J}, note = {PMID: 11111111}}\n"
+                      "@article{m2, title = {U}, author = {A, B}, year = 2001,"
+                      " month = {May 2}, journal = {J}}\n", encoding="utf-8")
+    load(db, Sources(references=source))
+    bib = tmp_path / "export.bib"
+    bib.write_bytes(export(db, "references", fmt="bibtex"))
+    text = bib.read_text(encoding="utf-8")
+    assert re.search(r"month += may,", text) and re.search(r"month += \{May 2\}$", text, re.M)
+    assert re.search(r"note += \{PMID: 11111111\}", text) and "pmid" not in text
+    target = tmp_path / "empty.sqlite"
+    upgrade(target)
+    with open_db(target) as fresh:
+        load(fresh, Sources(references=bib))
+        assert _references(fresh) == _references(db)
+        assert _references(fresh)["m1"]["pmid"] == "11111111"

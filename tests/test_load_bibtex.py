@@ -53,18 +53,10 @@ ERROR_CASES = [
                  Code.ENCODING, 9, "", id="not-utf8"),
     pytest.param("", Code.EMPTY, None, "", id="empty-file"),
     pytest.param(" \n\t\n", Code.EMPTY, None, "", id="white-space-only"),
-    pytest.param(after_good("@article{bad1,\n  author = {A, B},\n  year = {2000}\n}\n"),
-                 Code.MISSING_FIELD, 8, "bad1", id="no-title"),
-    pytest.param(after_good("@article{bad1,\n  title = {  },\n  year = {2000}\n}\n"),
-                 Code.MISSING_FIELD, 8, "bad1", id="empty-title"),
     pytest.param(after_good("@article{bad1,\n  title = {A\x00B}\n}\n"),
                  Code.CONTROL_CHAR, 9, "bad1", id="nul-character"),
     pytest.param(after_good("@article{bad1,\n  title = {A\x07B}\n}\n"),
                  Code.CONTROL_CHAR, 9, "bad1", id="control-character"),
-    pytest.param(after_good("@article{bad1,\n  title = {T},\n  journal = jsurg\n}\n"),
-                 Code.BAD_VALUE, 10, "bad1", id="undefined-string-macro"),
-    pytest.param('@string{jnl = "J " # other}\n\n' + GOOD, Code.BAD_VALUE, 1, "jnl",
-                 id="string-uses-undefined-macro"),
     pytest.param(after_good("@article{bad1,\n  title = {T},\n  samplesize = {about 40}\n}\n"),
                  Code.COUNT, 8, "bad1", id="bad-samplesize"),
 ]
@@ -79,6 +71,61 @@ def test_error_is_refused_with_location(built: Database, tmp_path: Path,
     problem = find(problems, code, file=path, line=line, key=key)
     assert problem.is_error
     assert "\n" not in problem.format()
+
+
+WARNING_CASES = [
+    pytest.param(after_good("@article{bad1,\n  author = {A, B},\n  year = {2000}\n}\n"),
+                 Code.MISSING_FIELD, 8, "bad1", id="no-title"),
+    pytest.param(after_good("@article{bad1,\n  title = {  },\n  year = {2000}\n}\n"),
+                 Code.MISSING_FIELD, 8, "bad1", id="empty-title"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  journal = jsurg\n}\n"),
+                 Code.UNDEFINED_MACRO, 10, "bad1", id="undefined-string-macro"),
+    pytest.param('@string{jnl = "J " # other}\n\n' + GOOD, Code.UNDEFINED_MACRO, 1, "jnl",
+                 id="string-uses-undefined-macro"),
+]
+
+
+@pytest.mark.parametrize(("content", "code", "line", "key"), WARNING_CASES)
+def test_what_bibtex_only_warns_about_loads_with_a_warning(
+        db: Database, tmp_path: Path, content: str, code: Code, line: int, key: str) -> None:
+    """A missing title or an undefined @string macro: BibTeX warns and goes on; so does a
+    load (the entry is stored), saying where."""
+    path = write(tmp_path / "refs.bib", content)
+    (report,) = load(db, Sources(references=path))
+    warning = find(report.problems, code, file=path, line=line, key=key)
+    assert warning.severity is Severity.WARNING and not report.errors
+    assert report.added == count(db, "reference") == 2 - ("jnl" in content)
+
+
+def test_an_undefined_macro_keeps_its_name_and_is_reported_once(db: Database,
+                                                                tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", after_good(
+        "@inproceedings{f1,\n  title = {T},\n  booktitle = {Proc. } # focs89,\n}\n\n"
+        "@inproceedings{f2,\n  title = {U},\n  booktitle = FOCS89\n}\n"))
+    (report,) = load(db, Sources(references=path))
+    (warning,) = [p for p in report.problems if p.code is Code.UNDEFINED_MACRO]
+    assert (warning.line, warning.key) == (10, "f1")
+    assert "'focs89'" in warning.message and "2 uses" in warning.message
+    assert _reference(db, "f1")["journal"] == "Proc. focs89"
+    assert _reference(db, "f2")["journal"] == "FOCS89"
+
+
+@pytest.mark.parametrize(("fields", "pmid"), [
+    pytest.param("pmid = {123456}", "123456", id="pmid-field"),
+    pytest.param("eprint = {234567}, eprinttype = {pubmed}", "234567", id="eprint-pubmed"),
+    pytest.param("eprint = {345678}, eprinttype = {PMID}", "345678", id="eprint-pmid"),
+    pytest.param("note = {Epub 2019.\nPMID: 456789}", "456789", id="note-line"),
+    pytest.param("extra = {PMCID: PMC11\nPMID: 567890}", "567890", id="zotero-extra"),
+    pytest.param("pmid = {123456}, note = {PMID: 999}", "123456", id="field-first"),
+    pytest.param("eprint = {2101.00001}, eprinttype = {arxiv}", None, id="arxiv-eprint"),
+    pytest.param("note = {PMCID: PMC12345}", None, id="pmcid-is-not-a-pmid"),
+])
+def test_pmid_wherever_reference_managers_put_it(db: Database, tmp_path: Path, fields: str,
+                                                 pmid: str | None) -> None:
+    path = write(tmp_path / "refs.bib", GOOD.replace("year = {2000}",
+                                                     f"year = {{2000}}, {fields}"))
+    load(db, Sources(references=path))
+    assert _reference(db, "good2000")["pmid"] == pmid
 
 
 @pytest.mark.parametrize("name", [pytest.param("missing.bib", id="missing-file"),
@@ -103,16 +150,16 @@ def test_utf8_bom_is_fine(db: Database, tmp_path: Path) -> None:
 
 def test_every_error_of_a_file_is_reported_at_once(built: Database, tmp_path: Path) -> None:
     text = after_good(
-        "@article{notitle1,\n  year = {2000}\n}\n\n"          # line 8
-        "@article{ctrl2,\n  title = {A\x01}\n}\n\n"          # line 12, field line 13
-        "@article{macro3,\n  title = {T},\n  journal = nope\n}\n\n"  # 16, field 18
-    ) + GOOD  # duplicate good2000 at line 21
+        "@article{range1,\n  title = {T},\n  samplesize = {x}\n}\n\n"  # line 8
+        "@article{ctrl2,\n  title = {A\x01}\n}\n\n"          # line 13, field line 14
+        "@article{junk3,\n  title = {T}\n  journal = {J}\n}\n\n"  # 17, field 18
+    ) + GOOD  # duplicate good2000 at line 22
     path = write(tmp_path / "refs.bib", text)
     problems = refuse(built, Sources(references=path))
-    find(problems, Code.MISSING_FIELD, file=path, line=8, key="notitle1")
-    find(problems, Code.CONTROL_CHAR, file=path, line=13, key="ctrl2")
-    find(problems, Code.BAD_VALUE, file=path, line=18, key="macro3")
-    find(problems, Code.DUPLICATE_KEY, file=path, line=21, key="good2000")
+    find(problems, Code.COUNT, file=path, line=8, key="range1")
+    find(problems, Code.CONTROL_CHAR, file=path, line=14, key="ctrl2")
+    find(problems, Code.PARSE, file=path, line=18, key="junk3")
+    find(problems, Code.DUPLICATE_KEY, file=path, line=22, key="good2000")
     assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
 
 
@@ -266,8 +313,9 @@ def test_key_differing_only_in_case_is_one_reference(built: Database, data_copy:
 
 def test_skip_invalid_stores_the_valid_and_lists_the_skipped(db: Database,
                                                             tmp_path: Path) -> None:
-    text = after_good("@article{bad1,\n  year = {2000}\n}\n\n@article{bad2,\n  title = {A\x02}"
-                      "\n}\n\n@article{ok3,\n  title = {Fine}, year = 2001, author = {O, K}, "
+    text = after_good("@article{bad1,\n  title = {T}, samplesize = {x}\n}\n\n@article{bad2,"
+                      "\n  title = {A\x02}\n}\n\n@article{ok3,\n  title = {Fine}, year = 2001, "
+                      "author = {O, K}, "
                       "journal = {J}\n}\n\n@article{bad4,\n  title = {T}\n  year = 1\n}\n")
     path = write(tmp_path / "refs.bib", text)
     (report,) = load(db, Sources(references=path), skip_invalid=True)

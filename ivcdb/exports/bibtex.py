@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from ivcdb import queries
+from ivcdb.loaders.bibtex.values import MONTHS
 from ivcdb.queries import ExportReference
 
 FIELD_ORDER = ("author", "editor", "title", "journal", "booktitle", "year", "volume", "number",
@@ -21,11 +22,18 @@ def _ordered(fields: dict[str, str]) -> list[tuple[str, str]]:
     return first + rest
 
 
+def _value(name: str, value: str) -> str:
+    """`{text}`; a month written as a bare macro (`may`) stays bare, as it was loaded."""
+    if name == "month" and value.lower() in MONTHS:
+        return value
+    return f"{{{value}}}"
+
+
 def entry(ref: ExportReference) -> str:
     """One `@type{key, field = {raw text}, ...}` entry."""
     fields = json.loads(ref.raw_fields or "{}")
     width = max((len(name) for name in fields), default=0)
-    body = [f"  {name.ljust(width)} = {{{value}}}" for name, value in _ordered(fields)]
+    body = [f"  {name.ljust(width)} = {_value(name, value)}" for name, value in _ordered(fields)]
     return f"@{ref.entry_type}{{{ref.key},\n" + ",\n".join(body) + "\n}\n"
 
 

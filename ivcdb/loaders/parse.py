@@ -17,7 +17,7 @@ from ivcdb.loaders.findings import ParsedFindings, parse_findings
 from ivcdb.loaders.refformats import ReadReferences, start_references
 from ivcdb.loaders.review import ReviewRecord, parse_review
 from ivcdb.loaders.vocab import VocabFile, parse_vocab
-from ivcdb.report import Code, Problem
+from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import key_problem
 
 # The file a data folder holds for each kind of input, in load order: `build --data DIR` and
@@ -138,6 +138,7 @@ class Reading:
             for path in sources.bibtex_files()[1:]:  # with the macros of the files before
                 macros = parsed.bibliographies[-1].macros
                 parsed.bibliographies.append(start_references(path, macros=macros).result())
+            parsed.bibliographies = with_later_macros(parsed.bibliographies)
             parsed.reviews = [parse_review(p) for p in sources.reviews]
             parsed.claims = [parse_claims(p) for p in sources.claims]
             parsed.findings = [parse_findings(p) for p in sources.findings]
@@ -155,6 +156,31 @@ class Reading:
     def __exit__(self, *_: object) -> None:
         if self.references is not None:
             self.references.close()
+
+
+def with_later_macros(bibliographies: list[ParsedBibliography]) -> list[ParsedBibliography]:
+    """Each file that uses a macro only a later file of the load defines, read again with
+    that definition (the first one after it), and a warning at its first use: the files
+    are read in order, but `--references papers.bib --references abbrev.bib` still works."""
+    out = list(bibliographies)
+    for i, bib in enumerate(bibliographies):
+        later: dict[str, tuple[str, str]] = {}  # name -> (value, file defining it)
+        for name in bib.undefined:
+            where = next((b for b in bibliographies[i + 1:] if name in b.macros), None)
+            if where is not None:
+                later[name] = (where.macros[name], where.path)
+        if not later:
+            continue
+        before = bibliographies[i - 1].macros if i else {}
+        macros = {**{name: value for name, (value, _) in later.items()}, **before}
+        out[i] = start_references(bib.path, macros=macros).result()
+        out[i].problems += [Problem(
+            Code.UNDEFINED_MACRO, f"@string macro '{bib.undefined[name].name}' is used here "
+            f"before {Path(path).name} defines it; resolved from that file (BibTeX would "
+            "leave it empty: load that file first)", file=bib.path,
+            line=bib.undefined[name].line, key=bib.undefined[name].key,
+            severity=Severity.WARNING) for name, (_, path) in later.items()]
+    return out
 
 
 def _pair(sources: Sources, parsed: ParsedSources) -> None:

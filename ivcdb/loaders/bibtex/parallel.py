@@ -53,9 +53,9 @@ class SecondPart:
     bibtexparser starts a block at every `@type{` that begins a line, so the file is cut just
     before one and each part is split and read alone. Only the plain case is taken this way:
     the @string macros all come before the first entry, and no part has a failed block, a
-    @string after that, a `crossref`/`xdata` field or a citekey of the other part. Anything
-    else makes `finish` return None: the file is then read in one piece, so the result is
-    always the one-process result.
+    @string after that, a `crossref`/`xdata` field, an undefined macro or a citekey of the
+    other part. Anything else makes `finish` return None: the file is then read in one
+    piece, so the result is always the one-process result.
     """
 
     split: int  # where the second part starts in the text
@@ -77,7 +77,7 @@ class SecondPart:
         head_problems: list[Problem] = []
         head = split_blocks(text[: first.start()])  # @string/@comment/@preamble before the entries
         macros = macros_of(head.strings, path, head_problems, inherited)
-        if head_problems or head.failed_blocks:
+        if head_problems or head.failed_blocks or macros.undefined:
             return None
         split = cut.start() + 1
         context = multiprocessing.get_context("fork")
@@ -220,6 +220,8 @@ def _part(library: Any, macros: dict[str, str], path: str, *, strings: int,
     by_key = {key_fold(e.key): e for e in entries}
     problems: list[Problem] = []
     records, not_references = records_of(entries, macros, by_key, path, problems)
+    if getattr(macros, "undefined", None):  # reported once a file: read in one piece
+        return None
     for record in records:  # on this part's core, not later in the main process alone
         record.prepare()
     return (records, problems, not_references, len(entries) - len(not_references), set(by_key),

@@ -23,9 +23,11 @@ from ivcdb.loaders.bibtex.values import (
     MAX_EXPANSION,
     MAX_VALUE_CHARS,
     Macros,
+    MacroUse,
     ValueSyntaxError,
     ValueTooLong,
     field_name,
+    month_as_written,
     normalise_doi,
     resolve_value,
 )
@@ -133,6 +135,8 @@ class ParsedBibliography:
     macros: dict[str, str] = field(default_factory=dict)  # @string definitions, for the next
     # citekeys made up for records without one (RIS, CSL-JSON, MEDLINE; see loaders.citekeys)
     generated: list[str] = field(default_factory=list)
+    # @string macros used but defined neither here nor before, with their first use
+    undefined: dict[str, MacroUse] = field(default_factory=dict)
 
 
 
@@ -206,6 +210,7 @@ def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
     entries = list(library.entries)
     by_key = {key_fold(e.key): e for e in entries}
     records, not_references = records_of(entries, macros, by_key, path, problems)
+    problems += [undefined_macro_warning(use, path) for use in macros.undefined.values()]
     blocks = len(entries) - len(not_references) + len(library.failed_blocks)
     if blocks == 0 and not problems and not text.strip():
         problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path, None))
@@ -216,7 +221,27 @@ def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
         (line_of(b), getattr(b, "key", "") or _failed_key(b.raw or ""))
         for b in library.failed_blocks]
     return ParsedBibliography(path, records, problems, blocks, not_references, sorted(read),
-                              macros)
+                              macros, undefined=macros.undefined)
+
+
+def undefined_macro_warning(use: MacroUse, path: str) -> Problem:
+    """One warning per macro a file uses without a definition (BibTeX warns too)."""
+    times = f" ({use.uses} uses, the first here)" if use.uses > 1 else ""
+    return _problem(Code.UNDEFINED_MACRO, f"@string macro '{clip(use.name)}' is not defined"
+                    f"{times}; its name is kept as the text. Define it, or load the file "
+                    "that does with this one (--references abbrev.bib --references this.bib)",
+                    path, use.line, use.key, Severity.WARNING)
+
+
+def _note_undefined(macros: dict[str, str], names: list[str], line: int, key: str) -> None:
+    """Count the uses of undefined macros in `macros.undefined` (a `Macros`' own record)."""
+    if not isinstance(macros, Macros):
+        return
+    seen = macros.undefined
+    for name in names:
+        use = seen.get(name.lower())
+        seen[name.lower()] = (MacroUse(name, line, key) if use is None else
+                              MacroUse(use.name, use.line, use.key, use.uses + 1))
 
 
 def entry_lines(entries: list[Any]) -> list[tuple[int, str]]:
@@ -245,16 +270,15 @@ def split_blocks(text: str, first_line: int = 0) -> Any:
 
 
 def macros_of(strings: Iterable[Any], path: str, problems: list[Problem],
-              inherited: dict[str, str] | None = None) -> dict[str, str]:
+              inherited: dict[str, str] | None = None) -> Macros:
     """The @string definitions, in order, after those `inherited` from earlier files."""
     macros = Macros(inherited or {})
     for string_block in strings:
+        undefined: list[str] = []
         try:
-            macros[string_block.key.lower()] = resolve_value(string_block.value, macros)
-        except KeyError as missing:
-            problems.append(_problem(Code.BAD_VALUE,
-                                     f"@string uses undefined macro {missing}", path,
-                                     line_of(string_block), string_block.key))
+            macros[string_block.key.lower()] = resolve_value(string_block.value, macros,
+                                                             undefined)
+            _note_undefined(macros, undefined, line_of(string_block), string_block.key)
         except ValueSyntaxError as junk:
             problems.append(_problem(Code.PARSE, _junk_message("@string value", str(junk)),
                                      path, line_of(string_block), string_block.key))
@@ -324,14 +348,13 @@ def _raw_fields(entry: Any, macros: dict[str, str], path: str,
             if value[:1] == "{" and value.count("{") == 1 and value.count("}") == 1 and (
                     value[-1] == "}"):
                 value = value[1:-1]  # the usual `{text}`: what resolve_value gives, sooner
+            elif name == "month" and (month := month_as_written(value, macros)) is not None:
+                value = month
             elif not value.isdigit():
-                value = resolve_value(value, macros)
-        except KeyError as missing:
-            problems.append(_problem(Code.BAD_VALUE,
-                                     f"field '{name}' uses undefined @string macro {missing}",
-                                     path, line_of(f), entry.key))
-            ok = False
-            continue
+                undefined: list[str] = []
+                value = resolve_value(value, macros, undefined)
+                if undefined:
+                    _note_undefined(macros, undefined, line_of(f), entry.key)
         except ValueSyntaxError as junk:
             problems.append(_problem(Code.PARSE, _junk_message(f"field '{name}'", str(junk)),
                                      path, line_of(f), entry.key))
@@ -396,8 +419,8 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
             if name in ("crossref", "xdata", "ids"):
                 continue
             try:
-                value = nfc(resolve_value(f.value, macros))
-            except (KeyError, ValueSyntaxError, ValueTooLong):
+                value = nfc(resolve_value(f.value, macros, []))  # undefined: reported
+            except (ValueSyntaxError, ValueTooLong):
                 continue  # reported where the parent itself is read
             target = name
             if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
@@ -448,10 +471,10 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
         return None
 
     title = get("title")
-    if title is None:
-        problems.append(_problem(Code.MISSING_FIELD, "entry has no title; add one", path,
-                                 line, key))
-        return None
+    if title is None:  # BibTeX warns too; a data set or a biber test entry may have none
+        problems.append(_problem(Code.MISSING_FIELD, "entry has no title; loaded with an "
+                                 "empty one (add it)", path, line, key, Severity.WARNING))
+        title = ""
     record = RefRecord(citekey=nfc(key), entry_type=entry.entry_type.lower(), line=line,
                        title=title, raw_fields=raw)
     for attribute, names in _DECODED_FIELDS:
@@ -462,6 +485,8 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
                 break
     doi = get("doi")
     record.doi = normalise_doi(doi) if doi else None
+    if record.pmid is None:
+        record.pmid = pmid_elsewhere(raw)
     _set_year(record, get("year") or get("date"), path, problems)
     _set_sample_size(record, get("samplesize"), path, problems)
     if "author" in raw and raw["author"].strip():
@@ -474,6 +499,22 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
                  for malformed, message in reference_warnings(
                      doi=record.doi, pmid=record.pmid, year=record.year, pages=record.pages)]
     return record
+
+
+_PMID_LINE = re.compile(r"(?i)\bPMID:[ \t]*(\d+)\b")
+_PUBMED_EPRINT = ("pubmed", "pmid")
+
+
+def pmid_elsewhere(raw: dict[str, str]) -> str | None:
+    """A PMID given outside a `pmid` field: Better BibLaTeX's `eprint` with `eprinttype`
+    `pubmed`, or a `PMID: n` line of `note` or `extra` (as Zotero writes it)."""
+    if raw.get("eprinttype", "").strip().lower() in _PUBMED_EPRINT and raw.get("eprint"):
+        return raw["eprint"].strip()
+    for name in ("note", "extra"):
+        match = _PMID_LINE.search(raw.get(name, ""))
+        if match:
+            return match.group(1)
+    return None
 
 
 def _set_year(record: RefRecord, text: str | None, path: str, problems: list[Problem]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 MONTHS = {
     m: str(i)
@@ -33,11 +35,26 @@ class ValueTooLong(ValueError):
     double each other: `b = a # a`, `c = b # b`, ...)."""
 
 
+@dataclass(frozen=True, slots=True)
+class MacroUse:
+    """Where a file first uses a macro it does not define (the field text keeps its name)."""
+
+    name: str  # as written
+    line: int
+    key: str  # the entry's citekey or the @string's name
+    uses: int = 1
+
+
 class Macros(dict[str, str]):
     """The @string definitions of a file (names in lower case), counting the characters
-    their expansion has made so far: one file's expansion is bounded (`resolve_value`)."""
+    their expansion has made so far: one file's expansion is bounded (`resolve_value`);
+    `undefined`: the macros its values use that are not defined (lower-case names)."""
 
     expanded: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.undefined: dict[str, MacroUse] = {}
 
 
 _WORD = re.compile(r"^[^\s\"#%'(),={}]+$")
@@ -106,10 +123,12 @@ def _split_concatenation(value: str) -> list[str]:
     return parts
 
 
-def resolve_value(raw: str, macros: dict[str, str]) -> str:
+def resolve_value(raw: str, macros: dict[str, str], undefined: list[str] | None = None) -> str:
     """The field's text: delimiters removed, macros expanded, `#` concatenations joined.
 
-    Raises `KeyError` for an undefined macro, `ValueSyntaxError` for text that is not one
+    An undefined macro keeps its name as its text and is added to `undefined` (BibTeX warns
+    and uses an empty string); without that list it raises `KeyError`. Raises
+    `ValueSyntaxError` for text that is not one
     value, which bibtexparser accepts when the comma before the next field is missing, and
     `ValueTooLong` when macros would expand past `MAX_EXPANSION` in this value or, with
     `Macros`, past `MAX_FILE_EXPANSION` in the file (checked before the text is built).
@@ -133,6 +152,9 @@ def resolve_value(raw: str, macros: dict[str, str]) -> str:
                 raise ValueTooLong(raw)
         elif word.lower() in MONTHS:
             out.append(MONTHS[word.lower()])
+        elif undefined is not None:
+            undefined.append(word)
+            out.append(word)
         else:
             raise KeyError(word)
     if grown and isinstance(macros, Macros):
@@ -140,6 +162,13 @@ def resolve_value(raw: str, macros: dict[str, str]) -> str:
         if macros.expanded > MAX_FILE_EXPANSION:
             raise ValueTooLong(raw)
     return "".join(out)
+
+
+def month_as_written(raw: str, macros: dict[str, str]) -> str | None:
+    """`may` when the month field is the bare month macro `may` (not redefined by @string):
+    kept as written, so an export writes `month = may`, not `{5}`."""
+    word = raw.strip()
+    return word if word.lower() in MONTHS and word.lower() not in macros else None
 
 
 def normalise_doi(value: str) -> str:
