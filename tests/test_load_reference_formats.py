@@ -167,3 +167,15 @@ def test_key_stems_and_suffixes() -> None:
     keys = assign_keys(items)
     assert keys[:3] == ["doe2020a", "doe2020b", "doe2020c"] and keys[25] == "doe2020z"
     assert keys[26:28] == ["doe2020aa", "doe2020ab"] and keys[28] == "doe2020"
+
+
+@pytest.mark.parametrize(("head", "fmt"), [
+    pytest.param("TY  - JOUR\r\n", "ris", id="ris"),
+    pytest.param("PMID- 1\n", "medline", id="medline"),
+    pytest.param("@article{x,\n", "bibtex", id="bibtex"),
+])
+def test_format_is_seen_after_thousands_of_blank_lines(head: str, fmt: str) -> None:
+    """Blank lines before the first record cost a linear scan, not an exponential one."""
+    from ivcdb.loaders.refformats import sniff
+
+    assert sniff(" \r\n" * 10_000 + head) == fmt

@@ -23,9 +23,11 @@ NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csljson": "CSL-JSON", "medline": "ME
 EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson",
               ".nbib": "medline", ".medline": "medline"}
 _SNIFF = (
-    ("ris", re.compile(r"\A(?:\s*\n)*TY  - ")),
+    # blank lines before the first tag: `[^\S\n]*\n`, not `\s*\n`, which matches a run of
+    # blank lines in exponentially many ways (a file after 30 blank lines took minutes)
+    ("ris", re.compile(r"\A(?:[^\S\n]*\n)*TY  - ")),
     ("csljson", re.compile(r"\A\s*[\[{]")),
-    ("medline", re.compile(r"\A(?:\s*\n)*PMID- ")),
+    ("medline", re.compile(r"\A(?:[^\S\n]*\n)*PMID- ")),
     ("bibtex", re.compile(r"^\s*@\s*\w+\s*[{(]", re.MULTILINE)),
 )
 Reader = Callable[[str, str], tuple[list[Item], list[Problem]]]
