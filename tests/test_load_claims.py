@@ -217,8 +217,8 @@ def test_skip_invalid_skips_claims_of_a_skipped_review(built: Database, data_cop
 def test_skip_invalid_skips_claims_citing_a_skipped_reference(db: Database,
                                                               data_copy: Path) -> None:
     bib = data_copy / "references.bib"
-    write(bib, bib.read_text(encoding="utf-8").replace("title = {Outcomes after Resection",
-                                                       "titel = {Outcomes after Resection"))
+    write(bib, bib.read_text(encoding="utf-8").replace("samplesize = {377}",
+                                                       "samplesize = {many}"))  # bad-count
     sources = Sources.from_folder(data_copy)
     reports = {r.kind: r for r in load(db, sources, skip_invalid=True)}
     assert "li2025" in reports["review"].skipped  # its citation 3 is wachtel2015
