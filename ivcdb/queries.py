@@ -100,18 +100,17 @@ def reference_ids(session: Session) -> dict[tuple[str, str], int]:
     return {(sc, norm): id_ for sc, norm, id_ in rows.all()}
 
 
-def work_index(session: Session, *, exclude: Sequence[int] = ()) -> dict[str, int]:
-    """Work key -> work id of every stored entry (but those of `exclude`): see `ivcdb.works`."""
+def work_index(session: Session) -> dict[str, int]:
+    """Work key -> work id of every stored entry: see `ivcdb.works`."""
     from ivcdb.works import work_keys
 
     r, a = _t(Reference), _t(Author)
     first = (a.c.reference_id == r.c.id) & (a.c.position == 1)
     query = sa.select(r.c.id, r.c.work_id, r.c.doi, r.c.pmid, r.c.title_norm, r.c.year,
                       a.c.family).select_from(r.join(a, first, isouter=True))
-    skip = set(exclude)
     known: dict[str, int] = {}
-    for id_, work, doi, pmid, title, year, family in session.execute(query):
-        if id_ not in skip and work is not None:
+    for _, work, doi, pmid, title, year, family in session.execute(query):
+        if work is not None:
             for key in work_keys(doi, pmid, title, year, family):
                 known.setdefault(key, work)
     return known
