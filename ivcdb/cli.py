@@ -83,6 +83,7 @@ def _choices(name: str, family: Mapping[str, formats.Renderer]) -> type[StrEnum]
 if TYPE_CHECKING:  # the library takes the format's (kind's) name
     RowsFormat: TypeAlias = str
     SourceCheckFormat: TypeAlias = str
+    ComparisonFormat: TypeAlias = str
     ReferenceListFormat: TypeAlias = str
     TableFormat: TypeAlias = str
     ExportFormat: TypeAlias = str
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # the library takes the format's (kind's) name
 else:
     RowsFormat = _choices("RowsFormat", formats.ROWS)
     SourceCheckFormat = _choices("SourceCheckFormat", formats.SOURCE_CHECK)
+    ComparisonFormat = _choices("ComparisonFormat", formats.COMPARISON)
     ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
     TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
     ExportFormat = _choices("ExportFormat", formats.EXPORT)
@@ -501,6 +503,22 @@ def verify_command(
         scope = queries.review_scope(session, code=review)
         checks = run_verify(session, outcome=outcome, review=scope.code, config=config)
     render.print_checks(checks, fmt)
+
+
+@app.command("compare")
+def compare_command(
+    file_a: Annotated[Path, typer.Argument(metavar="A", help="Claims file of the first "
+                                           "extraction (CSV or .xlsx, wide or long form).")],
+    file_b: Annotated[Path, typer.Argument(metavar="B", help="Claims file of the second.")],
+    fmt: Annotated[ComparisonFormat | None, typer.Option(
+        "--format", help="Output format. Default: a table on a terminal, CSV when piped.")]
+    = None,
+) -> None:
+    """Compare two extractions of a review's claims (no database): claims only in one file,
+    every field that differs, and per-field agreement (percent, Cohen's kappa)."""
+    from ivcdb.compare import compare_files
+
+    render.print_comparison(compare_files(file_a, file_b), fmt)
 
 
 # --- reference lists, tables and exports ------------------------------------------------------

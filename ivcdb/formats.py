@@ -16,8 +16,9 @@ from typing import Any
 
 from ivcdb.errors import UsageError
 
-__all__ = ["CHART", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "EXPORT_KIND", "REFERENCE_FILES",
-           "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK", "TABULAR", "renderer"]
+__all__ = ["CHART", "COMPARISON", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "EXPORT_KIND",
+           "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK", "TABULAR",
+           "renderer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ ROWS = _family(table="ivcdb.render:rich_rows", csv="ivcdb.render:csv_rows",
 SOURCE_CHECK = _family(table="ivcdb.render:checks_table", csv="ivcdb.render:checks_csv",
                        json="ivcdb.render:checks_json",
                        markdown="ivcdb.render:checks_markdown")
+# `ivcdb compare`: comparison -> printed.
+COMPARISON = _family(table="ivcdb.render:comparison_table", csv="ivcdb.render:comparison_csv",
+                     json="ivcdb.render:comparison_json",
+                     markdown="ivcdb.render:comparison_markdown")
 # `ivcdb refs` in the article's style: references -> text.
 REFERENCE_LIST = _family(markdown="ivcdb.exports.reflist:to_markdown",
                          text="ivcdb.exports.reflist:to_text",

@@ -18,6 +18,7 @@ from ivcdb.figures import figure_text, printed_text, span, unit_text
 from ivcdb.text import visible
 
 if TYPE_CHECKING:
+    from ivcdb.compare import Comparison
     from ivcdb.copy import CopyReport
     from ivcdb.queries import ReferenceDetail
     from ivcdb.report import LoadReport, Problem
@@ -346,3 +347,83 @@ def checks_markdown(checks: Checks) -> None:
     from ivcdb.verify import markdown_report
 
     sys.stdout.write(markdown_report(checks, checks.config, labels=checks.unit_labels))
+
+
+# --- two extractions compared -----------------------------------------------------------------
+
+COMPARE_COLUMNS = ("what", "claim_id", "field", "a", "b", "percent", "kappa")
+
+
+def print_comparison(comparison: Comparison, fmt: str | None) -> None:
+    """`compare`: the comparison in a format of `formats.COMPARISON` (row warnings and the
+    counts on stderr)."""
+    from ivcdb.report import problem_lines
+
+    for line in problem_lines(comparison.problems):
+        note(line)
+    formats.renderer(formats.COMPARISON, choose_format(fmt))(comparison)
+    note(_comparison_counts(comparison))
+
+
+def _comparison_counts(comparison: Comparison) -> str:
+    return (f"compare: {comparison.shared} claim(s) in both files, {comparison.agreeing} "
+            f"agree, {comparison.shared - comparison.agreeing} differ; "
+            f"{len(comparison.only_in_a)} only in A, {len(comparison.only_in_b)} only in B")
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _kappa(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def comparison_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """One flat row per finding of the comparison: claims only in A or B, differing fields,
+    then each field's agreement (CSV, tables)."""
+    rows: list[dict[str, Any]] = [{"what": "only_in_a", "claim_id": c}
+                                  for c in comparison.only_in_a]
+    rows += [{"what": "only_in_b", "claim_id": c} for c in comparison.only_in_b]
+    rows += [{"what": "differs", "claim_id": d.claim_id, "field": d.field, "a": d.a, "b": d.b}
+             for d in comparison.differences]
+    rows += [{"what": "agreement", "field": name, "percent": _percent(a.percent),
+              "kappa": _kappa(a.kappa)} for name, a in comparison.agreement.items()]
+    return rows
+
+
+def comparison_csv(comparison: Comparison) -> None:
+    emit(comparison_rows(comparison), COMPARE_COLUMNS, "csv")
+
+
+def comparison_json(comparison: Comparison) -> None:
+    print_json(comparison.as_dict())
+
+
+def comparison_table(comparison: Comparison) -> None:
+    listed = [r for r in comparison_rows(comparison) if r["what"] != "agreement"]
+    emit(listed, ("what", "claim_id", "field", "a", "b"), "table",
+         title=f"{comparison.path_a} (A) vs {comparison.path_b} (B)")
+    emit([{"field": name, "percent": _percent(a.percent), "kappa": _kappa(a.kappa)}
+          for name, a in comparison.agreement.items()], ("field", "percent", "kappa"),
+         "table", title="Agreement over the claims in both files")
+
+
+def comparison_markdown(comparison: Comparison) -> None:
+    def md(value: Any) -> str:
+        return cell(value).replace("|", "\\|").replace("\n", " ")
+
+    out = [f"# {md(comparison.path_a)} (A) vs {md(comparison.path_b)} (B)", "",
+           _comparison_counts(comparison).removeprefix("compare: ") + ".", ""]
+    for what, ids in (("Only in A", comparison.only_in_a), ("Only in B", comparison.only_in_b)):
+        if ids:
+            out += [f"## {what}", "", *(f"- `{md(c)}`" for c in ids), ""]
+    if comparison.differences:
+        out += ["## Differences", "", "| claim_id | field | A | B |", "| --- | --- | --- | --- |"]
+        out += [f"| {md(d.claim_id)} | {d.field} | {md(d.a)} | {md(d.b)} |"
+                for d in comparison.differences]
+        out.append("")
+    out += ["## Agreement", "", "| field | percent | kappa |", "| --- | ---: | ---: |"]
+    out += [f"| {name} | {_percent(a.percent)} | {_kappa(a.kappa)} |"
+            for name, a in comparison.agreement.items()]
+    sys.stdout.write("\n".join(out) + "\n")
