@@ -8,19 +8,50 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeAlias, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, cast
 from urllib.parse import unquote
 
 import typer
+from typer.core import TyperCommand, TyperOption
 
 from ivcdb import formats, render
 from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.errors import IvcdbError
 
-app = typer.Typer(
+CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
+
+
+class _OnceCommand(TyperCommand):
+    """A command whose single-valued options may be given once: a second `--format` is a
+    usage error (exit 2), never silently the last."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            seen: set[str] = set()
+            for param in order:
+                if not isinstance(param, TyperOption) or param.multiple or param.count:
+                    continue
+                name = max(param.opts, key=len)
+                if name in seen:
+                    ctx.fail(f"{name} is given more than once; it takes one value")
+                seen.add(name)
+        return super().parse_args(ctx, args)
+
+
+class _Typer(typer.Typer):
+    """A Typer app whose commands refuse a repeated single-valued option (`_OnceCommand`)."""
+
+    def command(self, name: str | None = None, **kwargs: Any
+                ) -> Callable[[CommandFunction], CommandFunction]:
+        kwargs.setdefault("cls", _OnceCommand)
+        return super().command(name, **kwargs)
+
+
+app = _Typer(
     name="ivcdb",
     help="A literature-review evidence database: references, the claims they support, "
     "and where a review makes them.",
@@ -33,7 +64,7 @@ app = typer.Typer(
 
 def _group(name: str, text: str) -> typer.Typer:
     """The command group `ivcdb NAME`, described by `text`."""
-    group = typer.Typer(help=text, no_args_is_help=True)
+    group = _Typer(help=text, no_args_is_help=True)
     app.add_typer(group, name=name)
     return group
 
@@ -387,15 +418,15 @@ def reviews_command(db: DbOption = None, fmt: QueryFormat = None) -> None:
 @query_app.command("claims")
 def query_claims(
     db: DbOption = None,
-    outcome: Annotated[str | None, typer.Option(help="Outcome code (see `query outcomes`).")]
+    outcome: Annotated[list[str] | None, typer.Option(
+        help="Outcome code (see `query outcomes`); repeatable: any of them.")] = None,
+    reference: Annotated[list[str] | None, typer.Option(
+        help="Citekey or citation number of a cited reference; repeatable: any of them.")]
     = None,
-    reference: Annotated[str | None, typer.Option(help="Citekey or citation number of a "
-                                                  "cited reference.")] = None,
-    author: Annotated[str | None, typer.Option(help="Author of a cited reference: family "
-                                               "name, optionally with initials or given names "
-                                               "(\"Wachtel H\", \"Wachtel, H.\", \"H "
-                                               "Wachtel\"); accents and case ignored.")]
-    = None,
+    author: Annotated[list[str] | None, typer.Option(
+        help="Author of a cited reference: family name, optionally with initials or given "
+        "names (\"Wachtel H\", \"Wachtel, H.\", \"H Wachtel\"); accents and case ignored; "
+        "repeatable: any of them.")] = None,
     text: Annotated[str | None, typer.Option(help="Words that must all occur in the "
                                              "statement (accents and case ignored).")] = None,
     year_from: Annotated[int | None, typer.Option(min=INT_MIN, max=INT_MAX,
@@ -411,7 +442,9 @@ def query_claims(
 ) -> None:
     """List the claims matching every filter given, by claim id.
 
-    --reference, --author and the year range must hold for one and the same cited reference.
+    A repeated --outcome, --reference or --author matches any of its values; different
+    options must all hold. --reference, --author and the year range must hold for one and
+    the same cited reference.
     """
     from ivcdb import queries
     from ivcdb.contract import CLAIM_COLUMNS
@@ -422,7 +455,9 @@ def query_claims(
         found = queries.claims(session, outcome=outcome, reference=reference, author=author,
                                text=text, year_from=year_from, year_to=year_to,
                                review=scope.code, limit=limit)
-    render.print_claims(found, fmt, CLAIM_COLUMNS)
+        studies = queries.study_labels(session, found) if render.choose_format(fmt) == \
+            "table" else None
+    render.print_claims(found, fmt, CLAIM_COLUMNS, studies=studies)
 
 
 @app.command()

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
@@ -23,7 +23,14 @@ from ivcdb.contract import (
 )
 from ivcdb.csvformat import INT_MAX, INT_MIN, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
-from ivcdb.figures import author_list, cite, full_name, numbered, study_label
+from ivcdb.figures import (
+    author_list,
+    cite,
+    full_name,
+    numbered,
+    reference_label,
+    study_label,
+)
 from ivcdb.models import (
     Author,
     Citation,
@@ -40,6 +47,8 @@ from ivcdb.models import (
 from ivcdb.text import clip, did_you_mean, fold, key_fold
 
 T_co = TypeVar("T_co")
+V = TypeVar("V")
+OneOrMore: TypeAlias = V | Sequence[V]  # a filter's value, or several (any of them)
 
 
 def _t(model: type[SQLModel]) -> sa.Table:
@@ -682,21 +691,35 @@ def _years(year_from: int | None, year_to: int | None) -> list[sa.ColumnElement[
         [year <= year_to] if year_to is not None else [])
 
 
-def _cited_reference(session: Session, *, reference: str | int | None, author: str | None,
-                     year_from: int | None, year_to: int | None,
-                     review: str | None) -> sa.ColumnElement[bool] | None:
-    """The claim cites a reference that meets every reference-level filter at once.
+def _values(given: Any) -> list[Any]:
+    """One filter value or several (a repeated option) as a list; None is none."""
+    if given is None:
+        return []
+    if isinstance(given, str | int):
+        return [given]
+    return list(given)
+
+
+def _cited_reference(session: Session, *, reference: OneOrMore[str | int] | None,
+                     author: OneOrMore[str] | None, year_from: int | None,
+                     year_to: int | None, review: str | None
+                     ) -> sa.ColumnElement[bool] | None:
+    """The claim cites a reference that meets every reference-level filter at once (any of
+    several references, by any of several authors).
 
     `claim.id IN (claims citing such a reference)` is found from the reference side
     (ix_claim_reference_reference_id), so SQLite need not probe every claim's links.
     """
     cr, ref = _t(ClaimReference), _t(Reference)
     conditions: list[sa.ColumnElement[bool]] = []
-    if reference is not None:
+    refs = _values(reference)
+    if refs:
+        conditions.append(sa.or_(*(cr.c.reference_id.in_(
+            same_work(_reference_id(session, r, review))) for r in refs)))
+    names = _values(author)
+    if names:
         conditions.append(cr.c.reference_id.in_(
-            same_work(_reference_id(session, reference, review))))
-    if author is not None:
-        conditions.append(cr.c.reference_id.in_(_author_references(session, author)))
+            sorted({i for name in names for i in _author_references(session, name)})))
     years = _years(year_from, year_to)
     if years:
         conditions.append(cr.c.reference_id.in_(sa.select(ref.c.id).where(*years)))
@@ -705,15 +728,18 @@ def _cited_reference(session: Session, *, reference: str | int | None, author: s
     return _t(Claim).c.id.in_(sa.select(cr.c.claim_id).where(*conditions))
 
 
-def _claim_filter(session: Session, *, outcome: str | None = None,
-                  reference: str | int | None = None, author: str | None = None,
+def _claim_filter(session: Session, *, outcome: OneOrMore[str] | None = None,
+                  reference: OneOrMore[str | int] | None = None,
+                  author: OneOrMore[str] | None = None,
                   text: str | None = None, year_from: int | None = None,
                   year_to: int | None = None, review: str | None = None,
                   ) -> list[sa.ColumnElement[bool]]:
     c = _t(Claim)
     where: list[sa.ColumnElement[bool]] = []
-    if outcome is not None:
-        where.append(c.c.outcome_code == _outcome_code(session, outcome))
+    outcomes = _values(outcome)
+    if outcomes:
+        where.append(c.c.outcome_code.in_(sorted({_outcome_code(session, o)
+                                                  for o in outcomes})))
     if review is not None:
         where.append(c.c.review_id == _review_id(session, review))
     if text is not None:
@@ -802,6 +828,31 @@ def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
             for key, family, more, year in session.execute(query)}
 
 
+def study_labels(session: Session, found: Iterable[ClaimRow]) -> dict[tuple[str, str], str]:
+    """(review, claim_id) -> `[3] Wachtel 2015; [5] Fiore et al. 2012`: the studies each
+    claim cites, numbered as in its review, in citation order."""
+    wanted = {(c.review, c.claim_id) for c in found}
+    cl, rv, cr, ref = _t(Claim), _t(Review), _t(ClaimReference), _t(Reference)
+    ct, a = _t(Citation), _t(Author)
+    labels: dict[tuple[str, str], list[str]] = {}
+    names = sorted({cid for _, cid in wanted})
+    for start in range(0, len(names), IN_CHUNK):
+        part = names[start:start + IN_CHUNK]
+        query = (
+            sa.select(rv.c.code, cl.c.claim_id, ct.c.number, a.c.family, ref.c.year,
+                      ref.c.citekey)
+            .select_from(cr).join(cl, cl.c.id == cr.c.claim_id)
+            .join(rv, rv.c.id == cl.c.review_id).join(ref, ref.c.id == cr.c.reference_id)
+            .outerjoin(ct, (ct.c.reference_id == ref.c.id) & (ct.c.review_id == cl.c.review_id))
+            .outerjoin(a, (a.c.reference_id == ref.c.id) & (a.c.position == 1))
+            .where(cl.c.claim_id.in_(part)).order_by(cl.c.id, cr.c.position))
+        for code, cid, number, family, year, key in session.execute(query):
+            if (code, cid) in wanted:
+                labels.setdefault((code, cid), []).append(
+                    reference_label(number, family, year, key))
+    return {k: "; ".join(v) for k, v in labels.items()}
+
+
 def list_outcomes(session: Session, *, review_id: int | None = None) -> Results[OutcomeRow]:
     """Every outcome of the vocabulary with its number of claims (0 included), by code; with
     `review_id`, the outcomes that review's claims use, with their number of its claims."""
@@ -843,16 +894,18 @@ def list_reviews(session: Session) -> Results[ReviewRow]:
     return Results((ReviewRow(*row) for row in session.execute(query)), row_type=ReviewRow)
 
 
-def claims(session: Session, *, outcome: str | None = None, reference: str | int | None = None,
-           author: str | None = None, text: str | None = None, year_from: int | None = None,
-           year_to: int | None = None, review: str | None = None,
-           limit: int | None = None) -> Results[ClaimRow]:
+def claims(session: Session, *, outcome: OneOrMore[str] | None = None,
+           reference: OneOrMore[str | int] | None = None,
+           author: OneOrMore[str] | None = None, text: str | None = None,
+           year_from: int | None = None, year_to: int | None = None,
+           review: str | None = None, limit: int | None = None) -> Results[ClaimRow]:
     """Claims matching every filter given, byte-wise by claim_id.
 
     `reference` is a citekey (any case) or a citation number (in `review`, or in the only
     review citing that number); `author` a name or family name, `text` words that must all
-    occur in the statement (both accent- and case-insensitive). `reference`, `author` and the
-    year range must hold for one and the same cited reference.
+    occur in the statement (both accent- and case-insensitive). `outcome`, `reference` and
+    `author` each take one value or several (any of them; an empty list filters nothing).
+    `reference`, `author` and the year range must hold for one and the same cited reference.
     """
     where = _claim_filter(session, outcome=outcome, reference=reference, author=author,
                           text=text, year_from=year_from, year_to=year_to, review=review)

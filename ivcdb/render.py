@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,7 +243,7 @@ VOCABULARY_COLUMNS = {
     "units": ("code", "label"),
     "measures": ("code", "label", "family"),
 }
-CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "reference_numbers")
+CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "studies")
 CITING_TABLE = ("claim_id", "review", "outcome", "role", "statement", "figure")
 FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
 
@@ -261,12 +261,16 @@ def with_figure(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "figure": text}
 
 
-def print_claims(found: Sequence[Any], fmt: str | None, columns: Sequence[str]) -> None:
-    """`query claims`: the figure as printed on a terminal, every column in CSV and JSON."""
+def print_claims(found: Sequence[Any], fmt: str | None, columns: Sequence[str], *,
+                 studies: Mapping[tuple[str, str], str] | None = None) -> None:
+    """`query claims`: on a terminal the figure as printed and the cited studies
+    (`studies`: (review, claim_id) -> `[3] Wachtel 2015`), every column in CSV and JSON."""
     chosen = choose_format(fmt)
     rows = [r.as_dict() for r in found]  # reference lists as lists: `a;b` in CSV
     if chosen == "table":
-        rows, columns = [with_figure(r) for r in rows], CLAIM_TABLE
+        rows = [{**with_figure(r), "studies": (studies or {}).get((r["review"], r["claim_id"]),
+                                                                  "")} for r in rows]
+        columns = CLAIM_TABLE
     emit(rows, columns, chosen, title=f"Claims ({len(found)})")
 
 

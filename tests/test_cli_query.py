@@ -99,6 +99,62 @@ def test_claims_filters_combine(shared_built: Database, run: Invoke) -> None:
     assert rows_of(limited) == rows_of(every)[:2]
 
 
+def _ids(out: str) -> list[str]:
+    return [r["claim_id"] for r in rows_of(out)]
+
+
+def test_a_repeated_outcome_matches_any_of_them(shared_built: Database, run: Invoke) -> None:
+    _, both, _ = run("query", "claims", "--outcome", "recurrence", "--outcome", "typical_age",
+                     "--db", shared_built.url)
+    _, one, _ = run("query", "claims", "--outcome", "recurrence", "--db", shared_built.url)
+    _, other, _ = run("query", "claims", "--outcome", "typical_age", "--db", shared_built.url)
+    assert _ids(both) == sorted(_ids(one) + _ids(other))
+    assert {r["outcome"] for r in rows_of(both)} == {"recurrence", "typical_age"}
+
+
+@pytest.mark.parametrize(("option", "first", "second"), [
+    pytest.param("--reference", "wachtel2015", "liu2018", id="reference"),
+    pytest.param("--reference", "3", "cananzi2016", id="number-and-citekey"),
+    pytest.param("--author", "Wachtel", "Liu", id="author"),
+])
+def test_a_repeated_reference_filter_matches_any_of_them(
+        shared_built: Database, run: Invoke, option: str, first: str, second: str) -> None:
+    _, a, _ = run("query", "claims", option, first, "--db", shared_built.url)
+    _, b, _ = run("query", "claims", option, second, "--db", shared_built.url)
+    _, both, _ = run("query", "claims", option, first, option, second, "--db",
+                     shared_built.url)
+    assert _ids(a) and _ids(b) and not set(_ids(a)) & set(_ids(b))
+    assert _ids(both) == sorted(_ids(a) + _ids(b))
+
+
+def test_different_options_must_all_hold(shared_built: Database, run: Invoke) -> None:
+    _, out, _ = run("query", "claims", "--outcome", "recurrence", "--outcome", "typical_age",
+                    "--reference", "wachtel2015", "--reference", "liu2018",
+                    "--db", shared_built.url)
+    _, wachtel, _ = run("query", "claims", "--reference", "wachtel2015", "--db",
+                        shared_built.url)
+    assert set(_ids(out)) == {r["claim_id"] for r in rows_of(wachtel)
+                              if r["outcome"] in ("recurrence", "typical_age")}
+    assert _ids(out)
+
+
+def test_an_unknown_value_among_several_is_an_error(shared_built: Database,
+                                                    run: Invoke) -> None:
+    code, out, err = run("query", "claims", "--outcome", "recurrence", "--outcome",
+                         "recurence_rate", "--db", shared_built.url)
+    assert (code, out) == (1, "")
+    assert "unknown outcome 'recurence_rate'" in err
+
+
+def test_the_table_names_the_studies(shared_built: Database, run: Invoke,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, _ = run("query", "claims", "--outcome", "overall_survival_5y", "--format",
+                       "table", "--db", shared_built.url)
+    assert code == 0
+    assert "[3] Wachtel 2015; [5]" in out
+
+
 # --- query outcomes ---------------------------------------------------------------------------
 
 
