@@ -179,3 +179,65 @@ def test_format_is_seen_after_thousands_of_blank_lines(head: str, fmt: str) -> N
     from ivcdb.loaders.refformats import sniff
 
     assert sniff(" \r\n" * 10_000 + head) == fmt
+
+
+def _raw(db: Database, key: str) -> dict[str, str]:
+    row = next(r for r in rows(db, "reference") if r["citekey"] == key)
+    return {**json.loads(row["raw_fields"]), "entry_type": row["entry_type"]}
+
+
+def _people(db: Database, key: str) -> list[str]:
+    ref = next(r for r in rows(db, "reference") if r["citekey"] == key)
+    return [a["family"] for a in rows(db, "author", "reference_id = :id ORDER BY position",
+                                      id=ref["id"])]
+
+
+@pytest.mark.parametrize(("name", "content", "key", "expected", "people"), [
+    pytest.param("endnote.ris", "TY  - CHAP\r\nAU  - Osei, Kwame\r\nA2  - Sato, Kenji\r\n"
+                 "TI  - Reconstruction of the Cava\r\nT2  - Handbook of Surgery\r\n"
+                 "PY  - 2017\r\nDA  - 2017/04/02\r\nSP  - 211\r\nEP  - 234\r\n"
+                 "PB  - Harbour Academic\r\nCY  - Lisbon\r\nSN  - 978-0-00-000002-4\r\n"
+                 "ET  - 2\r\nT3  - Surgery Series\r\nUR  - https://example.org/c?a=1&b=2\r\n"
+                 "Y2  - 2024/05/01\r\nER  - \r\n", "osei2017",
+                 {"entry_type": "incollection", "editor": "Sato, Kenji",
+                  "booktitle": "Handbook of Surgery", "publisher": "Harbour Academic",
+                  "address": "Lisbon", "isbn": "978-0-00-000002-4", "edition": "2",
+                  "series": "Surgery Series", "url": "https://example.org/c?a=1&b=2",
+                  "urldate": "2024-05-01", "date": "2017-04-02"}, ["Osei"],
+                 id="endnote-chapter-a2-editors"),
+    pytest.param("pubmed.nbib", "PMID- 20301456\nBTI - Handbook of Rare Tumours\n"
+                 "TI  - Caval Sarcoma\nFAU - Osei, Kwame\nFED - Sato, Kenji\n"
+                 "DP  - 2017 Apr\nPB  - Harbour Academic\nPL  - Lisbon\n"
+                 "ISBN- 978-0-00-000002-4\nEN  - 2nd\nPT  - Review\nPT  - Book Chapter\n",
+                 "osei2017", {"entry_type": "incollection", "editor": "Sato, Kenji",
+                              "booktitle": "Handbook of Rare Tumours",
+                              "publisher": "Harbour Academic", "address": "Lisbon",
+                              "isbn": "978-0-00-000002-4", "edition": "2nd",
+                              "date": "2017-04"}, ["Osei"], id="pubmed-bookshelf-chapter"),
+    pytest.param("zotero.json", json.dumps([{
+        "id": "http://zotero.org/users/1/items/ABC", "type": "book",
+        "title": "Handbook of Surgery", "editor": [{"family": "Sato", "given": "Kenji"}],
+        "publisher": "Harbour Academic", "publisher-place": "Lisbon", "edition": 2,
+        "ISBN": "978-0-00-000002-4", "collection-title": "Surgery Series",
+        "issued": {"date-parts": [["2017", "4"]]},
+        "accessed": {"date-parts": [[2024, 5, 1]]}, "URL": "https://example.org/b"}]),
+                 "sato2017", {"entry_type": "book", "editor": "Sato, Kenji",
+                              "publisher": "Harbour Academic", "address": "Lisbon",
+                              "edition": "2", "isbn": "978-0-00-000002-4",
+                              "series": "Surgery Series", "date": "2017-04",
+                              "urldate": "2024-05-01", "url": "https://example.org/b"},
+                 ["Sato"], id="zotero-edited-book"),
+])
+def test_book_details_and_editors_are_read(db: Database, tmp_path: Path, name: str,
+                                           content: str, key: str, expected: dict[str, str],
+                                           people: list[str]) -> None:
+    path = write(tmp_path / name, content)
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1
+    raw = _raw(db, key)
+    assert {k: raw.get(k) for k in expected} == expected
+    assert _people(db, key) == people  # an edited book is found by its editors
+    if "author" not in content.lower() and "AU  -" not in content and "FAU" not in content:
+        assert "author" not in raw
+        items = json.loads(export(db, "references", fmt="csljson"))
+        assert "author" not in items[0] and items[0]["editor"][0]["family"] == "Sato"

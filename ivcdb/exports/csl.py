@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ivcdb.bibfields import REPORTS
 from ivcdb.errors import UsageError
+from ivcdb.exports.details import Details, details
 from ivcdb.exports.reflist import page_range
 from ivcdb.extras import require
 from ivcdb.figures import ET_AL
@@ -37,6 +39,9 @@ CSL_TYPES = {
 }
 _NUMBER_GLUED = re.compile(r"^(\[?\d+[.\]])(?=\S)")
 _DOUBLE_STOP = re.compile(r"([?!])\.")
+# citeproc-py drops the space before a date's month and day: `2021Jun`, `2024Mar2`
+_GLUED_DATE = re.compile(r"(?<=\d{4})(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+                         r"(\d{1,2})?\b")
 
 
 def _name(author: Any) -> dict[str, str]:
@@ -48,20 +53,39 @@ def _name(author: Any) -> dict[str, str]:
     return {k: v for k, v in name.items() if v}
 
 
+def csl_type(ref: ExportReference, more: Details) -> str:
+    """The CSL type of `ref`: by its entry type; a `misc` entry with a URL is a web page."""
+    if ref.entry_type == "misc" and more.url and not ref.journal:
+        return "webpage"
+    return CSL_TYPES.get(ref.entry_type, "document")
+
+
+def _date(parts: tuple[int, ...], text: str | None) -> dict[str, Any] | None:
+    if parts:
+        return {"date-parts": [list(parts)]}
+    return {"literal": text} if text else None
+
+
 def item(ref: ExportReference) -> dict[str, Any]:
     """One CSL-JSON item (valid against the CSL data schema)."""
-    out: dict[str, Any] = {"id": ref.key, "type": CSL_TYPES.get(ref.entry_type, "document"),
+    more = details(ref)
+    out: dict[str, Any] = {"id": ref.key, "type": csl_type(ref, more),
                            "citation-key": ref.key, "title": ref.title}
-    if ref.authors:
-        out["author"] = [_name(a) for a in ref.authors]
-    if ref.year is not None:
-        out["issued"] = {"date-parts": [[ref.year]]}
-    elif ref.year_text:
-        out["issued"] = {"literal": ref.year_text}
-    optional = {"container-title": ref.journal, "volume": ref.volume, "issue": ref.issue,
+    if more.authors:
+        out["author"] = [_name(a) for a in more.authors]
+    if more.editors:
+        out["editor"] = [_name(a) for a in more.editors]
+    optional = {"issued": _date(more.issued, ref.year_text),
+                "accessed": _date(more.accessed, more.accessed_text),
+                "container-title": ref.journal, "collection-title": more.series,
+                "genre": more.genre, "edition": more.edition, "version": more.version,
+                "publisher": more.publisher, "publisher-place": more.place,
+                "volume": ref.volume,
+                # a report's number is its own, not an issue's (CSL `number`)
+                "number" if ref.entry_type in REPORTS else "issue": ref.issue,
                 "page": page_range(ref.pages).replace("\u2013", "-") if ref.pages else None,
-                "DOI": ref.doi, "PMID": ref.pmid, "note": ref.note,
-                "citation-number": ref.number}
+                "ISBN": more.isbn, "ISSN": more.issn, "DOI": ref.doi, "PMID": ref.pmid,
+                "URL": more.url, "note": ref.note, "citation-number": ref.number}
     out.update({k: v for k, v in optional.items() if v is not None})
     return out
 
@@ -94,8 +118,11 @@ def style_path(style: str) -> Path:
 
 
 def _tidy(text: str) -> str:
-    """citeproc-py glues the number to the entry and keeps `?.`; print it as a person would."""
-    return _DOUBLE_STOP.sub(r"\1", _NUMBER_GLUED.sub(r"\1 ", text.strip()))
+    """citeproc-py glues the number to the entry and a date's parts together, and keeps
+    `?.`; print it as a person would."""
+    text = _GLUED_DATE.sub(lambda m: " ".join(p for p in (" " + m.group(1), m.group(2)) if p),
+                           text.strip())
+    return _DOUBLE_STOP.sub(r"\1", _NUMBER_GLUED.sub(r"\1 ", text))
 
 
 def render(refs: Sequence[ExportReference], *, style: str, fmt: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from ivcdb.exports.details import Details, details
 from ivcdb.exports.reflist import page_range
 from ivcdb.queries import ExportAuthor, ExportReference
 
@@ -29,23 +30,50 @@ def _name(author: ExportAuthor) -> str:
     return ", ".join(p for p in (family, author.given, author.suffix) if p)
 
 
+def ris_type(ref: ExportReference, more: Details) -> str:
+    """The RIS type of `ref`: by its entry type; a `misc` entry with a URL is a web page."""
+    if ref.entry_type == "misc" and more.url and not ref.journal:
+        return "ELEC"
+    return RIS_TYPES.get(ref.entry_type, "GEN")
+
+
+def ris_date(parts: tuple[int, ...]) -> str | None:
+    """`2015/03/12` (RIS `DA`, `Y2`); `2015/03/` without a day; None for a year alone."""
+    if len(parts) < 2:
+        return None
+    return "/".join(f"{p:02d}" for p in parts) + ("/" if len(parts) == 2 else "")
+
+
 def _tags(ref: ExportReference) -> Iterator[tuple[str, str | None]]:
-    yield "TY", RIS_TYPES.get(ref.entry_type, "GEN")
+    more = details(ref)
+    yield "TY", ris_type(ref, more)
     yield "ID", ref.key
-    for author in ref.authors:
+    for author in more.authors:
         yield "AU", _name(author)
+    for editor in more.editors:
+        yield "ED", _name(editor)
     yield "TI", ref.title
     yield "T2", ref.journal
+    yield "T3", more.series
     yield "PY", str(ref.year) if ref.year is not None else ref.year_text
+    yield "DA", ris_date(more.issued)
     yield "VL", ref.volume
     yield "IS", ref.issue
     if ref.pages:
         first, _, last = page_range(ref.pages).partition("\u2013")
         yield "SP", first
         yield "EP", last or None
+    yield "ET", more.edition
+    yield "M3", more.genre
+    yield "PB", more.publisher
+    yield "CY", more.place
+    yield "SN", more.isbn or more.issn
     yield "DO", ref.doi
     yield "AN", ref.pmid
     yield "M2", f"PMID: {ref.pmid}" if ref.pmid else None
+    yield "UR", more.url
+    yield "Y2", (ris_date(more.accessed) or "/".join(map(str, more.accessed))
+                 or more.accessed_text)
     yield "N1", ref.note
 
 

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from ivcdb.bibfields import iso_date
 from ivcdb.loaders.bibtex import AuthorName
 from ivcdb.loaders.items import Item
 from ivcdb.report import Code, Problem
@@ -102,6 +103,20 @@ def _name(name: Any) -> AuthorName | None:
     return AuthorName(family, given, prefix, suffix) if family or given else None
 
 
+def _parts(date: Any) -> tuple[int, ...]:
+    """A CSL date's first date-parts as numbers ((year, month, day), as far as given)."""
+    parts = date.get("date-parts") if isinstance(date, dict) else None
+    if not (isinstance(parts, list) and parts and isinstance(parts[0], list)):
+        return ()
+    out: list[int] = []
+    for part in parts[0][:3]:
+        text = _text(part)
+        if text is None or not text.isdigit():
+            break
+        out.append(int(text))
+    return tuple(out)
+
+
 def _year(issued: Any) -> str | None:
     if not isinstance(issued, dict):
         return _text(issued)
@@ -109,6 +124,22 @@ def _year(issued: Any) -> str | None:
     if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
         return _text(parts[0][0])
     return _text(issued.get("literal")) or _text(issued.get("raw"))
+
+
+def _date(value: Any) -> str | None:
+    """An ISO date (`2024-05-01`, `2024-05`, `2024`) of a CSL date, else its text."""
+    parts = _parts(value)
+    if parts:
+        return iso_date(parts) or str(parts[0])
+    if isinstance(value, dict):
+        return _text(value.get("literal")) or _text(value.get("raw"))
+    return _text(value)
+
+
+def _names(value: Any) -> list[AuthorName]:
+    if not isinstance(value, list):
+        return []
+    return [n for n in map(_name, value) if n is not None]
 
 
 def _key(item: dict[str, Any]) -> str | None:
@@ -120,13 +151,17 @@ def _key(item: dict[str, Any]) -> str | None:
 
 
 def _item(item: dict[str, Any], line: int) -> Item:
-    authors = [n for n in map(_name, item.get("author") or item.get("editor") or [])
-               if n is not None] if isinstance(item.get("author") or item.get("editor"),
-                                                list) else []
     return Item(
         line=line, entry_type=TYPES.get(str(item.get("type", "")), "misc"),
-        title=_text(item.get("title")), key=_key(item), authors=authors,
+        title=_text(item.get("title")), key=_key(item), authors=_names(item.get("author")),
+        editors=_names(item.get("editor")),
         year_text=_year(item.get("issued")), journal=_text(item.get("container-title")),
-        volume=_text(item.get("volume")), issue=_text(item.get("issue")),
+        volume=_text(item.get("volume")),
+        issue=_text(item.get("issue")) or _text(item.get("number")),
         pages=_text(item.get("page")), doi=_text(item.get("DOI")),
-        pmid=_text(item.get("PMID")), note=_text(item.get("note")))
+        pmid=_text(item.get("PMID")), note=_text(item.get("note")),
+        series=_text(item.get("collection-title")), publisher=_text(item.get("publisher")),
+        place=_text(item.get("publisher-place")), edition=_text(item.get("edition")),
+        isbn=_text(item.get("ISBN")), issn=_text(item.get("ISSN")), url=_text(item.get("URL")),
+        urldate=_date(item.get("accessed")), date=iso_date(_parts(item.get("issued"))),
+        genre=_text(item.get("genre")), version=_text(item.get("version")))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ivcdb.bibfields import container_field, publisher_field
 from ivcdb.loaders.bibtex import AuthorName, ParsedBibliography, RefRecord, normalise_doi
 from ivcdb.loaders.citekeys import assign_keys
 from ivcdb.plausibility import reference_warnings
@@ -43,14 +44,34 @@ class Item:
     doi: str | None = None
     pmid: str | None = None
     note: str | None = None
+    # beyond an article's fields (see `ivcdb.exports.details`), as plain text
+    editors: list[AuthorName] = field(default_factory=list)
+    publisher: str | None = None  # or the school (thesis), the institution (report)
+    place: str | None = None
+    edition: str | None = None
+    isbn: str | None = None
+    issn: str | None = None
+    series: str | None = None
+    url: str | None = None
+    urldate: str | None = None  # ISO `2024-05-01` when it is a date
+    date: str | None = None  # ISO `2015-03-12`, `2015-03`: the issue date beyond its year
+    genre: str | None = None  # a thesis's or report's type
+    version: str | None = None
+
+    def more(self) -> dict[str, str | None]:
+        """The values beyond an article's, by the BibTeX field that keeps them."""
+        return {publisher_field(self.entry_type): self.publisher, "address": self.place,
+                "edition": self.edition, "isbn": self.isbn, "issn": self.issn,
+                "series": self.series, "type": self.genre, "version": self.version,
+                "date": self.date}
 
 
 def bibliography(path: str, items: list[Item], problems: list[Problem], fmt: str,
                  macros: dict[str, str] | None = None) -> ParsedBibliography:
     """The records of `items`, checked; `problems` are the reader's own (kept first)."""
     problems = list(problems)
-    keys = assign_keys([(i.key, i.authors[0].family if i.authors else "", _year(i.year_text),
-                         i.doi, i.pmid) for i in items])
+    keys = assign_keys([(i.key, next((p.family for p in i.authors + i.editors), ""),
+                         _year(i.year_text), i.doi, i.pmid) for i in items])
     records: list[RefRecord] = []
     generated: list[str] = []
     for item, key in zip(items, keys, strict=True):
@@ -93,8 +114,8 @@ def _record(item: Item, key: str, path: str, problems: list[Problem]) -> RefReco
         error(Code.BAD_IDENTIFIER, f"citekey {wrong}")
         return None
     texts = [item.title, item.journal, item.year_text, item.volume, item.issue, item.pages,
-             item.doi, item.pmid, item.note] + [v for a in item.authors for v in
-                                                (a.family, a.given, a.suffix)]
+             item.doi, item.pmid, item.note, item.url, item.urldate, *item.more().values()
+             ] + [v for a in item.authors + item.editors for v in (a.family, a.given, a.suffix)]
     bad = next((c for c in map(control_character, [t for t in texts if t]) if c), None)
     if bad is not None:
         error(Code.CONTROL_CHAR, f"a field contains control character U+{ord(bad):04X}; "
@@ -107,10 +128,8 @@ def _record(item: Item, key: str, path: str, problems: list[Problem]) -> RefReco
                        title=nfc(item.title.strip()), journal=_clean(item.journal),
                        volume=_clean(item.volume), issue=_clean(item.issue),
                        pages=_clean(item.pages), note=_clean(item.note),
-                       pmid=_clean(item.pmid), et_al=item.et_al,
-                       authors=[AuthorName(*(nfc(p) for p in (a.family, a.given, a.prefix,
-                                                             a.suffix)))
-                                for a in item.authors])
+                       pmid=_clean(item.pmid), et_al=item.et_al and bool(item.authors),
+                       authors=_names(item.authors or item.editors))
     doi = _clean(item.doi)
     record.doi = normalise_doi(doi) if doi else None
     record.year_text = _clean(item.year_text)
@@ -119,7 +138,8 @@ def _record(item: Item, key: str, path: str, problems: list[Problem]) -> RefReco
         problems.append(Problem(Code.BAD_VALUE, f"year '{record.year_text}' has no four-digit "
                                 "year; it is kept as text only", file=path, line=item.line,
                                 key=key, severity=Severity.WARNING))
-    record.raw_fields = bibtex_fields(record)
+    record.raw_fields = bibtex_fields(record, _names(item.authors), _names(item.editors),
+                                      item)
     missing = [name for name, value in (("author", record.authors),
                                         ("year", record.year_text)) if not value]
     if record.entry_type == "article" and record.journal is None:
@@ -147,15 +167,41 @@ def bibtex_text(value: str) -> str:
                                else "\\" + m.group(), value)
 
 
-def bibtex_fields(record: RefRecord) -> dict[str, str]:
-    """The record's values as the raw BibTeX fields a `.bib` file would hold."""
-    names = [" and ".join(", ".join(p for p in (
-        " ".join(x for x in (a.prefix, a.family) if x), a.suffix, a.given) if p)
-        for a in record.authors)] if record.authors else []
-    if names and record.et_al:
-        names = [names[0] + " and others"]
-    values = {"author": names[0] if names else None, "title": record.title,
-              "journal": record.journal, "year": record.year_text, "volume": record.volume,
-              "number": record.issue, "pages": record.pages, "doi": record.doi,
-              "pmid": record.pmid, "note": record.note}
-    return {name: bibtex_text(value) for name, value in values.items() if value}
+def _names(names: list[AuthorName]) -> list[AuthorName]:
+    return [AuthorName(*(nfc(p) for p in (a.family, a.given, a.prefix, a.suffix)))
+            for a in names]
+
+
+def name_list(names: list[AuthorName], *, et_al: bool = False) -> str | None:
+    """`Family, Given and ...` as a BibTeX `author` or `editor` field holds it (escaped; a
+    name of one part with spaces in it, an organisation's, braced whole)."""
+    if not names:
+        return None
+    text = " and ".join(_bibtex_name(a) for a in names)
+    return text + " and others" if et_al else text
+
+
+def _bibtex_name(name: AuthorName) -> str:
+    if not (name.given or name.prefix or name.suffix) and " " in name.family.strip():
+        return "{" + bibtex_text(name.family) + "}"
+    family = " ".join(x for x in (name.prefix, name.family) if x)
+    return ", ".join(bibtex_text(p) for p in (family, name.suffix, name.given) if p)
+
+
+def bibtex_fields(record: RefRecord, authors: list[AuthorName], editors: list[AuthorName],
+                  item: Item) -> dict[str, str]:
+    """The record's values as the raw BibTeX fields a `.bib` file would hold (its URL as
+    written: BibTeX keeps a `url` verbatim)."""
+    values = {"title": record.title,
+              container_field(record.entry_type): record.journal, "year": record.year_text,
+              "volume": record.volume, "number": record.issue, "pages": record.pages,
+              "doi": record.doi, "pmid": record.pmid, "note": record.note,
+              "urldate": _clean(item.urldate)}
+    values |= {name: _clean(value) for name, value in item.more().items()}
+    people = {"author": name_list(authors, et_al=record.et_al), "editor": name_list(editors)}
+    fields = {name: value for name, value in people.items() if value}
+    fields |= {name: bibtex_text(value) for name, value in values.items() if value}
+    url = _clean(item.url)
+    if url:
+        fields["url"] = url if "{" not in url and "}" not in url else bibtex_text(url)
+    return fields

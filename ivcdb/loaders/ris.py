@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ivcdb.bibfields import date_parts, iso_date
 from ivcdb.loaders.bibtex import AuthorName
 from ivcdb.loaders.items import Item
 from ivcdb.report import Code, Problem
@@ -26,6 +27,7 @@ TYPES = {
     "ELEC": "online", "WEB": "online", "UNPB": "unpublished", "DATA": "dataset",
     "COMP": "software", "PAMP": "booklet",
 }
+_EDITED = frozenset({"BOOK", "EBOOK", "EDBOOK", "CHAP", "ECHAP", "CPAPER", "CONF"})
 _PMID = re.compile(r"^(?:PMID:?\s*)?(\d+)$", re.IGNORECASE)
 _START = re.compile(r"^\ufeff?[ \t]*TY  -", re.MULTILINE)
 
@@ -72,18 +74,50 @@ def _pmid(record: dict[str, Any]) -> str | None:
     return None
 
 
+def _unknown(record: dict[str, Any], tag: str) -> list[str]:
+    """The values of a tag rispy does not name (`ED`, `M2`), stripped, blanks dropped."""
+    values = (record.get("unknown_tag") or {}).get(tag, [])
+    return [v.strip() for v in values if v and v.strip()]
+
+
+def _editors(record: dict[str, Any], ris_type: str) -> list[AuthorName]:
+    """`ED` (what ivcdb and Zotero write), else a book's or chapter's `A2` (EndNote)."""
+    names = _unknown(record, "ED")
+    if not names and ris_type in _EDITED:
+        names = [a for a in record.get("secondary_authors") or [] if a.strip()]
+    return [_name(n) for n in names]
+
+
+def _date(text: str | None) -> str | None:
+    """`2015/03/12/` -> `2015-03-12`; a year alone or no date: None."""
+    return iso_date(date_parts(text))
+
+
 def _item(record: dict[str, Any], line: int) -> Item:
     first, last = _first(record, "start_page"), _first(record, "end_page")
     pages = f"{first}--{last}" if first and last else first or last
     year = _first(record, "year", "publication_year", "date")
+    ris_type = str(record.get("type_of_reference", "")).upper()
+    entry_type = TYPES.get(ris_type, "misc")
+    issued = _date(_first(record, "date"))
+    accessed = _first(record, "access_date")
+    urls = [u.strip() for u in record.get("urls") or [] if u and u.strip()]
+    serial = _first(record, "issn")
     return Item(
-        line=line, entry_type=TYPES.get(str(record.get("type_of_reference", "")).upper(),
-                                        "misc"),
+        line=line, entry_type=entry_type,
         title=_first(record, "title", "primary_title"), key=_first(record, "id"),
         authors=[_name(a) for a in (record.get("authors") or record.get("first_authors")
                                     or []) if a.strip()],
+        editors=_editors(record, ris_type),
         year_text=year.split("/")[0].strip() or None if year else None,
         journal=_first(record, "secondary_title", "journal_name", "alternate_title3",
                        "alternate_title2", "alternate_title1"),
         volume=_first(record, "volume"), issue=_first(record, "number"), pages=pages,
-        doi=_first(record, "doi"), pmid=_pmid(record), note=_first(record, "notes"))
+        doi=_first(record, "doi"), pmid=_pmid(record), note=_first(record, "notes"),
+        series=_first(record, "tertiary_title"), publisher=_first(record, "publisher"),
+        place=_first(record, "place_published"), edition=_first(record, "edition"),
+        isbn=serial if entry_type != "article" else None,
+        issn=serial if entry_type == "article" else None,
+        url=urls[0] if urls else None, urldate=_date(accessed) or accessed,
+        date=issued if issued and year and issued[:4] == year[:4] else None,
+        genre=_first(record, "type_of_work"))
