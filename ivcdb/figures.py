@@ -25,7 +25,7 @@ from ivcdb.text import fold
 __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
            "figure_text", "full_name", "initials", "lower_first", "normalise_timepoint",
            "number", "numbered", "printed_text", "qualified", "reference_label", "span",
-           "study_label", "timepoint_months", "unit_text"]
+           "study_label", "timepoint_months", "timepoints_match", "unit_text"]
 
 EN_DASH = "\u2013"
 COUNT = "count"
@@ -231,6 +231,13 @@ def normalise_timepoint(text: str | None) -> frozenset[str]:
     numbers = re.findall(_NUMBER, match["numbers"])
     return frozenset(f"{format_number(round(float(n) * _MONTHS[unit], 3))} months"
                      for n in numbers)
+
+
+def timepoints_match(claim: str | None, finding: str | None) -> bool:
+    """A finding at `finding` speaks to a claim at `claim`: they share a timepoint, or the
+    claim names none (then any finding does)."""
+    when = normalise_timepoint(claim)
+    return not when or bool(when & normalise_timepoint(finding))
 
 
 def timepoint_months(text: str | None) -> float:

@@ -36,7 +36,6 @@ from ivcdb.figures import (
     cite,
     figure_text,
     lower_first,
-    normalise_timepoint,
     numbered,
     study_label,
     unit_text,
@@ -223,10 +222,9 @@ def _panels(session: Session, known: dict[str, dict[str, Any]],
                             claim.denominator, claim.qualifier, style=Style.SIGNS,
                             unit=spelled),
                 height=1.6))
-            when = normalise_timepoint(claim.timepoint or known[code]["timepoint"])
+            # plot_findings keeps those at the claim's timepoint
             shown = sorted((f for f in findings if f.claim_id == claim.claim_id
-                            and f.unit == claim.unit
-                            and (not when or when & normalise_timepoint(f.timepoint))),
+                            and f.unit == claim.unit),
                            key=lambda f: not f.same_measure)  # stable: citation order kept
             for f in shown:
                 f_low, f_high, f_point = _position(f.value, f.value_low, f.value_high,

@@ -30,6 +30,7 @@ from ivcdb.figures import (
     numbered,
     reference_label,
     study_label,
+    timepoints_match,
 )
 from ivcdb.models import (
     Author,
@@ -1553,18 +1554,19 @@ class PlotFinding(FindingRow):
     same_measure: bool  # False: another measure of the same family (e.g. disease-specific)
 
 
-def plot_findings(session: Session, *, outcome: str, review_id: int | None = None
-                  ) -> Results[PlotFinding]:
-    """Findings of each supporting reference of the outcome's claims (of one review, with
-    `review_id`), same measure family."""
+_FINDING_MEASURE = _t(Measure).alias("mf")  # a finding's measure, beside the outcome's
+
+
+def _beside_query(session: Session, *columns: Any) -> sa.Select[Any]:
+    """`columns`, then the claim's, its outcome's and the finding's timepoints, for each
+    finding beside a claim: a finding of a supporting reference's work, of the outcome's
+    measure or another of its family; by claim, citation order, finding."""
     c, o, cr, f = _t(Claim), _t(Outcome), _t(ClaimReference), _t(SourceFinding)
-    ref, cit, mo, mf = _t(Reference), _t(Citation), _t(Measure), _t(Measure).alias("mf")
+    ref, mo, mf = _t(Reference), _t(Measure), _FINDING_MEASURE
     given = _t(Reference).alias("given")  # the entry a finding was given for (same work)
     related = (mf.c.code == mo.c.code) | ((mf.c.family == mo.c.family) & (mo.c.family != ""))
-    query = (
-        sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": ref,
-                                            "citation": cit}),
-                  c.c.claim_id, mf.c.label, f.c.measure_code == o.c.measure_code)
+    return (
+        sa.select(*columns, c.c.timepoint, o.c.timepoint, f.c.timepoint)
         .select_from(c)
         .join(o, o.c.code == c.c.outcome_code)
         .join(mo, mo.c.code == o.c.measure_code)
@@ -1573,15 +1575,45 @@ def plot_findings(session: Session, *, outcome: str, review_id: int | None = Non
         .join(f, f.c.reference_id.in_(sa.select(given.c.id)
                                       .where(given.c.work_id == ref.c.work_id)))
         .join(mf, (mf.c.code == f.c.measure_code) & related)
-        .outerjoin(cit, (cit.c.reference_id == ref.c.id) & (cit.c.review_id == c.c.review_id))
-        .where(c.c.outcome_code == outcome)
         .order_by(bytewise(c.c.claim_id, session), cr.c.position,
                   bytewise(f.c.finding_id, session))
     )
+
+
+def _at_the_claims_timepoint(session: Session, query: sa.Select[Any]) -> Iterator[Any]:
+    """The rows of a `_beside_query` whose finding is at the claim's timepoint (its own,
+    else its outcome's; a claim naming none takes every finding), without the timepoints."""
+    for *row, claim_time, outcome_time, finding_time in session.execute(query):
+        if timepoints_match(claim_time or outcome_time, finding_time):
+            yield row
+
+
+def plot_findings(session: Session, *, outcome: str, review_id: int | None = None
+                  ) -> Results[PlotFinding]:
+    """Findings of each supporting reference of the outcome's claims (of one review, with
+    `review_id`), same measure family, at the claim's timepoint."""
+    c, o, f = _t(Claim), _t(Outcome), _t(SourceFinding)
+    ref, cit, mf = _t(Reference), _t(Citation), _FINDING_MEASURE
+    query = (_beside_query(session, *_select(FINDING.stored, {
+                 "source_finding": f, "reference": ref, "citation": cit}),
+                           c.c.claim_id, mf.c.label, f.c.measure_code == o.c.measure_code)
+             .outerjoin(cit, (cit.c.reference_id == ref.c.id)
+                        & (cit.c.review_id == c.c.review_id))
+             .where(c.c.outcome_code == outcome))
     if review_id is not None:
         query = query.where(c.c.review_id == review_id)
     return Results((PlotFinding(*row[:-1], bool(row[-1]))  # type: ignore[call-arg]
-                    for row in session.execute(query)), row_type=PlotFinding)
+                    for row in _at_the_claims_timepoint(session, query)), row_type=PlotFinding)
+
+
+def findings_beside_claims(session: Session) -> list[tuple[int, int, int, int]]:
+    """(claim.id, source_finding.id, cited reference id, its position in the claim's
+    citation) of every finding `plot_findings` sets beside a claim, for the snapshot's
+    `claim_finding` table (the web UI's "Claims beside the sources' own figures")."""
+    c, f, cr = _t(Claim), _t(SourceFinding), _t(ClaimReference)
+    query = _beside_query(session, c.c.id, f.c.id, cr.c.reference_id, cr.c.position)
+    return [(int(a), int(b), int(r), int(p))
+            for a, b, r, p in _at_the_claims_timepoint(session, query)]
 
 
 @dataclass(frozen=True, slots=True)

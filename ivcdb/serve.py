@@ -209,7 +209,7 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
     try:
         with prepared(db, snapshot_path=snapshot_path, sql=sql, review=review) as (
                 path, metadata_path):
-            print(f"serving {path.name} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)",
+            print(banner(db, snapshot_path=snapshot_path, review=review, port=port),
                   file=sys.stderr, flush=True)
             try:
                 datasette_cli.main(args=datasette_args(path, metadata_path, port),
@@ -220,6 +220,23 @@ def serve(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
                 pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def banner(db: str | os.PathLike[str] | None = None, *, port: int = DEFAULT_PORT,
+           snapshot_path: str | os.PathLike[str] | None = None,
+           review: str | None = None) -> str:
+    """What `serve` says it serves: the snapshot file given, else the database (`--db`,
+    `$IVCDB_DATABASE_URL` or ./ivcdb.sqlite, password hidden) its fresh snapshot copies."""
+    from ivcdb.db import display_url_safe, resolve_url, sqlite_path
+
+    if snapshot_path is not None:
+        what = f"snapshot {Path(snapshot_path).expanduser().resolve()}"
+    else:
+        url = resolve_url(db)
+        path = sqlite_path(url)
+        what = f"a snapshot of {path if path is not None else display_url_safe(url)}"
+        what += f" (review {review})" if review is not None else ""
+    return f"serving {what} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)"
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

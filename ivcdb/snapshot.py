@@ -3,9 +3,10 @@
 `snapshot(db, path)` copies every ivcdb table (from SQLite or PostgreSQL, verified by
 `ivcdb.copy`) into a new SQLite file, then adds a read layer for people: views with labels
 instead of codes (`claims_view`, `reference_list`, `outcome_summary`, `reviews`), each row
-naming its review, two helper tables computed in Python (printed reference entries, claim
-figures as text) and FTS5 full-text indexes. The read layer lives only in snapshots, never
-in the migrations: the database of record stays engine-neutral. The file appears atomically
+naming its review, three helper tables computed in Python (printed reference entries, claim
+figures as text, the findings beside each claim) and FTS5 full-text indexes. The read layer
+lives only in snapshots, never in the migrations: the database of record stays
+engine-neutral. The file appears atomically
 (temporary folder, then rename).
 """
 
@@ -59,6 +60,13 @@ CLAIM_TEXT = sa.Table(
     sa.Column("reference", sa.Text, nullable=False),  # JSON array of reference labels
     sa.Column("author", sa.Text, nullable=False),  # JSON array of author names
     sa.Column("year", sa.Text, nullable=False),  # JSON array of years (as text)
+)
+CLAIM_FINDING = sa.Table(
+    "claim_finding", _READ,  # what "Claims beside the sources' own figures" shows
+    sa.Column("claim_id", sa.Integer, nullable=False),  # claim.id
+    sa.Column("finding_id", sa.Integer, nullable=False),  # source_finding.id
+    sa.Column("reference_id", sa.Integer, nullable=False),  # the cited entry
+    sa.Column("position", sa.Integer, nullable=False),  # its place in the claim's citation
 )
 
 # claims_view's columns in reading order: the claim's contract fields by their CSV names, each
@@ -233,10 +241,14 @@ def add_read_layer(path: Path) -> None:
     with open_db(path) as snap:
         with snap.session() as session:
             references, claims = _reference_rows(session), _claim_rows(session)
+            beside = [dict(zip(("claim_id", "finding_id", "reference_id", "position"), row,
+                               strict=True))
+                      for row in queries.findings_beside_claims(session)]
         with snap.write() as session:
             _READ.create_all(session.connection())
             store.insert_table_rows(session, REFERENCE_TEXT, references)
             store.insert_table_rows(session, CLAIM_TEXT, claims)
+            store.insert_table_rows(session, CLAIM_FINDING, beside)
     # One self-contained file (no -wal beside it), as an immutable reader needs it.
     conn = sqlite3.connect(path, isolation_level=None)
     try:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from ivcdb import queries
 from ivcdb.db import Database
+from ivcdb.figures import timepoints_match
 from ivcdb.serve import load_metadata
 from ivcdb.snapshot import VIEWS, compiled_views, snapshot
 
@@ -148,17 +149,30 @@ def check_claims_supported_by_reference(snap: sqlite3.Connection, session: Sessi
 
 
 def check_claims_beside_source_figures(snap: sqlite3.Connection, session: Session) -> None:
-    rows = _canned(snap, "claims_beside_source_figures")
-    got = [(r["claim_id"], r["reference"], r["source_measure"], r["value"], r["value_low"],
-            r["value_high"], r["numerator"], r["denominator"], r["source_unit"],
-            r["source_timepoint"], r["source_population"], r["note"]) for r in rows]
-    found = [f for o in queries.list_outcomes(session)
-             for f in queries.plot_findings(session, outcome=o.code)]
-    expected = [(f.claim_id, f.reference_key, f.measure_label, f.value, f.value_low,
-                 f.value_high, f.numerator, f.denominator, f.unit, f.timepoint, f.population,
-                 f.note) for f in sorted(found, key=lambda f: f.claim_id)]
-    assert got == expected
-    assert got
+    # An outcome code, or part of a label: each such outcome's claims beside the findings
+    # `plot_findings` gives them (same measure family, at the claim's timepoint).
+    outcomes = sorted((o for o in queries.list_outcomes(session) if o.claims),
+                      key=lambda o: o.code)
+    compared = 0
+    for typed in [*(o.code for o in outcomes), "survival"]:
+        rows = _canned(snap, "claims_beside_source_figures", outcome=typed)
+        got = [(r["claim_id"], r["reference"], r["source_measure"], r["value"],
+                r["value_low"], r["value_high"], r["numerator"], r["denominator"],
+                r["source_unit"], r["source_timepoint"], r["source_population"], r["note"])
+               for r in rows]
+        found = [f for o in outcomes if o.code == typed or typed in o.label.lower()
+                 for f in queries.plot_findings(session, outcome=o.code)]
+        expected = [(f.claim_id, f.reference_key, f.measure_label, f.value, f.value_low,
+                     f.value_high, f.numerator, f.denominator, f.unit, f.timepoint,
+                     f.population, f.note) for f in sorted(found, key=lambda f: f.claim_id)]
+        assert got == expected, typed
+        assert all(timepoints_match(r["review_timepoint"], r["source_timepoint"])
+                   for r in rows)
+        compared += len(got)
+    assert compared
+    # [3] and [5] report overall survival at 1, 3 and 5 years only: nothing beside 10 years
+    assert _canned(snap, "claims_beside_source_figures", outcome="overall_survival_10y") == []
+    assert _canned(snap, "claims_beside_source_figures", outcome="overall_survival_5y")
 
 
 CHECKS: dict[str, Callable[[sqlite3.Connection, Session], None]] = {

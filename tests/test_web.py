@@ -30,10 +30,17 @@ from typing import Any
 import pytest
 from conftest import DATA, IN_CI
 
-from ivcdb.db import Database
+from ivcdb.db import Database, sqlite_path
 from ivcdb.errors import UsageError
 from ivcdb.queries import list_outcomes
-from ivcdb.serve import HOST, MAX_ROWS, SQL_TIME_LIMIT_MS, check_port, load_metadata
+from ivcdb.serve import (
+    HOST,
+    MAX_ROWS,
+    SQL_TIME_LIMIT_MS,
+    banner,
+    check_port,
+    load_metadata,
+)
 from ivcdb.text import fold
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -328,7 +335,6 @@ def test_reviewer_walk_through(server: Server, browser: Any, tmp_path: Path) -> 
 
 
 def test_serve_refuses_a_file_that_is_not_a_snapshot(db_url: str, tmp_path: Path) -> None:
-    from ivcdb.db import sqlite_path
     from ivcdb.serve import check_snapshot
 
     with pytest.raises(UsageError, match="no snapshot at"):
@@ -351,3 +357,28 @@ def test_metadata_follows_the_served_file_name() -> None:
         "tables"]
     assert "/ivcdb/" not in renamed["description_html"]
     assert "/review-2026/claims_view" in renamed["description_html"]
+
+
+def test_the_banner_names_the_database_served(server: Server, built: Database) -> None:
+    """Not the temporary snapshot's name (`ivcdb.sqlite`): the database it copies."""
+    log = (server.tmp.parent / "server.log").read_text(errors="replace")
+    port = int(server.base.rsplit(":", 1)[1])
+    assert banner(built.url, port=port) in log
+    path = sqlite_path(built.url)
+    assert f"a snapshot of {path if path is not None else ''}" in log
+
+
+@pytest.mark.parametrize(("kwargs", "says"), [
+    pytest.param({"db": "postgresql://ana:s3cret@db.example:5432/lab"},
+                 "a snapshot of postgresql", id="postgresql"),
+    pytest.param({"db": "postgresql://ana:s3cret@db.example:5432/lab", "review": "li2025"},
+                 "(review li2025)", id="one-review"),
+    pytest.param({"db": "reviews/lab.sqlite"}, "lab.sqlite read-only", id="sqlite"),
+    pytest.param({"snapshot_path": "shared/snap.sqlite"}, "serving snapshot /", id="snapshot"),
+])
+def test_the_banner_never_names_the_temporary_file(kwargs: dict[str, str], says: str) -> None:
+    text = banner(**kwargs, port=8123)  # type: ignore[arg-type]
+    assert says in text and text.endswith("at http://127.0.0.1:8123/ (Ctrl-C to stop)")
+    assert "s3cret" not in text and "ivcdb.sqlite" not in text
+    if "postgresql" in says:
+        assert "db.example:5432/lab" in text and "***" in text
