@@ -649,11 +649,17 @@ def export_command(
 
 # --- web and plots ----------------------------------------------------------------------------
 
-plot_app = _group("plot", "Charts (PNG or SVG): the figures reported for an outcome, and "
-                  "which references support which outcomes.")
-ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png or .svg; "
-                                           "replaced if it exists (no --force needed, so "
-                                           "`make run` redraws it).")]
+plot_app = _group("plot", "Charts (PNG, SVG or PDF): forest plots of pooled outcomes, the "
+                  "figures reported for an outcome, and which references support which "
+                  "outcomes.")
+ChartOutput = Annotated[Path, typer.Option("--output", "-o", help="Chart file, .png, .svg or "
+                                           ".pdf; replaced if it exists (no --force needed, "
+                                           "so `make run` redraws it).")]
+DpiOption = Annotated[int, typer.Option("--dpi", min=50, max=1200, help="Resolution of a PNG "
+                                        "(dots per inch).")]
+WidthOption = Annotated[float | None, typer.Option("--width", min=4.0, max=40.0,
+                                                   metavar="INCHES", help="Width of the "
+                                                   "chart in inches.")]
 
 
 @app.command("snapshot")
@@ -696,19 +702,23 @@ def plot_outcome(
     output: ChartOutput,
     db: DbOption = None,
     review: ReviewOption = None,
+    dpi: DpiOption = 300,
+    width: WidthOption = None,
 ) -> None:
-    """Forest chart: every value and range one review reports for the outcome(s), with the
-    sources' own figures beside them."""
+    """Every value and range one review claims for the outcome(s), with the sources' own
+    figures beside them (counts out of a total as percentages); long charts go on to
+    further pages (FILE-2.png, ...)."""
     from ivcdb import queries
     from ivcdb.db import open_db
-    from ivcdb.plots import chart_format, outcome_chart, save
+    from ivcdb.plots import WIDTH_IN, chart_format, outcome_chart, save_pages
 
     chart_format(output)
     with open_db(db, readonly=True) as database, database.session() as session:
         chosen = queries.choose_review(session, code=review)
-        figure = outcome_chart(session, outcomes=outcomes,
-                               review_id=chosen[0] if chosen else None)
-    render.note(f"wrote {save(figure, output)}")
+        pages = outcome_chart(session, outcomes=outcomes, review_id=chosen[0] if chosen
+                              else None, dpi=dpi, width=width or WIDTH_IN)
+    for path in save_pages(pages, output):
+        render.note(f"wrote {path}")
 
 
 @plot_app.command("map")

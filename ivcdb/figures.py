@@ -23,7 +23,8 @@ from ivcdb.terms import PERCENT
 from ivcdb.text import fold
 
 __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
-           "figure_text", "full_name", "initials", "lower_first", "normalise_timepoint",
+           "estimate_text", "figure_text", "full_name", "initials", "lower_first",
+           "normalise_timepoint",
            "number", "numbered", "printed_text", "qualified", "reference_label", "span",
            "study_label", "timepoint_months", "timepoints_match", "unit_text"]
 
@@ -254,3 +255,16 @@ def _is_float(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def estimate_text(estimate: float | None, low: float | None = None,
+                  high: float | None = None, *, places: int = 1, unit: str = "") -> str:
+    """`55.0 [45.1, 64.5]`, `58.0% [47.0, 68.0]`: an estimate with its confidence interval to
+    fixed decimals, as forest plots and summary tables print them; the estimate alone without
+    an interval; empty without an estimate."""
+    if estimate is None:
+        return ""
+    text = f"{estimate:.{places}f}{unit}"
+    if low is not None and high is not None:
+        text += f" [{low:.{places}f}, {high:.{places}f}]"
+    return text

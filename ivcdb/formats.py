@@ -82,7 +82,8 @@ EXPORT_KIND = _family(claims="ivcdb.exports.tabular:claims_table",
                       units="ivcdb.exports.tabular:vocabulary_table",
                       measures="ivcdb.exports.tabular:vocabulary_table")
 # `ivcdb plot`, chosen by the file's suffix: figure -> bytes.
-CHART = _family("png", png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg")
+CHART = _family("png", "pdf", png="ivcdb.plots:to_png", svg="ivcdb.plots:to_svg",
+                pdf="ivcdb.plots:to_pdf")
 
 
 def renderer(family: Mapping[str, Renderer], fmt: str, *,

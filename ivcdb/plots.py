@@ -1,15 +1,20 @@
-"""Charts of the evidence with matplotlib: a forest chart per outcome, a reference map.
+"""Charts of the evidence with matplotlib: claims beside their sources per outcome, a
+reference map (the forest plot of a meta-analysis is `ivcdb.forest`).
 
-`outcome_chart(session, outcomes=[...])` draws one row per claim: ranges as bars, single
-values as circles, the qualifier beside the figure (≈ approximately, ≤ up to, ...), and under
-each claim the figures its supporting references themselves report for the outcome's measure
-family at the same timepoint (diamonds; hollow for a related measure, e.g. disease-free
-instead of overall survival). Claims in different units get one panel per unit.
+`outcome_chart(session, outcomes=[...])` draws one row per claim: claimed ranges as light
+bands, single values as circles, the qualifier beside the figure (≈ approximately, ≤ up to,
+...), counts out of a total drawn as percentages (`5/10 (50%)`), and under each claim the
+figures its supporting references themselves report for the outcome's measure family at the same
+timepoint (squares, labelled `Wachtel 2015 [3]`; hollow for a related measure, e.g.
+disease-free instead of overall survival). Claims in different units get one panel per unit.
 `reference_map(session)` marks which references are cited for which outcomes.
 
 Output is deterministic (fixed size, DPI and font, fixed SVG hash salt, no dates or versions
-in the file's metadata), so the same database gives the same bytes. matplotlib is imported
-lazily and used without pyplot: no global backend is chosen for the caller.
+in the file's metadata), so the same database gives the same bytes. PNG is drawn at 300 dpi
+by default; SVG and PDF keep their text as text (editable, searchable). A chart too tall for
+one page is a list of figures, written to `name.png`, `name-2.png`, ... (`save_pages`).
+matplotlib is imported lazily and used without pyplot: no global backend is chosen for the
+caller.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ivcdb.errors import NotFound, UsageError
 from ivcdb.extras import require
 from ivcdb.figures import (
     CALENDAR_YEAR,
+    COUNT,
     SIGNS,
     Style,
     citations,
@@ -49,7 +55,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FORMATS = tuple(CHART)
-DPI = 100
+DPI = 300
 WIDTH_IN = 11.0
 LEFT = 0.40  # share of the width for row labels
 ROW_IN = 0.36  # height of one label line
@@ -58,14 +64,16 @@ STYLE: dict[Any, Any] = {
     "font.size": 9,
     "axes.titlesize": 11,
     "svg.hashsalt": "ivcdb",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # SVG text stays text (editable), not outlines
+    "pdf.fonttype": 42,  # TrueType in the PDF: editable text
     "savefig.dpi": DPI,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "text.parse_math": False,  # chart text is drawn literally: `$5$` is not mathtext
 }
 # No date, no software version: two runs (and two matplotlib patch releases) give one file.
-SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+SAVE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+                 "pdf": {"Creator": None, "Producer": None, "CreationDate": None}}
 CLAIM_COLOUR = "#1f5f99"
 SOURCE_COLOUR = "#c45a00"
 MUTED = "#666666"
@@ -94,6 +102,7 @@ class _Panel:
     unit: str | None
     unit_label: str
     rows: list[_Row] = field(default_factory=list)
+    limits: tuple[float, float] | None = None  # the x range, shared by its pages
 
     @property
     def height(self) -> float:
@@ -101,7 +110,8 @@ class _Panel:
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def style() -> Iterator[None]:
+    """The charts' fixed style (font, sizes, editable text, no metadata stamps)."""
     require("plot")
     import matplotlib
 
@@ -109,17 +119,20 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float, *, dpi: int = DPI) -> Figure:
+    """A figure of `width` x `height` inches drawn at `dpi` (PNG), without pyplot."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=DPI)
+    if not 50 <= dpi <= 1200:
+        raise UsageError(f"--dpi must be from 50 to 1200, not {dpi}")
+    fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 
 
 def chart_format(path: str | os.PathLike[str]) -> str:
-    """`png` or `svg` from the file name; anything else is a usage error."""
+    """`png`, `svg` or `pdf` from the file name; anything else is a usage error."""
     fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         names = " or ".join(f".{name}" for name in FORMATS)
@@ -128,8 +141,8 @@ def chart_format(path: str | os.PathLike[str]) -> str:
 
 
 def render(fig: Figure, fmt: str) -> bytes:
-    """The chart as PNG or SVG bytes (a name of `formats.CHART`), identical for identical
-    input."""
+    """The chart as PNG, SVG or PDF bytes (a name of `formats.CHART`), identical for
+    identical input."""
     data: bytes = renderer(CHART, fmt, what="chart format")(fig)
     return data
 
@@ -142,10 +155,14 @@ def to_svg(fig: Figure) -> bytes:
     return _save(fig, "svg")
 
 
+def to_pdf(fig: Figure) -> bytes:
+    return _save(fig, "pdf")
+
+
 def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    with _style():
-        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+    with style():
+        fig.savefig(buffer, format=fmt, dpi="figure", metadata=SAVE_METADATA[fmt])
     return buffer.getvalue()
 
 
@@ -156,19 +173,52 @@ def save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     return write_atomic(path, render(fig, chart_format(path)), force=True)
 
 
-# --- forest chart -----------------------------------------------------------------------------
+def page_paths(path: str | os.PathLike[str], pages: int) -> list[Path]:
+    """`forest.png`, then `forest-2.png`, `forest-3.png`, ... for the further pages."""
+    first = Path(path)
+    return [first, *(first.with_name(f"{first.stem}-{n}{first.suffix}")
+                     for n in range(2, pages + 1))]
 
 
-def _position(value: float | None, low: float | None, high: float | None,
-              numerator: int | None) -> tuple[float | None, float | None, float | None]:
-    """(low, high, point) to draw: a range, else a point (a count out of N at its count)."""
+def save_pages(figures: Sequence[Figure], path: str | os.PathLike[str]) -> list[Path]:
+    """Write each page (format from the suffix): the first to `path`, the next to
+    `path-2`, ... (see `page_paths`); replaces files."""
+    chart_format(path)
+    return [save(fig, target) for fig, target in zip(figures, page_paths(path, len(figures)),
+                                                     strict=True)]
+
+
+# --- outcome chart: claims beside their sources' figures ---------------------------------------
+
+PAGE_MAX_IN = 11.0  # the tallest page (3,300 px at 300 dpi); more rows go to further pages
+TOP_IN = 0.75  # the title
+PANEL_IN = 0.75  # under each panel: ticks and the axis label
+BOTTOM_IN = 0.85  # the legend
+
+
+def _drawn(value: float | None, low: float | None, high: float | None,
+           numerator: int | None, denominator: int | None, unit: str | None
+           ) -> tuple[str | None, float | None, float | None, float | None]:
+    """(unit, low, high, point) to draw: a range, else a point; a count out of a total as
+    its percentage (5/10 at 50 %), a count alone at its count."""
+    if unit == COUNT and numerator is not None and denominator:
+        return PERCENT, None, None, 100.0 * numerator / denominator
     if low is not None and high is not None:
-        return low, high, None
+        return unit, low, high, None
     if value is not None:
-        return None, None, value
+        return unit, None, None, value
     if numerator is not None:
-        return None, None, float(numerator)
-    return None, None, None
+        return unit, None, None, float(numerator)
+    return unit, None, None, None
+
+
+def _drawn_text(value: float | None, low: float | None, high: float | None,
+                numerator: int | None, denominator: int | None, unit: str | None,
+                qualifier: str | None, spelled: str) -> str:
+    """`≈ 40–70 %`; a count out of a total with its share, `5/10 (50%)`."""
+    share = unit == COUNT and numerator is not None and bool(denominator)
+    return figure_text(value, low, high, numerator, denominator, qualifier, style=Style.SIGNS,
+                       unit=spelled, share=share, places=1 if share else None)
 
 
 def _statement_label(statement: str, cited: str) -> str:
@@ -181,10 +231,12 @@ def _statement_label(statement: str, cited: str) -> str:
     return "\n".join(lines)
 
 
-def _source_label(f: queries.PlotFinding) -> str:
+def _source_label(f: queries.PlotFinding, studies: dict[str, str]) -> str:
+    """`Wachtel 2015 [3]: overall survival, 5 years`."""
     when = f", {f.timepoint}" if f.timepoint else ""
-    return f"source {cite(f.reference_number, f.reference_key)}: " \
-        f"{lower_first(f.measure_label)}{when}"
+    study = studies.get(f.reference_key, f.reference_key)
+    cited = cite(f.reference_number)
+    return f"{study} {cited}".rstrip() + f": {lower_first(f.measure_label)}{when}"
 
 
 def _known_outcomes(session: Session, outcomes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -203,14 +255,14 @@ def _panels(session: Session, known: dict[str, dict[str, Any]],
     panels: dict[str | None, _Panel] = {}
     for code in known:
         findings = queries.plot_findings(session, outcome=code, review_id=review_id)
+        studies = queries.cited_studies(session, outcome=code, review_id=review_id)
         for claim in queries.export_claims(session, outcome=code, review_id=review_id):
-            low, high, point = _position(claim.value, claim.value_low, claim.value_high,
-                                         claim.numerator)
+            unit, low, high, point = _drawn(claim.value, claim.value_low, claim.value_high,
+                                            claim.numerator, claim.denominator, claim.unit)
             if low is None and point is None:
                 continue  # qualitative: nothing to draw
-            unit_label = labels.get(claim.unit or "", claim.unit or "")
-            panel = panels.setdefault(claim.unit, _Panel(claim.unit, unit_label))
-            spelled = unit_text(claim.unit, labels, Style.SIGNS)
+            unit_label = labels.get(unit or "", unit or "")
+            panel = panels.setdefault(unit, _Panel(unit, unit_label))
             heading = known[code]["label"]
             if len(known) > 1 and not any(r.kind == "heading" and r.label == heading
                                           for r in panel.rows):
@@ -218,51 +270,84 @@ def _panels(session: Session, known: dict[str, dict[str, Any]],
             cited = citations(link.reference_number for link in claim.links)
             panel.rows.append(_Row(
                 _statement_label(claim.statement, cited), "claim", low, high, point,
-                figure_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
-                            claim.denominator, claim.qualifier, style=Style.SIGNS,
-                            unit=spelled),
+                _drawn_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
+                            claim.denominator, claim.unit, claim.qualifier,
+                            unit_text(claim.unit, labels, Style.SIGNS)),
                 height=1.6))
-            # plot_findings keeps those at the claim's timepoint
-            shown = sorted((f for f in findings if f.claim_id == claim.claim_id
-                            and f.unit == claim.unit),
-                           key=lambda f: not f.same_measure)  # stable: citation order kept
-            for f in shown:
-                f_low, f_high, f_point = _position(f.value, f.value_low, f.value_high,
-                                                   f.numerator)
-                if f_low is None and f_point is None:
-                    continue
-                panel.rows.append(_Row(
-                    _source_label(f), "source", f_low, f_high, f_point,
-                    figure_text(f.value, f.value_low, f.value_high, f.numerator,
-                                f.denominator, style=Style.SIGNS, unit=spelled),
-                    same_measure=f.same_measure, height=1.0))
+            shown = []  # plot_findings keeps those at the claim's timepoint
+            for f in findings:
+                f_unit, f_low, f_high, f_point = _drawn(f.value, f.value_low, f.value_high,
+                                                        f.numerator, f.denominator, f.unit)
+                if (f.claim_id == claim.claim_id and f_unit == unit
+                        and (f_low is not None or f_point is not None)):
+                    shown.append(_Row(
+                        _source_label(f, studies), "source", f_low, f_high, f_point,
+                        _drawn_text(f.value, f.value_low, f.value_high, f.numerator,
+                                    f.denominator, f.unit, None,
+                                    unit_text(f.unit, labels, Style.SIGNS)),
+                        same_measure=f.same_measure, height=1.0))
+            shown.sort(key=lambda r: not r.same_measure)  # stable: citation order kept
+            panel.rows.extend(shown)
             if claim.links and known[code]["measure_code"] and not shown:
                 panel.rows.append(_Row("no figure of its sources recorded", "note",
                                        height=0.9))
     if not panels:
         raise NotFound(f"no claim about {', '.join(known)} has a figure to plot "
                        "(qualitative claims only)")
+    for panel in panels.values():
+        panel.limits = _x_limits(panel)
     return list(panels.values())
 
 
-def outcome_chart(session: Session, *, outcomes: Sequence[str],
-                  review_id: int | None = None) -> Figure:
-    """A forest chart of every figure reported for the outcomes (see the module docstring),
-    by the claims of one review with `review_id` (see `queries.choose_review`)."""
+def _paginate(panels: Sequence[_Panel], page_max: float) -> list[list[_Panel]]:
+    """The panels cut into pages no taller than `page_max` inches: a panel that does not
+    fit goes on, with its own axis, on the next page."""
+    pages: list[list[_Panel]] = [[]]
+    used = TOP_IN + BOTTOM_IN
+    for panel in panels:
+        chunk: _Panel | None = None
+        for row in panel.rows:
+            need = row.height * ROW_IN + (PANEL_IN if chunk is None else 0.0)
+            if used + need > page_max and pages[-1] and (chunk is None or chunk.rows):
+                pages.append([])
+                used, chunk = TOP_IN + BOTTOM_IN, None
+                need = row.height * ROW_IN + PANEL_IN
+            if chunk is None:
+                chunk = _Panel(panel.unit, panel.unit_label, limits=panel.limits)
+                pages[-1].append(chunk)
+            chunk.rows.append(row)
+            used += need
+    return pages
+
+
+def outcome_chart(session: Session, *, outcomes: Sequence[str], review_id: int | None = None,
+                  dpi: int = DPI, width: float = WIDTH_IN,
+                  page_max: float = PAGE_MAX_IN) -> list[Figure]:
+    """The claims about the outcomes beside their sources' figures (see the module
+    docstring), by the claims of one review with `review_id` (see `queries.choose_review`):
+    one figure per page of at most `page_max` inches."""
     known = _known_outcomes(session, outcomes)
     panels = _panels(session, known, review_id)
-    titles = [row["label"] for row in known.values()]
-    with _style():
-        height_in = 1.6 + sum(p.height * ROW_IN + 0.75 for p in panels)
-        fig = _new_figure(WIDTH_IN, height_in)
-        grid = fig.add_gridspec(len(panels), 1, height_ratios=[p.height + 2 for p in panels],
-                                left=LEFT, right=0.97, top=1 - 0.75 / height_in,
-                                bottom=1.0 / height_in, hspace=0.45)
-        for index, panel in enumerate(panels):
-            _draw_panel(fig.add_subplot(grid[index, 0]), panel)
-        fig.suptitle(" · ".join(titles), x=0.02, ha="left", fontweight="bold")
-        _legend(fig, panels)
-    return fig
+    title = " · ".join(row["label"] for row in known.values())
+    pages = _paginate(panels, page_max)
+    figures = []
+    with style():
+        for number, page in enumerate(pages, start=1):
+            height = TOP_IN + BOTTOM_IN + sum(p.height * ROW_IN + PANEL_IN for p in page)
+            fig = new_figure(width, height, dpi=dpi)
+            top = height - TOP_IN
+            for panel in page:
+                axes_in = panel.height * ROW_IN
+                ax = fig.add_axes((LEFT, (top - axes_in) / height, 0.97 - LEFT,
+                                   axes_in / height))
+                _draw_panel(ax, panel)
+                top -= axes_in + PANEL_IN
+            suffix = f" (page {number} of {len(pages)})" if len(pages) > 1 else ""
+            fig.suptitle(title + suffix, x=0.02, y=1 - 0.2 / height, ha="left", va="top",
+                         fontweight="bold")
+            _legend(fig, page)
+            figures.append(fig)
+    return figures
 
 
 def _draw_panel(ax: Axes, panel: _Panel) -> None:
@@ -271,7 +356,7 @@ def _draw_panel(ax: Axes, panel: _Panel) -> None:
         ticks.append(y + row.height / 2)
         labels.append(row.label)
         y += row.height
-    limits = _x_limits(panel)
+    limits = panel.limits or _x_limits(panel)
     for centre, row in zip(ticks, panel.rows, strict=True):
         _draw_row(ax, row, centre, limits)
     ax.set_ylim(y, 0)
@@ -319,13 +404,17 @@ def _draw_row(ax: Axes, row: _Row, centre: float, limits: tuple[float, float]) -
     colour = CLAIM_COLOUR if row.kind == "claim" else SOURCE_COLOUR
     end: float | None = None
     if row.low is not None and row.high is not None:
-        ax.barh(centre, row.high - row.low, left=row.low, height=0.5 if row.kind == "claim"
-                else 0.35, color=colour if row.same_measure else "white", edgecolor=colour,
-                linewidth=1.2, gid=f"ivcdb-{row.kind}-range")
+        if row.kind == "claim":  # a claimed range: a light band, not a bar read as a CI
+            ax.barh(centre, row.high - row.low, left=row.low, height=0.8, color=colour,
+                    alpha=0.22, linewidth=0, gid="ivcdb-claim-range")
+        else:  # a source's own range (or IQR): a thin line with end ticks
+            ax.plot([row.low, row.high], [centre, centre], color=colour, linewidth=1.2,
+                    marker="|", markersize=7, alpha=1.0 if row.same_measure else 0.6,
+                    gid="ivcdb-source-range")
         end = row.high
     elif row.point is not None:
-        marker = "o" if row.kind == "claim" else "D"
-        ax.plot([row.point], [centre], linestyle="none", marker=marker, markersize=8,
+        marker = "o" if row.kind == "claim" else "s"  # a diamond would read as a pooled figure
+        ax.plot([row.point], [centre], linestyle="none", marker=marker, markersize=7,
                 color=colour, markerfacecolor=colour if row.same_measure else "white",
                 markeredgewidth=1.4, gid=f"ivcdb-{row.kind}-point")
         end = row.point
@@ -347,15 +436,15 @@ def _legend(fig: Figure, panels: Sequence[_Panel]) -> None:
     rows = [r for p in panels for r in p.rows]
     handles: list[Any] = []
     if any(r.kind == "claim" and r.low is not None for r in rows):
-        handles.append(Patch(facecolor=CLAIM_COLOUR, label="review: range"))
+        handles.append(Patch(facecolor=CLAIM_COLOUR, alpha=0.22, label="review: claimed range"))
     if any(r.kind == "claim" and r.point is not None for r in rows):
         handles.append(Line2D([], [], linestyle="none", marker="o", color=CLAIM_COLOUR,
                               label="review: value"))
     if any(r.kind == "source" and r.same_measure for r in rows):
-        handles.append(Line2D([], [], linestyle="none", marker="D", color=SOURCE_COLOUR,
+        handles.append(Line2D([], [], linestyle="none", marker="s", color=SOURCE_COLOUR,
                               label="source's own figure"))
     if any(r.kind == "source" and not r.same_measure for r in rows):
-        handles.append(Line2D([], [], linestyle="none", marker="D", color=SOURCE_COLOUR,
+        handles.append(Line2D([], [], linestyle="none", marker="s", color=SOURCE_COLOUR,
                               markerfacecolor="white", label="source: related measure"))
     signs = sorted({t.split()[0] for r in rows if r.kind == "claim"
                     for t in [r.text] if t and t.split()[0] in SIGNS.values()})
@@ -388,10 +477,10 @@ def reference_map(session: Session, *, review_id: int | None = None) -> Figure:
     right = 0.3 + max(0.0, *(CHAR_IN * 0.64 * len(n) - MAP_COL_IN * (len(names) - 1 - j)
                              for j, n in enumerate(names)))
     left = 0.3 + CHAR_IN * max(len(label) for _key, label in refs)
-    with _style():
+    with style():
         width = left + right + MAP_COL_IN * len(outcomes)
         height = top + 0.5 + MAP_ROW_IN * len(refs)
-        fig = _new_figure(width, height)
+        fig = new_figure(width, height)
         ax = fig.add_axes((left / width, 0.5 / height, 1 - (left + right) / width,
                            1 - (top + 0.5) / height))
         for c in cells:

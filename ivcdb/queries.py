@@ -854,6 +854,22 @@ def study_labels(session: Session, found: Iterable[ClaimRow]) -> dict[tuple[str,
     return {k: "; ".join(v) for k, v in labels.items()}
 
 
+def cited_studies(session: Session, *, outcome: str, review_id: int | None = None
+                  ) -> dict[str, str]:
+    """citekey -> `Wachtel 2015` (first author and year, as `ivcdb pool` labels a study) for
+    every reference the outcome's claims cite (of one review, with `review_id`)."""
+    c, cr, ref, a = _t(Claim), _t(ClaimReference), _t(Reference), _t(Author)
+    claim_ids = sa.select(c.c.id).where(c.c.outcome_code == outcome)
+    if review_id is not None:
+        claim_ids = claim_ids.where(c.c.review_id == review_id)
+    query = (
+        sa.select(ref.c.citekey, a.c.family, ref.c.year)
+        .outerjoin(a, (a.c.reference_id == ref.c.id) & (a.c.position == 1))
+        .where(ref.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(claim_ids))))
+    )
+    return {key: study_label(family, year, key) for key, family, year in session.execute(query)}
+
+
 def list_outcomes(session: Session, *, review_id: int | None = None) -> Results[OutcomeRow]:
     """Every outcome of the vocabulary with its number of claims (0 included), by code; with
     `review_id`, the outcomes that review's claims use, with their number of its claims."""

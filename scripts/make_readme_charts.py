@@ -27,7 +27,7 @@ def write_charts(db: str, out: Path) -> list[Path]:
     """The README's charts, from the database `db`, into the folder `out`."""
     out.mkdir(parents=True, exist_ok=True)
     with open_db(db) as database, database.session() as session:
-        survival = outcome_chart(session, outcomes=SURVIVAL)
+        (survival,) = outcome_chart(session, outcomes=SURVIVAL)
         references = reference_map(session)
     return [save(survival, out / "survival.png"), save(references, out / "map.png")]
 

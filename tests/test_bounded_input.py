@@ -262,7 +262,7 @@ def test_a_dollar_in_a_statement_is_drawn_literally(lists: Database, tmp_path: P
          "value": "40", "unit": "percent"}))
     load(lists, Sources(claims=[path]))
     with lists.session() as session:
-        fig = plots.outcome_chart(session, outcomes=["overall_survival_5y"])
+        (fig,) = plots.outcome_chart(session, outcomes=["overall_survival_5y"])
     assert plots.render(fig, "png").startswith(b"\x89PNG")
     (ax,) = fig.axes
     labels = [t.get_text() for t in ax.get_yticklabels()]

@@ -215,13 +215,14 @@ def test_every_output_prints_the_curated_figures_alike(built: Database, tmp_path
                            citations(_numbers(c), Cite.SPACED))
 
     with built.session() as session:
-        fig = plots.outcome_chart(session, outcomes=["overall_survival_5y", "ivc_diameter",
-                                                     "operative_time", "nephrectomy"])
+        (fig,) = plots.outcome_chart(session, outcomes=["overall_survival_5y", "ivc_diameter",
+                                                        "operative_time", "nephrectomy"])
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}
     ticks = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     for k in ("li2025-os-5y", "li2025-case-us-ivc-diameter",
               "li2025-nephrectomy-no-reconstruction"):
         c = claims[k]
-        assert figure_text(*_args(c), style=Style.SIGNS,
-                           unit=unit_text(c["unit"], labels, Style.SIGNS)) in texts
+        share = bool(c["denominator"])  # a count out of a total is drawn as its share
+        assert figure_text(*_args(c), style=Style.SIGNS, share=share, places=1 if share
+                           else None, unit=unit_text(c["unit"], labels, Style.SIGNS)) in texts
         assert any(t.endswith(citations(_numbers(c))) for t in ticks)

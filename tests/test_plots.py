@@ -32,14 +32,17 @@ def built(shared_built: Database) -> Database:
 
 
 def chart(db: Database, outcomes: list[str]) -> Any:
+    """The chart's one page (the curated outcomes fit one)."""
     with db.session() as session:
-        return plots.outcome_chart(session, outcomes=outcomes)
+        (page,) = plots.outcome_chart(session, outcomes=outcomes)
+    return page
 
 
 # --- files and determinism --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suffix", "magic"), [(".png", PNG), (".svg", b"<?xml")])
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", PNG), (".svg", b"<?xml"),
+                                               (".pdf", b"%PDF")])
 def test_cli_writes_the_chart(built: Database, tmp_path: Path, cli: CliRun, suffix: str,
                               magic: bytes) -> None:
     target = tmp_path / f"survival{suffix}"
@@ -92,9 +95,9 @@ def test_qualitative_outcome_has_nothing_to_plot(built: Database) -> None:
         chart(built, [qualitative])
 
 
-@pytest.mark.parametrize("name", ["chart.pdf", "chart"])
-def test_only_png_and_svg(name: str) -> None:
-    with pytest.raises(UsageError, match=r"\.png or \.svg"):
+@pytest.mark.parametrize("name", ["chart.jpg", "chart"])
+def test_only_png_svg_and_pdf(name: str) -> None:
+    with pytest.raises(UsageError, match=r"\.png or \.svg or \.pdf"):
         plots.chart_format(name)
 
 
@@ -132,6 +135,9 @@ def test_survival_chart_draws_every_claim_and_source_figure(built: Database) -> 
     assert marks.get("ivcdb-claim-range", 0) == ranges > 0
     assert marks.get("ivcdb-claim-point", 0) == points
     assert marks.get("ivcdb-source-point", 0) == same + related > 0
+    squares = {line.get_marker() for ax in fig.axes for line in ax.lines
+               if line.get_gid() == "ivcdb-source-point"}
+    assert squares == {"s"}  # a study's own figure is no diamond: diamonds mean pooled
     hollow = [line for ax in fig.axes for line in ax.lines
               if line.get_gid() == "ivcdb-source-point" and line.get_markerfacecolor() == "white"]
     assert len(hollow) == related > 0  # disease-free survival beside overall survival
@@ -152,10 +158,13 @@ def test_qualifier_is_shown_beside_the_figure(built: Database) -> None:
 
 
 def test_one_panel_per_unit(built: Database) -> None:
-    outcomes = ["overall_survival_5y", "nephrectomy", "typical_age", "vro_patency"]
-    units = {c["unit"] for c in curated("claims.csv") if c["outcome"] in outcomes}
+    """A count out of a total joins the percentages; a count alone keeps its own panel."""
+    outcomes = ["overall_survival_5y", "nephrectomy", "typical_age", "hepatic_nodule_count"]
+    units = {"percent" if c["denominator"] else c["unit"] for c in curated("claims.csv")
+             if c["outcome"] in outcomes}
     fig = chart(built, outcomes)
     assert len(fig.axes) == len(units) == 3
+    assert [ax.get_xlabel() for ax in fig.axes] == ["Percent (%)", "Years", "Count"]
 
 
 def test_map_marks_every_reference_outcome_pair(built: Database) -> None:
@@ -179,6 +188,7 @@ def test_readme_shows_the_current_survival_chart(built: Database) -> None:
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     fig = chart(built, SURVIVAL)
     assert (width, height) == tuple(round(x * plots.DPI) for x in fig.get_size_inches())
+    assert plots.DPI >= 300
 
 
 def test_unknown_outcome_reads_as_in_query(built: Database, tmp_path: Path,
@@ -219,3 +229,74 @@ def test_percent_axis_ends_at_100_with_labels_inside(built: Database) -> None:
         for text in ax.texts:
             assert text.get_window_extent(renderer).x1 <= right + 1, text.get_text()
     assert any(t.get_ha() == "right" for ax in fig.axes for t in ax.texts)
+
+
+def test_source_rows_name_the_study(built: Database) -> None:
+    """`Wachtel 2015 [3]: overall survival, 5 years`, not `source [3]`."""
+    (ax,) = chart(built, ["overall_survival_5y"]).axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Wachtel 2015 [3]: overall survival, 5 years" in labels
+    assert not any(label.startswith("source") for label in labels)
+
+
+def test_claimed_range_is_a_light_band(built: Database) -> None:
+    """A claimed range must not read as a confidence interval: translucent, full row."""
+    (ax,) = chart(built, ["overall_survival_5y"]).axes
+    (band,) = [p for p in ax.patches if p.get_gid() == "ivcdb-claim-range"]
+    assert band.get_alpha() is not None and band.get_alpha() < 0.5
+
+
+def test_count_out_of_a_total_is_a_percentage(built: Database) -> None:
+    claim = next(c for c in curated("claims.csv")
+                 if c["unit"] == "count" and c["numerator"] and c["denominator"])
+    share = 100 * int(claim["numerator"]) / int(claim["denominator"])
+    (ax,) = chart(built, [claim["outcome"]]).axes
+    assert ax.get_xlabel() == "Percent (%)" and ax.get_xlim() == (0.0, 100.0)
+    (point,) = [line for line in ax.lines if line.get_gid() == "ivcdb-claim-point"]
+    assert list(point.get_xdata()) == [share]
+    texts = [t.get_text() for t in ax.texts]
+    assert f"{claim['numerator']}/{claim['denominator']} ({share:g}%)" in texts
+
+
+def test_title_sits_above_the_data(built: Database) -> None:
+    fig = chart(built, [*SURVIVAL, "nephrectomy"])
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)  # noqa: SLF001 (matplotlib's own)
+    for ax in fig.axes:
+        assert title.y0 >= ax.get_window_extent(renderer).y1
+
+
+def test_long_chart_goes_on_to_further_pages(built: Database, tmp_path: Path) -> None:
+    """Pages no taller than asked, each with its title and axis; every row drawn once."""
+    outcomes = [*SURVIVAL, "nephrectomy", "typical_age", "vro_patency", "female_proportion"]
+    with built.session() as session:
+        (whole,) = plots.outcome_chart(session, outcomes=outcomes, page_max=100.0, dpi=100)
+        pages = plots.outcome_chart(session, outcomes=outcomes, page_max=4.0, dpi=100)
+    assert len(pages) > 1
+    rows = [t.get_text() for fig in pages for ax in fig.axes for t in ax.get_yticklabels()]
+    assert rows == [t.get_text() for ax in whole.axes for t in ax.get_yticklabels()]
+    for number, fig in enumerate(pages, start=1):
+        assert fig.get_size_inches()[1] <= 4.0 + 1e-9
+        assert fig.get_suptitle().endswith(f"(page {number} of {len(pages)})")
+        assert all(ax.get_xlabel() for ax in fig.axes)
+    paths = plots.save_pages(pages, tmp_path / "chart.png")
+    assert [p.name for p in paths] == ["chart.png", *(f"chart-{n}.png"
+                                                      for n in range(2, len(pages) + 1))]
+
+
+def test_dpi_and_width(built: Database, tmp_path: Path, cli: CliRun) -> None:
+    target = tmp_path / "c.png"
+    code, _, err = cli("plot", "outcome", "overall_survival_5y", "--db", built.url,
+                       "--output", str(target), "--dpi", "150", "--width", "8")
+    assert code == 0, err
+    data = target.read_bytes()
+    assert int.from_bytes(data[16:20], "big") == 8 * 150
+
+
+def test_svg_and_pdf_keep_text_editable(built: Database) -> None:
+    fig = chart(built, ["overall_survival_5y"])
+    svg = plots.render(fig, "svg")
+    assert b"<text" in svg and b"Wachtel 2015 [3]" in svg
+    pdf = plots.render(fig, "pdf")
+    assert b"/FontFile2" in pdf  # an embedded TrueType font: text, not outlines
+    assert b"/CreationDate" not in pdf and b"Matplotlib" not in pdf
