@@ -1305,12 +1305,14 @@ def export_findings(session: Session, *, review_id: int | None,
 @dataclass(frozen=True, slots=True)
 class CheckClaim(ClaimRow):
     """A claim to check against its sources: a claim row plus its outcome's measure, the
-    measure's label and family, and the outcome's timepoint (which the check compares)."""
+    measure's label and family, the outcome's timepoint (which the check compares) and kind
+    (a qualitative outcome is never compared with figures)."""
 
     measure: str | None
     measure_label: str | None
     family: str | None
     outcome_timepoint: str | None
+    outcome_kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -1321,23 +1323,24 @@ class CheckFinding(FindingRow):
     family: str
 
 
-def _supported_claims(session: Session, *, outcome: str | None, review: str | None
-                      ) -> sa.Select[Any]:
-    """Ids of the claims (filtered) that cite at least one reference in a supporting role."""
+def _citing_claims(session: Session, *, outcome: str | None, review: str | None,
+                   roles: tuple[str, ...] | None = None) -> sa.Select[Any]:
+    """Ids of the claims (filtered) that cite at least one reference (in one of `roles`)."""
     c, cr = _t(Claim), _t(ClaimReference)
-    supported = sa.exists().where(cr.c.claim_id == c.c.id, cr.c.role.in_(SUPPORTING_ROLES))
+    cites = sa.exists().where(cr.c.claim_id == c.c.id,
+                              *([] if roles is None else [cr.c.role.in_(roles)]))
     where = _claim_filter(session, outcome=outcome, review=review)
-    return sa.select(c.c.id).where(*where, supported)
+    return sa.select(c.c.id).where(*where, cites)
 
 
 def source_check_claims(session: Session, *, outcome: str | None = None,
                         review: str | None = None) -> Results[CheckClaim]:
-    """Claims citing supporting references, by review, section, paragraph and claim_id."""
+    """Claims citing references (in any role), by review, section, paragraph and claim_id."""
     c, r, o, m = _t(Claim), _t(Review), _t(Outcome), _t(Measure)
-    ids = _supported_claims(session, outcome=outcome, review=review)
+    ids = _citing_claims(session, outcome=outcome, review=review)
     query = (
         _claim_query([c.c.id.in_(ids)], o.c.measure_code, m.c.label, m.c.family,
-                     o.c.timepoint.label("outcome_timepoint"))
+                     o.c.timepoint.label("outcome_timepoint"), o.c.kind)
         .join(o, o.c.code == c.c.outcome_code)
         .outerjoin(m, m.c.code == o.c.measure_code)
         .order_by(bytewise(r.c.code, session),
@@ -1357,8 +1360,9 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
     given, cited = _t(Reference).alias("given"), _t(Reference).alias("cited")
     in_scope = (sa.select(cr.c.reference_id)
                 .where(cr.c.role.in_(SUPPORTING_ROLES),
-                       cr.c.claim_id.in_(_supported_claims(session, outcome=outcome,
-                                                           review=review))))
+                       cr.c.claim_id.in_(_citing_claims(session, outcome=outcome,
+                                                        review=review,
+                                                        roles=SUPPORTING_ROLES))))
     # What a work reports serves every entry of it that a claim cites: each finding comes
     # once per citekey citing its work (so a claim finds it under its own key), through the
     # first such entry.

@@ -312,31 +312,37 @@ def reference_fields(detail: ReferenceDetail) -> dict[str, object]:
 
 VERIFY_TABLE = ("claim_id", "claimed", "references", "status", "explanation")
 VERIFY_CSV = ("claim_id", "review", "outcome", "claimed", "timepoint", "reference_numbers",
-              "status", "findings", "explanation")
+              "status", "reason", "automatic_status", "findings", "explanation")
 
 
 def print_checks(checks: Checks, fmt: str | None) -> None:
-    """`verify`: the checks in a format of `formats.SOURCE_CHECK` (its note on stderr)."""
+    """`verify`: the checks in a format of `formats.SOURCE_CHECK` (its note, and for CSV and
+    JSON the summary line, on stderr)."""
+    chosen = choose_format(fmt)
     if checks.note:
         note(f"note: {checks.note}")
-    formats.renderer(formats.SOURCE_CHECK, choose_format(fmt))(checks)
+    elif chosen in ("csv", "json"):  # their stdout is data only
+        note(f"summary: {checks.summary()}")
+    formats.renderer(formats.SOURCE_CHECK, chosen)(checks)
 
 
-def summary_row(check: ClaimCheck) -> dict[str, Any]:
-    """One flat row per checked claim, for tables and CSV."""
+def summary_row(check: ClaimCheck, *, table: bool = False) -> dict[str, Any]:
+    """One flat row per listed claim, for tables (status in words) and CSV (codes)."""
     return {"claim_id": check.claim_id, "review": check.review, "outcome": check.outcome,
             "claimed": check.claimed, "timepoint": check.timepoint,
             "references": check.references_text(),
             "reference_numbers": LIST_SEPARATOR.join("" if n is None else str(n)
                                                      for n in check.reference_numbers),
-            "status": check.status.value,
+            "status": check.status_text() if table else check.status.value,
+            "reason": check.reason.value if check.reason else None,
+            "automatic_status": check.automatic_status.value,
             "findings": LIST_SEPARATOR.join(f.finding_id for f in check.findings),
             "explanation": check.explanation}
 
 
 def checks_table(checks: Checks) -> None:
-    emit([summary_row(c) for c in checks], VERIFY_TABLE, "table",
-         title=f"Source check: {len(checks)} claim(s)")
+    emit([summary_row(c, table=True) for c in checks], VERIFY_TABLE, "table",
+         title=f"Source check: {checks.summary()}")
 
 
 def checks_csv(checks: Checks) -> None:

@@ -19,6 +19,7 @@ OUTCOME_KINDS = (
     "ratio",
     "qualitative",
 )
+QUALITATIVE = "qualitative"  # the outcome kind whose claims are statements, not figures
 QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
 CITATION_ROLES = ("supports", "data_source", "disagrees")
 SUPPORTING_ROLES = ("supports", "data_source")  # a reference cited in support of the claim

@@ -1,9 +1,12 @@
 """Source check: compare each claim of a review with what its cited sources themselves report.
 
-A claim is checked when it cites at least one reference in a supporting role (`supports`,
-`data_source`) and its outcome has a measure. Compared with it are the findings of those
-references whose measure is the outcome's measure, or another measure of the same family, at a
-matching timepoint. The rules are documented in the README ("Source check").
+Every claim that cites a reference is listed. It is checked when it cites at least one
+reference in a supporting role (`supports`, `data_source`), its outcome has a measure and it
+states a figure; any other claim is *not assessable*, with the reason. Compared with a checked
+claim are the findings of those references whose measure is the outcome's measure, or another
+measure of the same family, at a matching timepoint. A manual verdict (`ManualVerdict`), when
+given, decides the status and is shown beside the automatic one. The rules are documented in
+the README ("Source check").
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,13 +37,12 @@ from ivcdb.figures import (
     timepoint_months,
     unit_text,
 )
-from ivcdb.models import Outcome
 from ivcdb.queries import CheckClaim, CheckFinding, Results
-from ivcdb.terms import PERCENT
+from ivcdb.terms import PERCENT, QUALITATIVE
 from ivcdb.text import fold, key_fold
 
-__all__ = ["Checks", "ClaimCheck", "ComparedFinding", "Relation", "Status", "Verdict",
-           "VerifyConfig", "markdown_report", "verify"]
+__all__ = ["Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict", "Reason", "Relation",
+           "Status", "Verdict", "VerifyConfig", "decide", "markdown_report", "verify"]
 
 _EPS = 1e-9
 PLACES = 2  # figures on the comparison scale are printed to two decimals
@@ -54,10 +56,70 @@ class Status(StrEnum):
     INCONSISTENT = "inconsistent"
     DIFFERENT_MEASURE = "different_measure"
     UNVERIFIED = "unverified"
+    NOT_ASSESSABLE = "not_assessable"  # nothing to compare: see `Reason`
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
+
+
+class Reason(StrEnum):
+    """Why a claim that cites references is not assessable against them."""
+
+    NO_SUPPORTING_REFERENCE = "no_supporting_reference"  # cited only as `disagrees`
+    QUALITATIVE = "qualitative"  # a statement about a qualitative outcome, without figures
+    NO_NUMBERS = "no_numbers"  # a quantitative outcome, but the claim states no figure
+    NO_MEASURE = "no_measure"  # a figure, but its outcome has no measure to compare with
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class ManualVerdict:
+    """A reviewer's verdict on a claim against one cited source, read by hand.
+
+    The seam for `ivcdb assess`: `verify(..., manual=...)` takes them per claim; when a claim
+    has any, they decide its status (`decide`) and the automatic status is kept beside them.
+    """
+
+    reference_key: str
+    status: Status
+    locator: str | None = None  # "Table 2, p. 24"
+    quote: str | None = None
+    by: str | None = None
+    at: str | None = None  # when, as ISO 8601 text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "status": self.status.value}
+
+    def text(self) -> str:
+        """`consistent by hand ([3], Table 2, p. 24, by A. Reviewer)`."""
+        where = ", ".join(x for x in (self.reference_key, self.locator,
+                                      f"by {self.by}" if self.by else None) if x)
+        return f"{self.status.label} by hand ({where})"
+
+
+ManualVerdicts = Mapping[tuple[str, str], Sequence[ManualVerdict]]  # (review, claim_id) ->
+
+
+def decide(automatic: Status, manual: Sequence[ManualVerdict] = ()) -> Status:
+    """The claim's status: the automatic one unless verdicts by hand are given.
+
+    Verdicts by hand that agree decide; consistent and inconsistent ones together are
+    partly consistent; otherwise the comparing verdicts among them decide, else the first.
+    """
+    statuses = _unique(m.status for m in manual)
+    if not statuses:
+        return automatic
+    if len(statuses) == 1:
+        return Status(statuses[0])
+    comparing = {Status(s) for s in statuses} & {
+        Status.CONSISTENT, Status.PARTLY_CONSISTENT, Status.INCONSISTENT}
+    if len(comparing) > 1:
+        return Status.PARTLY_CONSISTENT
+    return comparing.pop() if comparing else Status(statuses[0])
 
 
 class Relation(StrEnum):
@@ -155,7 +217,10 @@ class ClaimCheck:
     population: str | None
     reference_numbers: tuple[int | None, ...]
     reference_keys: tuple[str, ...]
-    status: Status
+    status: Status  # the automatic status, or the verdicts by hand when there are any
+    reason: Reason | None  # why the claim is not assessable (None: it is)
+    automatic_status: Status  # what the comparison with the findings gives
+    manual: tuple[ManualVerdict, ...]  # verdicts by hand, in citation order
     accepted_low: float | None  # the interval the claim accepts (None: unbounded / none)
     accepted_high: float | None
     findings: tuple[ComparedFinding, ...]
@@ -167,15 +232,29 @@ class ClaimCheck:
         """Plain JSON-ready values (enums as their text)."""
         out = dataclasses.asdict(self)
         out["status"] = self.status.value
+        out["reason"] = self.reason.value if self.reason else None
+        out["automatic_status"] = self.automatic_status.value
+        out["manual"] = [m.as_dict() for m in self.manual]
         out["reference_numbers"] = list(self.reference_numbers)
         out["reference_keys"] = list(self.reference_keys)
         out["references_without_findings"] = list(self.references_without_findings)
         out["findings"] = [f.as_dict() for f in self.findings]
         return out
 
+    def status_text(self) -> str:
+        """`consistent`, `not assessable: qualitative`, `consistent by hand (automatic:
+        unverified)`."""
+        text = self.status.label
+        if self.reason is not None and self.status is Status.NOT_ASSESSABLE:
+            text += f": {self.reason.label}"
+        if self.manual:
+            text += f" by hand (automatic: {self.automatic_status.label})"
+        return text
+
     def references_text(self) -> str:
         """`[3], [5]` (citekeys where a reference has no number in the review)."""
-        return citations(self.reference_numbers, Cite.SEPARATE, keys=self.reference_keys)
+        return citations(self.reference_numbers, Cite.SEPARATE,
+                         keys=self.reference_keys) or "none in support"
 
 
 # --- timepoints -------------------------------------------------------------------------------
@@ -298,7 +377,8 @@ class _Claim:
                                row.qualifier, share=True, places=PLACES)
         return figure_text(None, self.low, self.high, qualifier=row.qualifier,
                            unit=unit_text(row.unit, labels),
-                           places=PLACES) or "no figure (qualitative)"
+                           places=PLACES) or (
+            "no figure (qualitative)" if row.outcome_kind == QUALITATIVE else "no figure")
 
     def on_scale(self, f: CheckFinding) -> tuple[float, float, bool] | None:
         """The finding's figure on the claim's scale: (low, high, computed from counts)."""
@@ -324,11 +404,31 @@ def _decimals(x: float) -> int:
 # --- the check --------------------------------------------------------------------------------
 
 
-class Checks(Results[ClaimCheck]):
-    """The checked claims, with what a report needs besides them.
+def tally(checks: Iterable[ClaimCheck]) -> str:
+    """`23 claims citing references: 3 consistent, ..., 16 not assessable (2 no measure,
+    14 qualitative)`: every claim counted once, by status, the not assessable by reason."""
+    listed = list(checks)
+    parts = []
+    for status in Status:
+        n = sum(1 for c in listed if c.status is status)
+        if not n:
+            continue
+        part = f"{n} {status.label}"
+        if status is Status.NOT_ASSESSABLE:
+            reasons = {r: sum(1 for c in listed if c.status is status and c.reason is r)
+                       for r in Reason}
+            part += " (" + ", ".join(f"{k} {r.label}" for r, k in reasons.items() if k) + ")"
+        parts.append(part)
+    return (f"{len(listed)} claim{'' if len(listed) == 1 else 's'} citing references"
+            + (": " + ", ".join(parts) if parts else ""))
 
-    `note` says why no claim could be checked (empty when some were); `config` is the rule
-    set used and `unit_labels` names the units (`percent` -> `%`).
+
+class Checks(Results[ClaimCheck]):
+    """Every claim citing a reference, checked or not assessable, with what a report needs
+    besides them.
+
+    `note` says why no claim is listed (empty when some are); `config` is the rule set used
+    and `unit_labels` names the units (`percent` -> `%`).
     """
 
     def __init__(self, checks: Iterable[ClaimCheck], *, config: VerifyConfig,
@@ -338,14 +438,19 @@ class Checks(Results[ClaimCheck]):
         self.unit_labels = unit_labels
         self.note = note
 
+    def summary(self) -> str:
+        """The counts by status (and reason), adding up to the claims listed."""
+        return tally(self)
+
 
 def verify(session: Session, *, outcome: str | None = None, review: str | None = None,
-           config: VerifyConfig | None = None) -> Checks:
-    """Check every claim that cites supporting references against their sources' findings.
+           config: VerifyConfig | None = None, manual: ManualVerdicts | None = None) -> Checks:
+    """Every claim that cites a reference, checked against its sources' findings or marked
+    not assessable with the reason.
 
-    Claims whose outcome has no measure (dates, most qualitative outcomes) are not checkable
-    and left out; `outcome` and `review` narrow the claims (unknown codes raise `NotFound`).
-    When none is left, the result's `note` says why.
+    `outcome` and `review` narrow the claims (unknown codes raise `NotFound`); when none is
+    left, the result's `note` says why. `manual` gives verdicts by hand per (review,
+    claim_id), which decide the status of their claims.
     """
     config = config or VerifyConfig()
     claims = queries.source_check_claims(session, outcome=outcome, review=review)
@@ -353,21 +458,33 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
     for f in queries.source_check_findings(session, outcome=outcome, review=review):
         by_ref.setdefault(key_fold(f.reference_key), []).append(f)
     labels = queries.unit_labels(session)
-    checks = [_check(row, by_ref, labels, config) for row in claims if row.measure]
+    manual = manual or {}
+    checks = [_check(row, by_ref, labels, config, manual.get((row.review, row.claim_id), ()))
+              for row in claims]
     note = "" if checks else nothing_to_check(session, outcome=outcome)
     return Checks(checks, config=config, unit_labels=labels, note=note)
 
 
 def nothing_to_check(session: Session, *, outcome: str | None = None) -> str:
-    """Why `verify` found no claim to check, as one line for the user."""
+    """Why `verify` lists no claim, as one line for the user."""
     if outcome is None:
-        return "no claim can be checked: none cites a supporting reference for an outcome " \
-            "with a measure (see README, Source check)"
+        return "no claim cites a reference (see README, Source check)"
     code = queries.outcome_code(session, outcome)
-    if not queries.vocabulary_rows(session, Outcome)[code]["measure_code"]:
-        return (f"no claim of outcome {code} can be checked: it has no measure "
-                "(see README, Source check)")
-    return f"no claim of outcome {code} cites a supporting reference to check against"
+    return f"no claim of outcome {code} cites a reference (see README, Source check)"
+
+
+def _reason(claim: _Claim) -> Reason | None:
+    """Why the claim cannot be compared with its sources' figures (None: it can)."""
+    row = claim.row
+    if not row.supporting:
+        return Reason.NO_SUPPORTING_REFERENCE
+    if row.outcome_kind == QUALITATIVE and not claim.has_figure:
+        return Reason.QUALITATIVE
+    if not claim.has_figure:
+        return Reason.NO_NUMBERS
+    if not row.measure:
+        return Reason.NO_MEASURE
+    return None
 
 
 def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relation | None:
@@ -382,9 +499,10 @@ def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relat
 
 
 def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[str, str],
-           config: VerifyConfig) -> ClaimCheck:
+           config: VerifyConfig, manual: Sequence[ManualVerdict] = ()) -> ClaimCheck:
     claim = _Claim.of(row)
-    accepted = claim.accepted(config) if claim.has_figure else None
+    reason = _reason(claim)
+    accepted = claim.accepted(config) if reason is None else None
     compared: list[ComparedFinding] = []
     elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
     for ref in row.supporting:
@@ -400,14 +518,17 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     order = {key_fold(r.reference_key): i for i, r in enumerate(row.supporting)}
     compared.sort(key=lambda c: (order[key_fold(c.reference_key)], rank.index(c.relation),
                                  c.measure, _months_key(c.timepoint), c.finding_id))
-    status = _status(compared) if accepted is not None else Status.UNVERIFIED
+    automatic = _status(compared) if accepted is not None else Status.NOT_ASSESSABLE
     with_findings = {key_fold(c.reference_key) for c in compared}
     missing = [r for r in row.supporting if key_fold(r.reference_key) not in with_findings]
-    remarks = _remarks(claim, status, missing, elsewhen)
-    remarks += _narrower(claim, status, compared, labels)
-    lead = 0 if claim.has_figure else 1  # "qualitative statement: ..." comes first
-    sentences = remarks[:lead] + [f"{finding_text(c, labels)} — {c.assessment}"
-                                  for c in compared] + remarks[lead:]
+    remarks = _remarks(claim, reason, automatic, missing, elsewhen)
+    remarks += _narrower(claim, automatic, compared, labels)
+    cited = {key_fold(r.reference_key): i for i, r in enumerate(row.links)}
+    manual = sorted(manual, key=lambda m: cited.get(key_fold(m.reference_key), len(cited)))
+    lead = ([m.text() for m in manual]  # verdicts by hand, then why nothing is compared
+            + remarks[:0 if reason is None else 1])
+    sentences = lead + [f"{finding_text(c, labels)} — {c.assessment}"
+                        for c in compared] + remarks[0 if reason is None else 1:]
     figure = {name: getattr(row, name) for name in COMPARED_COLUMNS}
     figure["timepoint"] = row.timepoint or row.outcome_timepoint
     return ClaimCheck(
@@ -415,8 +536,9 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
         measure=row.measure or "", statement=row.statement, claimed=claim.claimed(labels),
         qualifier=row.qualifier, **figure,
         reference_numbers=tuple(r.reference_number for r in row.supporting),
-        reference_keys=tuple(r.reference_key for r in row.supporting), status=status,
-        accepted_low=accepted.low if accepted else None,
+        reference_keys=tuple(r.reference_key for r in row.supporting),
+        status=decide(automatic, manual), reason=reason, automatic_status=automatic,
+        manual=tuple(manual), accepted_low=accepted.low if accepted else None,
         accepted_high=accepted.high if accepted else None, findings=tuple(compared),
         references_without_findings=tuple(r.reference_key for r in missing), remarks=tuple(remarks),
         explanation=_sentence("; ".join(sentences)))
@@ -495,19 +617,37 @@ def _assessment(claim: _Claim, accepted: _Interval | None, relation: Relation,
     return f"subgroup, {text}" if relation is Relation.SUBGROUP else text
 
 
-def _remarks(claim: _Claim, status: Status, missing: Sequence[LinkRow],
+def _not_assessable(claim: _Claim, reason: Reason) -> str:
+    """The reason a claim is not assessable, as the first sentence of its explanation."""
+    row = claim.row
+    if reason is Reason.NO_SUPPORTING_REFERENCE:
+        refs = citations([r.reference_number for r in row.links], Cite.SEPARATE,
+                         keys=[r.reference_key for r in row.links])
+        return f"not assessable: {refs} cited only as disagreeing, no source in support"
+    if reason is Reason.QUALITATIVE:
+        return "not assessable: a qualitative statement, not compared with figures"
+    if reason is Reason.NO_NUMBERS:
+        return "not assessable: the claim states no figure to compare"
+    return f"not assessable: outcome {row.outcome} has no measure to compare sources by"
+
+
+def _remarks(claim: _Claim, reason: Reason | None, status: Status, missing: Sequence[LinkRow],
              elsewhen: Sequence[CheckFinding]) -> list[str]:
-    """What the compared findings leave open: references without one, other timepoints."""
+    """Why nothing is compared (if so), then what the compared findings leave open:
+    references without one, other timepoints."""
     row = claim.row
     measure = lower_first(row.measure_label or row.measure or "")
     timepoint = row.timepoint or row.outcome_timepoint
-    out = [] if claim.has_figure else ["qualitative statement: not compared with figures"]
+    out = [] if reason is None else [_not_assessable(claim, reason)]
+    if not row.measure:
+        return out
     if missing:
         where = f" at {timepoint}" if timepoint else ""
         refs = citations([r.reference_number for r in missing], Cite.SEPARATE,
                          keys=[r.reference_key for r in missing])
         out.append(f"no finding of {measure}{where} from {refs}")
-    if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE):
+    if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE,
+                               Status.NOT_ASSESSABLE):
         seen = _unique(f.timepoint or "no stated timepoint"
                        for f in sorted(elsewhen, key=lambda f: _months_key(f.timepoint)))
         out.append(f"the cited sources report {measure} only at other timepoints: "
@@ -564,17 +704,15 @@ def markdown_report(checks: Sequence[ClaimCheck], config: VerifyConfig | None = 
     config = config or VerifyConfig()
     labels = labels or {}
     reviews = _unique(c.review for c in checks)
-    counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
-    tally = ", ".join(f"{n} {s.label}" for s, n in counts.items() if n)
     lines = [
         "# Source check",
         "",
         f"Review{'s' if len(reviews) > 1 else ''}: {', '.join(f'`{r}`' for r in reviews) or '—'}. "
-        f"{len(checks)} claim{'s' if len(checks) != 1 else ''} with cited sources and a "
-        f"measurable outcome{': ' + tally if tally else ''}.",
+        f"{tally(checks)}.",
         "",
         f"Each claim is compared with the figures its cited sources report for the same measure "
-        f"and timepoint; {config.describe()}. A source without a recorded finding is not "
+        f"and timepoint; {config.describe()}. A claim without a figure, a measure or a "
+        "supporting source is not assessable. A source without a recorded finding is not "
         "evidence that it does not report one.",
     ]
     if checks:
@@ -582,14 +720,19 @@ def markdown_report(checks: Sequence[ClaimCheck], config: VerifyConfig | None = 
     for c in checks:
         said = c.claimed + (f" at {c.timepoint}" if c.timepoint else "")
         lines.append(f"| `{c.claim_id}` | {_md(said)} | {_md(c.references_text())} | "
-                     f"**{c.status.label}** |")
+                     f"**{_md(c.status_text())}** |")
     for c in checks:
         said = c.claimed + (f" at {c.timepoint}" if c.timepoint else "")
-        lines += ["", f"## `{c.claim_id}`: {c.status.label}", "", f"> {_md(c.statement)}", "",
+        lines += ["", f"## `{c.claim_id}`: {_md(c.status_text())}", "",
+                  f"> {_md(c.statement)}", "",
                   f"Claimed: {_md(said)}; cited: {_md(c.references_text())}.", ""]
+        lines += [f"- {_md(_sentence(m.text()))}" + (f" “{_md(m.quote)}”" if m.quote else "")
+                  for m in c.manual]
+        lead = 1 if c.reason is not None else 0  # why nothing is compared comes first
+        lines += [f"- {_md(_sentence(r))}" for r in c.remarks[:lead]]
         for f in c.findings:
             note = f" Note: {_md(f.note)}." if f.note else ""
             lines.append(f"- {_md(finding_text(f, labels))} — {_md(f.assessment)}.{note} "
                          f"Seen at {_link(f.seen_at)}.")
-        lines += [f"- {_md(_sentence(r))}" for r in c.remarks]
+        lines += [f"- {_md(_sentence(r))}" for r in c.remarks[lead:]]
     return "\n".join(lines) + "\n"

@@ -38,13 +38,19 @@ def small(db: Database, tmp_path: Path) -> Database:
     return db
 
 
+# every claim of the small data set that cites a reference, by status (and reason)
+SUMMARY = ("summary: 22 claims citing references: 9 consistent, 2 partly consistent, "
+           "2 inconsistent, 3 different measure, 2 unverified, 4 not assessable "
+           "(1 no supporting reference, 1 qualitative, 1 no numbers, 1 no measure)\n")
+
+
 def _no_nan(token: str) -> object:
     raise AssertionError(f"JSON contains {token}")
 
 
 def test_json_lists_each_claim_with_its_findings(small: Database, run: Invoke) -> None:
     code, out, err = run("verify", "--db", small.url, "--format", "json")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, SUMMARY)
     checks = json.loads(out, parse_constant=_no_nan)
     by_id = {c["claim_id"]: c for c in checks}
     assert by_id["c-partly"]["status"] == "partly_consistent"
@@ -68,15 +74,19 @@ def test_json_unbounded_interval_is_null(small: Database, run: Invoke) -> None:
 
 def test_csv_one_row_per_claim(small: Database, run: Invoke) -> None:
     code, out, err = run("verify", "--db", small.url, "--format", "csv")
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, SUMMARY)
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["claim_id", "review", "outcome", "claimed", "timepoint",
-                             "reference_numbers", "status", "findings", "explanation"]
+                             "reference_numbers", "status", "reason", "automatic_status",
+                             "findings", "explanation"]
     by_id = {r["claim_id"]: r for r in rows}
     assert len(by_id) == len(rows)
     assert by_id["c-partly"]["reference_numbers"] == "1;2"
     assert by_id["c-inconsistent"]["status"] == "inconsistent"
-    assert "c-qualitative" not in by_id and "c-no-reference" not in by_id
+    assert "c-no-reference" not in by_id  # cites nothing
+    assert (by_id["c-qualitative"]["status"], by_id["c-qualitative"]["reason"]) == (
+        "not_assessable", "qualitative")
+    assert by_id["c-consistent"]["reason"] == ""
 
 
 def test_table(small: Database, run: Invoke) -> None:
@@ -84,6 +94,14 @@ def test_table(small: Database, run: Invoke) -> None:
                          "--outcome", "women")
     assert (code, err) == (0, "")
     assert "c-women-approx" in out and "consistent" in out and "Source check" in out
+    assert "3 claims citing references: 3 consistent" in out
+
+
+def test_table_lists_not_assessable_with_reason(small: Database, run: Invoke) -> None:
+    code, out, _ = run("verify", "--db", small.url, "--format", "table")
+    assert code == 0
+    assert SUMMARY.removeprefix("summary: ").strip() in " ".join(out.split())
+    assert "c-no-measure" in out and "not assessable: no measure" in out
 
 
 def test_markdown_matches_golden_file(small: Database, run: Invoke) -> None:
@@ -137,9 +155,20 @@ def test_unknown_format_refused(small: Database, run: Invoke) -> None:
 
 
 def test_curated_json(shared_built: Database, run: Invoke) -> None:
+    """One entry per claim that cites a reference (23), each with a status, and a reason
+    when it is not assessable."""
     code, out, err = run("verify", "--db", shared_built.url, "--format", "json")
-    assert (code, err) == (0, "")
-    by_id = {c["claim_id"]: c for c in json.loads(out, parse_constant=_no_nan)}
+    assert code == 0 and err.startswith("summary: 23 claims citing references: ")
+    checks = json.loads(out, parse_constant=_no_nan)
+    assert isinstance(checks, list) and len(checks) == 23
+    by_id = {c["claim_id"]: c for c in checks}
+    with (ROOT / "data" / "claims.csv").open(encoding="utf-8", newline="") as handle:
+        assert set(by_id) == {r["claim_id"] for r in csv.DictReader(handle)
+                              if r["reference_keys"]}
+    for check in checks:
+        assert check["status"] in {s.value for s in Status}
+        assert (check["status"] == "not_assessable") == (check["reason"] is not None)
+    assert by_id["li2025-recurrence"]["reason"] == "qualitative"
     assert by_id["li2025-os-5y"]["status"] == "consistent"
     assert by_id["li2025-os-5y"]["reference_numbers"] == [3, 5]
     assert by_id["li2025-os-10y"]["status"] == "unverified"
@@ -156,16 +185,14 @@ def test_readme_example_is_real_output(shared_built: Database, run: Invoke) -> N
         assert paragraph in out
 
 
-def test_outcome_without_a_measure_says_why_nothing_is_checked(shared_built: Database,
-                                                               run: Invoke) -> None:
-    with (ROOT / "data" / "outcomes.csv").open(encoding="utf-8", newline="") as handle:
-        outcomes = list(csv.DictReader(handle))
-    unmeasured = next(r["code"] for r in outcomes if not r["measure"])
-    code, out, err = run("verify", "--outcome", unmeasured, "--format", "csv",
+def test_outcome_without_citing_claims_says_so(shared_built: Database, run: Invoke) -> None:
+    code, out, err = run("verify", "--outcome", "patient_sex", "--format", "csv",
                          "--db", shared_built.url)
     assert code == 0 and len(out.splitlines()) == 1  # the header only
-    assert err == (f"note: no claim of outcome {unmeasured} can be checked: it has no "
-                   "measure (see README, Source check)\n")
-    code, out, err = run("verify", "--outcome", "overall_survival_5y", "--format", "csv",
+    assert err == ("note: no claim of outcome patient_sex cites a reference (see README, "
+                   "Source check)\n")
+    code, out, err = run("verify", "--outcome", "first_report_year", "--format", "csv",
                          "--db", shared_built.url)
-    assert code == 0 and len(out.splitlines()) == 2 and err == ""
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert (row["status"], row["reason"]) == ("not_assessable", "no_measure")
+    assert err == "summary: 1 claim citing references: 1 not assessable (1 no measure)\n"

@@ -111,7 +111,8 @@ def test_web_metadata_describes_the_view_columns() -> None:
 # --- rows and tables that repeat contract fields ----------------------------------------------
 
 # Columns the renderers compute; every other column a table shows is a contract column.
-COMPUTED = {"figure", "claimed", "references", "status", "findings", "explanation"}
+COMPUTED = {"figure", "claimed", "references", "status", "reason", "automatic_status",
+            "findings", "explanation", "studies"}
 
 
 @pytest.mark.parametrize("name", ["CLAIM_TABLE", "CITING_TABLE", "FINDING_TABLE", "VERIFY_TABLE",

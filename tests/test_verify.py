@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,13 @@ from ivcdb.figures import normalise_timepoint
 from ivcdb.loaders import Sources, load
 from ivcdb.verify import (
     ClaimCheck,
+    ManualVerdict,
+    Reason,
     Relation,
     Status,
     Verdict,
     VerifyConfig,
+    decide,
     markdown_report,
     verify,
 )
@@ -47,6 +51,7 @@ women,Share of women,proportion,percent,female,,
 age,Median age,age,years,median_age,,
 typical_age,Typical age,age,years,age_range,,
 remark,A remark,qualitative,,,,
+first_year,Year first described,date,years,,,
 """
 REFS = ("alpha2001", "beta2002", "gamma2003", "delta2004", "eps2005", "zeta2006", "eta2007")
 REVIEW = "[review]\nid = \"r1\"\ntitle = \"A small review\"\n" + "".join(
@@ -101,6 +106,9 @@ CLAIMS = [
     _claim("c-age-approx", "age", "1", value="60", unit="years", **APPROX),
     _claim("c-age-range", "typical_age", "1", value_low="50", value_high="60", unit="years"),
     _claim("c-qualitative", "remark", "1"),
+    _claim("c-no-numbers", "os_5y", "1"),
+    _claim("c-no-measure", "first_year", "1", value="1871", unit="years"),
+    _claim("c-disagrees", "os_5y", "2", value="50", reference_roles="disagrees", **PP),
     _claim("c-no-reference", "os_5y", "", value="50", **PP),
 ]
 
@@ -158,8 +166,11 @@ def checks_of(db: Database, **options: object) -> dict[str, ClaimCheck]:
     pytest.param("c-women-counts", Status.CONSISTENT, id="counts-against-counts"),
     pytest.param("c-age-approx", Status.CONSISTENT, id="relative-10pc-54-66"),
     pytest.param("c-age-range", Status.DIFFERENT_MEASURE, id="median-age-not-age-range"),
-    pytest.param("c-qualitative", None, id="no-measure-not-checked"),
-    pytest.param("c-no-reference", None, id="no-reference-not-checked"),
+    pytest.param("c-qualitative", Status.NOT_ASSESSABLE, id="qualitative-listed"),
+    pytest.param("c-no-numbers", Status.NOT_ASSESSABLE, id="no-figure-listed"),
+    pytest.param("c-no-measure", Status.NOT_ASSESSABLE, id="no-measure-listed"),
+    pytest.param("c-disagrees", Status.NOT_ASSESSABLE, id="only-disagreeing-listed"),
+    pytest.param("c-no-reference", None, id="no-reference-not-listed"),
 ])
 def test_status(small: Database, claim_id: str, status: Status | None) -> None:
     checks = checks_of(small)
@@ -167,6 +178,81 @@ def test_status(small: Database, claim_id: str, status: Status | None) -> None:
         assert claim_id not in checks
     else:
         assert checks[claim_id].status is status, checks[claim_id].explanation
+
+
+@pytest.mark.parametrize(("claim_id", "reason", "says"), [
+    pytest.param("c-qualitative", Reason.QUALITATIVE, "Not assessable: a qualitative",
+                 id="qualitative"),
+    pytest.param("c-no-numbers", Reason.NO_NUMBERS, "Not assessable: the claim states no "
+                 "figure", id="no-numbers"),
+    pytest.param("c-no-measure", Reason.NO_MEASURE, "Not assessable: outcome first_year has "
+                 "no measure", id="no-measure"),
+    pytest.param("c-disagrees", Reason.NO_SUPPORTING_REFERENCE, "Not assessable: [2] cited "
+                 "only as disagreeing", id="only-disagreeing"),
+])
+def test_not_assessable_says_why(small: Database, claim_id: str, reason: Reason,
+                                 says: str) -> None:
+    check = checks_of(small)[claim_id]
+    assert (check.status, check.reason, check.automatic_status) == (
+        Status.NOT_ASSESSABLE, reason, Status.NOT_ASSESSABLE)
+    assert check.explanation.startswith(says)
+    assert {f.verdict for f in check.findings} <= {None}  # at most listed for reading
+
+
+def test_every_claim_citing_a_reference_is_listed_once(small: Database) -> None:
+    with small.session() as session:
+        checks = verify(session)
+    cited = [c["claim_id"] for c in CLAIMS if c["reference_keys"]]
+    assert sorted(c.claim_id for c in checks) == sorted(cited)
+    assert all((c.reason is None) == (c.status is not Status.NOT_ASSESSABLE) for c in checks)
+    summary = checks.summary()
+    assert summary.startswith(f"{len(cited)} claims citing references: ")
+    counted = re.findall(r"(\d+) (?:consistent|partly consistent|inconsistent|different "
+                         r"measure|unverified|not assessable)\b", summary)
+    assert sum(map(int, counted)) == len(cited)
+    reasons = re.search(r"not assessable \((.*)\)", summary)
+    assert reasons and sum(int(p.split()[0]) for p in reasons.group(1).split(", ")) == 4
+
+
+# --- verdicts by hand (the seam for `ivcdb assess`) -------------------------------------------
+
+
+def _by_hand(status: Status, key: str = "alpha2001") -> ManualVerdict:
+    return ManualVerdict(key, status, locator="Table 2, p. 24", quote="55%", by="A. Reviewer")
+
+
+@pytest.mark.parametrize(("automatic", "manual", "decided"), [
+    pytest.param(Status.UNVERIFIED, (), Status.UNVERIFIED, id="none-automatic-stands"),
+    pytest.param(Status.UNVERIFIED, (Status.CONSISTENT,), Status.CONSISTENT, id="one-decides"),
+    pytest.param(Status.CONSISTENT, (Status.INCONSISTENT, Status.INCONSISTENT),
+                 Status.INCONSISTENT, id="agreeing-decide"),
+    pytest.param(Status.CONSISTENT, (Status.CONSISTENT, Status.INCONSISTENT),
+                 Status.PARTLY_CONSISTENT, id="mixed-is-partly"),
+    pytest.param(Status.INCONSISTENT, (Status.UNVERIFIED, Status.CONSISTENT),
+                 Status.CONSISTENT, id="comparing-verdict-wins"),
+    pytest.param(Status.CONSISTENT, (Status.UNVERIFIED, Status.DIFFERENT_MEASURE),
+                 Status.UNVERIFIED, id="else-the-first"),
+])
+def test_decide(automatic: Status, manual: tuple[Status, ...], decided: Status) -> None:
+    assert decide(automatic, [_by_hand(s) for s in manual]) is decided
+
+
+def test_manual_verdict_overrides_and_is_shown_beside(small: Database) -> None:
+    manual = {("r1", "c-unverified"): [_by_hand(Status.CONSISTENT, "eps2005")],
+              ("r1", "c-qualitative"): [_by_hand(Status.INCONSISTENT)]}
+    checks = checks_of(small, manual=manual)
+    check = checks["c-unverified"]
+    assert (check.status, check.automatic_status) == (Status.CONSISTENT, Status.UNVERIFIED)
+    assert check.status_text() == "consistent by hand (automatic: unverified)"
+    assert check.explanation.startswith("Consistent by hand (eps2005, Table 2, p. 24, by A. "
+                                        "Reviewer)")
+    assert check.as_dict()["manual"][0]["status"] == "consistent"
+    qualitative = checks["c-qualitative"]
+    assert (qualitative.status, qualitative.reason) == (Status.INCONSISTENT, Reason.QUALITATIVE)
+    assert checks["c-consistent"].manual == ()
+    text = markdown_report(list(checks.values()))
+    assert "## `c-unverified`: consistent by hand (automatic: unverified)" in text
+    assert "“55%”" in text
 
 
 def test_consistent_claim_lists_the_findings_it_rests_on(small: Database) -> None:
@@ -251,17 +337,17 @@ def test_percentage_from_counts(small: Database) -> None:
     assert "75.86%" in counts.assessment
 
 
-def test_qualitative_claim_with_a_measure_is_unverified(tmp_path: Path, db: Database) -> None:
+def test_qualitative_claim_with_a_measure_lists_findings(tmp_path: Path, db: Database) -> None:
     outcomes = OUTCOMES.replace("remark,A remark,qualitative,,,,",
                                 "remark,A remark,qualitative,,overall_survival,,")
     sources = write_small(tmp_path / "q")
     (tmp_path / "q" / "outcomes.csv").write_text(outcomes, encoding="utf-8")
     load(db, sources)
     check = checks_of(db)["c-qualitative"]
-    assert check.status is Status.UNVERIFIED
+    assert (check.status, check.reason) == (Status.NOT_ASSESSABLE, Reason.QUALITATIVE)
     assert check.claimed == "no figure (qualitative)"
-    assert {f.verdict for f in check.findings} == {None}  # listed for reading only
-    assert check.explanation.startswith("Qualitative statement")
+    assert check.findings and {f.verdict for f in check.findings} == {None}  # for reading
+    assert check.explanation.startswith("Not assessable: a qualitative statement")
 
 
 # --- tolerance --------------------------------------------------------------------------------
@@ -333,7 +419,8 @@ def test_review_filter_and_unknown_codes(small: Database) -> None:
 
 
 def test_disagreeing_reference_is_not_a_source(tmp_path: Path, db: Database) -> None:
-    """Only references cited in support are compared; a claim citing none is not checked."""
+    """Only references cited in support are compared; a claim citing none is listed as not
+    assessable, with nothing compared."""
     folder = tmp_path / "roles"
     write_small(folder)
     long_columns = CLAIM_COLUMNS[:-2] + ("reference_key", "reference_number", "role")
@@ -343,7 +430,10 @@ def test_disagreeing_reference_is_not_a_source(tmp_path: Path, db: Database) -> 
              "role": "disagrees"}]
     (folder / "claims.csv").write_text(csv_text(rows, long_columns), encoding="utf-8")
     load(db, Sources.from_folder(folder))
-    assert checks_of(db) == {}
+    (check,) = checks_of(db).values()
+    assert (check.status, check.reason) == (Status.NOT_ASSESSABLE,
+                                            Reason.NO_SUPPORTING_REFERENCE)
+    assert check.findings == () and check.reference_keys == ()
 
 
 # --- curated data -----------------------------------------------------------------------------
@@ -393,9 +483,14 @@ def test_curated_share_of_women(shared_built: Database) -> None:
     assert strict.status is Status.INCONSISTENT
 
 
-def test_curated_checks_only_measurable_cited_claims(shared_built: Database) -> None:
+def test_curated_lists_every_claim_citing_a_reference(shared_built: Database) -> None:
+    with (DATA / "claims.csv").open(encoding="utf-8", newline="") as f:
+        citing = {r["claim_id"] for r in csv.DictReader(f) if r["reference_keys"]}
     checks = checks_of(shared_built)
-    assert "li2025-os-5y" in checks and "li2025-first-report" not in checks  # a date
+    assert set(checks) == citing and len(citing) == 23
+    assert checks["li2025-os-5y"].reason is None
+    assert checks["li2025-first-report"].reason is Reason.NO_MEASURE  # a date
+    assert checks["li2025-prognosis"].reason is Reason.QUALITATIVE
     assert not any(c.startswith("li2025-case-") for c in checks)  # no references
 
 
@@ -404,7 +499,7 @@ def test_markdown_report_lists_every_claim_and_its_sources(shared_built: Databas
         checks = verify(session)
     text = markdown_report(checks)
     for check in checks:
-        assert f"## `{check.claim_id}`: {check.status.label}" in text
+        assert f"## `{check.claim_id}`: {check.status_text()}" in text
         for finding in check.findings:
             assert f"<{finding.seen_at}>" in text
     assert "±5 percentage points" in text
