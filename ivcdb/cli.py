@@ -117,6 +117,7 @@ if TYPE_CHECKING:  # the library takes the format's (kind's) name
     ComparisonFormat: TypeAlias = str
     ReferenceListFormat: TypeAlias = str
     TableFormat: TypeAlias = str
+    CitationStyle: TypeAlias = str
     ExportFormat: TypeAlias = str
     ExportKind: TypeAlias = str
 else:
@@ -125,6 +126,7 @@ else:
     ComparisonFormat = _choices("ComparisonFormat", formats.COMPARISON)
     ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
     TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
+    CitationStyle = _choices("CitationStyle", formats.CITATION)
     ExportFormat = _choices("ExportFormat", formats.EXPORT)
     ExportKind = _choices("ExportKind", formats.EXPORT_KIND)
 
@@ -594,6 +596,10 @@ def table(
     fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")]
     = "markdown",
     review: ReviewOption = None,
+    cite: Annotated[CitationStyle, typer.Option(
+        "--cite", help="How the References column cites: by citation number, as LaTeX "
+        "\\cite{key,...} (with --format latex; the keys are those of `refs --format latex`) "
+        "or as pandoc [@key; ...] (with --format markdown).")] = "number",
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -602,7 +608,7 @@ def table(
     from ivcdb.exports import evidence_table
 
     with open_db(db, readonly=True) as database:
-        text = evidence_table(database, outcome, fmt=fmt, review=review)
+        text = evidence_table(database, outcome, fmt=fmt, review=review, cite=cite)
     render.write_output(text.encode("utf-8"), output, force)
 
 

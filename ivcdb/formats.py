@@ -16,9 +16,9 @@ from typing import Any
 
 from ivcdb.errors import UsageError
 
-__all__ = ["CHART", "COMPARISON", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT", "EXPORT_KIND",
-           "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK", "TABULAR",
-           "renderer"]
+__all__ = ["CHART", "CITATION", "COMPARISON", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT",
+           "EXPORT_KIND", "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK",
+           "TABULAR", "renderer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,10 @@ EVIDENCE_TABLE = _family(markdown="ivcdb.exports.tables:to_markdown",
                          html="ivcdb.exports.tables:to_html",
                          latex="ivcdb.exports.tables:to_latex",
                          csv="ivcdb.exports.tables:to_csv")
+# `ivcdb table --cite`: how a cell cites its references, (number, citekey) pairs -> text.
+CITATION = _family(number="ivcdb.exports.tables:cite_numbers",
+                   latex="ivcdb.exports.latex:cite",
+                   pandoc="ivcdb.exports.tables:cite_pandoc")
 # `ivcdb export`: a tidy table -> bytes; the references as a bibliographic file -> text.
 TABULAR = _family("parquet", "xlsx", csv="ivcdb.exports.tabular:to_csv",
                   json="ivcdb.exports.tabular:to_json",

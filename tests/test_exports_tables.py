@@ -36,7 +36,9 @@ def test_every_format_has_every_claim(built: Database, tmp_path: Path) -> None:
     html = evidence_table(built, "overall_survival_5y", fmt="html")
     assert html.count("<tr>") == 3 and "@SUM(A1) of \"quoted\"" in html
     latex = evidence_table(built, "overall_survival_5y", fmt="latex")
-    assert r"40--70\%" in latex and latex.count(r" \\") == 3
+    rows = latex.split("\\endlastfoot\n")[1].splitlines()
+    assert rows[-1] == r"\end{longtable}" and len(rows) == 3 and r"40--70\%" in rows[0]
+    assert rows[1].startswith("@SUM(A1) of \"quoted\", commas; and a newline & ")
 
 
 def test_case_insensitive_outcome_and_unknown_outcome(shared_built: Database) -> None:

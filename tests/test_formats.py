@@ -15,7 +15,8 @@ FAMILIES = {"rows": formats.ROWS, "source check": formats.SOURCE_CHECK,
             "comparison": formats.COMPARISON,
             "reference list": formats.REFERENCE_LIST, "csl style": formats.CSL_STYLE,
             "evidence table": formats.EVIDENCE_TABLE, "export": formats.EXPORT,
-            "export kind": formats.EXPORT_KIND, "chart": formats.CHART}
+            "export kind": formats.EXPORT_KIND, "chart": formats.CHART,
+            "citation": formats.CITATION}
 
 
 @pytest.mark.parametrize("family", FAMILIES.values(), ids=list(FAMILIES))
@@ -27,6 +28,7 @@ def test_every_renderer_is_a_function(family: dict[str, formats.Renderer]) -> No
 
 def test_modules_read_their_registry() -> None:
     assert tables.FORMATS == tuple(formats.EVIDENCE_TABLE)
+    assert tuple(tables.CITE_FORMATS) == tuple(formats.CITATION)
     assert reflist.FORMATS == tuple(formats.REFERENCE_LIST)
     assert tabular.FORMATS == tuple(formats.TABULAR)
     assert tabular.KINDS == tuple(formats.EXPORT_KIND)

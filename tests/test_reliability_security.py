@@ -35,7 +35,7 @@ from ivcdb.db import Database, open_db, upgrade
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.exports import evidence_table, export, export_folder, reference_list
 from ivcdb.exports.files import OutputExists, safe_target, write_atomic
-from ivcdb.exports.reflist import escape_latex
+from ivcdb.exports.latex import escape as escape_latex
 from ivcdb.loaders import Sources, load
 from ivcdb.models import Claim
 from ivcdb.text import fold
@@ -301,10 +301,15 @@ def test_latex_outputs_cannot_run_commands(hostile: Database) -> None:
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(text=st.text())
-def test_latex_escape_property(text: str) -> None:
-    """Any text, escaped, contains only escape sequences where LaTeX would act."""
-    assert_inert_latex(escape_latex(text))
+@given(text=st.text(), narrow=st.booleans())
+def test_latex_escape_property(text: str, narrow: bool) -> None:
+    """Any text, escaped, contains LaTeX's active characters only in the escapes of LaTeX's
+    specials and in the fixed command written for each character T1 lacks (`≈`:
+    `\\ensuremath{\\approx}`), which tests/test_latex_compiles.py compiles."""
+    escaped = escape_latex(text, narrow=narrow)
+    for ch in {c for c in text if not " " <= c <= "~"}:  # beyond printable ASCII
+        escaped = escaped.replace(escape_latex(ch), "")
+    assert_inert_latex(escaped.replace(r"\nobreak-\hspace{0pt}", "-"))
 
 
 def test_csv_exports_neutralise_formulas(hostile: Database) -> None:

@@ -2,6 +2,7 @@
 bibliographic files for analysts. One module per format or concern:
 
 - `reflist`: the numbered reference list (Markdown, text, HTML, LaTeX) in the article's style;
+- `latex`: LaTeX escaping, citation labels and the table writer every LaTeX table uses;
 - `csl`: CSL-JSON items, and any CSL style through citeproc-py;
 - `tables`: the evidence table of one outcome;
 - `tabular`: claims, references, citations, vocabularies, findings as CSV / JSON / Parquet;
@@ -56,11 +57,13 @@ def reference_list(database: Database, *, fmt: str | None = None, review: str | 
 
 
 def evidence_table(database: Database, outcome: str, *, fmt: str = "markdown",
-                   review: str | None = None) -> str:
-    """The evidence table of one outcome (Markdown, HTML, LaTeX or CSV)."""
+                   review: str | None = None, cite: str = "number") -> str:
+    """The evidence table of one outcome (Markdown, HTML, LaTeX or CSV), citing references
+    by number, or with `cite` by key (`latex`: `\\cite{}`; `pandoc`: `[@key]`)."""
     write = formats.renderer(formats.EVIDENCE_TABLE, fmt)
+    tables.check_cite(cite, fmt)
     with database.session() as session:
-        table = tables.build(session, outcome=outcome, review=review)
+        table = tables.build(session, outcome=outcome, review=review, cite=cite)
     text: str = write(table)
     return text
 

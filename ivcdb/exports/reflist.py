@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ivcdb import figures
 from ivcdb.bibfields import CHAPTERS, MONTH_ABBREVIATIONS, REPORTS
+from ivcdb.exports import latex
 from ivcdb.exports.details import Details, details
 from ivcdb.formats import REFERENCE_LIST, renderer
 
@@ -27,12 +28,6 @@ if TYPE_CHECKING:
 FORMATS = tuple(REFERENCE_LIST)
 _PAGE_RANGE = re.compile(r"^\s*(\w+)\s*(?:-{1,2}|\u2013|\u2014)\s*(\w+)\s*$")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
-_SAFE_LABEL = re.compile(r"^[A-Za-z0-9:.+/-]+$")
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "\u2013": "--", "\u2014": "---",
-}
 
 
 def author_list(ref: ExportReference) -> str:
@@ -84,10 +79,11 @@ def locator(ref: ExportReference) -> str:
 
 
 def entry(ref: ExportReference, *, escape: Callable[[str], str],
-          italic: Callable[[str], str]) -> str:
+          italic: Callable[[str], str], link: Callable[[str], str] | None = None) -> str:
     """One entry without its number: authors, year, title. journal, locator; for an entry
     that is not an article, what it has of editors, container, thesis or report type,
-    edition, place and publisher, series, pages, ISBN and URL with its access date."""
+    edition, place and publisher, series, pages, ISBN and URL with its access date (the
+    URL written by `link`, else `escape`)."""
     if ref.entry_type == "article":
         head = [escape(p) for p in (author_list(ref), _year(ref)) if p]
         text = ", ".join([*head, escape(_sentence(ref.title))]) if head else escape(
@@ -103,7 +99,8 @@ def entry(ref: ExportReference, *, escape: Callable[[str], str],
     parts = [p if p.endswith((".", "?", "!")) else p + "." for p in
              _more_parts(ref, more, escape=escape, italic=italic) if p]
     accessed = printed_date(more.accessed) or more.accessed_text
-    url = " ".join(p for p in (escape(more.url or ""), escape(f"(accessed {accessed})")
+    url = " ".join(p for p in ((link or escape)(more.url or ""),
+                               escape(f"(accessed {accessed})")
                                if accessed else "") if p)
     return " ".join([text, *parts, *([url] if url else [])])  # no period after a URL
 
@@ -163,15 +160,6 @@ def _escape_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def escape_latex(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
-
-
-def _label(ref: ExportReference, index: int) -> str:
-    """The citekey as a `\\bibitem` label when LaTeX takes it as is, else `refN`."""
-    return ref.key if _SAFE_LABEL.match(ref.key) else f"ref{_number(ref, index)}"
-
-
 def _number(ref: ExportReference, index: int) -> int:
     return ref.number if ref.number is not None else index
 
@@ -197,9 +185,11 @@ def to_html(refs: Sequence[ExportReference]) -> str:
 
 
 def to_latex(refs: Sequence[ExportReference]) -> str:
-    """A `thebibliography` environment (LaTeX specials escaped)."""
-    items = [f"\\bibitem{{{_label(r, i)}}} "
-             + entry(r, escape=escape_latex, italic=lambda s: f"\\textit{{{s}}}")
+    """A `thebibliography` environment (text escaped by `latex.escape`; the labels are those
+    `latex.cite` writes)."""
+    items = [f"\\bibitem{{{latex.bibitem_label(r.key, _number(r, i))}}} "
+             + entry(r, escape=latex.escape, italic=lambda s: f"\\textit{{{s}}}",
+                     link=latex.escape_url)
              for i, r in enumerate(refs, 1)]
     width = len(str(max((_number(r, i) for i, r in enumerate(refs, 1)), default=9)))
     return _lines([f"\\begin{{thebibliography}}{{{'9' * width}}}", *items,
