@@ -20,6 +20,9 @@ MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "
 MONTH_NAMES = {name: i for i, name in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"), 1)}
+_PMCID_LINE = re.compile(r"(?i)\bPMCID:[ \t]*((?:PMC)?\d+)\b")
+_PMCID = re.compile(r"(?i)^\s*(?:PMC)?(\d+)\s*$")
+PMC_EPRINT = ("pmc", "pmcid")
 _DATE = re.compile(r"^\s*(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?(?!\d)")
 
 
@@ -70,3 +73,26 @@ def iso_date(parts: tuple[int, ...]) -> str | None:
     if len(parts) < 2:
         return None
     return "-".join([str(parts[0]), *(f"{p:02d}" for p in parts[1:])])
+
+
+def normalise_pmcid(value: str) -> str:
+    """`PMC6286948`, `pmc6286948`, `6286948` -> `PMC6286948`; anything else as given."""
+    match = _PMCID.match(value)
+    return f"PMC{match.group(1)}" if match else value.strip()
+
+
+def pmcid_line(text: str) -> str | None:
+    """The PMCID of a `PMCID: PMC…` line (as Zotero's Extra and PubMed notes write it)."""
+    match = _PMCID_LINE.search(text)
+    return normalise_pmcid(match.group(1)) if match else None
+
+
+def pmcid_of(raw: dict[str, str]) -> str | None:
+    """A BibTeX entry's PMCID: its `pmcid` field, `eprint` with `eprinttype` `pmc`, or a
+    `PMCID: PMC…` line of `note` or `extra` (as the PMID is read)."""
+    if raw.get("pmcid", "").strip():
+        return normalise_pmcid(raw["pmcid"])
+    if raw.get("eprinttype", "").strip().lower() in PMC_EPRINT and raw.get("eprint", "").strip():
+        return normalise_pmcid(raw["eprint"])
+    return next((found for name in ("note", "extra")
+                 if (found := pmcid_line(raw.get(name, ""))) is not None), None)

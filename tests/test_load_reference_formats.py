@@ -241,3 +241,32 @@ def test_book_details_and_editors_are_read(db: Database, tmp_path: Path, name: s
         assert "author" not in raw
         items = json.loads(export(db, "references", fmt="csljson"))
         assert "author" not in items[0] and items[0]["editor"][0]["family"] == "Sato"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    pytest.param("a.bib", "@article{k2020, title={T}, year={2020}, pmcid={PMC0000002}}",
+                 id="bibtex-field"),
+    pytest.param("a.bib", "@article{k2020, title={T}, year={2020}, eprint={0000002},"
+                 " eprinttype={pmc}}", id="bibtex-eprint"),
+    pytest.param("a.bib", "@article{k2020, title={T}, year={2020},"
+                 " note={PMID: 1\nPMCID: PMC0000002}}", id="bibtex-note"),
+    pytest.param("a.bib", "@article{k2020, title={T}, year={2020},"
+                 " extra={PMCID: PMC0000002}}", id="zotero-extra"),
+    pytest.param("a.ris", "TY  - JOUR\nID  - k2020\nTI  - T\nPY  - 2020\nC2  - PMC0000002\n"
+                 "ER  - \n", id="ris-endnote-c2"),
+    pytest.param("a.ris", "TY  - JOUR\nID  - k2020\nTI  - T\nPY  - 2020\n"
+                 "M2  - PMCID: PMC0000002\nER  - \n", id="ris-zotero-m2"),
+    pytest.param("a.json", '[{"id": "k2020", "type": "article-journal", "title": "T", '
+                 '"PMCID": "PMC0000002", "issued": {"date-parts": [[2020]]}}]', id="csl"),
+    pytest.param("a.nbib", "PMID- 1\nTI  - T\nDP  - 2020\nPMC - PMC0000002\n", id="medline"),
+])
+def test_pmcid_is_read_and_exported_everywhere(db: Database, tmp_path: Path, name: str,
+                                               content: str) -> None:
+    load(db, Sources(references=write(tmp_path / name, content)))
+    ris = export(db, "references", fmt="ris").decode("utf-8")
+    assert "C2  - PMC0000002\r\n" in ris
+    assert json.loads(export(db, "references", fmt="csljson"))[0]["PMCID"] == "PMC0000002"
+    table = json.loads(export(db, "references", fmt="json"))
+    assert table[0]["pmcid"] == "PMC0000002"
+    bib = export(db, "references", fmt="bibtex").decode("utf-8")
+    assert "PMC0000002" in bib or "{0000002}" in bib

@@ -13,7 +13,7 @@ from ivcdb.loaders.bibtex.values import MONTHS
 from ivcdb.queries import ExportReference
 
 FIELD_ORDER = ("author", "editor", "title", "journal", "booktitle", "year", "volume", "number",
-               "pages", "doi", "pmid")
+               "pages", "doi", "pmid", "pmcid")
 
 
 def _ordered(fields: dict[str, str]) -> list[tuple[str, str]]:

@@ -85,6 +85,7 @@ def item(ref: ExportReference) -> dict[str, Any]:
                 "number" if ref.entry_type in REPORTS else "issue": ref.issue,
                 "page": page_range(ref.pages).replace("\u2013", "-") if ref.pages else None,
                 "ISBN": more.isbn, "ISSN": more.issn, "DOI": ref.doi, "PMID": ref.pmid,
+                "PMCID": more.pmcid,
                 "URL": more.url, "note": ref.note, "citation-number": ref.number}
     out.update({k: v for k, v in optional.items() if v is not None})
     return out

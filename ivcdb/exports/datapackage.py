@@ -56,6 +56,7 @@ COLUMNS: dict[str, dict[str, Column]] = {
         "year": Column("integer"), "title": _TEXT, "journal": _TEXT, "volume": _TEXT,
         "issue": _TEXT, "pages": _TEXT, "doi": _TEXT,
         "pmid": Column(description="PubMed id: digits, kept as text"),
+        "pmcid": Column(description="PubMed Central id: `PMC` and digits"),
         "study_design": _TEXT, "sample_size": Column("integer"), "note": _TEXT,
     },
     "citations": {"review": _KEY, "number": Column("integer", required=True),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ivcdb.bibfields import GENRES, date_parts, month_number, publisher_fields
+from ivcdb.bibfields import GENRES, date_parts, month_number, pmcid_of, publisher_fields
 from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
 from ivcdb.loaders.bibtex.names import split_authors
 from ivcdb.queries import ExportAuthor, ExportReference
@@ -44,7 +44,7 @@ class Details:
     url: str | None
     genre: str | None  # a thesis's or report's type (`PhD thesis`, `Technical report`)
     version: str | None
-    pmcid: str | None
+    pmcid: str | None  # PubMed Central id, `PMC…`
 
 
 def details(ref: ExportReference) -> Details:
@@ -79,7 +79,7 @@ def details(ref: ExportReference) -> Details:
         publisher=text(*publisher_fields(entry_type)), place=text("address", "location"),
         edition=text("edition"), isbn=text("isbn"), issn=text("issn"), series=text("series"),
         url=verbatim("url"), genre=text("type") or GENRES.get(entry_type),
-        version=text("version"), pmcid=text("pmcid"))
+        version=text("version"), pmcid=pmcid_of(raw))
 
 
 def _decoded(value: str) -> str:

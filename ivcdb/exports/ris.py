@@ -3,7 +3,8 @@
 The PMID is written twice, as each program reads one: `AN  - n` is EndNote's accession
 number, where EndNote keeps a PubMed record's PMID; Zotero's RIS translator reads `AN` as
 "Loc. in Archive" but puts `M2` into Extra, where a `PMID: n` line is the item's PMID
-(zotero/translators RIS.js). `ivcdb load` reads either back (`ivcdb.loaders.ris`).
+(zotero/translators RIS.js). The PMCID goes in `C2`, EndNote's "PMCID" field of a journal
+article. `ivcdb load` reads each back (`ivcdb.loaders.ris`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def _tags(ref: ExportReference) -> Iterator[tuple[str, str | None]]:
     yield "DO", ref.doi
     yield "AN", ref.pmid
     yield "M2", f"PMID: {ref.pmid}" if ref.pmid else None
+    yield "C2", more.pmcid
     yield "UR", more.url
     yield "Y2", (ris_date(more.accessed) or "/".join(map(str, more.accessed))
                  or more.accessed_text)

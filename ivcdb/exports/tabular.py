@@ -37,6 +37,7 @@ from ivcdb.csvformat import (
     neutralise,
 )
 from ivcdb.errors import UsageError
+from ivcdb.exports.details import details
 from ivcdb.extras import require
 from ivcdb.formats import EXPORT_KIND, TABULAR, renderer
 from ivcdb.models import Measure, Outcome, Unit
@@ -49,7 +50,7 @@ AUTHOR_SEPARATOR = "; "
 
 REFERENCE_COLUMNS = (
     "number", "key", "entry_type", "authors", "et_al", "year", "title", "journal", "volume",
-    "issue", "pages", "doi", "pmid", "study_design", "sample_size", "note",
+    "issue", "pages", "doi", "pmid", "pmcid", "study_design", "sample_size", "note",
 )
 CITATION_COLUMNS = ("review", "number", "reference_key")
 OUTCOME_COLUMNS = ("code", "label", "kind", "unit", "measure", "timepoint", "description")
@@ -145,7 +146,8 @@ def author_text(author: queries.ExportAuthor) -> str:
 
 
 def _reference_row(ref: queries.ExportReference) -> dict[str, Any]:
-    row = {c: getattr(ref, c) for c in REFERENCE_COLUMNS if c != "authors"}
+    row = {c: getattr(ref, c) for c in REFERENCE_COLUMNS if c not in ("authors", "pmcid")}
+    row["pmcid"] = details(ref).pmcid
     row["authors"] = AUTHOR_SEPARATOR.join(author_text(a) for a in ref.authors) or None
     return row
 

@@ -164,4 +164,5 @@ def _item(item: dict[str, Any], line: int) -> Item:
         place=_text(item.get("publisher-place")), edition=_text(item.get("edition")),
         isbn=_text(item.get("ISBN")), issn=_text(item.get("ISSN")), url=_text(item.get("URL")),
         urldate=_date(item.get("accessed")), date=iso_date(_parts(item.get("issued"))),
-        genre=_text(item.get("genre")), version=_text(item.get("version")))
+        genre=_text(item.get("genre")), version=_text(item.get("version")),
+        pmcid=_text(item.get("PMCID")))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ivcdb.bibfields import container_field, publisher_field
+from ivcdb.bibfields import container_field, normalise_pmcid, publisher_field
 from ivcdb.loaders.bibtex import AuthorName, ParsedBibliography, RefRecord, normalise_doi
 from ivcdb.loaders.citekeys import assign_keys
 from ivcdb.plausibility import reference_warnings
@@ -57,13 +57,15 @@ class Item:
     date: str | None = None  # ISO `2015-03-12`, `2015-03`: the issue date beyond its year
     genre: str | None = None  # a thesis's or report's type
     version: str | None = None
+    pmcid: str | None = None
 
     def more(self) -> dict[str, str | None]:
         """The values beyond an article's, by the BibTeX field that keeps them."""
         return {publisher_field(self.entry_type): self.publisher, "address": self.place,
                 "edition": self.edition, "isbn": self.isbn, "issn": self.issn,
                 "series": self.series, "type": self.genre, "version": self.version,
-                "date": self.date}
+                "date": self.date,
+                "pmcid": normalise_pmcid(self.pmcid) if self.pmcid else None}
 
 
 def bibliography(path: str, items: list[Item], problems: list[Problem], fmt: str,

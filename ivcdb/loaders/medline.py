@@ -4,7 +4,7 @@ The format is plain: a record is a run of lines `TAG - value` (the tag padded to
 characters), a value continued on lines indented by six spaces, records apart by a blank
 line. The `nbib` package on PyPI reads it too, but is old, keeps no line numbers (a problem
 must name its line) and adds a dependency for a format this short. Read: `PMID`, `TI`
-(`BTI` for a book), `FAU` (else `AU`, else `CN`), `DP`, `JT` (else `TA`), `VI`, `IP`, `PG`,
+(`BTI` for a book), `PMC`, `FAU` (else `AU`, else `CN`), `DP`, `JT` (else `TA`), `VI`, `IP`, `PG`,
 the DOI from `LID`/`AID` (`... [doi]`), `PT` (a book or an article); for a book (PubMed
 Bookshelf) also its editors (`FED`, else `ED`), `PB`, `PL`, `EN`, `ISBN` and `CTI` (series),
 and a chapter's book (`BTI` beside `TI`).
@@ -108,4 +108,4 @@ def _item(tags: list[tuple[str, str]], line: int) -> Item:
         doi=_doi(tags), pmid=_first(tags, "PMID"), date=_date(_first(tags, "DP")),
         publisher=_first(tags, "PB") if book else None,
         place=_first(tags, "PL") if book else None, edition=_first(tags, "EN"),
-        isbn=_first(tags, "ISBN"), series=_first(tags, "CTI"))
+        isbn=_first(tags, "ISBN"), series=_first(tags, "CTI"), pmcid=_first(tags, "PMC"))

@@ -5,6 +5,7 @@ rispy splits the records and joins continued lines; each record starts on the li
 own RIS export writes it); the PMID is read from EndNote's digits-only `AN` (accession
 number: EndNote stores a PubMed record's PMID there), from `AN  - PMID: n`, or from Zotero's
 `M2  - PMID: n` (Zotero's RIS translator puts `M2` into Extra, where `PMID: n` is its PMID).
+The PMCID from EndNote's `C2` (its "PMCID" field), or a `PMCID: PMC…` line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ivcdb.bibfields import date_parts, iso_date
+from ivcdb.bibfields import date_parts, iso_date, pmcid_line
 from ivcdb.loaders.bibtex import AuthorName
 from ivcdb.loaders.items import Item
 from ivcdb.report import Code, Problem
@@ -28,6 +29,7 @@ TYPES = {
     "COMP": "software", "PAMP": "booklet",
 }
 _EDITED = frozenset({"BOOK", "EBOOK", "EDBOOK", "CHAP", "ECHAP", "CPAPER", "CONF"})
+_PMC = re.compile(r"(?i)^PMC\d+$")
 _PMID = re.compile(r"^(?:PMID:?\s*)?(\d+)$", re.IGNORECASE)
 _START = re.compile(r"^\ufeff?[ \t]*TY  -", re.MULTILINE)
 
@@ -93,6 +95,16 @@ def _date(text: str | None) -> str | None:
     return iso_date(date_parts(text))
 
 
+def _pmcid(record: dict[str, Any]) -> str | None:
+    """EndNote's `C2` (its PMCID field) holding `PMC…`, or a `PMCID: PMC…` line of `M2`
+    (Zotero's Extra) or a note. (MEDLINE's `PMC` tag has three letters: RIS tags have two.)"""
+    custom = (record.get("custom2") or "").strip()
+    if _PMC.match(custom):
+        return custom
+    lines = _unknown(record, "M2") + list(record.get("notes") or [])
+    return next((found for line in lines if (found := pmcid_line(line)) is not None), None)
+
+
 def _item(record: dict[str, Any], line: int) -> Item:
     first, last = _first(record, "start_page"), _first(record, "end_page")
     pages = f"{first}--{last}" if first and last else first or last
@@ -120,4 +132,4 @@ def _item(record: dict[str, Any], line: int) -> Item:
         issn=serial if entry_type == "article" else None,
         url=urls[0] if urls else None, urldate=_date(accessed) or accessed,
         date=issued if issued and year and issued[:4] == year[:4] else None,
-        genre=_first(record, "type_of_work"))
+        genre=_first(record, "type_of_work"), pmcid=_pmcid(record))
