@@ -211,6 +211,10 @@ def load(
                                         "no longer has (when nothing depends on them).")]
     = False,
     update_vocabulary: UpdateVocabularyOption = False,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="NAME", help="Who loads: fills extracted_by of the claims and findings "
+        "whose file leaves it empty; recorded in the load history (default: the OS user).")]
+    = None,
 ) -> None:
     """Load files in one transaction, validated in one pass; any error writes nothing."""
     from ivcdb.api import load_files
@@ -227,7 +231,8 @@ def load(
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
     reports, database = load_files(db, sources, dry_run=dry_run, skip_invalid=skip_invalid,
-                                   prune=prune, update_vocabulary=update_vocabulary)
+                                   prune=prune, update_vocabulary=update_vocabulary,
+                                   by=by or None)
     database.dispose()
     for report in reports:
         render.print_report(report)

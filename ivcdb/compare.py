@@ -23,7 +23,8 @@ from ivcdb.text import key_fold, nfc, squash
 
 __all__ = ["Agreement", "Comparison", "Difference", "cohens_kappa", "compare_files"]
 
-_FIELDS = tuple(f for f in CLAIM.stored if f.name != "claim_id")
+# Who entered or checked a claim differs between two extractions by design: not compared.
+_FIELDS = tuple(f for f in CLAIM.stored if f.name != "claim_id" and not f.provenance)
 LINK_FIELDS = ("reference_keys", "reference_numbers", "reference_roles")
 FIELDS = (*(f.name for f in _FIELDS), *LINK_FIELDS)
 # Codes: compared case-folded; with the flags, the categorical fields kappa is given for.

@@ -71,6 +71,7 @@ class Field:
     choices: tuple[str, ...] = ()  # the allowed values of a filled cell
     default: str | None = None  # what an empty cell stands for
     generated: bool = False  # the loader makes it when the file has none; exports write it
+    provenance: bool = False  # who entered or checked the row, and when: never a change
     description: str = ""  # for readers: the web UI's column help (web/metadata.yml wins)
     name: str = ""  # the CSV column and row attribute: set from the attribute
     table: str = dataclasses.field(init=False, default="")  # `column` split once: loaders
@@ -166,6 +167,18 @@ class ClaimRow(_Row):
     paragraph: int | None = dataclasses.field(metadata=spec("claim.paragraph", Kind.COUNT))
     links: tuple[LinkRow, ...] = dataclasses.field(
         metadata=spec("claim_reference.claim_id", Kind.LINKS))
+    extracted_by: str | None = dataclasses.field(metadata=spec(
+        "claim.extracted_by", since="0.2", provenance=True,
+        description="Who extracted the claim (`load --by` fills it when empty)."))
+    extracted_at: str | None = dataclasses.field(metadata=spec(
+        "claim.extracted_at", since="0.2", provenance=True,
+        description="When it was extracted (ISO 8601 date or date and time)."))
+    checked_by: str | None = dataclasses.field(metadata=spec(
+        "claim.checked_by", since="0.2", provenance=True,
+        description="Who checked it against the review."))
+    checked_at: str | None = dataclasses.field(metadata=spec(
+        "claim.checked_at", since="0.2", provenance=True,
+        description="When it was checked (ISO 8601 date or date and time)."))
 
     @property
     def reference_keys(self) -> list[str]:
@@ -224,6 +237,18 @@ class FindingRow(_Row):
     population: str | None = dataclasses.field(metadata=spec("source_finding.population"))
     note: str | None = dataclasses.field(metadata=spec("source_finding.note"))
     seen_at: str | None = dataclasses.field(metadata=spec("source_finding.seen_at"))
+    extracted_by: str | None = dataclasses.field(metadata=spec(
+        "source_finding.extracted_by", since="0.2", provenance=True,
+        description="Who extracted the finding (`load --by` fills it when empty)."))
+    extracted_at: str | None = dataclasses.field(metadata=spec(
+        "source_finding.extracted_at", since="0.2", provenance=True,
+        description="When it was extracted (ISO 8601 date or date and time)."))
+    checked_by: str | None = dataclasses.field(metadata=spec(
+        "source_finding.checked_by", since="0.2", provenance=True,
+        description="Who checked it against the source."))
+    checked_at: str | None = dataclasses.field(metadata=spec(
+        "source_finding.checked_at", since="0.2", provenance=True,
+        description="When it was checked (ISO 8601 date or date and time)."))
 
 
 # --- the contracts ----------------------------------------------------------------------------
@@ -266,6 +291,11 @@ class Contract:
     def stored(self) -> tuple[Field, ...]:
         """The fields held by the row's own table or a joined one (links are separate)."""
         return tuple(f for f in self.fields if f.kind is not Kind.LINKS)
+
+    @property
+    def provenance(self) -> tuple[Field, ...]:
+        """Who entered or checked a row and when: stored, exported, never compared."""
+        return tuple(f for f in self.fields if f.provenance)
 
     @property
     def own(self) -> tuple[Field, ...]:
@@ -319,7 +349,8 @@ FINDING_COLUMNS = tuple(f.name for f in FINDING if not f.generated)
 LINK_COLUMNS = LINK.columns()
 # What a claim and a finding both carry (the figure, its unit, timepoint and population), in
 # the findings' order: what the source check compares, and repeats of the claim.
-COMPARED_COLUMNS = tuple(f.name for f in FINDING if f.name in CLAIM_COLUMNS)
+COMPARED_COLUMNS = tuple(f.name for f in FINDING if f.name in CLAIM_COLUMNS
+                         and not f.provenance)
 
 LinkRow.COLUMNS = LINK_COLUMNS
 ClaimRow.COLUMNS = CLAIM_COLUMNS

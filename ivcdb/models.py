@@ -221,6 +221,12 @@ class Claim(SQLModel, table=True):
     paragraph: int | None = None
     source: str = ""
     content_hash: str = Field(default="", max_length=64)
+    # Who extracted and checked the claim, and when (the contract's provenance fields): in
+    # no content hash, so never a change by themselves.
+    extracted_by: str | None = None
+    extracted_at: str | None = None
+    checked_by: str | None = None
+    checked_at: str | None = None
 
 
 class ClaimReference(SQLModel, table=True):
@@ -267,6 +273,10 @@ class SourceFinding(SQLModel, table=True):
     seen_at: str | None = None
     source: str = ""  # path of the file it was first loaded from; `finding_source` has all
     content_hash: str = Field(default="", max_length=64)
+    extracted_by: str | None = None  # provenance, as the claim's
+    extracted_at: str | None = None
+    checked_by: str | None = None
+    checked_at: str | None = None
 
 
 class FindingSource(SQLModel, table=True):
@@ -302,6 +312,9 @@ class LoadEvent(SQLModel, table=True):
     skipped: int = 0
     warnings: int = 0
     version: str = Field(default="", max_length=40)
+    # `load --by`, else the OS user (NULL: a load before ivcdb recorded it)
+    loaded_by: str | None = Field(default=None, max_length=200)
+    resolved: int | None = None  # conflicts with others' values that `--resolve` overrode
 
 
 TABLES = (

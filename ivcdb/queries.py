@@ -230,13 +230,19 @@ def citation_ids(session: Session) -> dict[str, dict[int, int]]:
     return out
 
 
-def claim_index(session: Session) -> dict[tuple[str, str], tuple[int, str, str]]:
-    """(review, claim_id) -> (id, content_hash, source)."""
+# A stored row as a load compares with it: (id, content_hash, source, its provenance values).
+Stored = tuple[int, str, str, tuple[Any, ...]]
+
+
+def claim_index(session: Session) -> dict[tuple[str, str], Stored]:
+    """(review, claim_id) -> (id, content_hash, source, provenance in `CLAIM.provenance`
+    order)."""
     t, rv = _t(Claim), _t(Review)
-    query = (sa.select(rv.c.code, t.c.claim_id, t.c.id, t.c.content_hash, t.c.source)
+    query = (sa.select(rv.c.code, t.c.claim_id, t.c.id, t.c.content_hash, t.c.source,
+                       *(t.c[f.db_column] for f in CLAIM.provenance))
              .join(rv, rv.c.id == t.c.review_id))
-    return {(code, claim_id): (id_, digest, source)
-            for code, claim_id, id_, digest, source in session.execute(query).all()}
+    return {(code, claim_id): (id_, digest, source, tuple(provenance))
+            for code, claim_id, id_, digest, source, *provenance in session.execute(query).all()}
 
 
 IN_CHUNK = 900  # names in one IN list: under SQLite's bound-parameter limit
@@ -262,6 +268,7 @@ class FindingIndex:
     """The stored findings a load compares with: by what they report, and by file."""
 
     hashes: dict[int, str]  # id -> content hash
+    provenance: dict[int, tuple[Any, ...]]  # id -> provenance, in `FINDING.provenance` order
     by_identity: dict[tuple[Any, ...], int]  # (work, *FINDING_IDENTITY) -> id
     by_path: dict[str, dict[str, int]]  # file path -> {finding id in that file -> id}
     paths: dict[int, set[str]]  # id -> the files that give it
@@ -269,11 +276,15 @@ class FindingIndex:
 
 def finding_index(session: Session) -> FindingIndex:
     f, r, fs = _t(SourceFinding), _t(Reference), _t(FindingSource)
-    query = sa.select(f.c.id, f.c.content_hash, r.c.work_id,
-                      *(f.c[c] for c in FINDING_IDENTITY)).join(r, r.c.id == f.c.reference_id)
-    index = FindingIndex({}, {}, {}, {})
-    for id_, digest, work, *identity in session.execute(query):
+    kept = len(FINDING.provenance)
+    query = sa.select(f.c.id, f.c.content_hash, *(f.c[p.db_column] for p in FINDING.provenance),
+                      r.c.work_id, *(f.c[c] for c in FINDING_IDENTITY)
+                      ).join(r, r.c.id == f.c.reference_id)
+    index = FindingIndex({}, {}, {}, {}, {})
+    for id_, digest, *rest in session.execute(query):
         index.hashes[id_] = digest
+        index.provenance[id_] = tuple(rest[:kept])
+        work, *identity = rest[kept:]
         index.by_identity.setdefault((work, *identity), id_)
     for id_, path, key in session.execute(sa.select(fs.c.finding_id, fs.c.path,
                                                     fs.c.finding_key)):

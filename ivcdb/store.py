@@ -305,8 +305,12 @@ def remove_review(session: Session, review_id: int, moved: Sequence[tuple[int, i
     session.execute(sa.delete(_table(Review)).where(_table(Review).c.id == review_id))
 
 
-def record_load(session: Session, report: LoadReport, sha256: str) -> None:
+def record_load(session: Session, report: LoadReport, sha256: str, *, loaded_by: str,
+                resolved: int = 0) -> None:
+    """A load history row for one file: what was read and changed, by whom."""
     session.execute(sa.insert(_table(LoadEvent)).values(
+        loaded_by=loaded_by,
+        resolved=resolved,
         loaded_at=datetime.now(UTC),
         kind=report.kind,
         path=report.path,

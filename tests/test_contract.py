@@ -47,13 +47,17 @@ def header(path: Path) -> tuple[str, ...]:
 
 def test_csv_headers_are_the_contracts() -> None:
     links = [f.name for f in LINK]
-    assert CLAIM_COLUMNS == (*(f.name for f in CLAIM.stored), "reference_keys",
-                             "reference_numbers", "reference_roles")
-    assert CLAIM_LONG_COLUMNS == (*(f.name for f in CLAIM.stored), *links)
+    today = [f.name for f in CLAIM.stored if f.since is None]
+    later = [f.name for f in CLAIM.stored if f.since is not None]
+    assert CLAIM_COLUMNS == (*today, "reference_keys", "reference_numbers", "reference_roles",
+                             *later)
+    assert CLAIM_LONG_COLUMNS == (*today, *links, *later)
     assert FINDING_EXPORT_COLUMNS == tuple(f.name for f in FINDING)
     # the curated file has today's columns: one added later may be left out
     assert header(DATA / "claims.csv") == contract.required_columns(CLAIM, WIDE_LINKS)
-    assert header(DATA / "findings.csv") == FINDING_COLUMNS == FINDING_EXPORT_COLUMNS[1:]
+    assert FINDING_COLUMNS == FINDING_EXPORT_COLUMNS[1:]
+    assert header(DATA / "findings.csv") == tuple(c for c in FINDING_COLUMNS
+                                                  if FINDING[c].since is None)
 
 
 def test_row_types_are_the_contracts() -> None:
@@ -128,7 +132,8 @@ def test_source_check_rows_carry_the_contracts_fields() -> None:
     """A compared finding is a finding row; a claim check repeats the claim's figure fields
     (`COMPARED_COLUMNS`, all a claim and a finding share) in order, with the claim's types."""
     assert issubclass(ComparedFinding, FindingRow)
-    assert set(COMPARED_COLUMNS) == {f.name for f in FINDING} & {f.name for f in CLAIM}
+    assert set(COMPARED_COLUMNS) == ({f.name for f in FINDING} & {f.name for f in CLAIM}
+                                     ) - {f.name for f in FINDING.provenance}
     names = [f.name for f in dataclasses.fields(ClaimCheck)]
     start = names.index(COMPARED_COLUMNS[0])
     assert tuple(names[start:start + len(COMPARED_COLUMNS)]) == COMPARED_COLUMNS
@@ -171,6 +176,7 @@ class LaterClaim(ClaimRow):
 
 
 LATER = Contract.of("claim", LaterClaim)
+PROVENANCE = ("extracted_by", "extracted_at", "checked_by", "checked_at")
 
 
 def test_reference_roles_is_a_later_wide_column() -> None:
@@ -178,10 +184,10 @@ def test_reference_roles_is_a_later_wide_column() -> None:
     claim field added later still)."""
     today = contract.required_columns(CLAIM, WIDE_LINKS)
     assert today[-2:] == ("reference_keys", "reference_numbers")
-    assert CLAIM_COLUMNS == (*today, "reference_roles")
-    assert contract.optional_columns(CLAIM, WIDE_LINKS) == ("reference_roles",)
+    assert CLAIM_COLUMNS == (*today, "reference_roles", *PROVENANCE)
+    assert contract.optional_columns(CLAIM, WIDE_LINKS) == ("reference_roles", *PROVENANCE)
     assert CLAIM.dtypes(("reference_roles",)) == {"reference_roles": Kind.KEYS.dtype}
-    assert LATER.columns(WIDE_LINKS) == (*today, "reference_roles", "certainty")
+    assert LATER.columns(WIDE_LINKS) == (*today, "reference_roles", *PROVENANCE, "certainty")
 
 
 def test_a_later_field_is_written_after_todays_columns() -> None:
@@ -194,7 +200,7 @@ def test_a_later_field_is_optional_on_input(tmp_path: Path) -> None:
     required = contract.required_columns(LATER, WIDE_LINKS)
     optional = contract.optional_columns(LATER, WIDE_LINKS)
     today = contract.required_columns(CLAIM, WIDE_LINKS)
-    assert (required, optional) == (today, ("reference_roles", "certainty"))
+    assert (required, optional) == (today, ("reference_roles", *PROVENANCE, "certainty"))
     row = ["c1", "r", "o", "A statement.", *[""] * (len(today) - 4)]
     for columns, cells in ((today, row), ((*today, "certainty"), [*row, "low"])):
         path = tmp_path / "claims.csv"

@@ -15,7 +15,7 @@ import pytest
 from conftest import DATA, ROOT, CliRun
 from loadkit import write
 
-from ivcdb.contract import CLAIM, CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders import FOLDER_FILES, Sources, load
@@ -137,7 +137,7 @@ LOADER_COLUMNS = {
     "measures.csv": VOCAB_COLUMNS["measures"],
     "outcomes.csv": VOCAB_COLUMNS["outcomes"],
     "claims.csv": CLAIM_COLUMNS,
-    LONG: CLAIM_LONG_COLUMNS[len(CLAIM.stored):],
+    LONG: tuple(c for c in CLAIM_LONG_COLUMNS if c not in CLAIM_COLUMNS),
     "findings.csv": FINDING_COLUMNS,
     "review.toml": REVIEW_FIELDS,
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA
 
-from ivcdb.contract import CLAIM_COLUMNS, FINDING_COLUMNS
+from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING, FINDING_COLUMNS
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.figures import normalise_timepoint
@@ -60,7 +60,7 @@ BIB = "".join(f"@article{{{key},\n  author = {{Author, A}},\n  title = {{Study {
               f"  journal = {{J}},\n  year = {{{key[-4:]}}}\n}}\n\n"
               for n, key in enumerate(REFS, 1))
 # What each source reports; eps2005 ([5]) reports nothing.
-FINDINGS = ",".join(FINDING_COLUMNS) + """
+FINDINGS = ",".join(c for c in FINDING_COLUMNS if FINDING[c].since is None) + """
 alpha2001,1,overall_survival,55,,,,,percent,5 years,all patients,,https://example.org/1
 alpha2001,1,disease_specific_survival,6,,,,,percent,5 years,all patients,,https://example.org/1
 alpha2001,1,female,,,,286,377,count,,all patients,,https://example.org/1
@@ -423,7 +423,7 @@ def test_disagreeing_reference_is_not_a_source(tmp_path: Path, db: Database) -> 
     assessable, with nothing compared."""
     folder = tmp_path / "roles"
     write_small(folder)
-    long_columns = CLAIM_COLUMNS[:-2] + ("reference_key", "reference_number", "role")
+    long_columns = CLAIM_LONG_COLUMNS
     base = {k: v for k, v in CLAIMS[0].items()
             if k not in ("reference_keys", "reference_numbers")}
     rows = [{**base, "reference_key": "alpha2001", "reference_number": "1",

@@ -49,7 +49,7 @@ def _paused_gc() -> Iterator[None]:
 @_paused_gc()
 def load(db: Database, sources: Sources | Reading, *, dry_run: bool = False,
          skip_invalid: bool = False, prune: bool = False,
-         update_vocabulary: bool = False) -> list[LoadReport]:
+         update_vocabulary: bool = False, by: str | None = None) -> list[LoadReport]:
     """Load `sources` in one transaction and return one report per file.
 
     Every file is parsed before the transaction begins (no lock is held while parsing);
@@ -59,10 +59,12 @@ def load(db: Database, sources: Sources | Reading, *, dry_run: bool = False,
     every review: a load may add codes, but changes a stored code's meaning (an outcome's
     kind, unit, measure or timepoint, a measure's family) or text (label, description) only
     with `update_vocabulary`; without it a changed meaning is an error and changed text is
-    kept as stored, with a warning.
+    kept as stored, with a warning. `by` names who loads: it fills `extracted_by` of the
+    claims and findings a file leaves it empty for, and the load history records it (else
+    the OS user).
     """
     from ivcdb.loaders.writer import write
 
     reading = sources if isinstance(sources, Reading) else start(sources)
     return write(db, reading.parse(), dry_run=dry_run, skip_invalid=skip_invalid,
-                 prune=prune, update_vocabulary=update_vocabulary)
+                 prune=prune, update_vocabulary=update_vocabulary, by=by)

@@ -28,6 +28,8 @@ _VALUES = tuple(f for f in CLAIM.own if f.name not in ("claim_id", "outcome"))
 # Fields added later (`since`) enter the content hash only when filled: adding a column to the
 # contract leaves the hash of every claim that does not use it unchanged (a reload: unchanged).
 _LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
+# Who extracted or checked a claim, and when: stored, but in no content hash (never a change).
+PROVENANCE = tuple(f.db_column for f in CLAIM.provenance)
 _READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
 _READ_REVIEW, _READ_OUTCOME = cell_reader(CLAIM["review"]), cell_reader(CLAIM["outcome"])
 _READ_ROLE = cell_reader(LINK["role"])
@@ -58,8 +60,9 @@ class ClaimRecord:
         values = {"claim_id": self.claim_id, "review_id": review_id,
                   "outcome_code": self.outcome, **self.values,
                   "statement_norm": fold(self.values["statement"])}
+        provenance = {c: values.pop(c) for c in PROVENANCE}
         values["content_hash"] = row_hash(values, _LATER, link_keys)
-        return values
+        return {**values, **provenance}
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ _IDENTITY = ("measure", "timepoint", "population", "note", "seen_at")
 # The columns of the `source_finding` table a finding's cells fill (id and measure apart).
 _VALUES = tuple(f for f in FINDING.own if f.name not in ("finding_id", "measure"))
 _LATER = frozenset(f.db_column for f in _VALUES if f.since is not None)
+PROVENANCE = tuple(f.db_column for f in FINDING.provenance)  # in no content hash, as a claim's
 _READERS = tuple((f.db_column, cell_reader(f)) for f in _VALUES)
 
 
@@ -46,8 +47,9 @@ class FindingRecord:
         """Column values of the `source_finding` table (its id `resolved_id`, if given)."""
         values = {"finding_id": resolved_id or self.finding_id, "reference_id": reference_id,
                   "measure_code": self.measure, **self.values}
+        provenance = {c: values.pop(c) for c in PROVENANCE}
         values["content_hash"] = row_hash(values, _LATER)
-        return values
+        return {**values, **provenance}
 
 
 @dataclass(slots=True)

@@ -16,7 +16,9 @@ from ivcdb import queries, store
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
+from ivcdb.loaders.claims import PROVENANCE as CLAIM_PROVENANCE
 from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
+from ivcdb.loaders.findings import PROVENANCE as FINDING_PROVENANCE
 from ivcdb.loaders.findings import ParsedFindings
 from ivcdb.loaders.parse import ParsedSources
 from ivcdb.loaders.resolve import Entry, Resolution, claim, keyed, resolve, source_path
@@ -31,7 +33,8 @@ from ivcdb.works import assign_works, work_keys
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
-          prune: bool, update_vocabulary: bool = False) -> list[LoadReport]:
+          prune: bool, update_vocabulary: bool = False, by: str | None = None
+          ) -> list[LoadReport]:
     """Check `parsed` against the database and write it in one transaction (see `load`).
 
     The claims are validated and written in one pass, in batches, inside the transaction;
@@ -42,7 +45,8 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
         parsed = keyed(session, parsed)
         resolution = resolve(session, parsed, skip_invalid=skip_invalid,
                              update_vocabulary=update_vocabulary)
-        loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid)
+        loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid,
+                         by=by)
         before_claims = parsed.problems() + resolution.problems
         if any(p.is_error for p in before_claims) and not skip_invalid:
             loader.writing = False
@@ -57,7 +61,8 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
         else:
             for report in reports:
                 if report.path in parsed.digests:
-                    store.record_load(session, report, parsed.digests[report.path])
+                    store.record_load(session, report, parsed.digests[report.path],
+                                      loaded_by=by or os_user())
     for report in reports:
         report.written = not dry_run
     return reports
@@ -74,8 +79,9 @@ class _Loader:
     """Writes parsed files as their resolution says (one session)."""
 
     def __init__(self, session: Session, parsed: ParsedSources, resolution: Resolution, *,
-                 prune: bool, skip_invalid: bool) -> None:
+                 prune: bool, skip_invalid: bool, by: str | None = None) -> None:
         self.session = session
+        self.by = by  # fills `extracted_by` where a file leaves it empty
         self.parsed = parsed
         self.res = resolution
         self.prune = prune
@@ -357,7 +363,7 @@ class _Loader:
         if not claims.ids() and not dropped:
             named = {review for review, _ in existing}
         in_file = claims.ids() | dropped | {p.key for p in claims.problems if p.key}
-        gone = sorted((review, cid) for (review, cid), (_, _, src) in existing.items()
+        gone = sorted((review, cid) for (review, cid), (_, _, src, _) in existing.items()
                       if review in named and src == source and cid not in in_file)
         one_review = len({review for review, _ in gone}) <= 1
         report.missing = [cid if one_review else f"{review}/{cid}" for review, cid in gone]
@@ -365,7 +371,7 @@ class _Loader:
             report.removed = store.prune_claims(self.session, [existing[g][0] for g in gone])
 
     def _write_claims(self, batch: list[tuple[ClaimRecord, list[Entry]]],
-                      existing: dict[tuple[str, str], tuple[int, str, str]],
+                      existing: dict[tuple[str, str], queries.Stored],
                       report: LoadReport | None, source: str) -> None:
         """Write a batch of valid claims and their links (counted in `report`)."""
         if not (batch and self.writing and report is not None):
@@ -380,7 +386,7 @@ class _Loader:
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
             old = existing.get((record.review, record.claim_id))
-            if not _count(report, old, row):
+            if not (_count(report, old, row) | _attribute(row, CLAIM_PROVENANCE, old, self.by)):
                 continue
             (rows if old is not None else added).append(row)
             todo.append((record, keys))
@@ -436,9 +442,14 @@ class _Loader:
                 store.link_finding(self.session, same, path, review_id, key)
             if prev is not None and same in (None, prev):
                 shared_with_others = index.paths[prev] != {path}
+                stored = (prev, index.hashes[prev], path, index.provenance[prev])
+                attributed = _attribute(row, FINDING_PROVENANCE, stored, self.by)
                 if index.hashes[prev] == row["content_hash"] or same == prev and \
                         shared_with_others:  # the stored note and seen_at stay
                     report.unchanged += 1
+                    if attributed and not shared_with_others:  # who checked it, say
+                        store.update_finding(self.session, prev, row)
+                        index.provenance[prev] = _provenance_of(row, FINDING_PROVENANCE)
                     continue
                 report.updated += 1
                 if not shared_with_others:
@@ -455,6 +466,7 @@ class _Loader:
             if prev is not None:
                 store.unlink_findings(self.session, path, [(prev, key)])
             if same is None:
+                _attribute(row, FINDING_PROVENANCE, None, self.by)
                 same = store.insert_finding(self.session, row)
                 index.by_identity[(work, *(row[c] for c in queries.FINDING_IDENTITY))] = same
                 new_works.add(work)
@@ -474,7 +486,41 @@ class _Loader:
             report.notes.append("the source checks of " + ", ".join(sorted(others)) +
                                 " gain findings from this file (they cite the same works)")
 
-def _count(report: LoadReport, old: tuple[int, str, str] | None, row: dict[str, Any]) -> bool:
+def os_user() -> str:
+    """Who runs the load, when no `--by` says: the OS user (empty if none is known)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name, no passwd entry (a bare container)
+        return ""
+
+
+def _provenance_of(row: dict[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in columns)
+
+
+def _attribute(row: dict[str, Any], columns: tuple[str, ...], old: queries.Stored | None,
+               by: str | None) -> bool:
+    """Fill `row`'s provenance (columns `columns`, `extracted_by` first) where its file left
+    it empty, and say whether it differs from the stored one (a row to write, though
+    provenance alone is never a change).
+
+    What the file gives wins; else, for a new or changed row, `by` (its `extracted_by`);
+    else what is stored. A row whose content is unchanged keeps its stored extractor (a
+    reload by someone else does not make them its extractor).
+    """
+    stored = old[3] if old is not None else (None,) * len(columns)
+    unchanged = old is not None and old[1] == row["content_hash"]
+    for position, column in enumerate(columns):
+        if not row[column]:
+            given = by if position == 0 and not unchanged else None
+            row[column] = given or stored[position]
+    return old is not None and _provenance_of(row, columns) != tuple(stored)
+
+
+def _count(report: LoadReport, old: tuple[int, str, str, *tuple[Any, ...]] | None,
+           row: dict[str, Any]) -> bool:
     """Count `row` as added, updated or unchanged; True when it must be written.
 
     `old` is the stored (id, content hash, source file). A row whose content is unchanged but
