@@ -572,6 +572,13 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existin
                                            "file.")]
 
 
+def _binary_needs_a_file(chosen: formats.Renderer | None, output: Path | None) -> None:
+    """A binary format (Parquet, a workbook, a Word document) goes to a file or a pipe, never
+    to a terminal."""
+    if chosen is not None and chosen.binary and output is None and sys.stdout.isatty():
+        raise typer.BadParameter(f"{chosen.name} is binary: name a file with --output")
+
+
 @app.command()
 def refs(
     db: DbOption = None,
@@ -589,9 +596,10 @@ def refs(
     from ivcdb.db import open_db
     from ivcdb.exports import reference_list
 
+    _binary_needs_a_file(formats.REFERENCE_LIST.get(fmt or ""), output)
     with open_db(db, readonly=True) as database:
         text = reference_list(database, fmt=fmt, review=review, style=style)
-    render.write_output(text.encode("utf-8"), output, force)
+    render.write_output(text, output, force)
 
 
 @app.command()
@@ -612,9 +620,10 @@ def table(
     from ivcdb.db import open_db
     from ivcdb.exports import evidence_table
 
+    _binary_needs_a_file(formats.EVIDENCE_TABLE[fmt], output)
     with open_db(db, readonly=True) as database:
         text = evidence_table(database, outcome, fmt=fmt, review=review, cite=cite)
-    render.write_output(text.encode("utf-8"), output, force)
+    render.write_output(text, output, force)
 
 
 @app.command("export")
@@ -651,8 +660,7 @@ def export_command(
         render.note(f"wrote {len(paths)} files into {folder}")
         return
     assert kind is not None
-    if formats.EXPORT[fmt].binary and output is None and sys.stdout.isatty():
-        raise typer.BadParameter(f"{fmt} is binary: name a file with --output")
+    _binary_needs_a_file(formats.EXPORT[fmt], output)
     with open_db(db, readonly=True) as database:
         data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
     render.write_output(data, output, force)

@@ -30,6 +30,7 @@ EXTRAS: dict[str, Extra] = {
     "parquet": Extra("Parquet needs pyarrow", ("pyarrow",)),
     "xlsx": Extra("Excel workbooks need openpyxl", ("openpyxl",)),
     "synthesis": Extra("meta-analysis needs scipy and statsmodels", ("scipy", "statsmodels")),
+    "docx": Extra("Word documents need python-docx", ("docx",)),
 }
 
 

@@ -52,18 +52,20 @@ SOURCE_CHECK = _family(table="ivcdb.render:checks_table", csv="ivcdb.render:chec
 COMPARISON = _family(table="ivcdb.render:comparison_table", csv="ivcdb.render:comparison_csv",
                      json="ivcdb.render:comparison_json",
                      markdown="ivcdb.render:comparison_markdown")
-# `ivcdb refs` in the article's style: references -> text.
-REFERENCE_LIST = _family(markdown="ivcdb.exports.reflist:to_markdown",
+# `ivcdb refs` in the article's style: references -> text (a Word document: bytes).
+REFERENCE_LIST = _family("docx", markdown="ivcdb.exports.reflist:to_markdown",
                          text="ivcdb.exports.reflist:to_text",
                          html="ivcdb.exports.reflist:to_html",
-                         latex="ivcdb.exports.reflist:to_latex")
+                         latex="ivcdb.exports.reflist:to_latex",
+                         docx="ivcdb.exports.word:reflist_docx")
 # `ivcdb refs --style`: references, style -> text.
 CSL_STYLE = _family(text="ivcdb.exports.csl:to_text", html="ivcdb.exports.csl:to_html")
-# `ivcdb table`: evidence table -> text.
-EVIDENCE_TABLE = _family(markdown="ivcdb.exports.tables:to_markdown",
+# `ivcdb table`: evidence table -> text (a Word document: bytes).
+EVIDENCE_TABLE = _family("docx", markdown="ivcdb.exports.tables:to_markdown",
                          html="ivcdb.exports.tables:to_html",
                          latex="ivcdb.exports.tables:to_latex",
-                         csv="ivcdb.exports.tables:to_csv")
+                         csv="ivcdb.exports.tables:to_csv",
+                         docx="ivcdb.exports.word:to_docx")
 # `ivcdb table --cite`: how a cell cites its references, (number, citekey) pairs -> text.
 CITATION = _family(number="ivcdb.exports.tables:cite_numbers",
                    latex="ivcdb.exports.latex:cite",

@@ -224,10 +224,12 @@ def print_copy(report: CopyReport) -> None:
     note(report.summary())
 
 
-def write_output(data: bytes, output: Path | None, force: bool) -> None:
-    """`data` to stdout, or atomically to `output` (saying so on stderr)."""
+def write_output(data: str | bytes, output: Path | None, force: bool) -> None:
+    """`data` (text as UTF-8) to stdout, or atomically to `output` (saying so on stderr)."""
     from ivcdb.exports.files import write_output as write
 
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     written = write(data, output, force=force)
     if written is not None:
         note(f"wrote {written} ({len(data)} bytes)")

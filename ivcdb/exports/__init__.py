@@ -7,6 +7,7 @@ bibliographic files for analysts. One module per format or concern:
 - `tables`: the evidence table of one outcome;
 - `tabular`: claims, references, citations, vocabularies, findings as CSV / JSON / Parquet;
 - `xlsx`: those tables as an Excel workbook;
+- `word`: the evidence table and the reference list as Word documents;
 - `datapackage`, `reviewfile`: a folder's Frictionless `datapackage.json` and `review.toml`;
 - `bibtex`, `ris`: bibliographic files;
 - `files`: atomic, overwrite-safe writing.
@@ -37,8 +38,9 @@ __all__ = ["reference_list", "evidence_table", "export", "export_folder", "EXPOR
 
 
 def reference_list(database: Database, *, fmt: str | None = None, review: str | None = None,
-                   style: str | None = None) -> str:
-    """The chosen review's numbered reference list, in the article's style or a CSL style.
+                   style: str | None = None) -> str | bytes:
+    """The chosen review's numbered reference list, in the article's style or a CSL style:
+    text, or bytes for a binary format (a Word document).
 
     `fmt` defaults to markdown, or to text with a `style`.
     """
@@ -52,19 +54,20 @@ def reference_list(database: Database, *, fmt: str | None = None, review: str | 
         if chosen is None:
             raise NotFound("no review is loaded; load a review file first")
         refs = queries.export_references(session, review_id=chosen[0], cited_only=True)
-    text: str = write(refs) if style is None else write(refs, style=style)
+    text: str | bytes = write(refs) if style is None else write(refs, style=style)
     return text
 
 
 def evidence_table(database: Database, outcome: str, *, fmt: str = "markdown",
-                   review: str | None = None, cite: str = "number") -> str:
-    """The evidence table of one outcome (Markdown, HTML, LaTeX or CSV), citing references
-    by number, or with `cite` by key (`latex`: `\\cite{}`; `pandoc`: `[@key]`)."""
+                   review: str | None = None, cite: str = "number") -> str | bytes:
+    """The evidence table of one outcome (Markdown, HTML, LaTeX or CSV text; a Word document
+    as bytes), citing references by number, or with `cite` by key (`latex`: `\\cite{}`;
+    `pandoc`: `[@key]`)."""
     write = formats.renderer(formats.EVIDENCE_TABLE, fmt)
     tables.check_cite(cite, fmt)
     with database.session() as session:
         table = tables.build(session, outcome=outcome, review=review, cite=cite)
-    text: str = write(table)
+    text: str | bytes = write(table)
     return text
 
 

@@ -10,14 +10,22 @@ beside the target; the next write to that target removes those of processes no l
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import io
 import os
 import re
 import shutil
 import stat
 import sys
+import zipfile
 from pathlib import Path
 
 from ivcdb.errors import OutputExists, UsageError
+
+# An Office file's created/modified dates, and its zip entries' times: no clock in the bytes,
+# so the same data give the same workbook or document.
+FIXED_TIME = dt.datetime(2000, 1, 1)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def safe_target(folder: str | os.PathLike[str], name: str) -> Path:
@@ -134,3 +142,15 @@ def write_output(data: bytes, output: str | os.PathLike[str] | None, *, force: b
         raise UsageError(f"cannot write {target}: permission denied") from error
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror}") from error
+
+
+def fixed_zip_times(data: bytes) -> bytes:
+    """The zip again, each entry stamped with one fixed time (byte-identical reruns)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            target.writestr(fixed, source.read(info))
+    return out.getvalue()

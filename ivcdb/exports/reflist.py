@@ -160,25 +160,26 @@ def _escape_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _number(ref: ExportReference, index: int) -> int:
+def number(ref: ExportReference, index: int) -> int:
+    """The reference's citation number, else its place (from 1) in the list."""
     return ref.number if ref.number is not None else index
 
 
 def to_markdown(refs: Sequence[ExportReference]) -> str:
     """`- [N] Authors, year, Title. *Journal*, locator.` lines."""
-    return _lines("- " + figures.numbered(_number(r, i), entry(
+    return _lines("- " + figures.numbered(number(r, i), entry(
         r, escape=escape_markdown, italic=lambda s: f"*{s}*")) for i, r in enumerate(refs, 1))
 
 
 def to_text(refs: Sequence[ExportReference]) -> str:
     """`[N] Authors, year, Title. Journal, locator.` lines."""
-    return _lines(figures.numbered(_number(r, i), entry(r, escape=str, italic=str))
+    return _lines(figures.numbered(number(r, i), entry(r, escape=str, italic=str))
                   for i, r in enumerate(refs, 1))
 
 
 def to_html(refs: Sequence[ExportReference]) -> str:
     """An `<ol>` whose items keep the citation numbers (markup escaped)."""
-    items = [f'  <li id="ref-{_number(r, i)}" value="{_number(r, i)}">'
+    items = [f'  <li id="ref-{number(r, i)}" value="{number(r, i)}">'
              + entry(r, escape=_escape_html, italic=lambda s: f"<i>{s}</i>") + "</li>"
              for i, r in enumerate(refs, 1)]
     return _lines(['<ol class="references">', *items, "</ol>"])
@@ -187,11 +188,11 @@ def to_html(refs: Sequence[ExportReference]) -> str:
 def to_latex(refs: Sequence[ExportReference]) -> str:
     """A `thebibliography` environment (text escaped by `latex.escape`; the labels are those
     `latex.cite` writes)."""
-    items = [f"\\bibitem{{{latex.bibitem_label(r.key, _number(r, i))}}} "
+    items = [f"\\bibitem{{{latex.bibitem_label(r.key, number(r, i))}}} "
              + entry(r, escape=latex.escape, italic=lambda s: f"\\textit{{{s}}}",
                      link=latex.escape_url)
              for i, r in enumerate(refs, 1)]
-    width = len(str(max((_number(r, i) for i, r in enumerate(refs, 1)), default=9)))
+    width = len(str(max((number(r, i) for i, r in enumerate(refs, 1)), default=9)))
     return _lines([f"\\begin{{thebibliography}}{{{'9' * width}}}", *items,
                    "\\end{thebibliography}"])
 
@@ -200,7 +201,7 @@ def _lines(lines: Iterable[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(refs: Sequence[ExportReference], fmt: str) -> str:
+def render(refs: Sequence[ExportReference], fmt: str) -> str | bytes:
     """The whole list in `fmt` (a name of `formats.REFERENCE_LIST`), ending in a newline."""
-    text: str = renderer(REFERENCE_LIST, fmt, what="reference-list format")(refs)
+    text: str | bytes = renderer(REFERENCE_LIST, fmt, what="reference-list format")(refs)
     return text

@@ -167,7 +167,7 @@ def to_csv(table: EvidenceTable) -> str:
     return csv_text(rows)
 
 
-def render(table: EvidenceTable, fmt: str) -> str:
+def render(table: EvidenceTable, fmt: str) -> str | bytes:
     """The table in `fmt` (a name of `formats.EVIDENCE_TABLE`)."""
-    text: str = renderer(EVIDENCE_TABLE, fmt, what="table format")(table)
+    text: str | bytes = renderer(EVIDENCE_TABLE, fmt, what="table format")(table)
     return text

@@ -11,22 +11,19 @@ tables give the same bytes.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ivcdb.csvformat import LIST_SEPARATOR
 from ivcdb.errors import UsageError
+from ivcdb.exports.files import FIXED_TIME, fixed_zip_times
 from ivcdb.extras import require
 from ivcdb.progress import track
 
 if TYPE_CHECKING:
     from ivcdb.exports.tabular import Table
 
-FIXED_TIME = dt.datetime(2000, 1, 1)  # the workbook's created/modified: no clock in the bytes
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 TEXT_FORMAT = "@"  # Excel's text number format: a typed-over id stays text
 HEADER_FILL = "D9E1F2"
 _PYTHON_TYPES = {"Int64": int, "Float64": float, "boolean": bool}
@@ -53,7 +50,7 @@ def workbook(tables: Sequence[Table]) -> bytes:
         _sheet(book, table)
     buffer = io.BytesIO()
     book.save(buffer)
-    return _fixed_times(buffer.getvalue())
+    return fixed_zip_times(buffer.getvalue())
 
 
 def _sheet(book: Any, table: Table) -> None:
@@ -94,15 +91,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return format_number(value)
     return str(value)
-
-
-def _fixed_times(data: bytes) -> bytes:
-    """The zip again, each entry stamped with one fixed time (byte-identical reruns)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            target.writestr(fixed, source.read(info))
-    return out.getvalue()
