@@ -527,10 +527,16 @@ def verify_command(
     tolerance_rel: Annotated[float | None, typer.Option(
         "--tolerance-rel", help="Relative difference allowed for an \"approximately\" claim "
         "in any other unit, as a fraction (default 0.1, i.e. ±10%).")] = None,
+    whole_population: Annotated[list[str] | None, typer.Option(
+        "--whole-population", help="A finding population that means the whole study "
+        "(repeatable), added to the built-in ones (all patients, whole cohort, entire "
+        "cohort, all grafts) and the review's own.")] = None,
 ) -> None:
-    """Compare each claim with what its cited sources report, with the evidence.
+    """List every claim that cites a reference, compared with what its cited sources
+    report, with the evidence.
 
-    Statuses: consistent, partly_consistent, inconsistent, different_measure, unverified.
+    Statuses: consistent, partly_consistent, inconsistent, different_measure, unverified,
+    not_assessable (with the reason).
     """
     from ivcdb import queries
     from ivcdb.db import open_db
@@ -540,7 +546,8 @@ def verify_command(
     default = VerifyConfig()
     config = VerifyConfig(
         tolerance_pp=default.tolerance_pp if tolerance_pp is None else tolerance_pp,
-        tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel)
+        tolerance_rel=default.tolerance_rel if tolerance_rel is None else tolerance_rel,
+        whole_populations=tuple(whole_population or ()))
     with open_db(db, readonly=True) as database, database.session() as session:
         scope = queries.review_scope(session, code=review)
         checks = run_verify(session, outcome=outcome, review=scope.code, config=config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from ivcdb.models import (
     SourceFinding,
     Unit,
 )
+from ivcdb.terms import WHOLE_POPULATIONS_KEY
 from ivcdb.text import clip, did_you_mean, fold, key_fold
 
 T_co = TypeVar("T_co")
@@ -1398,6 +1400,18 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
 def unit_labels(session: Session) -> dict[str, str]:
     """Unit code -> its display label (`percent` -> `%`)."""
     return _pairs(session, Unit, "code", "label")
+
+
+def review_whole_populations(session: Session) -> dict[str, tuple[str, ...]]:
+    """Review id -> the finding populations its review.toml declares to mean the whole
+    study (`whole_populations`, kept in `review.extra`); reviews declaring none are left out."""
+    r = _t(Review)
+    found: dict[str, tuple[str, ...]] = {}
+    for code, extra in session.execute(sa.select(r.c.code, r.c.extra)):
+        terms = json.loads(extra or "{}").get(WHOLE_POPULATIONS_KEY)
+        if isinstance(terms, list):
+            found[code] = tuple(t for t in terms if isinstance(t, str))
+    return found
 
 
 # --- load and check queries -------------------------------------------------------------------

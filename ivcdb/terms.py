@@ -27,3 +27,5 @@ SUPPORTS = "supports"  # the role of a link that names none
 DISAGREES = "disagrees"
 PERCENT = "percent"
 REVIEW_ID_LENGTH = 100  # the longest review id (`id` of review.toml) the database holds
+# The review.toml key (of `[review]`) listing finding populations that mean the whole study.
+WHOLE_POPULATIONS_KEY = "whole_populations"

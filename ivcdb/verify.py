@@ -41,10 +41,14 @@ from ivcdb.queries import CheckClaim, CheckFinding, Results
 from ivcdb.terms import PERCENT, QUALITATIVE
 from ivcdb.text import fold, key_fold
 
-__all__ = ["Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict", "Reason", "Relation",
-           "Status", "Verdict", "VerifyConfig", "decide", "markdown_report", "verify"]
+__all__ = ["WHOLE_POPULATIONS", "Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict",
+           "Reason", "Relation", "Status", "Verdict", "VerifyConfig", "decide",
+           "markdown_report", "verify"]
 
 _EPS = 1e-9
+# Finding populations that always mean the whole study (data and options add to them).
+WHOLE_POPULATIONS = ("all patients", "whole cohort", "entire cohort", "all grafts")
+FULL_TEXT = "full text"  # a finding's note beginning so: read in the source's full text
 PLACES = 2  # figures on the comparison scale are printed to two decimals
 
 
@@ -145,13 +149,15 @@ class VerifyConfig:
     `tolerance_pp`: percentage points by which a percentage may differ from an "approximately"
     claim (5: "approximately 80%" accepts 75-85%). `tolerance_rel`: the relative difference
     allowed for any other unit (0.1: "approximately 200 mL" accepts 180-220 mL).
-    `whole_populations`: finding populations (case- and accent-insensitive) that mean the whole
-    study rather than a subgroup; a population equal to the claim's also counts as whole.
+    `whole_populations`: further finding populations (case- and accent-insensitive) that mean
+    the whole study rather than a subgroup, added to `WHOLE_POPULATIONS` (never replacing
+    them) and to the review's own (`whole_populations` in its review.toml); a population equal
+    to the claim's also counts as whole.
     """
 
     tolerance_pp: float = 5.0
     tolerance_rel: float = 0.10
-    whole_populations: tuple[str, ...] = ("all patients", "whole cohort", "all grafts")
+    whole_populations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, top in (("tolerance_pp", 100.0), ("tolerance_rel", 1.0)):
@@ -161,6 +167,14 @@ class VerifyConfig:
                 hint = " (a fraction: 0.1 means ±10%)" if name == "tolerance_rel" else ""
                 raise UsageError(f"{name} must be a number from 0 to {top:g}{hint}, "
                                  f"not {value!r}")
+        terms = self.whole_populations
+        if isinstance(terms, str) or not all(isinstance(t, str) and t.strip() for t in terms):
+            raise UsageError(f"whole_populations must be a list of non-empty phrases, "
+                             f"not {terms!r}")
+
+    def whole(self, review: Iterable[str] = ()) -> frozenset[str]:
+        """The folded populations that mean the whole study: built in, the review's, ours."""
+        return frozenset(fold(t) for t in (*WHOLE_POPULATIONS, *review, *self.whole_populations))
 
     def describe(self) -> str:
         """The tolerance rule in words, for reports."""
@@ -296,6 +310,12 @@ class _Interval:
                                           or (self.low_open and high <= self.low))
         return Verdict.OUTSIDE if above or below else Verdict.OVERLAPS
 
+    def rounded(self, places: int) -> _Interval:
+        """The interval with its bounds at `places` decimals (a figure's printed precision)."""
+        return dataclasses.replace(
+            self, low=None if self.low is None else round(self.low, places),
+            high=None if self.high is None else round(self.high, places))
+
     def text(self, unit: str) -> str:
         if self.low is not None and self.high is not None:
             return _span(self.low, self.high, unit)
@@ -380,9 +400,20 @@ class _Claim:
                            places=PLACES) or (
             "no figure (qualitative)" if row.outcome_kind == QUALITATIVE else "no figure")
 
+    @property
+    def counts(self) -> bool:
+        """The claim is a count out of a total (n/N), compared as its share."""
+        return self.decimals is None
+
     def on_scale(self, f: CheckFinding) -> tuple[float, float, bool] | None:
-        """The finding's figure on the claim's scale: (low, high, computed from counts)."""
+        """The finding's figure on the claim's scale: (low, high, computed from counts).
+
+        An n/N claim is compared with the finding's own counts when it has them (165/1007
+        against 16.4% (165/1007): the same counts), never with its rounded percentage."""
         unit = self.unit_code
+        if self.counts and f.numerator is not None and f.denominator:
+            share = 100 * f.numerator / f.denominator
+            return share, share, True
         if f.unit == unit:
             if f.value is not None:
                 return f.value, f.value, False
@@ -459,7 +490,10 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
         by_ref.setdefault(key_fold(f.reference_key), []).append(f)
     labels = queries.unit_labels(session)
     manual = manual or {}
-    checks = [_check(row, by_ref, labels, config, manual.get((row.review, row.claim_id), ()))
+    terms = queries.review_whole_populations(session)
+    wholes = {code: config.whole(found) for code, found in terms.items()}
+    checks = [_check(row, by_ref, labels, config, manual.get((row.review, row.claim_id), ()),
+                     wholes.get(row.review) or config.whole())
               for row in claims]
     note = "" if checks else nothing_to_check(session, outcome=outcome)
     return Checks(checks, config=config, unit_labels=labels, note=note)
@@ -487,10 +521,10 @@ def _reason(claim: _Claim) -> Reason | None:
     return None
 
 
-def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relation | None:
+def _relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str]) -> Relation | None:
     if f.measure == claim.measure:
         population = fold(f.population or "")
-        whole = {fold(p) for p in config.whole_populations} | {fold(claim.population or "")}
+        whole = whole | {fold(claim.population or "")}
         return Relation.SAME_MEASURE if not population or population in whole else (
             Relation.SUBGROUP)
     if claim.family and f.family == claim.family:
@@ -499,7 +533,8 @@ def _relation(claim: CheckClaim, f: CheckFinding, config: VerifyConfig) -> Relat
 
 
 def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[str, str],
-           config: VerifyConfig, manual: Sequence[ManualVerdict] = ()) -> ClaimCheck:
+           config: VerifyConfig, manual: Sequence[ManualVerdict] = (),
+           whole: frozenset[str] = frozenset(WHOLE_POPULATIONS)) -> ClaimCheck:
     claim = _Claim.of(row)
     reason = _reason(claim)
     accepted = claim.accepted(config) if reason is None else None
@@ -507,7 +542,7 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
     for ref in row.supporting:
         for f in by_ref.get(key_fold(ref.reference_key), []):
-            relation = _relation(row, f, config)
+            relation = _relation(row, f, whole)
             if relation is None:
                 continue
             if _timepoints_match(claim.timepoints, normalise_timepoint(f.timepoint)):
@@ -521,13 +556,15 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     automatic = _status(compared) if accepted is not None else Status.NOT_ASSESSABLE
     with_findings = {key_fold(c.reference_key) for c in compared}
     missing = [r for r in row.supporting if key_fold(r.reference_key) not in with_findings]
-    remarks = _remarks(claim, reason, automatic, missing, elsewhen)
+    read_in_full = {key_fold(r.reference_key) for r in row.supporting
+                    if any(full_text_read(f) for f in by_ref.get(key_fold(r.reference_key), []))}
+    remarks = _remarks(claim, reason, automatic, missing, elsewhen, read_in_full)
     remarks += _narrower(claim, automatic, compared, labels)
     cited = {key_fold(r.reference_key): i for i, r in enumerate(row.links)}
     manual = sorted(manual, key=lambda m: cited.get(key_fold(m.reference_key), len(cited)))
     lead = ([m.text() for m in manual]  # verdicts by hand, then why nothing is compared
             + remarks[:0 if reason is None else 1])
-    sentences = lead + [f"{finding_text(c, labels)} — {c.assessment}"
+    sentences = lead + [f"{finding_text(c, labels)} — {c.assessment}{_caveats(c)}"
                         for c in compared] + remarks[0 if reason is None else 1:]
     figure = {name: getattr(row, name) for name in COMPARED_COLUMNS}
     figure["timepoint"] = row.timepoint or row.outcome_timepoint
@@ -549,6 +586,7 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFi
     figure = claim.on_scale(f) if accepted is not None else None
     verdict = low = high = None
     shown = ""  # the compared figure, when the finding prints it otherwise (as counts)
+    precision = ""  # the claim's share, when compared at the finding's printed precision
     if figure is not None:
         low, high, computed = figure
         unit = claim.unit_text(labels)
@@ -558,6 +596,13 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFi
             low, high = round(low, claim.decimals), round(high, claim.decimals)
             rounded = _span(low, high, unit)
             shown += f" ({rounded} at the claim's precision)" if rounded != shown else ""
+        elif claim.counts and not computed and accepted is not None:
+            # an n/N claim against a printed percentage only: at the printed precision
+            # (165/1007 = 16.39% is a printed 16.4%)
+            exact = accepted.text(unit)
+            accepted = accepted.rounded(max(_decimals(low), _decimals(high)))
+            if accepted.text(unit) != exact:
+                precision = f" ({exact} at the finding's precision)"
     if accepted is not None and low is not None and high is not None and (
             relation is not Relation.DIFFERENT_MEASURE):
         verdict = accepted.verdict(low, high)
@@ -566,7 +611,8 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFi
     return ComparedFinding(
         **finding, measure_label=f.measure_label, relation=relation, compared_low=low,
         compared_high=high, verdict=verdict,
-        assessment=_assessment(claim, accepted, relation, verdict, shown, labels))
+        assessment=_assessment(claim, accepted, relation, verdict, shown, labels)
+        + (precision if verdict is not None else ""))
 
 
 def _status(compared: Sequence[ComparedFinding]) -> Status:
@@ -632,9 +678,10 @@ def _not_assessable(claim: _Claim, reason: Reason) -> str:
 
 
 def _remarks(claim: _Claim, reason: Reason | None, status: Status, missing: Sequence[LinkRow],
-             elsewhen: Sequence[CheckFinding]) -> list[str]:
+             elsewhen: Sequence[CheckFinding], read_in_full: set[str]) -> list[str]:
     """Why nothing is compared (if so), then what the compared findings leave open:
-    references without one, other timepoints."""
+    references without one, other timepoints (`read_in_full`: folded citekeys of the
+    sources read in full text)."""
     row = claim.row
     measure = lower_first(row.measure_label or row.measure or "")
     timepoint = row.timepoint or row.outcome_timepoint
@@ -645,14 +692,33 @@ def _remarks(claim: _Claim, reason: Reason | None, status: Status, missing: Sequ
         where = f" at {timepoint}" if timepoint else ""
         refs = citations([r.reference_number for r in missing], Cite.SEPARATE,
                          keys=[r.reference_key for r in missing])
-        out.append(f"no finding of {measure}{where} from {refs}")
+        out.append(f"{measure}{where} not recorded from {refs}")
     if elsewhen and status in (Status.UNVERIFIED, Status.DIFFERENT_MEASURE,
                                Status.NOT_ASSESSABLE):
-        seen = _unique(f.timepoint or "no stated timepoint"
-                       for f in sorted(elsewhen, key=lambda f: _months_key(f.timepoint)))
-        out.append(f"the cited sources report {measure} only at other timepoints: "
-                   f"{', '.join(seen)}")
+        seen = ", ".join(_unique(
+            f.timepoint or "no stated timepoint"
+            for f in sorted(elsewhen, key=lambda f: _months_key(f.timepoint))))
+        # "reports only" needs the full text; an abstract may leave timepoints out
+        sources = {key_fold(f.reference_key) for f in elsewhen}
+        out.append(f"the cited sources' full texts report {measure} only at other timepoints: "
+                   f"{seen}" if sources <= read_in_full else
+                   f"{measure} is recorded from the cited sources only at other timepoints: "
+                   f"{seen}")
     return out
+
+
+def full_text_read(f: FindingRow) -> bool:
+    """The finding says its source was read in full text: its note begins with `full text`
+    (`full text, Table 2, p. 24`; case and accents ignored)."""
+    return fold(f.note or "").startswith(FULL_TEXT)
+
+
+def _caveats(f: ComparedFinding) -> str:
+    """` — note: early version of the abstract, seen at https://...`: what qualifies a
+    finding, for every format that prints the explanation (table and CSV included)."""
+    parts = [f"note: {f.note}" if f.note else "", f"seen at {f.seen_at}" if f.seen_at else ""]
+    text = ", ".join(p for p in parts if p)
+    return f" — {text}" if text else ""
 
 
 def _narrower(claim: _Claim, status: Status, compared: Sequence[ComparedFinding],

@@ -149,6 +149,29 @@ def test_errors_are_one_line(small: Database, run: Invoke, options: tuple[str, .
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(("options", "status"), [
+    pytest.param((), "different_measure", id="subgroup-by-default"),
+    pytest.param(("--whole-population", "complete resection only"), "inconsistent",
+                 id="declared-whole"),
+    pytest.param(("--whole-population", "x", "--whole-population", "Complete Resection Only"),
+                 "inconsistent", id="repeatable"),
+])
+def test_whole_population_option(small: Database, run: Invoke, options: tuple[str, ...],
+                                 status: str) -> None:
+    code, out, _ = run("verify", "--db", small.url, "--format", "csv", *options)
+    by_id = {r["claim_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert code == 0 and by_id["c-subgroup"]["status"] == status
+    assert by_id["c-consistent-two"]["status"] == "consistent"  # "whole cohort" still whole
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])
+def test_notes_and_where_seen_in_every_format(small: Database, run: Invoke, fmt: str) -> None:
+    code, out, _ = run("verify", "--db", small.url, "--format", fmt, "--outcome", "os_5y")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "a range" in flat and "https://example.org/7" in flat
+
+
 def test_unknown_format_refused(small: Database, run: Invoke) -> None:
     code, _, err = run("verify", "--db", small.url, "--format", "html")
     assert code == 2 and "html" in err

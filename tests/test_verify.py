@@ -13,10 +13,11 @@ from conftest import DATA
 
 from ivcdb.contract import CLAIM_COLUMNS, CLAIM_LONG_COLUMNS, FINDING, FINDING_COLUMNS
 from ivcdb.db import Database
-from ivcdb.errors import NotFound, UsageError
+from ivcdb.errors import LoadRefused, NotFound, UsageError
 from ivcdb.figures import normalise_timepoint
 from ivcdb.loaders import Sources, load
 from ivcdb.verify import (
+    WHOLE_POPULATIONS,
     ClaimCheck,
     ManualVerdict,
     Reason,
@@ -306,13 +307,72 @@ def test_unverified_says_what_is_missing(small: Database) -> None:
     check = checks_of(small)["c-unverified"]
     assert check.findings == ()
     assert check.references_without_findings == ("eps2005",)
-    assert "no finding of overall survival at 5 years from [5]" in check.explanation.lower()
+    assert "overall survival at 5 years not recorded from [5]" in check.explanation.lower()
 
 
 def test_ten_years_names_the_timepoints_that_exist(small: Database) -> None:
     check = checks_of(small)["c-ten-years"]
     assert check.findings == ()
-    assert "1 year, 5 years" in check.explanation
+    assert ("overall survival is recorded from the cited sources only at other timepoints: "
+            "1 year, 5 years") in check.explanation
+    assert "report" not in check.explanation  # no finding says its full text was read
+
+
+@pytest.mark.parametrize(("notes", "says"), [
+    pytest.param(("Full text, Table 2", "full text, p. 3"), "the cited sources' full texts "
+                 "report overall survival only at other timepoints", id="all-read-in-full"),
+    pytest.param(("full text, Table 2", "abstract"), "overall survival is recorded from the "
+                 "cited sources only at other timepoints", id="one-abstract-only"),
+])
+def test_only_other_timepoints_needs_the_full_text(tmp_path: Path, db: Database,
+                                                  notes: tuple[str, str], says: str) -> None:
+    """"Reports only other timepoints" is said only when every such finding says its source
+    was read in full (a note beginning `full text`); else the figures are "recorded"."""
+    lines = FINDINGS.splitlines()
+    for n, key in zip(notes, ("beta2002,2,overall_survival,94", "alpha2001,1,overall_survival"),
+                      strict=True):
+        lines = [line.replace(",,https", f',"{n}",https') if line.startswith(key) else line
+                 for line in lines]
+    ten = [c for c in CLAIMS if c["claim_id"] == "c-ten-years"]
+    load(db, write_small(tmp_path / "ft", ten, "\n".join(lines) + "\n"))
+    assert says in checks_of(db)["c-ten-years"].explanation
+
+
+def test_notes_and_where_seen_are_in_the_explanation(small: Database) -> None:
+    """The explanation is what the table and CSV print: each finding's note and address."""
+    check = checks_of(small)["c-partly-range"]
+    assert "partly within 40–70% — note: a range, seen at https://example.org/7" in (
+        check.explanation)
+    assert "— seen at https://example.org/1" in checks_of(small)["c-consistent"].explanation
+
+
+# --- n/N claims -------------------------------------------------------------------------------
+
+COUNT_FINDINGS = FINDINGS + """\
+eta2007,7,female,16.4,,,165,1007,percent,,all patients,,https://example.org/7
+zeta2006,6,female,16.4,,,,,percent,,all patients,,https://example.org/6
+delta2004,4,female,16.5,,,,,percent,,all patients,,https://example.org/4
+gamma2003,3,female,,,,166,1007,count,,all patients,,https://example.org/3
+"""
+
+
+@pytest.mark.parametrize(("refs", "status", "says"), [
+    pytest.param("7", Status.CONSISTENT, "within 16.39%", id="same-counts-as-16.4%"),
+    pytest.param("6", Status.CONSISTENT, "16.39% at the finding's precision",
+                 id="printed-16.4%-only"),
+    pytest.param("4", Status.INCONSISTENT, "outside 16.4%", id="printed-16.5%-only"),
+    pytest.param("3", Status.INCONSISTENT, "16.48% outside 16.39%", id="other-counts"),
+])
+def test_counts_claim_compared_by_counts(tmp_path: Path, db: Database, refs: str,
+                                         status: Status, says: str) -> None:
+    """165/1007 against a finding of 16.4% (165/1007) is the same figure: the counts decide,
+    and a printed percentage alone is read at its own precision."""
+    claim = _claim("c-n-of-n", "women", refs, unit="count", numerator="165",
+                   denominator="1007")
+    load(db, write_small(tmp_path / "nn", [claim], COUNT_FINDINGS))
+    check = checks_of(db)["c-n-of-n"]
+    assert check.status is status, check.explanation
+    assert says in check.explanation
 
 
 def test_a_finding_for_several_timepoints_applies_to_each(small: Database) -> None:
@@ -398,8 +458,53 @@ def test_bad_tolerance_refused(options: dict[str, object]) -> None:
 
 def test_whole_population_phrases_are_configurable(small: Database) -> None:
     config = VerifyConfig(whole_populations=("complete resection only",))
-    check = checks_of(small, config=config)["c-subgroup"]
-    assert check.status is Status.INCONSISTENT  # 33% is now the whole study's figure
+    checks = checks_of(small, config=config)
+    assert checks["c-subgroup"].status is Status.INCONSISTENT  # 33%: the whole study's now
+    # added to the built-in phrases, never replacing them: "whole cohort" stays whole
+    assert checks["c-consistent-two"].status is Status.CONSISTENT
+    assert {f.relation for f in checks["c-consistent-two"].findings} == {
+        Relation.SAME_MEASURE, Relation.DIFFERENT_MEASURE}
+
+
+@pytest.mark.parametrize("population", ["entire cohort", "Entire Cohort", "whole cohort",
+                                        "all patients", "all grafts"])
+def test_built_in_whole_populations(tmp_path: Path, db: Database, population: str) -> None:
+    assert population.lower() in WHOLE_POPULATIONS
+    findings = FINDINGS.replace("80,,,,,percent,5 years,whole cohort",
+                                f"80,,,,,percent,5 years,{population}")
+    load(db, write_small(tmp_path / "w", findings=findings))
+    assert checks_of(db)["c-partly"].status is Status.PARTLY_CONSISTENT  # 80% decides too
+
+
+def test_review_declares_its_whole_populations(tmp_path: Path, db: Database) -> None:
+    """`whole_populations` in review.toml adds phrases for that review's claims."""
+    sources = write_small(tmp_path / "r")
+    toml = tmp_path / "r" / "review.toml"
+    toml.write_text(REVIEW.replace('title = "A small review"\n', 'title = "A small review"\n'
+                                   'whole_populations = ["Complete resection only"]\n'),
+                    encoding="utf-8")
+    load(db, sources)
+    assert checks_of(db)["c-subgroup"].status is Status.INCONSISTENT
+    assert checks_of(db)["c-consistent-two"].status is Status.CONSISTENT  # built-ins kept
+
+
+@pytest.mark.parametrize("value", ['"entire cohort"', '[1, 2]', '[""]'])
+def test_review_whole_populations_must_be_phrases(tmp_path: Path, db: Database,
+                                                  value: str) -> None:
+    sources = write_small(tmp_path / "bad")
+    toml = tmp_path / "bad" / "review.toml"
+    toml.write_text(REVIEW.replace('title = "A small review"\n', 'title = "A small review"\n'
+                                   f'whole_populations = {value}\n'), encoding="utf-8")
+    with pytest.raises(LoadRefused) as refused:
+        load(db, sources)
+    (problem,) = [p for p in refused.value.problems if "whole_populations" in p.message]
+    assert (Path(problem.file).name, problem.line, problem.key) == ("review.toml", 4, "r1")
+
+
+@pytest.mark.parametrize("terms", [("",), "entire cohort", (3,)])
+def test_bad_whole_populations_refused(terms: object) -> None:
+    with pytest.raises(UsageError):
+        VerifyConfig(whole_populations=terms)  # type: ignore[arg-type]
 
 
 # --- filters ----------------------------------------------------------------------------------

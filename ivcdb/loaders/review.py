@@ -12,6 +12,7 @@ from typing import Any
 from ivcdb.csvformat import INT_MAX, INT_MIN
 from ivcdb.loaders.files import decode_utf8, read_bytes
 from ivcdb.report import Code, Problem, Severity
+from ivcdb.terms import WHOLE_POPULATIONS_KEY
 from ivcdb.text import codepoint, control_character, key_fold, key_problem, nfc
 
 _LINE = re.compile(r"at line (\d+)")
@@ -138,6 +139,12 @@ def parse_review(path: str | Path) -> ReviewRecord:
     if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
         fail(Code.BAD_VALUE, "authors must be a list of names", "authors", record.code)
         authors = []
+    terms = review.get(WHOLE_POPULATIONS_KEY)
+    if terms is not None and (not isinstance(terms, list) or not all(
+            isinstance(t, str) and t.strip() for t in terms)):
+        fail(Code.BAD_VALUE, f"{WHOLE_POPULATIONS_KEY} must be an array of phrases (text, "
+             "e.g. [\"entire cohort\"])", WHOLE_POPULATIONS_KEY, record.code)
+        review = {k: v for k, v in review.items() if k != WHOLE_POPULATIONS_KEY}
     year = review.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)
                              or not INT_MIN <= year <= INT_MAX):
