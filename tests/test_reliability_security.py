@@ -94,6 +94,14 @@ ALLOWED_INTERPOLATIONS = {
 }
 
 
+def _is_sqlalchemy_text(func: ast.expr) -> bool:
+    """`text(...)` imported from SQLAlchemy, or `sa.text` / `sqlalchemy.text`."""
+    if isinstance(func, ast.Name):
+        return True
+    receiver = getattr(func, "value", None)
+    return isinstance(receiver, ast.Name) and receiver.id in {"sa", "sqlalchemy"}
+
+
 def interpolated_sql() -> set[tuple[str, str]]:
     """(file, argument) of every SQL call whose statement is an f-string, `+`, `%` or
     `.format(...)` expression anywhere in ivcdb/."""
@@ -104,6 +112,8 @@ def interpolated_sql() -> set[tuple[str, str]]:
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name == "text" and not _is_sqlalchemy_text(node.func):
+                continue  # matplotlib's fig.text / ax.text draw words, not SQL
             arg = node.args[0]
             built = isinstance(arg, ast.JoinedStr | ast.BinOp) or (
                 isinstance(arg, ast.Call) and getattr(arg.func, "attr", "") == "format")
