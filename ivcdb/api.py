@@ -39,8 +39,8 @@ def build_database(db: str | os.PathLike[str] | None = None,
 
 def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: bool = False,
                skip_invalid: bool = False, prune: bool = False, build: bool = False,
-               update_vocabulary: bool = False, by: str | None = None
-               ) -> tuple[list[LoadReport], Database]:
+               update_vocabulary: bool = False, by: str | None = None,
+               resolve: bool = False) -> tuple[list[LoadReport], Database]:
     """The one load sequence of the CLI and the API: start reading, open the database (with
     `build`, create it or bring its schema up to date first), load. Returns the reports and
     the open database (the caller disposes of it).
@@ -59,7 +59,8 @@ def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: 
         database = open_db(db) if build else open_db(db, initialise=True)
         try:
             return load(database, reading, dry_run=dry_run, skip_invalid=skip_invalid,
-                        prune=prune, update_vocabulary=update_vocabulary, by=by), database
+                        prune=prune, update_vocabulary=update_vocabulary, by=by,
+                        resolve=resolve), database
         except BaseException:
             database.dispose()
             raise

@@ -215,6 +215,10 @@ def load(
         "--by", metavar="NAME", help="Who loads: fills extracted_by of the claims and findings "
         "whose file leaves it empty; recorded in the load history (default: the OS user).")]
     = None,
+    resolve: Annotated[bool, typer.Option(
+        "--resolve", help="Replace values someone else entered (a claim or finding whose "
+        "stored extracted_by names another person); without it such a load is refused and "
+        "lists the conflicts.")] = False,
 ) -> None:
     """Load files in one transaction, validated in one pass; any error writes nothing."""
     from ivcdb.api import load_files
@@ -232,7 +236,7 @@ def load(
         raise typer.BadParameter("name at least one file to load (see --help)")
     reports, database = load_files(db, sources, dry_run=dry_run, skip_invalid=skip_invalid,
                                    prune=prune, update_vocabulary=update_vocabulary,
-                                   by=by or None)
+                                   by=by or None, resolve=resolve)
     database.dispose()
     for report in reports:
         render.print_report(report)

@@ -247,6 +247,22 @@ def claim_index(session: Session) -> dict[tuple[str, str], Stored]:
             for code, claim_id, id_, digest, source, *provenance in session.execute(query).all()}
 
 
+def stored_row(session: Session, model: type[SQLModel], id_: int,
+               columns: Sequence[str]) -> dict[str, Any]:
+    """The stored values of `columns` of one row (by id): what a conflict shows."""
+    t = _t(model)
+    row = session.execute(sa.select(*(t.c[c] for c in columns)).where(t.c.id == id_)).one()
+    return dict(zip(columns, row, strict=True))
+
+
+def claim_link_keys(session: Session, claim: int) -> list[str]:
+    """The citekeys a stored claim cites, in citation order."""
+    cr, ref = _t(ClaimReference), _t(Reference)
+    return list(session.execute(
+        sa.select(ref.c.citekey).join(cr, cr.c.reference_id == ref.c.id)
+        .where(cr.c.claim_id == claim).order_by(cr.c.position)).scalars())
+
+
 IN_CHUNK = 900  # names in one IN list: under SQLite's bound-parameter limit
 
 

@@ -202,6 +202,9 @@ def print_report(report: LoadReport, *, quiet: bool = False) -> None:
         verb = "removed" if report.removed else "kept (use --prune to remove)"
         shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")
         note(f"{report.path}: in the database but not in the file, {verb}: {shown}")
+    if report.resolved and report.written:
+        note(f"{report.path}: --resolve replaced values others entered in {report.resolved} "
+             "row(s) (recorded in the load history)")
     for line in report.notes:
         note(f"{report.path}: {line}")
     if not quiet:

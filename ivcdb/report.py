@@ -56,6 +56,7 @@ class Code(StrEnum):
     UNDEFINED_MACRO = "undefined-macro"  # a BibTeX @string macro used but not defined
     VOCABULARY_MEANING = "vocabulary-meaning"  # a stored code's meaning changed
     VOCABULARY_TEXT = "vocabulary-text"  # a stored code's label or description differs
+    CONFLICT = "conflict"  # a value someone else entered would change (`load --resolve`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class LoadReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what else a reader should know
     written: bool = False
+    resolved: int = 0  # rows whose values others entered this load replaced (`--resolve`)
 
     @property
     def errors(self) -> list[Problem]:

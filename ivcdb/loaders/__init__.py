@@ -49,7 +49,8 @@ def _paused_gc() -> Iterator[None]:
 @_paused_gc()
 def load(db: Database, sources: Sources | Reading, *, dry_run: bool = False,
          skip_invalid: bool = False, prune: bool = False,
-         update_vocabulary: bool = False, by: str | None = None) -> list[LoadReport]:
+         update_vocabulary: bool = False, by: str | None = None,
+         resolve: bool = False) -> list[LoadReport]:
     """Load `sources` in one transaction and return one report per file.
 
     Every file is parsed before the transaction begins (no lock is held while parsing);
@@ -61,10 +62,13 @@ def load(db: Database, sources: Sources | Reading, *, dry_run: bool = False,
     with `update_vocabulary`; without it a changed meaning is an error and changed text is
     kept as stored, with a warning. `by` names who loads: it fills `extracted_by` of the
     claims and findings a file leaves it empty for, and the load history records it (else
-    the OS user).
+    the OS user). A claim or finding whose stored `extracted_by` names someone else is a
+    conflict when the load would change its values: the load is refused (`LoadRefused`,
+    one `conflict` problem per field) unless `resolve`, which replaces them and records how
+    many it replaced in the load history.
     """
     from ivcdb.loaders.writer import write
 
     reading = sources if isinstance(sources, Reading) else start(sources)
     return write(db, reading.parse(), dry_run=dry_run, skip_invalid=skip_invalid,
-                 prune=prune, update_vocabulary=update_vocabulary, by=by)
+                 prune=prune, update_vocabulary=update_vocabulary, by=by, resolve=resolve)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from ivcdb import queries, store
+from ivcdb.contract import CLAIM, FINDING
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
 from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
@@ -21,11 +22,12 @@ from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
 from ivcdb.loaders.findings import PROVENANCE as FINDING_PROVENANCE
 from ivcdb.loaders.findings import ParsedFindings
 from ivcdb.loaders.parse import ParsedSources
-from ivcdb.loaders.resolve import Entry, Resolution, claim, keyed, resolve, source_path
+from ivcdb.loaders.resolve import Entry, Resolution, claim, keyed, source_path
+from ivcdb.loaders.resolve import resolve as resolve_sources
 from ivcdb.loaders.review import ReviewRecord
 from ivcdb.loaders.vocab import VocabFile
 from ivcdb.models import Claim as ClaimModel
-from ivcdb.models import Measure, Outcome, Review, Unit
+from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
 from ivcdb.report import Code, LoadReport, Problem, Severity
 from ivcdb.text import key_fold
@@ -33,8 +35,8 @@ from ivcdb.works import assign_works, work_keys
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
-          prune: bool, update_vocabulary: bool = False, by: str | None = None
-          ) -> list[LoadReport]:
+          prune: bool, update_vocabulary: bool = False, by: str | None = None,
+          resolve: bool = False) -> list[LoadReport]:
     """Check `parsed` against the database and write it in one transaction (see `load`).
 
     The claims are validated and written in one pass, in batches, inside the transaction;
@@ -43,10 +45,10 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
     """
     with db.write() as session:
         parsed = keyed(session, parsed)
-        resolution = resolve(session, parsed, skip_invalid=skip_invalid,
-                             update_vocabulary=update_vocabulary)
+        resolution = resolve_sources(session, parsed, skip_invalid=skip_invalid,
+                                     update_vocabulary=update_vocabulary)
         loader = _Loader(session, parsed, resolution, prune=prune, skip_invalid=skip_invalid,
-                         by=by)
+                         by=by, resolve=resolve)
         before_claims = parsed.problems() + resolution.problems
         if any(p.is_error for p in before_claims) and not skip_invalid:
             loader.writing = False
@@ -56,13 +58,15 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
         reports = loader.apply(sorted(before_claims, key=_problem_order))
         if not loader.writing:
             raise LoadRefused(loader.all_problems())
+        if loader.conflicts and not resolve:  # rolled back: every table as it was
+            raise LoadRefused(sorted(loader.conflicts, key=_problem_order))
         if dry_run:
             session.rollback()
         else:
             for report in reports:
                 if report.path in parsed.digests:
                     store.record_load(session, report, parsed.digests[report.path],
-                                      loaded_by=by or os_user())
+                                      loaded_by=loader.user, resolved=report.resolved)
     for report in reports:
         report.written = not dry_run
     return reports
@@ -79,9 +83,13 @@ class _Loader:
     """Writes parsed files as their resolution says (one session)."""
 
     def __init__(self, session: Session, parsed: ParsedSources, resolution: Resolution, *,
-                 prune: bool, skip_invalid: bool, by: str | None = None) -> None:
+                 prune: bool, skip_invalid: bool, by: str | None = None,
+                 resolve: bool = False) -> None:
         self.session = session
         self.by = by  # fills `extracted_by` where a file leaves it empty
+        self.user = by or os_user()  # who loads (the load history)
+        self.resolve = resolve  # replace values others entered (else: conflicts refuse)
+        self.conflicts: list[Problem] = []
         self.parsed = parsed
         self.res = resolution
         self.prune = prune
@@ -386,6 +394,8 @@ class _Loader:
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
             old = existing.get((record.review, record.claim_id))
+            if old is not None and old[1] != row["content_hash"] and old[3][0]:
+                self._claim_conflict(record, row, old, keys, report)
             if not (_count(report, old, row) | _attribute(row, CLAIM_PROVENANCE, old, self.by)):
                 continue
             (rows if old is not None else added).append(row)
@@ -413,6 +423,48 @@ class _Loader:
         store.replace_claim_links(
             self.session, [ids[(r.review, r.claim_id)] for r, _ in todo
                            if (r.review, r.claim_id) in existing], links)
+
+    def _claim_conflict(self, record: ClaimRecord, row: dict[str, Any], old: queries.Stored,
+                        keys: list[Entry], report: LoadReport) -> None:
+        """A changed claim whose stored values someone else entered: a conflict per field
+        (or, with `resolve`, counted as resolved)."""
+        stored_by, new_by = old[3][0], row["extracted_by"] or self.user
+        if stored_by == new_by:
+            return
+        report.resolved += 1
+        if self.resolve:
+            return
+        stored = queries.stored_row(self.session, ClaimModel, old[0], _CLAIM_COMPARED)
+        fields = [(name, stored[column], row[column]) for name, column in _CLAIM_FIELDS
+                  if stored[column] != row[column]]
+        stored_keys = queries.claim_link_keys(self.session, old[0])
+        if [key_fold(k) for k in stored_keys] != [key[1] for key in keys]:
+            given = [link.key or str(link.number) for link in record.links]
+            fields.append(("reference_keys", ";".join(stored_keys), ";".join(given)))
+        for name, before, after in fields:
+            self.conflicts.append(Problem(
+                Code.CONFLICT, f"{name}: stored {_shown(before)} (entered by {stored_by}), "
+                f"this file gives {_shown(after)} (by {new_by or 'unknown'}); load with "
+                "--resolve to replace it", file=report.path, line=record.line,
+                key=record.claim_id))
+
+    def _finding_conflict(self, row: dict[str, Any], prev: int, index: queries.FindingIndex,
+                          line: int, key: str, report: LoadReport) -> None:
+        """As `_claim_conflict`, for a changed finding."""
+        stored_by, new_by = index.provenance[prev][0], row["extracted_by"] or self.user
+        if not stored_by or stored_by == new_by:
+            return
+        report.resolved += 1
+        if self.resolve:
+            return
+        stored = queries.stored_row(self.session, SourceFinding, prev, _FINDING_COMPARED)
+        for name, column in _FINDING_FIELDS:
+            if stored[column] != row[column]:
+                self.conflicts.append(Problem(
+                    Code.CONFLICT, f"{name}: stored {_shown(stored[column])} (entered by "
+                    f"{stored_by}), this file gives {_shown(row[column])} (by "
+                    f"{new_by or 'unknown'}); load with --resolve to replace it",
+                    file=report.path, line=line, key=key))
 
     def _apply_findings(self, findings: ParsedFindings, report: LoadReport) -> None:
         """Write one findings file. A finding is what a source reports, the same whichever
@@ -452,6 +504,7 @@ class _Loader:
                         index.provenance[prev] = _provenance_of(row, FINDING_PROVENANCE)
                     continue
                 report.updated += 1
+                self._finding_conflict(row, prev, index, record.line, key, report)
                 if not shared_with_others:
                     store.update_finding(self.session, prev, row)
                     index.hashes[prev] = row["content_hash"]
@@ -485,6 +538,27 @@ class _Loader:
         if others:
             report.notes.append("the source checks of " + ", ".join(sorted(others)) +
                                 " gain findings from this file (they cite the same works)")
+
+# A conflict names the contract fields whose stored value would change (not who or when).
+_CLAIM_FIELDS = tuple((f.name, f.db_column) for f in CLAIM.own
+                      if not f.provenance and f.name != "claim_id")
+_CLAIM_COMPARED = tuple(column for _, column in _CLAIM_FIELDS)
+_FINDING_FIELDS = tuple((f.name, f.db_column) for f in FINDING.own
+                        if not f.provenance and f.name != "finding_id")
+_FINDING_COMPARED = tuple(column for _, column in _FINDING_FIELDS)
+
+
+def _shown(value: Any) -> str:
+    """A stored or new value as a conflict prints it."""
+    from ivcdb.csvformat import format_number
+    from ivcdb.text import clip
+
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool | int | float):
+        return format_number(value)
+    return repr(clip(str(value)))
+
 
 def os_user() -> str:
     """Who runs the load, when no `--by` says: the OS user (empty if none is known)."""
