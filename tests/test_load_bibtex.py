@@ -49,8 +49,8 @@ ERROR_CASES = [
     pytest.param(after_good("@article{bad1,\n  title = {T},\n  year = {2000},\n"
                             "  title = {U}\n}\n"),
                  Code.DUPLICATE_FIELD, 11, "bad1", id="duplicate-field"),
-    pytest.param(after_good("@article{bad1,\n  title = {M\xfcller},\n}\n").encode("latin-1"),
-                 Code.ENCODING, 9, "", id="not-utf8"),
+    pytest.param(after_good("@article{bad1,\n  title = {M\xfcller \xff},\n}\n").encode()
+                 .replace(b"\xc3\xbf", b"\xff"), Code.ENCODING, 9, "", id="broken-utf8"),
     pytest.param("", Code.EMPTY, None, "", id="empty-file"),
     pytest.param(" \n\t\n", Code.EMPTY, None, "", id="white-space-only"),
     pytest.param(after_good("@article{bad1,\n  title = {A\x00B}\n}\n"),
@@ -136,10 +136,48 @@ def test_unreadable_path_is_refused(built: Database, tmp_path: Path, name: str) 
     find(problems, Code.PARSE, file=path, line=None, key="")
 
 
-def test_not_utf8_says_how_to_convert(built: Database, tmp_path: Path) -> None:
-    path = write(tmp_path / "refs.bib", "@article{a, title = {M\xfcller}}\n".encode("cp1252"))
+def test_broken_or_unknown_encoding_says_how_to_convert(built: Database, tmp_path: Path) -> None:
+    """UTF-8 characters and a byte that is not: a damaged file, not another encoding."""
+    path = write(tmp_path / "refs.bib", "@article{a, title = {M\xfcller}}\n".encode()
+                 + b"% \xfc\n")
     (problem,) = refuse(built, Sources(references=path))
     assert "not UTF-8" in problem.message and "iconv" in problem.message
+    # a byte Windows-1252 leaves undefined: no Windows text either
+    write(path, "@article{a, title = {Caf\xe9}}\n".encode("cp1252") + b"% \x81\n")
+    (problem,) = refuse(built, Sources(references=path))
+    assert problem.line == 1 and "iconv" in problem.message
+
+
+TITLE = "Caf\xe9 \u2013 \u201cquoted\u201d"
+
+
+@pytest.mark.parametrize(("name", "text", "encoding", "title", "said"), [
+    pytest.param("refs.bib", "@article{a, author = {M\xfcller, J\xfcrgen}, year = {2019},\n"
+                 f"  title = {{{TITLE}}}}}\n", "cp1252", TITLE, "Windows-1252 (cp1252",
+                 id="windows-bibtex"),
+    pytest.param("refs.bib", "@article{a, author = {M\xfcller, J\xfcrgen}, year = {2019},\n"
+                 "  title = {Caf\xe9 \xbd}}\n", "latin-1", "Caf\xe9 \xbd",
+                 "Windows-1252 (cp1252", id="latin1-bibtex"),
+    pytest.param("refs.bib", "% -*- coding: latin-9-unix -*-\n@article{a, year = {2019},\n"
+                 "  author = {M\xfcller, J\xfcrgen}, title = {\u0160ome \u20ac}}\n",
+                 "iso8859-15", "\u0160ome \u20ac", "iso8859-15, as the file declares",
+                 id="declared-latin9"),
+    pytest.param("refs.ris", "TY  - JOUR\r\nID  - a\r\nAU  - M\xfcller, J\xfcrgen\r\n"
+                 f"PY  - 2019\r\nTI  - {TITLE}\r\nER  - \r\n", "cp1252", TITLE,
+                 "Windows-1252 (cp1252", id="endnote-ris"),
+])
+def test_a_windows_file_loads_with_a_warning_naming_the_encoding(
+        db: Database, tmp_path: Path, name: str, text: str, encoding: str, title: str,
+        said: str) -> None:
+    path = write(tmp_path / name, text.encode(encoding))
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if not row.isascii())
+    warning = find(report.problems, Code.ENCODING, file=path, line=line, key="")
+    assert warning.severity is Severity.WARNING and said in warning.message
+    (ref,) = rows(db, "reference")
+    assert ref["title"] == title
+    assert [a["family"] for a in rows(db, "author")] == ["M\xfcller"]
 
 
 def test_utf8_bom_is_fine(db: Database, tmp_path: Path) -> None:

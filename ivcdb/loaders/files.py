@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from ivcdb.report import Code, Problem
+from ivcdb.report import Code, Problem, Severity
 
 MAX_INPUT_BYTES = 1 << 30  # 1 GiB: far above any literature review, below a runaway read
 
@@ -80,6 +82,60 @@ def decode_utf8(data: bytes, path: str) -> tuple[str | None, Problem | None]:
             file=path,
             line=line,
         )
+
+
+# What a references file that is not UTF-8 is read as, unless its first lines declare an
+# encoding (Emacs' `-*- coding: latin-9 -*-`, JabRef's `% Encoding: windows-1252`): Windows'
+# Western code page, which reference managers on Windows write (EndNote, JabRef, Citavi). It
+# decodes Latin-1 text the same (their printable characters agree); the five bytes it leaves
+# undefined, and Latin-1's C1 controls, are no text, so a file with one is refused.
+LEGACY_ENCODING = "cp1252"
+_DECLARED = re.compile(rb"(?:-\*-.*?\bcoding[:=]\s*|%\s*!?\s*(?:TeX\s+)?encoding\s*[:=]\s*)"
+                       rb"([-\w.]+)", re.IGNORECASE)
+
+
+def read_legacy_text(path: str | Path) -> tuple[str, Problem | None]:
+    """The file as text: UTF-8, else (when no byte of it is UTF-8 beyond ASCII) the encoding
+    its first lines declare or Windows-1252, with a warning naming it, else "" and the problem.
+
+    A file with valid UTF-8 characters and a bad byte is damaged, not in another encoding:
+    it is refused as `read_text` refuses it.
+    """
+    data, problem = read_bytes(path)
+    if data is None:
+        return "", problem
+    text, problem = decode_utf8(data, str(path))
+    if text is not None or problem is None:
+        return text or "", None
+    if any(ord(c) > 0x7F and c != "\ufffd" for c in data.decode("utf-8", errors="replace")):
+        return "", problem
+    declared = _declared_encoding(data)
+    try:
+        text = data.decode(declared or LEGACY_ENCODING)
+    except UnicodeDecodeError:
+        return "", problem
+    at = next(i for i, byte in enumerate(data) if byte > 0x7F)
+    used = (f"{declared}, as the file declares" if declared else "Windows-1252 (cp1252, "
+            "which holds Latin-1's characters), as reference managers on Windows write it")
+    return text, Problem(
+        Code.ENCODING, f"is not UTF-8 (byte 0x{data[at]:02x}); read as {used}. Check its "
+        "accented characters, or save it as UTF-8", file=str(path),
+        line=data.count(b"\n", 0, at) + 1, severity=Severity.WARNING)
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The encoding the first three lines name, when Python knows it (`latin-9` included)."""
+    match = _DECLARED.search(b"\n".join(data.split(b"\n", 3)[:3]))
+    if match is None:
+        return None
+    name = match.group(1).decode("ascii").lower()
+    name = re.sub(r"-(?:unix|dos|mac)$", "", name)
+    for candidate in (name, name.replace("-", "")):
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    return None
 
 
 def read_text(path: str | Path) -> tuple[str, Problem | None]:

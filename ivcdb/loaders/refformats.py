@@ -3,8 +3,9 @@
 The extension names the format (`.bib`, `.ris`, `.json`, `.nbib`); a `.txt` file, or one of
 another extension, is recognised by its content (`@type{`, `TY  - `, `[`/`{`, `PMID- `).
 A file whose content is plainly another format than its extension says, or whose format
-cannot be told, is refused with one problem naming it. Every format gives the same
-`ParsedBibliography` (see `ivcdb.loaders.items`).
+cannot be told, is refused with one problem naming it. A file that is not UTF-8 is read as
+Windows-1252 (else Latin-1), with a warning naming the encoding (`files.read_legacy_text`).
+Every format gives the same `ParsedBibliography` (see `ivcdb.loaders.items`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography, start_bibtex
-from ivcdb.loaders.files import read_text
+from ivcdb.loaders.files import read_legacy_text
 from ivcdb.loaders.items import Item, bibliography
 from ivcdb.report import Code, Problem
 
@@ -85,14 +86,18 @@ def start_references(path: str | Path, *, macros: dict[str, str] | None = None
                      ) -> BibtexReading | ReadReferences:
     """Begin reading a references file in whatever format it is (see `start_bibtex`)."""
     path_s = str(path)
-    text, problem = read_text(path)
-    if problem is not None:
+    text, problem = read_legacy_text(path)
+    if problem is not None and problem.is_error:
         return BibtexReading(path_s, "", problem)
+    notes = [problem] if problem is not None else []  # read as cp1252 or Latin-1
     fmt, problem = reference_format(path, text)
     if problem is not None:
-        return ReadReferences(ParsedBibliography(path_s, [], [problem], 0,
+        return ReadReferences(ParsedBibliography(path_s, [], [*notes, problem], 0,
                                                  macros=dict(macros or {})))
     if fmt == "bibtex":
-        return start_bibtex(path, text=text, macros=macros)
+        reading = start_bibtex(path, text=text, macros=macros)
+        reading.notes = notes
+        return reading
     items, problems = _readers()[fmt or ""](text, path_s)
-    return ReadReferences(bibliography(path_s, items, problems, NAMES[fmt or ""], macros))
+    return ReadReferences(bibliography(path_s, items, [*notes, *problems], NAMES[fmt or ""],
+                                       macros))

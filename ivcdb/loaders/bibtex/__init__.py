@@ -82,6 +82,7 @@ class BibtexReading:
     second: SecondPart | None = None
     starts: list[EntryStart] = field(default_factory=list)  # found by a plain scan
     macros: dict[str, str] = field(default_factory=dict)  # of the files read before
+    notes: list[Problem] = field(default_factory=list)  # warnings of reading it (encoding)
 
     def result(self) -> ParsedBibliography:
         try:
@@ -93,6 +94,7 @@ class BibtexReading:
             unread = unread_entries(self.starts, {line for line, _ in parsed.entries},
                                     self.path)
             parsed.problems += unread
+            parsed.problems[:0] = self.notes
             parsed.blocks += len(unread)
             return parsed
         finally:
