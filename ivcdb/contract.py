@@ -25,7 +25,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from ivcdb.terms import CITATION_ROLES, DISAGREES, QUALIFIERS, SUPPORTING_ROLES, SUPPORTS
+from ivcdb.terms import (
+    CITATION_ROLES,
+    CLAIM_BOUNDS,
+    DEFAULT_CI_LEVEL,
+    DISAGREES,
+    EFFECTS,
+    FINDING_BOUNDS,
+    QUALIFIERS,
+    SUPPORTING_ROLES,
+    SUPPORTS,
+)
 
 __all__ = ["CLAIM", "CLAIM_COLUMNS", "CLAIM_LONG_COLUMNS", "COMPARED_COLUMNS", "FINDING",
            "FINDING_COLUMNS", "FINDING_EXPORT_COLUMNS", "LINK", "LINK_COLUMNS",
@@ -179,6 +189,10 @@ class ClaimRow(_Row):
     checked_at: str | None = dataclasses.field(metadata=spec(
         "claim.checked_at", since="0.2", provenance=True,
         description="When it was checked (ISO 8601 date or date and time)."))
+    bounds: str | None = dataclasses.field(metadata=spec(
+        "claim.bounds", since="0.2", choices=CLAIM_BOUNDS,
+        description="What value_low and value_high are: a range (also when empty), a "
+        "confidence interval (ci) around value, or an interquartile range (iqr)."))
 
     @property
     def reference_keys(self) -> list[str]:
@@ -249,6 +263,43 @@ class FindingRow(_Row):
     checked_at: str | None = dataclasses.field(metadata=spec(
         "source_finding.checked_at", since="0.2", provenance=True,
         description="When it was checked (ISO 8601 date or date and time)."))
+    n: int | None = dataclasses.field(metadata=spec(
+        "source_finding.n", Kind.COUNT, since="0.2",
+        description="The number of patients analysed for this figure; empty: not stated "
+        "(the denominator stands in, see analysed_n)."))
+    ci_low: float | None = dataclasses.field(metadata=spec(
+        "source_finding.ci_low", Kind.NUMBER, since="0.2",
+        description="Lower bound of the figure's confidence interval."))
+    ci_high: float | None = dataclasses.field(metadata=spec(
+        "source_finding.ci_high", Kind.NUMBER, since="0.2",
+        description="Upper bound of the figure's confidence interval."))
+    ci_level: float | None = dataclasses.field(metadata=spec(
+        "source_finding.ci_level", Kind.NUMBER, since="0.2",
+        description=f"The CI's level in percent; empty with a CI: {DEFAULT_CI_LEVEL:g}."))
+    se: float | None = dataclasses.field(metadata=spec(
+        "source_finding.se", Kind.NUMBER, since="0.2",
+        description="Standard error of the figure, on its own scale."))
+    bounds: str | None = dataclasses.field(metadata=spec(
+        "source_finding.bounds", since="0.2", choices=FINDING_BOUNDS,
+        description="What value_low and value_high are: a range (also when empty) or an "
+        "interquartile range (iqr); a CI is in ci_low and ci_high."))
+    effect: str | None = dataclasses.field(metadata=spec(
+        "source_finding.effect", since="0.2", choices=EFFECTS,
+        description="The effect measure of the figure (proportion, percent, hazard_ratio, "
+        "odds_ratio, risk_ratio, mean, median)."))
+
+    @property
+    def analysed_n(self) -> int | None:
+        """The number analysed for this figure: `n`, else the denominator (n defaults to
+        it); None when neither is given."""
+        return self.n if self.n is not None else self.denominator
+
+    @property
+    def ci_level_or_default(self) -> float | None:
+        """The CI's level in percent: `ci_level`, else 95 when a CI is given."""
+        if self.ci_low is None or self.ci_high is None:
+            return self.ci_level
+        return self.ci_level if self.ci_level is not None else DEFAULT_CI_LEVEL
 
 
 # --- the contracts ----------------------------------------------------------------------------

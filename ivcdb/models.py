@@ -17,7 +17,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ivcdb.terms import CITATION_ROLES, OUTCOME_KINDS, PERCENT, QUALIFIERS, REVIEW_ID_LENGTH
+from ivcdb.terms import (
+    CITATION_ROLES,
+    CLAIM_BOUNDS,
+    EFFECTS,
+    FINDING_BOUNDS,
+    OUTCOME_KINDS,
+    PERCENT,
+    QUALIFIERS,
+    RANGE,
+    REVIEW_ID_LENGTH,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -37,6 +47,22 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 def _percent_range(column: str) -> str:
     return f"unit_code <> '{PERCENT}' OR {column} IS NULL OR ({column} >= 0 AND {column} <= 100)"
+
+
+def _choice(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IS NULL OR " + _in(column, values)
+
+
+def _bounds_checks(choices: tuple[str, ...]) -> tuple[sa.CheckConstraint, ...]:
+    """CHECKs of `bounds`, what value_low/value_high are: one of `choices`, given only with
+    both ends, and a CI or IQR holds the value (a range need not: a claim's may not)."""
+    return (
+        sa.CheckConstraint(_choice("bounds", choices), name="bounds"),
+        sa.CheckConstraint("bounds IS NULL OR (value_low IS NOT NULL AND value_high IS NOT "
+                           "NULL)", name="bounds_ends"),
+        sa.CheckConstraint(f"bounds IS NULL OR bounds = '{RANGE}' OR value IS NULL OR "
+                           "(value_low <= value AND value <= value_high)", name="bounds_value"),
+    )
 
 
 def _figure_checks(*more: sa.CheckConstraint) -> tuple[sa.CheckConstraint, ...]:
@@ -196,6 +222,7 @@ class Claim(SQLModel, table=True):
         ),
         sa.CheckConstraint("paragraph IS NULL OR paragraph >= 1", name="paragraph"),
         sa.UniqueConstraint("review_id", "claim_id"),
+        *_bounds_checks(CLAIM_BOUNDS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -227,6 +254,7 @@ class Claim(SQLModel, table=True):
     extracted_at: str | None = None
     checked_by: str | None = None
     checked_at: str | None = None
+    bounds: str | None = Field(default=None, max_length=10)  # terms.CLAIM_BOUNDS; NULL: range
 
 
 class ClaimReference(SQLModel, table=True):
@@ -250,7 +278,22 @@ class SourceFinding(SQLModel, table=True):
     """A figure a cited source itself reports, with where it was seen."""
 
     __tablename__ = "source_finding"
-    __table_args__ = _figure_checks()
+    __table_args__ = (
+        *_figure_checks(),
+        *_bounds_checks(FINDING_BOUNDS),
+        sa.CheckConstraint("n IS NULL OR n >= 1", name="n"),
+        sa.CheckConstraint("numerator IS NULL OR n IS NULL OR numerator <= n",
+                           name="numerator_n"),
+        # a CI has both bounds, low <= high, and holds the value
+        sa.CheckConstraint("(ci_low IS NULL AND ci_high IS NULL) OR (ci_low IS NOT NULL AND "
+                           "ci_high IS NOT NULL AND ci_low <= ci_high)", name="ci"),
+        sa.CheckConstraint("value IS NULL OR ci_low IS NULL OR (ci_low <= value AND "
+                           "value <= ci_high)", name="ci_value"),
+        sa.CheckConstraint("ci_level IS NULL OR (ci_level > 0 AND ci_level < 100)",
+                           name="ci_level"),
+        sa.CheckConstraint("se IS NULL OR se >= 0", name="se"),
+        sa.CheckConstraint(_choice("effect", EFFECTS), name="effect"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # as the file that first gave it names it (each file's own id: `finding_source`)
@@ -277,6 +320,16 @@ class SourceFinding(SQLModel, table=True):
     extracted_at: str | None = None
     checked_by: str | None = None
     checked_at: str | None = None
+    # For synthesis (0.2): the analysed n (NULL: not stated; `FindingRow.analysed_n` falls
+    # back to the denominator), a CI (its level NULL: 95), the SE, what value_low/high are
+    # (terms.FINDING_BOUNDS; NULL: range) and the effect measure (terms.EFFECTS).
+    n: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float | None = None
+    se: float | None = None
+    bounds: str | None = Field(default=None, max_length=10)
+    effect: str | None = Field(default=None, max_length=20)
 
 
 class FindingSource(SQLModel, table=True):

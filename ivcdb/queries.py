@@ -277,8 +277,10 @@ def claim_ids(session: Session, review_id: int, claim_ids: Sequence[str]) -> dic
     return out
 
 
+# What a finding reports: two files giving the same are one finding (stored once).
 FINDING_IDENTITY = ("measure_code", "value", "value_low", "value_high", "numerator",
-                    "denominator", "unit_code", "timepoint", "population")
+                    "denominator", "unit_code", "timepoint", "population", "n", "ci_low",
+                    "ci_high", "ci_level", "se", "bounds", "effect")
 
 
 @dataclass(slots=True)

@@ -229,6 +229,7 @@ class ClaimCheck:
     unit: str | None
     timepoint: str | None  # the claim's, else the one built into its outcome
     population: str | None
+    bounds: str | None
     reference_numbers: tuple[int | None, ...]
     reference_keys: tuple[str, ...]
     status: Status  # the automatic status, or the verdicts by hand when there are any

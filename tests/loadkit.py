@@ -81,14 +81,17 @@ def csv_text(table: list[list[str]]) -> str:
 
 def edit_claims(changes: dict[str, dict[str, str]], *, extra: tuple[list[str], ...] = (),
                 drop: tuple[str, ...] = ()) -> str:
-    """data/claims.csv with cells changed ({claim_id: {column: value}}), rows added/removed."""
+    """data/claims.csv with cells changed ({claim_id: {column: value}}), rows added/removed;
+    a changed column the file does not have (one added later) is added, empty elsewhere."""
     table = claims_table()
     header = table[0]
+    added = [c for cells in changes.values() for c in cells if c not in header]
+    header += list(dict.fromkeys(added))
     out = [header]
     for row in table[1:]:
         if row[0] in drop:
             continue
-        row = list(row)
+        row = list(row) + [""] * len(set(added))
         for column, value in changes.get(row[0], {}).items():
             row[header.index(column)] = value
         out.append(row)

@@ -184,10 +184,12 @@ def test_reference_roles_is_a_later_wide_column() -> None:
     claim field added later still)."""
     today = contract.required_columns(CLAIM, WIDE_LINKS)
     assert today[-2:] == ("reference_keys", "reference_numbers")
-    assert CLAIM_COLUMNS == (*today, "reference_roles", *PROVENANCE)
-    assert contract.optional_columns(CLAIM, WIDE_LINKS) == ("reference_roles", *PROVENANCE)
+    assert CLAIM_COLUMNS == (*today, "reference_roles", *PROVENANCE, "bounds")
+    assert contract.optional_columns(CLAIM, WIDE_LINKS) == ("reference_roles", *PROVENANCE,
+                                                            "bounds")
     assert CLAIM.dtypes(("reference_roles",)) == {"reference_roles": Kind.KEYS.dtype}
-    assert LATER.columns(WIDE_LINKS) == (*today, "reference_roles", *PROVENANCE, "certainty")
+    assert LATER.columns(WIDE_LINKS) == (*today, "reference_roles", *PROVENANCE, "bounds",
+                                         "certainty")
 
 
 def test_a_later_field_is_written_after_todays_columns() -> None:
@@ -200,7 +202,7 @@ def test_a_later_field_is_optional_on_input(tmp_path: Path) -> None:
     required = contract.required_columns(LATER, WIDE_LINKS)
     optional = contract.optional_columns(LATER, WIDE_LINKS)
     today = contract.required_columns(CLAIM, WIDE_LINKS)
-    assert (required, optional) == (today, ("reference_roles", *PROVENANCE, "certainty"))
+    assert (required, optional) == (today, ("reference_roles", *PROVENANCE, "bounds", "certainty"))
     row = ["c1", "r", "o", "A statement.", *[""] * (len(today) - 4)]
     for columns, cells in ((today, row), ((*today, "certainty"), [*row, "low"])):
         path = tmp_path / "claims.csv"
@@ -218,6 +220,42 @@ def test_a_later_field_is_described_in_the_web_ui() -> None:
     assert view["columns"] == {"claim_id": "Kept as written.", **{
         f.name: f.description or f.name for f in LATER.stored if f.name != "claim_id"}}
     assert view["columns"]["certainty"] == "How certain the review is."  # type: ignore[index]
+
+
+def test_the_synthesis_fields_are_later_fields() -> None:
+    """Issue 14: a finding's n, CI, SE, bounds and effect measure and a claim's bounds are
+    added in 0.2: optional on input, written after today's columns, with their dtypes."""
+    later = ("n", "ci_low", "ci_high", "ci_level", "se", "bounds", "effect")
+    assert FINDING_EXPORT_COLUMNS[-len(later):] == later
+    assert contract.optional_columns(FINDING)[-len(later):] == later
+    assert all(FINDING[name].since == "0.2" for name in later) and CLAIM["bounds"].since == "0.2"
+    assert FINDING.dtypes(later) == {"n": "Int64", "ci_low": "Float64", "ci_high": "Float64",
+                                     "ci_level": "Float64", "se": "Float64",
+                                     "bounds": "string", "effect": "string"}
+    assert FINDING["bounds"].choices == ("range", "iqr")
+    assert CLAIM["bounds"].choices == ("range", "ci", "iqr")
+    assert FINDING["effect"].choices == ("proportion", "percent", "hazard_ratio", "odds_ratio",
+                                         "risk_ratio", "mean", "median")
+
+
+def _finding(**given: object) -> FindingRow:
+    values: dict[str, object] = dict.fromkeys(f.name for f in FINDING)
+    return FindingRow(**{**values, **given})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("given", "analysed"), [
+    ({"n": 40, "denominator": 50}, 40), ({"denominator": 50}, 50), ({"n": 40}, 40), ({}, None)])
+def test_n_defaults_to_the_denominator(given: dict[str, int], analysed: int | None) -> None:
+    finding = _finding(**given)
+    assert finding.analysed_n == analysed
+    assert finding.n == given.get("n")  # the column keeps what the file gave
+
+
+@pytest.mark.parametrize(("given", "level"), [
+    ({"ci_low": 1.0, "ci_high": 2.0}, 95.0), ({"ci_low": 1.0, "ci_high": 2.0, "ci_level": 90.0},
+                                             90.0), ({}, None)])
+def test_a_ci_without_a_level_is_95(given: dict[str, float], level: float | None) -> None:
+    assert _finding(**given).ci_level_or_default == level
 
 
 def test_a_later_field_goes_after_todays() -> None:

@@ -111,6 +111,67 @@ def test_check_constraints_hold_in_the_database(db_url: str) -> None:
     database.dispose()
 
 
+FINDING_BAD_ROWS = [  # the CHECKs of issue 14's fields, each broken alone
+    pytest.param("bounds) VALUES ('ci')", id="bounds-not-a-finding-choice"),
+    pytest.param("value_low, bounds) VALUES (1, 'iqr')", id="bounds-one-end"),
+    pytest.param("value, value_low, value_high, bounds) VALUES (9, 1, 5, 'iqr')",
+                 id="value-outside-iqr"),
+    pytest.param("n) VALUES (0)", id="n-zero"),
+    pytest.param("numerator, n) VALUES (5, 4)", id="numerator-above-n"),
+    pytest.param("ci_low) VALUES (1)", id="one-ci-bound"),
+    pytest.param("ci_low, ci_high) VALUES (2, 1)", id="ci-low-above-high"),
+    pytest.param("value, ci_low, ci_high) VALUES (3, 1, 2)", id="value-outside-ci"),
+    pytest.param("ci_level) VALUES (100)", id="ci-level-100"),
+    pytest.param("se) VALUES (-0.1)", id="negative-se"),
+    pytest.param("effect) VALUES ('rate')", id="unknown-effect"),
+]
+
+
+@pytest.mark.parametrize("tail", FINDING_BAD_ROWS)
+def test_finding_checks_hold_in_the_database(db_url: str, tail: str) -> None:
+    import sqlalchemy as sa
+
+    database = open_db(db_url)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO measure (code, label, family, description) VALUES "
+                             "('m', 'm', '', '')")
+        conn.exec_driver_sql("INSERT INTO reference (citekey, citekey_norm, entry_type, title, "
+                             "title_norm, et_al, source, raw_fields, content_hash) VALUES "
+                             "('k', 'k', 'article', 't', 't', false, '', '{}', '')")
+    insert = ("INSERT INTO source_finding (finding_id, reference_id, measure_code, source, "
+              "content_hash, ")
+    values = ") VALUES ('f', (SELECT id FROM reference), 'm', '', '', "
+    with database.engine.begin() as conn:  # the same row with the fields well filled: taken
+        conn.exec_driver_sql(insert + "value, n, ci_low, ci_high, ci_level, se, bounds, "
+                             "value_low, value_high, effect" + values +
+                             "2, 10, 1, 3, 90, 0.5, 'iqr', 1, 3, 'mean')")
+    with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as conn:
+        conn.exec_driver_sql(insert + tail.replace(") VALUES (", values))
+    database.dispose()
+
+
+def test_claim_bounds_checks_hold_in_the_database(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    database = open_db(db_url)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO review (code, title, authors, extra) VALUES "
+                             "('r', 't', '', '{}')")
+        conn.exec_driver_sql("INSERT INTO outcome (code, label, kind, description) VALUES "
+                             "('o', 'o', 'ratio', '')")
+    insert = ("INSERT INTO claim (claim_id, review_id, outcome_code, statement, statement_norm, "
+              "derived, source, content_hash, value, value_low, value_high, bounds) VALUES "
+              "('{}', (SELECT id FROM review), 'o', 's', 's', false, '', '', {})")
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(insert.format("ok", "0.79, 0.6, 0.9, 'ci'"))
+        conn.exec_driver_sql(insert.format("range", "0.5, 0.6, 0.9, 'range'"))
+    for i, bad in enumerate(["0.95, 0.6, 0.9, 'ci'", "0.79, 0.6, NULL, 'ci'",
+                             "0.79, 0.6, 0.9, 'sd'"]):
+        with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as conn:
+            conn.exec_driver_sql(insert.format(f"bad{i}", bad))
+    database.dispose()
+
+
 def test_corrupt_file_folder_and_empty_db_are_clear_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRun
 ) -> None:

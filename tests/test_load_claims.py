@@ -70,6 +70,12 @@ CELL_CASES = [
                  id="nul-character"),
     pytest.param({AGE: {"population": "index\x1bcase"}}, Code.CONTROL_CHAR, AGE,
                  id="control-character"),
+    pytest.param({OS5: {"bounds": "sd"}}, Code.BAD_VALUE, OS5, id="bounds-not-a-choice"),
+    pytest.param({AGE: {"bounds": "ci"}}, Code.MISSING_FIELD, AGE, id="bounds-without-ends"),
+    pytest.param({OS5: {"value": "80", "bounds": "ci"}}, Code.RANGE, OS5,
+                 id="value-outside-its-ci"),
+    pytest.param({OS5: {"value": "30", "bounds": "iqr"}}, Code.RANGE, OS5,
+                 id="value-outside-its-iqr"),
 ]
 
 
@@ -516,3 +522,17 @@ def test_the_long_form_has_no_reference_roles(built: Database, tmp_path: Path) -
     problem = find(refuse(built, Sources(claims=[path])), Code.SCHEMA, file=path, line=1,
                    key="")
     assert "'reference_roles' is a column of the wide form" in problem.message
+
+
+def test_a_claims_bounds_are_stored_and_reloaded_unchanged(built: Database,
+                                                           tmp_path: Path) -> None:
+    """A point value with its CI keeps both; a file without the column clears it."""
+    text = edit_claims({OS5: {"value": "55", "bounds": "ci"}})
+    path = write(tmp_path / "claims.csv", text)
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.updated, report.problems) == (1, [])
+    stored = _claim(built, OS5)
+    assert (stored["value"], stored["value_low"], stored["value_high"], stored["bounds"]) == (
+        55, 40, 70, "ci")
+    (again,) = load(built, Sources(claims=[path]))
+    assert (again.unchanged, again.updated) == (again.read, 0)

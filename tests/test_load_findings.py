@@ -54,6 +54,89 @@ ERROR_CASES = [
 ]
 
 
+# The columns added for synthesis (0.2), each case one row of OS5 with these cells.
+LATER = ("n", "ci_low", "ci_high", "ci_level", "se", "bounds", "effect")
+
+
+def _with_later(cells: dict[str, str], row: str = OS5) -> str:
+    """The curated findings with the synthesis columns (empty), then `row` with `cells`."""
+    lines = [line + "," * len(LATER) for line in FINDINGS.splitlines()]
+    lines[0] = HEADER + "," + ",".join(LATER)
+    return "\n".join([*lines, row + "," + ",".join(cells.get(c, "") for c in LATER)]) + "\n"
+
+
+SYNTHESIS_CASES = [
+    pytest.param({"effect": "rate"}, Code.BAD_VALUE, id="effect-not-a-choice"),
+    pytest.param({"bounds": "ci"}, Code.BAD_VALUE, id="bounds-ci-is-not-a-finding-choice"),
+    pytest.param({"ci_low": "60", "ci_high": "50"}, Code.RANGE, id="ci-low-above-high"),
+    pytest.param({"ci_low": "50"}, Code.MISSING_FIELD, id="ci-low-only"),
+    pytest.param({"ci_high": "60"}, Code.MISSING_FIELD, id="ci-high-only"),
+    pytest.param({"se": "-0.5"}, Code.BAD_VALUE, id="negative-se"),
+    pytest.param({"ci_low": "50", "ci_high": "60", "ci_level": "100"}, Code.OUT_OF_RANGE,
+                 id="level-100"),
+    pytest.param({"ci_level": "0"}, Code.OUT_OF_RANGE, id="level-0"),
+    pytest.param({"ci_level": "-5"}, Code.OUT_OF_RANGE, id="level-negative"),
+    pytest.param({"ci_low": "56", "ci_high": "60"}, Code.RANGE, id="value-below-its-ci"),
+    pytest.param({"ci_low": "40", "ci_high": "54.9"}, Code.RANGE, id="value-above-its-ci"),
+    pytest.param({"n": "0"}, Code.COUNT, id="n-zero"),
+    pytest.param({"n": "-3"}, Code.COUNT, id="n-negative"),
+    pytest.param({"n": "many"}, Code.BAD_VALUE, id="n-not-a-number"),
+    pytest.param({"bounds": "iqr"}, Code.MISSING_FIELD, id="iqr-without-ends"),
+]
+
+
+@pytest.mark.parametrize(("cells", "code"), SYNTHESIS_CASES)
+def test_a_bad_synthesis_cell_is_refused_with_location(built: Database, tmp_path: Path,
+                                                       cells: dict[str, str],
+                                                       code: Code) -> None:
+    text = _with_later(cells, OS5.replace("all patients", "another population"))
+    path = write(tmp_path / "findings.csv", text)
+    problem = find(refuse(built, Sources(findings=[path])), code, file=path,
+                   line=len(text.splitlines()), key="wachtel2015")
+    assert any(column in problem.message for column in (*LATER, "value"))
+
+
+def test_numerator_above_n_and_value_outside_an_iqr_are_refused(built: Database,
+                                                                tmp_path: Path) -> None:
+    row = OS5.replace(",55,,,,,", ",55,60,70,5,10,").replace("all patients", "others")
+    text = _with_later({"n": "4", "bounds": "iqr"}, row)
+    path = write(tmp_path / "findings.csv", text)
+    problems = refuse(built, Sources(findings=[path]))
+    for code in (Code.FRACTION, Code.RANGE):
+        find(problems, code, file=path, line=len(text.splitlines()), key="wachtel2015")
+
+
+def test_the_synthesis_fields_are_stored_exported_and_reloaded(built: Database,
+                                                               tmp_path: Path) -> None:
+    from ivcdb.exports import export
+
+    cells = {"n": "300", "ci_low": "49", "ci_high": "61", "ci_level": "90", "se": "3.1",
+             "effect": "percent"}
+    text = _with_later(cells, OS5.replace("all patients", "resected"))
+    path = write(tmp_path / "findings.csv", text)
+    (report,) = load(built, Sources(findings=[path]))
+    assert (report.added, report.problems) == (1, [])
+    (stored,) = rows(built, "source_finding", "population = 'resected'")
+    assert {c: stored[c] for c in LATER} == {"n": 300, "ci_low": 49, "ci_high": 61,
+                                             "ci_level": 90, "se": 3.1, "bounds": None,
+                                             "effect": "percent"}
+    exported = export(built, "findings", fmt="csv").decode("utf-8")
+    header, *lines = exported.splitlines()
+    assert header.endswith(",seen_at," + ",".join(LATER))
+    (line,) = [x for x in lines if ",resected," in x]
+    assert line.endswith(",300,49,61,90,3.1,,percent")
+    (again,) = load(built, Sources(findings=[write(tmp_path / "export.csv", exported)]))
+    assert (again.added, again.updated, again.problems) == (0, 0, [])
+
+
+def test_a_file_without_the_synthesis_columns_hashes_as_before(built: Database,
+                                                               tmp_path: Path) -> None:
+    """The columns written empty change nothing: every finding is unchanged."""
+    path = write(tmp_path / "findings.csv", "\n".join(_with_later({}).splitlines()[:-1]) + "\n")
+    (report,) = load(built, Sources(findings=[path]))
+    assert (report.unchanged, report.added, report.updated) == (38, 0, 0)
+
+
 @pytest.mark.parametrize(("row", "code", "key"), ERROR_CASES)
 def test_finding_error_is_refused_with_location(built: Database, tmp_path: Path, row: str,
                                                 code: Code, key: str) -> None:

@@ -16,6 +16,7 @@ from ivcdb.contract import (
 )
 from ivcdb.csvformat import INT_MAX, LIST_SEPARATOR, OutOfRange, whole_number
 from ivcdb.loaders.csvfile import CellReader, CsvTable, Row, cell_reader, read_csv
+from ivcdb.loaders.figurechecks import check_bounds
 from ivcdb.loaders.files import row_hash
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem
@@ -187,6 +188,7 @@ def _values(cells: CellReader) -> dict[str, Any]:
         cells.error(Code.COUNT, "denominator must be 1 or more")
     if values["paragraph"] == 0:
         cells.error(Code.BAD_VALUE, "paragraph numbers start at 1")
+    check_bounds(cells, values)
     return values
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ivcdb.contract import FINDING, optional_columns, required_columns
 from ivcdb.loaders.csvfile import CellReader, cell_reader, read_csv
+from ivcdb.loaders.figurechecks import check_bounds, check_interval
 from ivcdb.loaders.files import row_hash
 from ivcdb.report import Code, Problem
 from ivcdb.terms import PERCENT
@@ -91,6 +92,8 @@ def parse_findings(path: str | Path) -> ParsedFindings:
         if numerator is not None and denominator is not None and numerator > denominator:
             cells.error(Code.FRACTION, f"numerator {numerator} is above denominator "
                         f"{denominator}")
+        check_bounds(cells, values)
+        check_interval(cells, values)
         fid = row.cells.get("finding_id") or finding_id(key or f"ref{number_text}", row.cells)
         if fid in seen:
             cells.error(Code.DUPLICATE_KEY, f"the same finding is on line {seen[fid]}")
