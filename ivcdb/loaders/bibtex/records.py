@@ -261,12 +261,63 @@ def _first_of_duplicates(failed: list[Any], path: str) -> list[Problem]:
 
 
 def split_blocks(text: str, first_line: int = 0) -> Any:
-    """bibtexparser's split of `text` into blocks, lines counted from `first_line` (0-based)."""
+    """bibtexparser's split of `text` into blocks, lines counted from `first_line` (0-based).
+
+    When an entry cannot be split and has a `%` in it, the text is split again with every
+    `% ...` comment between fields blanked (biber reads such comments; bibtexparser takes a
+    comma in one for the next field), and that split is kept if fewer blocks fail.
+    """
+    library = _split(text, first_line)
+    if any(type(b).__name__ == "ParsingFailedBlock" and "%" in (b.raw or "")
+           for b in library.failed_blocks):
+        plain = without_field_comments(text)
+        if plain != text:
+            again = _split(plain, first_line)
+            if len(again.failed_blocks) < len(library.failed_blocks):
+                return again
+    return library
+
+
+def _split(text: str, first_line: int) -> Any:
     from bibtexparser.splitter import Splitter
 
     splitter = Splitter(text)
     splitter._current_line += first_line  # as if `text` started on that line of the file
     return splitter.split()
+
+
+def without_field_comments(text: str) -> str:
+    """`text` with each `%` comment between an entry's fields (outside its values) blanked
+    to the end of its line, so every line and offset stays."""
+    out = list(text)
+    depth, quoted, i = 0, False, text.find("@")
+    while 0 <= i < len(text):
+        ch = text[i]
+        if depth == 0 and ch not in "{}":
+            if ch == "@" or i + 1 >= len(text):
+                i += 1
+                continue
+            at = text.find("@", i)  # between entries: nothing to do until the next one
+            brace = text.find("{", i)
+            i = brace if brace >= 0 and (at < 0 or brace < at) else at
+            continue
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif ch == '"' and depth == 1:
+            quoted = not quoted
+        elif ch == "%" and depth == 1 and not quoted:
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
+            continue
+        i += 1
+    return "".join(out)
 
 
 def macros_of(strings: Iterable[Any], path: str, problems: list[Problem],
