@@ -175,3 +175,44 @@ def test_one_review_of_several(built: Database, cli: CliRun, tmp_path: Path) -> 
     assert code == 0, err
     assert _export(cli, rebuilt, second_out)[0] == 0
     assert _files(second_out) == _files(first)
+
+
+NESTED = """
+[review.funding]
+agency = "Example Foundation"
+grants = [{number = "X-1", year = 2024}, {number = "X-2", open = true}]
+
+[review.funding.contact]
+"e-mail address" = "someone@example.org"
+
+[[review.reviewers]]
+name = "First Reviewer"
+roles = ["screening", "extraction"]
+
+[[review.reviewers]]
+name = "Second Reviewer"
+"""
+
+
+def test_review_extra_tables_export_and_rebuild(db: Database, cli: CliRun, data_copy: Path,
+                                                tmp_path: Path) -> None:
+    """Tables and arrays of tables a review file adds (`[review.funding]`,
+    `[[review.reviewers]]`) are written back as inline tables (was: export --all failed)."""
+    import tomllib
+
+    review = data_copy / "review.toml"
+    review.write_text(review.read_text(encoding="utf-8") + NESTED, encoding="utf-8")
+    code, _, err = cli("build", "--data", str(data_copy), "--db", str(db.url))
+    assert code == 0, err
+    first = tmp_path / "first"
+    code, err = _export(cli, str(db.url), first)
+    assert code == 0, err
+    written = tomllib.loads((first / "review.toml").read_text(encoding="utf-8"))["review"]
+    given = tomllib.loads(review.read_text(encoding="utf-8"))["review"]
+    assert written["funding"] == given["funding"]
+    assert written["reviewers"] == given["reviewers"]
+    rebuilt = str(tmp_path / "rebuilt.sqlite")
+    code, _, err = cli("build", "--data", str(first), "--db", rebuilt)
+    assert code == 0, err
+    assert _export(cli, rebuilt, tmp_path / "second")[0] == 0
+    assert _files(tmp_path / "second") == _files(first)

@@ -2,7 +2,8 @@
 so a folder exported with `export --all` builds the same review again.
 
 Strings are written as JSON strings, which are TOML basic strings; the further fields a
-review file gave (kept as JSON in `Review.extra`) are written back after the known ones.
+review file gave (kept as JSON in `Review.extra`) are written back after the known ones,
+tables among them as inline tables.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ AUTHOR_SEPARATOR = "; "  # how the loader joins the `authors` list
 
 
 def _value(value: Any) -> str:
-    """One TOML value: text, whole or decimal number, true/false, or an array of them."""
+    """One TOML value: text, whole or decimal number, true/false, an array of values, or a
+    table (a `[review.x]` or `[[review.x]]` of the file read: written as an inline table,
+    which TOML reads as the same table)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
