@@ -72,8 +72,9 @@ def remove_review(db: str | os.PathLike[str] | None, review: str, *, force: bool
     one transaction; shared records (vocabulary, library entries, findings another file gives)
     stay. Without `force`, a review that holds any of these is refused (`ForceNeeded`, the
     message listing what would go) and nothing changes."""
-    from ivcdb import queries, store
+    from ivcdb import history, queries, store
     from ivcdb.db import open_db
+    from ivcdb.loaders.writer import os_user
 
     with open_db(db) as database, database.write() as session:
         removal = queries.review_removal(session, review)
@@ -87,6 +88,8 @@ def remove_review(db: str | os.PathLike[str] | None, review: str, *, force: bool
                               f"of {review}'s bibliography, and no other bibliography or the "
                               "library holds their works: load those entries into the library "
                               "first")
-        store.remove_review(session, removal.review_id,
-                            [(finding, entry) for finding, entry in moved if entry is not None])
+        with history.recording(session, who=os_user(), command="review remove"):
+            store.remove_review(session, removal.review_id,
+                                [(finding, entry) for finding, entry in moved
+                                 if entry is not None])
     return removal

@@ -655,6 +655,9 @@ def export_command(
         "--all", metavar="DIR", help="Every table into DIR (created if absent) as a data "
         "package: datapackage.json, review.toml, references.bib; csv, xlsx or parquet.")]
     = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="DATETIME", help="The table as it was then (ISO 8601, UTC unless "
+        "it says; a date alone: its end), rebuilt from the history.")] = None,
 ) -> None:
     """Export a table (CSV, JSON, Parquet, Excel), the references (BibTeX, CSL-JSON, RIS), or
     with --all a review's whole data package."""
@@ -672,9 +675,49 @@ def export_command(
         return
     assert kind is not None
     _binary_needs_a_file(formats.EXPORT[fmt], output)
-    with open_db(db, readonly=True) as database:
-        data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
+    if as_of is not None:
+        from ivcdb.db import resolve_url
+        from ivcdb.history import as_of as history_as_of
+        from ivcdb.history import parse_time
+
+        at = parse_time(as_of)
+        with open_db(db, readonly=True):  # refuses a database that does not exist
+            pass
+        with history_as_of(resolve_url(db), at) as past, open_db(past) as database:
+            data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
+    else:
+        with open_db(db, readonly=True) as database:
+            data = export(database, kind, fmt=fmt, review=review, long=long, excel=excel)
     render.write_output(data, output, force)
+
+
+@app.command("history")
+def history_command(
+    claim_id: Annotated[str | None, typer.Argument(metavar="[CLAIM_ID]", help="The changes of "
+                                                   "this claim (its row and its links).")]
+    = None,
+    db: DbOption = None,
+    reference: Annotated[str | None, typer.Option(
+        "--reference", metavar="KEY", help="The changes of this reference (its entries, "
+        "citations and the claims' links to it).")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="DATE", help="Only changes at or after this date or time "
+        "(ISO 8601, UTC unless it says).")] = None,
+    fmt: QueryFormat = None,
+) -> None:
+    """Every insert, update and delete of claims, links, findings, references, citations,
+    reviews and codes: when, who, which command, old and new values."""
+    from ivcdb.db import open_db
+    from ivcdb.history import entries, parse_time
+
+    if claim_id and reference:
+        raise typer.BadParameter("name a CLAIM_ID or --reference KEY, not both")
+    start = parse_time(since) if since else None
+    if start is not None and len(since or "") <= 10:
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    with open_db(db, readonly=True) as database, database.session() as session:
+        found = entries(session, claim_id=claim_id, reference=reference, since=start)
+    render.print_history(found, fmt)
 
 
 # --- web and plots ----------------------------------------------------------------------------

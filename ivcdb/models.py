@@ -370,6 +370,30 @@ class LoadEvent(SQLModel, table=True):
     resolved: int | None = None  # conflicts with others' values that `--resolve` overrode
 
 
+class ChangeRecord(SQLModel, table=True):
+    """One insert, update or delete of a tracked row (`ivcdb.history`): append-only.
+
+    Written by the command that made the change, in its transaction; no command updates or
+    deletes it. `row_key` is the row's primary key as a JSON array, `old_values` and
+    `new_values` its columns as a JSON object (NULL for an insert's old, a delete's new).
+    """
+
+    __tablename__ = "change_record"
+    __table_args__ = (
+        sa.CheckConstraint("action IN ('insert', 'update', 'delete')", name="action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    changed_by: str = Field(default="", max_length=200)
+    command: str = Field(default="", max_length=40)  # load, review remove, ...
+    table_name: str = Field(max_length=40)
+    row_key: str
+    action: str = Field(max_length=6)
+    old_values: str | None = None
+    new_values: str | None = None
+
+
 TABLES = (
     Review,
     Unit,
@@ -383,4 +407,5 @@ TABLES = (
     SourceFinding,
     FindingSource,
     LoadEvent,
+    ChangeRecord,
 )

@@ -35,6 +35,7 @@ from ivcdb.figures import (
 )
 from ivcdb.models import (
     Author,
+    ChangeRecord,
     Citation,
     Claim,
     ClaimReference,
@@ -437,6 +438,43 @@ def table_rows(session: Session, table: sa.Table, *, batch: int = 1000) -> Itera
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
         yield [tuple(row) for row in part]
+
+
+def table_state(session: Session, table: sa.Table) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every row of `table`, keyed by its primary key (what the history compares)."""
+    pk = [table.columns.keys().index(c.name) for c in table.primary_key.columns]
+    return {tuple(row[i] for i in pk): tuple(row)
+            for row in session.execute(sa.select(table)).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change record, as the history shows it."""
+
+    id: int
+    changed_at: Any
+    changed_by: str
+    command: str
+    table_name: str
+    row_key: str
+    action: str
+    old_values: str | None
+    new_values: str | None
+
+
+def changes(session: Session, *, after: Any = None, since: Any = None,
+            tables: Sequence[str] | None = None) -> list[Change]:
+    """Change records in the order they were made; `after`: made after that time (exclusive),
+    `since`: at or after it; `tables`: of those tables only."""
+    t = _t(ChangeRecord)
+    query = sa.select(*(t.c[f.name] for f in dataclasses.fields(Change))).order_by(t.c.id)
+    if after is not None:
+        query = query.where(t.c.changed_at > after)
+    if since is not None:
+        query = query.where(t.c.changed_at >= since)
+    if tables is not None:
+        query = query.where(t.c.table_name.in_(list(tables)))
+    return [Change(*row) for row in session.execute(query).all()]
 
 
 # --- reviewer queries -------------------------------------------------------------------------

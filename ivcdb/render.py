@@ -20,6 +20,7 @@ from ivcdb.text import visible
 if TYPE_CHECKING:
     from ivcdb.compare import Comparison
     from ivcdb.copy import CopyReport
+    from ivcdb.history import Entry
     from ivcdb.queries import ReferenceDetail
     from ivcdb.report import LoadReport, Problem
     from ivcdb.verify import Checks, ClaimCheck
@@ -442,3 +443,25 @@ def comparison_markdown(comparison: Comparison) -> None:
     out += [f"| {name} | {_percent(a.percent)} | {_kappa(a.kappa)} |"
             for name, a in comparison.agreement.items()]
     sys.stdout.write("\n".join(out) + "\n")
+
+
+# --- history ----------------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("changed_at", "changed_by", "command", "table", "key", "action", "old",
+                   "new")
+
+
+def print_history(found: Sequence[Entry], fmt: str | None) -> None:
+    """`history`: one row per change (JSON: old and new as objects)."""
+    chosen = choose_format(fmt)
+    if chosen == "json":
+        print_json([e.as_dict() for e in found])
+        return
+    emit([{**e.as_dict(), "old": _values_text(e.old), "new": _values_text(e.new)}
+          for e in found], HISTORY_COLUMNS, chosen, title=f"History: {len(found)} change(s)")
+
+
+def _values_text(values: dict[str, Any] | None) -> str:
+    if values is None:
+        return ""
+    return "; ".join(f"{k}={cell(v)}" for k, v in values.items())

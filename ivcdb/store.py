@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 from ivcdb.models import (
     LIBRARY_ENTRY,
     Author,
+    ChangeRecord,
     Citation,
     Claim,
     ClaimReference,
@@ -306,12 +307,13 @@ def remove_review(session: Session, review_id: int, moved: Sequence[tuple[int, i
 
 
 def record_load(session: Session, report: LoadReport, sha256: str, *, loaded_by: str,
-                resolved: int = 0) -> None:
-    """A load history row for one file: what was read and changed, by whom."""
+                resolved: int = 0, loaded_at: datetime | None = None) -> None:
+    """A load history row for one file: what was read and changed, by whom (`loaded_at`:
+    the load's time, that of its change records)."""
     session.execute(sa.insert(_table(LoadEvent)).values(
         loaded_by=loaded_by,
         resolved=resolved,
-        loaded_at=datetime.now(UTC),
+        loaded_at=loaded_at or datetime.now(UTC),
         kind=report.kind,
         path=report.path,
         sha256=sha256,
@@ -323,6 +325,27 @@ def record_load(session: Session, report: LoadReport, sha256: str, *, loaded_by:
         warnings=len(report.warnings),
         version=__version__,
     ))
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def record_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append change records (`ivcdb.history`); nothing else writes that table."""
+    insert_rows(session, ChangeRecord, rows)
+
+
+def undo_change(session: Session, table: sa.Table, key: dict[str, Any], action: str,
+                old: dict[str, Any] | None) -> None:
+    """Reverse one change on a scratch copy (`history.as_of`): an insert deleted, an update
+    or delete given its old values back."""
+    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+    if action == "insert":
+        session.execute(sa.delete(table).where(where))
+    elif action == "update":
+        session.execute(sa.update(table).where(where).values(**(old or {})))
+    else:
+        session.execute(sa.insert(table).values(**(old or {})))
 
 
 # --- copy (whole tables) ----------------------------------------------------------------------

@@ -8,11 +8,12 @@ the database (and SQLAlchemy), so reading the files can begin before those are i
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from ivcdb import queries, store
+from ivcdb import history, queries, store
 from ivcdb.contract import CLAIM, FINDING
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
@@ -43,7 +44,9 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
     an error anywhere (without `skip_invalid`) raises `LoadRefused` with every problem of the
     load, which rolls the whole transaction back.
     """
+    now = datetime.now(UTC)  # the load's time: its history records and load events
     with db.write() as session:
+        before = history.state(session)
         parsed = keyed(session, parsed)
         resolution = resolve_sources(session, parsed, skip_invalid=skip_invalid,
                                      update_vocabulary=update_vocabulary)
@@ -63,10 +66,12 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
         if dry_run:
             session.rollback()
         else:
+            history.record(session, before, who=loader.user, when=now, command="load")
             for report in reports:
                 if report.path in parsed.digests:
                     store.record_load(session, report, parsed.digests[report.path],
-                                      loaded_by=loader.user, resolved=report.resolved)
+                                      loaded_by=loader.user, resolved=report.resolved,
+                                      loaded_at=now)
     for report in reports:
         report.written = not dry_run
     return reports
