@@ -4,8 +4,8 @@ Claims and their links, findings and their sources, references, citations, revie
 vocabularies (`ivcdb.history.TRACKED`): the row's key, its old and new values as JSON, who,
 when and by which command. A new table only; existing rows have no history before it.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
