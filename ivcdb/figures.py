@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from ivcdb.csvformat import format_number
-from ivcdb.terms import PERCENT
+from ivcdb.terms import CI, DEFAULT_CI_LEVEL, IQR, PERCENT
 from ivcdb.text import fold
 
 __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
@@ -65,8 +65,24 @@ def number(x: float, places: int | None = None) -> str:
 
 def span(low: float, high: float, places: int | None = None) -> str:
     """`40–70`, or `40` when both ends are the same printed number."""
-    first, last = number(low, places), number(high, places)
+    return _joined(number(low, places), number(high, places))
+
+
+def _joined(first: str, last: str) -> str:
     return first if first == last else f"{first}{EN_DASH}{last}"
+
+
+def _aligned(numbers: Sequence[float], places: int | None = None) -> list[str]:
+    """The numbers to the same decimals, as an estimate is printed with its interval
+    (`0.79`, `0.60`, `0.90`); as `number` prints them when one needs an exponent."""
+    texts = [number(x, places) for x in numbers]
+    if not all(_PLAIN.fullmatch(t) for t in texts):
+        return texts
+    decimals = max(len(t.partition(".")[2]) for t in texts)
+    return [f"{float(t):.{decimals}f}" for t in texts]
+
+
+_PLAIN = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def unit_text(code: str | None, labels: Mapping[str, str], style: Style = Style.WORDS) -> str:
@@ -90,19 +106,48 @@ def qualified(text: str, qualifier: str | None, style: Style = Style.WORDS) -> s
 def figure_text(value: float | None, low: float | None, high: float | None,
                 numerator: int | None = None, denominator: int | None = None,
                 qualifier: str | None = None, *, style: Style = Style.WORDS, unit: str = "",
-                share: bool = False, places: int | None = None) -> str:
+                share: bool = False, places: int | None = None, bounds: str | None = None,
+                ci_low: float | None = None, ci_high: float | None = None,
+                ci_level: float | None = None) -> str:
     """A figure as printed: `approximately 40–70%`, `≈ 40–70 %`, `5/10`; empty without one.
 
     The printed figure is the range when both ends are given, else the value; `unit` is
     its `unit_text`. A count out of a total (`5/10`) takes no unit; in words it follows a
     printed figure in parentheses (`76% (286/377)`), and `share` adds its percentage to a
     count alone (`5/10 (50%)`). `places` rounds the printed numbers.
+
+    `bounds` says what `low` and `high` are (`terms.CLAIM_BOUNDS`): a range (also None), a
+    CI (a claim's) or an IQR. A finding gives its CI as `ci_low`/`ci_high`, at `ci_level`
+    percent (None: 95). A value with its CI or IQR keeps the value: `0.79 (0.60–0.90)`,
+    `55 (IQR 45–65)`, `0.79 (90% CI 0.60–0.90)`; an interval alone is named (`CI 0.60–0.90`,
+    `IQR 45–65`).
     """
+    if bounds == CI and low is not None and high is not None:
+        low, high, ci_low, ci_high = None, None, low, high
+    ranged = low is not None and high is not None
+    iqr = ranged and bounds == IQR
+    ci = ci_low is not None and ci_high is not None
+    ci_named = ""  # `CI 0.60–0.90`, `90% CI 0.60–0.90`: a CI printed on its own
+    if ci_low is not None and ci_high is not None:
+        ci_named = (_ci_name(ci_level) or "CI ") + span(ci_low, ci_high, places) + unit
     counts = f"{numerator}/{denominator}" if numerator is not None and denominator else ""
-    if low is not None and high is not None:
-        text = span(low, high, places) + unit
+    if value is not None and (ci or iqr):
+        bounds_given = [x for x in (ci_low, ci_high, low, high) if x is not None]
+        shown, *ends = _aligned([value, *bounds_given], places)
+        inner = []
+        if ci:
+            inner.append(_ci_name(ci_level) + _joined(*ends[:2]) + unit)
+            ends = ends[2:]
+        if ends:
+            inner.append(f"{'IQR' if iqr else 'range'} {_joined(*ends)}{unit}")
+        text = f"{shown}{unit} ({'; '.join(inner)})"
+    elif low is not None and high is not None:
+        text = ("IQR " if iqr else "") + span(low, high, places) + unit
+        text += f" ({ci_named})" if ci else ""
     elif value is not None:
         text = number(value, places) + unit
+    elif ci:
+        text = ci_named
     elif counts and share:
         assert numerator is not None and denominator is not None
         text = f"{counts} ({number(100 * numerator / denominator, places)}%)"
@@ -112,6 +157,13 @@ def figure_text(value: float | None, low: float | None, high: float | None,
     if counts and style is Style.WORDS:
         text += f" ({counts})"
     return qualified(text, qualifier, style)
+
+
+def _ci_name(level: float | None) -> str:
+    """What precedes a CI's bounds: nothing for the usual 95%, else `90% CI `."""
+    if level is None or level == DEFAULT_CI_LEVEL:
+        return ""
+    return f"{number(level)}% CI "
 
 
 def printed_text(qualifier: str | None, reported: str | None) -> str:

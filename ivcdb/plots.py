@@ -214,11 +214,15 @@ def _drawn(value: float | None, low: float | None, high: float | None,
 
 def _drawn_text(value: float | None, low: float | None, high: float | None,
                 numerator: int | None, denominator: int | None, unit: str | None,
-                qualifier: str | None, spelled: str) -> str:
-    """`≈ 40–70 %`; a count out of a total with its share, `5/10 (50%)`."""
+                qualifier: str | None, spelled: str, *, bounds: str | None = None,
+                ci_low: float | None = None, ci_high: float | None = None,
+                ci_level: float | None = None) -> str:
+    """`≈ 40–70 %`, `0.79 (0.60–0.90)`; a count out of a total with its share, `5/10 (50%)`
+    (`bounds` and the CI as `figure_text` takes them)."""
     share = unit == COUNT and numerator is not None and bool(denominator)
     return figure_text(value, low, high, numerator, denominator, qualifier, style=Style.SIGNS,
-                       unit=spelled, share=share, places=1 if share else None)
+                       unit=spelled, share=share, places=1 if share else None, bounds=bounds,
+                       ci_low=ci_low, ci_high=ci_high, ci_level=ci_level)
 
 
 def _statement_label(statement: str, cited: str) -> str:
@@ -272,7 +276,7 @@ def _panels(session: Session, known: dict[str, dict[str, Any]],
                 _statement_label(claim.statement, cited), "claim", low, high, point,
                 _drawn_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
                             claim.denominator, claim.unit, claim.qualifier,
-                            unit_text(claim.unit, labels, Style.SIGNS)),
+                            unit_text(claim.unit, labels, Style.SIGNS), bounds=claim.bounds),
                 height=1.6))
             shown = []  # plot_findings keeps those at the claim's timepoint
             for f in findings:
@@ -284,7 +288,9 @@ def _panels(session: Session, known: dict[str, dict[str, Any]],
                         _source_label(f, studies), "source", f_low, f_high, f_point,
                         _drawn_text(f.value, f.value_low, f.value_high, f.numerator,
                                     f.denominator, f.unit, None,
-                                    unit_text(f.unit, labels, Style.SIGNS)),
+                                    unit_text(f.unit, labels, Style.SIGNS), bounds=f.bounds,
+                                    ci_low=f.ci_low, ci_high=f.ci_high,
+                                    ci_level=f.ci_level),
                         same_measure=f.same_measure, height=1.0))
             shown.sort(key=lambda r: not r.same_measure)  # stable: citation order kept
             panel.rows.extend(shown)

@@ -584,7 +584,7 @@ class ReferenceDetail:
 # What a reference's page shows of a claim citing it, and of a finding it reports.
 CITING_CLAIM_COLUMNS = ("claim_id", "review", "outcome", "role", "statement", "qualifier",
                         "value", "value_low", "value_high", "unit", "reported", "section",
-                        "paragraph")
+                        "paragraph", "bounds")
 OWN_FINDING_COLUMNS = tuple(c for c in FindingRow.COLUMNS
                             if c not in ("reference_key", "reference_number"))
 

@@ -256,14 +256,15 @@ FINDING_TABLE = ("measure", "figure", "unit", "timepoint", "population", "note")
 
 def with_figure(row: dict[str, Any]) -> dict[str, Any]:
     """The row plus `figure`: a claim's figure as the review prints it (else as stored), or a
-    finding's numbers (`76 (286/377)`; the unit has its own column)."""
+    finding's numbers (`76 (286/377)`, `0.79 (0.60–0.90)`; the unit has its own column)."""
     if "reported" in row and row["reported"]:
         text = printed_text(row["qualifier"], row["reported"])
     else:
         unit = unit_text(row["unit"], {}) if "reported" in row else ""
         text = figure_text(row["value"], row["value_low"], row["value_high"],
                            row.get("numerator"), row.get("denominator"), row.get("qualifier"),
-                           unit=unit)
+                           unit=unit, bounds=row.get("bounds"), ci_low=row.get("ci_low"),
+                           ci_high=row.get("ci_high"), ci_level=row.get("ci_level"))
     return {**row, "figure": text}
 
 

@@ -323,7 +323,7 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
             "claim_id": ids[(claim.review, claim.claim_id)][0],
             "figure": figure_text(claim.value, claim.value_low, claim.value_high,
                                   claim.numerator, claim.denominator, claim.qualifier,
-                                  style=Style.SIGNS),
+                                  style=Style.SIGNS, bounds=claim.bounds),
             "cited": citations((link.reference_number for link in claim.links), Cite.SPACED),
             "reference": _json(labels),
             "author": _json(authors),

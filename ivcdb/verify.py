@@ -38,7 +38,7 @@ from ivcdb.figures import (
     unit_text,
 )
 from ivcdb.queries import CheckClaim, CheckFinding, Results
-from ivcdb.terms import PERCENT, QUALITATIVE
+from ivcdb.terms import CI, IQR, PERCENT, QUALITATIVE
 from ivcdb.text import fold, key_fold
 
 __all__ = ["WHOLE_POPULATIONS", "Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict",
@@ -391,11 +391,16 @@ class _Claim:
         return unit_text(self.unit_code, labels)
 
     def claimed(self, labels: dict[str, str]) -> str:
-        """The figure compared, in words: `approximately 40–70%`, `5/10 (50%)`."""
+        """The figure compared, in words: `approximately 40–70%`, `5/10 (50%)`; a value with
+        its CI or IQR (compared as the value) keeps them: `0.79 (0.60–0.90)`."""
         row = self.row
         if self.decimals is None:  # a count out of a total, compared as its share
             return figure_text(None, None, None, row.numerator, row.denominator,
                                row.qualifier, share=True, places=PLACES)
+        if row.value is not None and row.bounds in (CI, IQR):
+            return figure_text(row.value, row.value_low, row.value_high,
+                               qualifier=row.qualifier, unit=unit_text(row.unit, labels),
+                               places=PLACES, bounds=row.bounds)
         return figure_text(None, self.low, self.high, qualifier=row.qualifier,
                            unit=unit_text(row.unit, labels),
                            places=PLACES) or (
@@ -635,9 +640,11 @@ def _status(compared: Sequence[ComparedFinding]) -> Status:
 
 
 def finding_text(f: ComparedFinding, labels: dict[str, str]) -> str:
-    """`[3]: 55% overall survival at 5 years, all patients`."""
+    """`[3]: 55% overall survival at 5 years, all patients`; `[3]: 0.79 (0.60–0.90) ...`."""
     figure = figure_text(f.value, f.value_low, f.value_high, f.numerator, f.denominator,
-                         unit=unit_text(f.unit, labels), places=PLACES) or "no figure"
+                         unit=unit_text(f.unit, labels), places=PLACES, bounds=f.bounds,
+                         ci_low=f.ci_low, ci_high=f.ci_high,
+                         ci_level=f.ci_level) or "no figure"
     text = f"{cite(f.reference_number, f.reference_key)}: {figure} "
     text += lower_first(f.measure_label)
     if f.timepoint:

@@ -59,6 +59,40 @@ def test_figure_text_in_both_styles(figure: tuple[object, ...], unit: str, words
                        unit=unit_text(unit, LABELS, Style.SIGNS)) == signs
 
 
+@pytest.mark.parametrize(("figure", "expected"), [
+    pytest.param({"value": 0.79, "low": 0.6, "high": 0.9, "bounds": "ci"}, "0.79 (0.60–0.90)",
+                 id="claim-value-with-ci"),
+    pytest.param({"value": 55.0, "low": 45.0, "high": 65.0, "bounds": "iqr"}, "55 (IQR 45–65)",
+                 id="value-with-iqr"),
+    pytest.param({"value": 55.0, "low": 45.0, "high": 65.0, "bounds": "range"}, "45–65",
+                 id="explicit-range-as-before"),
+    pytest.param({"value": 0.79, "ci_low": 0.6, "ci_high": 0.9}, "0.79 (0.60–0.90)",
+                 id="finding-value-with-ci"),
+    pytest.param({"value": 0.79, "ci_low": 0.6, "ci_high": 0.9, "ci_level": 95.0},
+                 "0.79 (0.60–0.90)", id="level-95-unnamed"),
+    pytest.param({"value": 0.79, "ci_low": 0.6, "ci_high": 0.9, "ci_level": 90.0},
+                 "0.79 (90% CI 0.60–0.90)", id="other-level-named"),
+    pytest.param({"ci_low": 0.6, "ci_high": 0.9}, "CI 0.6–0.9", id="ci-alone"),
+    pytest.param({"low": 45.0, "high": 65.0, "bounds": "iqr"}, "IQR 45–65", id="iqr-alone"),
+    pytest.param({"value": 31.0, "low": 5.0, "high": 100.0, "ci_low": 25.0, "ci_high": 40.0},
+                 "31 (25–40; range 5–100)", id="ci-and-range"),
+    pytest.param({"value": 0.79, "ci_low": 0.6}, "0.79", id="one-ci-bound-is-no-ci"),
+])
+def test_a_value_keeps_its_interval(figure: dict[str, float | str], expected: str) -> None:
+    args = {k: figure.get(k) for k in ("value", "low", "high")}
+    rest = {k: v for k, v in figure.items() if k not in args}
+    assert figure_text(*args.values(), **rest) == expected  # type: ignore[arg-type]
+
+
+def test_an_interval_takes_the_unit_qualifier_and_counts() -> None:
+    assert figure_text(55.0, None, None, ci_low=49.0, ci_high=61.0,
+                       unit="%") == "55% (49–61%)"
+    assert figure_text(0.79, 0.6, 0.9, qualifier="approximately", bounds="ci",
+                       style=Style.SIGNS) == "≈ 0.79 (0.60–0.90)"
+    assert figure_text(76.0, None, None, 286, 377, ci_low=71.5, ci_high=80.1,
+                       unit="%") == "76.0% (71.5–80.1%) (286/377)"
+
+
 def test_share_and_places_for_the_source_check() -> None:
     assert figure_text(None, None, None, 5, 10, share=True, places=2) == "5/10 (50%)"
     assert figure_text(None, None, None, 3, 7, "more than", share=True,
@@ -226,3 +260,44 @@ def test_every_output_prints_the_curated_figures_alike(built: Database, tmp_path
         assert figure_text(*_args(c), style=Style.SIGNS, share=share, places=1 if share
                            else None, unit=unit_text(c["unit"], labels, Style.SIGNS)) in texts
         assert any(t.endswith(citations(_numbers(c))) for t in ticks)
+
+
+def test_every_output_prints_a_value_with_its_ci(built: Database, data_copy: Path,
+                                                 tmp_path: Path) -> None:
+    """A claim's point value with its CI and a finding's CI print alike in the evidence
+    table, the source check, the snapshot (web UI), `show` and the chart."""
+    from loadkit import edit_claims, write
+
+    from ivcdb.loaders import Sources, load
+    from ivcdb.render import with_figure
+
+    claims = write(data_copy / "claims.csv", edit_claims(
+        {"li2025-os-5y": {"value": "55", "bounds": "ci", "qualifier": ""}}))
+    findings = (DATA / "findings.csv").read_text(encoding="utf-8").splitlines()
+    findings = [findings[0] + ",ci_low,ci_high", *(line + ",," for line in findings[1:])]
+    os5 = next(i for i, line in enumerate(findings) if line.startswith(
+        "wachtel2015,3,overall_survival,55,"))
+    findings[os5] = findings[os5][:-2] + ",49,61"
+    load(built, Sources(claims=[claims],
+                        findings=[write(data_copy / "findings.csv", "\n".join(findings))]))
+    claimed, found = "55% (40–70%)", "55% (49–61%)"
+    rows = csv.DictReader(io.StringIO(evidence_table(built, "overall_survival_5y", fmt="csv")))
+    assert {r["claim_id"]: r["value"] for r in rows}["li2025-os-5y"] == claimed
+    with built.session() as session:
+        (check,) = [c for c in verify(session) if c.claim_id == "li2025-os-5y"]
+        detail = queries.reference_detail(session, "wachtel2015")
+    assert check.claimed == claimed
+    assert f"[3]: {found} overall survival at 5 years" in check.explanation
+    (finding,) = [f for f in detail.finding_dicts() if f["ci_low"] == 49]
+    assert with_figure(finding)["figure"] == "55 (49–61)"  # `show`: the unit has a column
+    (claim,) = [c for c in detail.claim_dicts() if c["claim_id"] == "li2025-os-5y"]
+    assert claim["bounds"] == "ci"
+    path = snapshot(built.url, tmp_path / "snap.sqlite").path
+    with sqlite3.connect(path) as conn:
+        (figure,) = conn.execute("SELECT figure FROM claims_view WHERE claim_id = "
+                                 "'li2025-os-5y'").fetchone()
+    assert figure == "55 (40–70)"  # the view has the unit in a column of its own
+    with built.session() as session:
+        (fig,) = plots.outcome_chart(session, outcomes=["overall_survival_5y"])
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"55 % (40–70 %)", "55 % (49–61 %)"} <= texts

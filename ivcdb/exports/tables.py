@@ -81,7 +81,7 @@ def figure(claim: ClaimRow, unit_labels: dict[str, str]) -> str:
     """`approximately 40–70%`, `5/10`, `68 mm`; empty for a qualitative claim."""
     return figure_text(claim.value, claim.value_low, claim.value_high, claim.numerator,
                        claim.denominator, claim.qualifier,
-                       unit=unit_text(claim.unit, unit_labels))
+                       unit=unit_text(claim.unit, unit_labels), bounds=claim.bounds)
 
 
 def _numbers(links: Sequence[LinkRow]) -> list[int]:
