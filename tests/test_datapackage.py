@@ -216,3 +216,38 @@ def test_review_extra_tables_export_and_rebuild(db: Database, cli: CliRun, data_
     assert code == 0, err
     assert _export(cli, rebuilt, tmp_path / "second")[0] == 0
     assert _files(tmp_path / "second") == _files(first)
+
+
+def test_synthesis_fields_travel_in_the_package(built: Database, cli: CliRun,
+                                                tmp_path: Path) -> None:
+    """A finding's n, CI, SE and effect and a claim's bounds: typed and constrained in the
+    package, valid, and rebuilt to the same bytes."""
+    from loadkit import edit_claims, write
+
+    from ivcdb.loaders import Sources, load
+
+    claims = write(tmp_path / "claims.csv", edit_claims(
+        {"li2025-os-5y": {"value": "55", "bounds": "ci", "qualifier": ""}}))
+    findings = write(tmp_path / "findings.csv", (
+        "reference_key,measure,value,value_low,value_high,numerator,denominator,unit,"
+        "timepoint,population,note,seen_at,n,ci_low,ci_high,ci_level,se,effect\n"
+        "zer2018,overall_survival_hazard_ratio,0.79,,,,,ratio,,another comparison,,,120,0.6,"
+        "0.9,90,0.1,hazard_ratio\n"))
+    load(built, Sources(claims=[claims], findings=[findings]))
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert _export(cli, str(built.url), first)[0] == 0
+    assert _errors(first / FILE_NAME) == []
+    package = json.loads((first / FILE_NAME).read_text(encoding="utf-8"))
+    fields = {f["name"]: f for r in package["resources"] if r["name"] == "findings"
+              for f in r["schema"]["fields"]}
+    assert (fields["n"]["type"], fields["ci_low"]["type"]) == ("integer", "number")
+    assert fields["effect"]["constraints"]["enum"][:2] == ["proportion", "percent"]
+    frames = _frames(first / FILE_NAME)
+    row = frames["findings"].set_index("population").loc["another comparison"]
+    assert (row["n"], row["ci_level"], row["effect"]) == (120, 90, "hazard_ratio")
+    assert "ci" in set(frames["claims"]["bounds"].dropna())
+    rebuilt = str(tmp_path / "rebuilt.sqlite")
+    code, _, err = cli("build", "--data", str(first), "--db", rebuilt)
+    assert code == 0, err
+    assert _export(cli, rebuilt, second)[0] == 0
+    assert _files(second) == _files(first)
