@@ -438,8 +438,10 @@ def query_claims(
         help="Author of a cited reference: family name, optionally with initials or given "
         "names (\"Wachtel H\", \"Wachtel, H.\", \"H Wachtel\"); accents and case ignored; "
         "repeatable: any of them.")] = None,
-    text: Annotated[str | None, typer.Option(help="Words that must all occur in the "
-                                             "statement (accents and case ignored).")] = None,
+    text: Annotated[str | None, typer.Option(
+        help="Words that must all occur in the statement, outcome or population: recur* "
+        "for every word beginning recur, \"two words\" for a phrase; accents and case "
+        "ignored. Most matching words first.")] = None,
     year_from: Annotated[int | None, typer.Option(min=INT_MIN, max=INT_MAX,
                                                   help="A cited reference is from this year "
                                                   "or later.")] = None,

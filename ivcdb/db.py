@@ -420,7 +420,10 @@ def _pg_write_lock(conn: sa.Connection) -> None:
 
 
 def _table_names(conn: sa.Connection) -> set[str]:
-    return set(sa.inspect(conn).get_table_names())
+    """The tables of the database, but the word index's (derived: `is_search_object`)."""
+    from ivcdb.models import is_search_object
+
+    return {t for t in sa.inspect(conn).get_table_names() if not is_search_object(t)}
 
 
 def _revision_on(conn: sa.Connection) -> str | None:

@@ -230,7 +230,10 @@ class Claim(SQLModel, table=True):
     review_id: int = Field(foreign_key="review.id", ondelete="RESTRICT")
     outcome_code: str = Field(foreign_key="outcome.code", ondelete="RESTRICT", index=True)
     statement: str
-    statement_norm: str = ""  # accent- and case-folded statement, for search
+    statement_norm: str = ""  # accent- and case-folded statement
+    # The words of statement, outcome code and label, population, folded (`search_text`):
+    # what `query claims --text` searches, through SEARCH_TABLE / SEARCH_INDEX.
+    search_norm: str | None = None
     value: float | None = None
     value_low: float | None = None
     value_high: float | None = None
@@ -255,6 +258,20 @@ class Claim(SQLModel, table=True):
     checked_by: str | None = None
     checked_at: str | None = None
     bounds: str | None = Field(default=None, max_length=10)  # terms.CLAIM_BOUNDS; NULL: range
+
+
+# The word index of `claim.search_norm`, outside the models (engine-specific, derived, never
+# copied or compared; created by migration 0006): SQLite an FTS5 table with external content
+# (`claim`) kept current by triggers on `claim`; PostgreSQL a GIN index of
+# to_tsvector('simple', search_norm).
+SEARCH_TABLE = "claim_search"
+SEARCH_INDEX = "ix_claim_search"
+
+
+def is_search_object(name: str | None) -> bool:
+    """A table (the FTS5 table or one of its shadow tables) or index of the word index."""
+    return name is not None and (name == SEARCH_INDEX or name == SEARCH_TABLE
+                                 or name.startswith(SEARCH_TABLE + "_"))
 
 
 class ClaimReference(SQLModel, table=True):

@@ -34,6 +34,7 @@ from ivcdb.figures import (
     timepoints_match,
 )
 from ivcdb.models import (
+    SEARCH_TABLE,
     Author,
     ChangeRecord,
     Citation,
@@ -47,6 +48,8 @@ from ivcdb.models import (
     SourceFinding,
     Unit,
 )
+from ivcdb.search import Search
+from ivcdb.search import parse as parse_search
 from ivcdb.terms import WHOLE_POPULATIONS_KEY
 from ivcdb.text import clip, did_you_mean, fold, key_fold
 
@@ -589,6 +592,26 @@ OWN_FINDING_COLUMNS = tuple(c for c in FindingRow.COLUMNS
                             if c not in ("reference_key", "reference_number"))
 
 
+def outcome_labels(session: Session) -> dict[str, str]:
+    """Outcome code -> label."""
+    return _pairs(session, Outcome, "code", "label")
+
+
+def claim_search_parts(session: Session, *, outcomes: Sequence[str]
+                       ) -> list[tuple[int, str, str, str, str | None]]:
+    """(claim.id, statement, outcome code, outcome label, population) of the claims of
+    `outcomes`: what their search text is made of."""
+    c, o = _t(Claim), _t(Outcome)
+    query = (sa.select(c.c.id, c.c.statement, o.c.code, o.c.label, c.c.population)
+             .join(o, o.c.code == c.c.outcome_code))
+    out: list[tuple[int, str, str, str, str | None]] = []
+    codes = sorted(set(outcomes))
+    for start in range(0, len(codes), IN_CHUNK):
+        part = codes[start:start + IN_CHUNK]
+        out += [tuple(r) for r in session.execute(query.where(c.c.outcome_code.in_(part)))]
+    return out
+
+
 def _outcome_code(session: Session, outcome: str) -> str:
     """The stored code of `outcome` (case-insensitive), else `NotFound` with suggestions."""
     codes = list(session.execute(sa.select(_t(Outcome).c.code)).scalars())
@@ -798,10 +821,23 @@ def _cited_reference(session: Session, *, reference: OneOrMore[str | int] | None
     return _t(Claim).c.id.in_(sa.select(cr.c.claim_id).where(*conditions))
 
 
+def _matches(session: Session, search: Search) -> sa.ColumnElement[bool]:
+    """The claim's search text holds every term of `search`: through the FTS5 table on
+    SQLite, the GIN index of to_tsvector('simple', ...) on PostgreSQL (see migration 0006)."""
+    c = _t(Claim)
+    simple: Any = sa.literal_column("'simple'")  # a literal: the index's own expression
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_tsvector(simple, c.c.search_norm).op("@@")(
+            sa.func.to_tsquery(simple, search.tsquery()))
+    index = sa.table(SEARCH_TABLE, sa.column("rowid"))
+    return c.c.id.in_(sa.select(index.c.rowid).where(
+        sa.literal_column(SEARCH_TABLE).op("MATCH")(search.fts5())))
+
+
 def _claim_filter(session: Session, *, outcome: OneOrMore[str] | None = None,
                   reference: OneOrMore[str | int] | None = None,
                   author: OneOrMore[str] | None = None,
-                  text: str | None = None, year_from: int | None = None,
+                  search: Search | None = None, year_from: int | None = None,
                   year_to: int | None = None, review: str | None = None,
                   ) -> list[sa.ColumnElement[bool]]:
     c = _t(Claim)
@@ -812,8 +848,8 @@ def _claim_filter(session: Session, *, outcome: OneOrMore[str] | None = None,
                                                   for o in outcomes})))
     if review is not None:
         where.append(c.c.review_id == _review_id(session, review))
-    if text is not None:
-        where += [c.c.statement_norm.contains(w, autoescape=True) for w in _words(text, "text")]
+    if search is not None:
+        where.append(_matches(session, search))
     cited = _cited_reference(session, reference=reference, author=author,
                              year_from=year_from, year_to=year_to, review=review)
     return where + ([cited] if cited is not None else [])
@@ -988,17 +1024,38 @@ def claims(session: Session, *, outcome: OneOrMore[str] | None = None,
     """Claims matching every filter given, byte-wise by claim_id.
 
     `reference` is a citekey (any case) or a citation number (in `review`, or in the only
-    review citing that number); `author` a name or family name, `text` words that must all
-    occur in the statement (both accent- and case-insensitive). `outcome`, `reference` and
+    review citing that number); `author` a name or family name (accent- and
+    case-insensitive); `text` a word search over statement, outcome label and population
+    (`ivcdb.search`: words, `recur*` prefixes, quoted phrases; accents and case ignored),
+    whose claims come most matching words first, then by claim id. `outcome`, `reference` and
     `author` each take one value or several (any of them; an empty list filters nothing).
     `reference`, `author` and the year range must hold for one and the same cited reference.
     """
+    search = parse_search(text) if text is not None else None
     where = _claim_filter(session, outcome=outcome, reference=reference, author=author,
-                          text=text, year_from=year_from, year_to=year_to, review=review)
-    query = _claim_query(where).order_by(bytewise(_t(Claim).c.claim_id, session))
+                          search=search, year_from=year_from, year_to=year_to,
+                          review=review)
     limit = _positive("limit", limit)
+    if search is not None:
+        return _ranked_claims(session, where, search, limit)
+    query = _claim_query(where).order_by(bytewise(_t(Claim).c.claim_id, session))
     query = query.limit(limit) if limit is not None else query
     return Results(_claim_rows(session, query), row_type=ClaimRow)
+
+
+def _ranked_claims(session: Session, where: list[sa.ColumnElement[bool]], search: Search,
+                   limit: int | None) -> Results[ClaimRow]:
+    """The claims meeting `where`, most matching words first (`Search.hits`, counted in
+    Python: the engines' own ranks are not comparable), then by claim id and review."""
+    c, r = _t(Claim), _t(Review)
+    hits = session.execute(sa.select(c.c.claim_id, r.c.code, c.c.search_norm)
+                           .join(r, r.c.id == c.c.review_id).where(*where)).all()
+    ranked = sorted(hits, key=lambda h: (-search.hits(h[2]), h[0], h[1]))[:limit]
+    order = {(code, claim_id): i for i, (claim_id, code, _) in enumerate(ranked)}
+    rows = [row for row in _claim_rows(session, _claim_query(where))
+            if (row.review, row.claim_id) in order]
+    return Results(sorted(rows, key=lambda row: order[(row.review, row.claim_id)]),
+                   row_type=ClaimRow)
 
 
 def evidence(session: Session, outcome: str, *, review: str | None = None

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 from ivcdb.errors import UsageError
 from ivcdb.extras import require
+from ivcdb.models import SEARCH_TABLE
 
 if TYPE_CHECKING:
     from ivcdb.contract import Contract
@@ -145,7 +146,7 @@ def check_snapshot(path: Path) -> None:
             conn.close()
     except sqlite3.DatabaseError as error:
         raise UsageError(f"{path} is not a SQLite database ({error})") from error
-    if not {"claims_view", "reference_list", "claims_fts"} <= names:
+    if not {"claims_view", "reference_list", SEARCH_TABLE} <= names:
         raise UsageError(f"{path} is not an ivcdb snapshot; make one with "
                          "`ivcdb snapshot --to FILE`")
 

@@ -4,9 +4,9 @@
 `ivcdb.copy`) into a new SQLite file, then adds a read layer for people: views with labels
 instead of codes (`claims_view`, `reference_list`, `outcome_summary`, `reviews`), each row
 naming its review, three helper tables computed in Python (printed reference entries, claim
-figures as text, the findings beside each claim) and FTS5 full-text indexes. The read layer
-lives only in snapshots, never in the migrations: the database of record stays
-engine-neutral. The file appears atomically
+figures as text, the findings beside each claim) and an FTS5 index of references (claims
+are searched through the database's own word index, as `query claims --text` does). The read
+layer lives only in snapshots, never in the migrations. The file appears atomically
 (temporary folder, then rename).
 """
 
@@ -38,10 +38,14 @@ from ivcdb.figures import (
     numbered,
     reference_label,
 )
+from ivcdb.models import SEARCH_TABLE
 from ivcdb.text import key_fold
 
 VIEWS = ("claims_view", "reference_list", "outcome_summary", "reviews")
-FTS_TABLES = ("claims_fts", "reference_fts")
+# Claims are searched as `query claims --text` searches them: the database's own word index
+# (`SEARCH_TABLE`, kept by its triggers through the copy); references by a snapshot table.
+FTS_TABLES = (SEARCH_TABLE, "reference_fts")
+SNAPSHOT_FTS_TABLES = ("reference_fts",)
 
 _READ = sa.MetaData()
 REFERENCE_TEXT = sa.Table(
@@ -126,13 +130,6 @@ FROM reference_text t
 JOIN reference r ON r.id = t.reference_id
 LEFT JOIN review rv ON rv.id = t.review_id
 ORDER BY rv.code IS NULL, rv.code, t.number, r.citekey;
-
-CREATE VIRTUAL TABLE claims_fts USING fts5(
-    statement, outcome_label, population, reported,
-    tokenize = 'unicode61 remove_diacritics 2');
-INSERT INTO claims_fts (rowid, statement, outcome_label, population, reported)
-SELECT c.id, c.statement, o.label, coalesce(c.population, ''), coalesce(c.reported, '')
-FROM claim c JOIN outcome o ON o.code = c.outcome_code;
 
 CREATE VIRTUAL TABLE reference_fts USING fts5(
     title, authors, journal, citekey, note,

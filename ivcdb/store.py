@@ -244,6 +244,16 @@ def prune_claims(session: Session, ids: Sequence[int]) -> int:
     return delete_where_in(session, Claim, "id", ids)
 
 
+def set_claim_search(session: Session, words: dict[int, str]) -> None:
+    """Set the search text of claims (claim.id -> words); the word index follows (SQLite:
+    triggers on `claim`; PostgreSQL: its expression index)."""
+    if words:
+        table = _table(Claim)
+        stmt = (sa.update(table).where(table.c.id == sa.bindparam("claim"))
+                .values(search_norm=sa.bindparam("words")))
+        executemany(session, stmt, [{"claim": i, "words": w} for i, w in words.items()])
+
+
 def insert_finding(session: Session, row: dict[str, Any]) -> int:
     """Insert one finding; its id."""
     table = _table(SourceFinding)

@@ -39,6 +39,22 @@ def fold(text: str) -> str:
     return _SPACE.sub(" ", stripped.casefold()).strip()
 
 
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: one word of the search text
+
+
+def search_words(text: str) -> list[str]:
+    """The words of `text` as search sees them: folded (`fold`), split at every character
+    that is not a letter or digit (`5-year` is `5`, `year`)."""
+    return _WORD.findall(fold(text))
+
+
+def search_text(*parts: str | None) -> str:
+    """The stored search text of a claim (statement, outcome code and label, population): their
+    words, one space apart. Both engines split it the same way (at the spaces), so a word
+    search finds the same claims on SQLite and PostgreSQL."""
+    return " ".join(w for part in parts if part for w in search_words(part))
+
+
 @lru_cache(maxsize=1 << 17)
 def key_fold(text: str) -> str:
     """Case-insensitive form of an identifier (citekey, code): NFC then casefold.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from ivcdb.db import ENV_URL, make_engine, resolve_url
-from ivcdb.models import metadata
+from ivcdb.models import is_search_object, metadata
 
 config = context.config
 
@@ -22,9 +22,16 @@ def _url() -> str:
     return resolve_url(url)
 
 
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave the word index of claims (FTS5 tables, a GIN index: engine-specific, outside the
+    models) out of the comparison with the models."""
+    return not (type_ in ("table", "index") and is_search_object(name))
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=metadata,
+        include_name=_include_name,
         compare_type=True,
         compare_server_default=True,
         render_as_batch=True,  # SQLite alters tables by copying them

@@ -37,7 +37,8 @@ from ivcdb.snapshot import claims_view_columns, snapshot
 from ivcdb.verify import ClaimCheck, ComparedFinding, verify
 
 # Columns of the tables that hold no contract field: keys and what the loaders compute.
-BOOKKEEPING = {"id", "review_id", "reference_id", "statement_norm", "source", "content_hash"}
+BOOKKEEPING = {"id", "review_id", "reference_id", "statement_norm", "search_norm", "source",
+               "content_hash"}
 
 
 def header(path: Path) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ from ivcdb.models import Claim as ClaimModel
 from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
 from ivcdb.report import Code, LoadReport, Problem, Severity
-from ivcdb.text import key_fold
+from ivcdb.text import key_fold, search_text
 from ivcdb.works import assign_works, work_keys
 
 
@@ -105,6 +105,7 @@ class _Loader:
         self.review_ids = dict(resolution.review_ids)
         self.ref_ids: dict[Entry, int] = {}
         self.works: dict[str, int] | None = None  # work key -> work id, once read
+        self.outcome_labels: dict[str, str] = {}  # for the claims' search text
 
     # -- apply -----------------------------------------------------------------------------
 
@@ -188,6 +189,14 @@ class _Loader:
                 continue
             changed.append(row)
         store.upsert(self.session, model, changed, ["code"])
+        if vocab.kind == "outcomes":  # a new label changes what its claims' search finds
+            relabelled = [row["code"] for row in changed if row["code"] in existing
+                          and existing[row["code"]].get("label") != row.get("label")]
+            if relabelled:
+                store.set_claim_search(self.session, {
+                    id_: search_text(statement, code, label, population)
+                    for id_, statement, code, label, population
+                    in queries.claim_search_parts(self.session, outcomes=relabelled)})
         in_file = set(vocab.rows) | {p.key for p in vocab.problems if p.key} | skipped
         report.missing = sorted(set(existing) - in_file)
         if self._may_prune(report):
@@ -344,6 +353,7 @@ class _Loader:
         source = source_path(claims.path)
         existing = queries.claim_index(self.session) if report is not None else {}
         self.review_ids = queries.review_index(self.session)
+        self.outcome_labels = queries.outcome_labels(self.session)
         named = {r.code for r in self.parsed.reviews if r.code}  # reviews this load names
         problems: list[Problem] = []
         dropped: set[str] = set()
@@ -398,6 +408,9 @@ class _Loader:
                          for key, link in zip(keys, record.links, strict=True)]
             row = record.row(self.review_ids[record.review], link_keys)
             row["source"] = source
+            row["search_norm"] = search_text(row["statement"], record.outcome,
+                                             self.outcome_labels.get(record.outcome),
+                                             row.get("population"))
             old = existing.get((record.review, record.claim_id))
             if old is not None and old[1] != row["content_hash"] and old[3][0]:
                 self._claim_conflict(record, row, old, keys, report)
