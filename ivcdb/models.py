@@ -261,7 +261,7 @@ class Claim(SQLModel, table=True):
 
 
 # The word index of `claim.search_norm`, outside the models (engine-specific, derived, never
-# copied or compared; created by migration 0006): SQLite an FTS5 table with external content
+# copied or compared; created by migration 0007): SQLite an FTS5 table with external content
 # (`claim`) kept current by triggers on `claim`; PostgreSQL a GIN index of
 # to_tsvector('simple', search_norm).
 SEARCH_TABLE = "claim_search"

@@ -823,7 +823,7 @@ def _cited_reference(session: Session, *, reference: OneOrMore[str | int] | None
 
 def _matches(session: Session, search: Search) -> sa.ColumnElement[bool]:
     """The claim's search text holds every term of `search`: through the FTS5 table on
-    SQLite, the GIN index of to_tsvector('simple', ...) on PostgreSQL (see migration 0006)."""
+    SQLite, the GIN index of to_tsvector('simple', ...) on PostgreSQL (see migration 0007)."""
     c = _t(Claim)
     simple: Any = sa.literal_column("'simple'")  # a literal: the index's own expression
     if session.get_bind().dialect.name == "postgresql":

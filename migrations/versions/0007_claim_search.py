@@ -6,8 +6,8 @@
   write path (load, prune, review removal, copy, a later command) can leave it stale.
 - PostgreSQL: a GIN index of `to_tsvector('simple', search_norm)`.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from ivcdb.text import search_text
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
