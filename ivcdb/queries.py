@@ -1774,6 +1774,17 @@ def findings_beside_claims(session: Session) -> list[tuple[int, int, int, int]]:
             for a, b, r, p in _at_the_claims_timepoint(session, query)]
 
 
+def findings_by_id(session: Session, ids: Iterable[int]) -> dict[int, FindingRow]:
+    """source_finding.id -> its row (no reference number), for the findings named."""
+    f = _t(SourceFinding)
+    wanted = sorted(set(ids))
+    out: dict[int, FindingRow] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        query = _finding_query(None, f.c.id).where(f.c.id.in_(wanted[start:start + IN_CHUNK]))
+        out.update((row[-1], FindingRow(*row[:-1])) for row in session.execute(query))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class MapCell:
     """How many claims of one outcome cite one reference (in a supporting role or not)."""

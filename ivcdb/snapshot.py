@@ -71,6 +71,7 @@ CLAIM_FINDING = sa.Table(
     sa.Column("finding_id", sa.Integer, nullable=False),  # source_finding.id
     sa.Column("reference_id", sa.Integer, nullable=False),  # the cited entry
     sa.Column("position", sa.Integer, nullable=False),  # its place in the claim's citation
+    sa.Column("figure", sa.Text, nullable=False),  # the finding's: `55 (49–61)`
 )
 
 # claims_view's columns in reading order: the claim's contract fields by their CSV names, each
@@ -238,9 +239,7 @@ def add_read_layer(path: Path) -> None:
     with open_db(path) as snap:
         with snap.session() as session:
             references, claims = _reference_rows(session), _claim_rows(session)
-            beside = [dict(zip(("claim_id", "finding_id", "reference_id", "position"), row,
-                               strict=True))
-                      for row in queries.findings_beside_claims(session)]
+            beside = _beside_rows(session)
         with snap.write() as session:
             _READ.create_all(session.connection())
             store.insert_table_rows(session, REFERENCE_TEXT, references)
@@ -326,6 +325,22 @@ def _claim_rows(session: Session) -> list[dict[str, object]]:
             "author": _json(authors),
             "year": _json(years),
         })
+    return rows
+
+
+def _beside_rows(session: Session) -> list[dict[str, object]]:
+    """The `claim_finding` rows: each finding beside a claim, with its printed figure."""
+    pairs = queries.findings_beside_claims(session)
+    findings = queries.findings_by_id(session, (finding for _, finding, _, _ in pairs))
+    rows: list[dict[str, object]] = []
+    for claim_id, finding_id, reference_id, position in pairs:
+        f = findings[finding_id]
+        rows.append({"claim_id": claim_id, "finding_id": finding_id,
+                     "reference_id": reference_id, "position": position,
+                     "figure": figure_text(f.value, f.value_low, f.value_high, f.numerator,
+                                           f.denominator, style=Style.SIGNS, bounds=f.bounds,
+                                           ci_low=f.ci_low, ci_high=f.ci_high,
+                                           ci_level=f.ci_level)})
     return rows
 
 

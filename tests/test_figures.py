@@ -296,7 +296,9 @@ def test_every_output_prints_a_value_with_its_ci(built: Database, data_copy: Pat
     with sqlite3.connect(path) as conn:
         (figure,) = conn.execute("SELECT figure FROM claims_view WHERE claim_id = "
                                  "'li2025-os-5y'").fetchone()
+        beside = {f for (f,) in conn.execute("SELECT figure FROM claim_finding")}
     assert figure == "55 (40–70)"  # the view has the unit in a column of its own
+    assert "55 (49–61)" in beside  # the web UI's claims beside the sources' figures
     with built.session() as session:
         (fig,) = plots.outcome_chart(session, outcomes=["overall_survival_5y"])
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}

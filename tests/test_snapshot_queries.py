@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from ivcdb import queries
 from ivcdb.db import Database
-from ivcdb.figures import timepoints_match
+from ivcdb.figures import Style, figure_text, timepoints_match
 from ivcdb.serve import load_metadata
 from ivcdb.snapshot import VIEWS, compiled_views, snapshot
 
@@ -158,13 +158,16 @@ def check_claims_beside_source_figures(snap: sqlite3.Connection, session: Sessio
         rows = _canned(snap, "claims_beside_source_figures", outcome=typed)
         got = [(r["claim_id"], r["reference"], r["source_measure"], r["value"],
                 r["value_low"], r["value_high"], r["numerator"], r["denominator"],
-                r["source_unit"], r["source_timepoint"], r["source_population"], r["note"])
-               for r in rows]
+                r["source_unit"], r["source_timepoint"], r["source_population"], r["note"],
+                r["source_figure"]) for r in rows]
         found = [f for o in outcomes if o.code == typed or typed in o.label.lower()
                  for f in queries.plot_findings(session, outcome=o.code)]
         expected = [(f.claim_id, f.reference_key, f.measure_label, f.value, f.value_low,
                      f.value_high, f.numerator, f.denominator, f.unit, f.timepoint,
-                     f.population, f.note) for f in sorted(found, key=lambda f: f.claim_id)]
+                     f.population, f.note,
+                     figure_text(f.value, f.value_low, f.value_high, f.numerator,
+                                 f.denominator, style=Style.SIGNS))
+                    for f in sorted(found, key=lambda f: f.claim_id)]
         assert got == expected, typed
         assert all(timepoints_match(r["review_timepoint"], r["source_timepoint"])
                    for r in rows)
