@@ -115,6 +115,7 @@ if TYPE_CHECKING:  # the library takes the format's (kind's) name
     RowsFormat: TypeAlias = str
     SourceCheckFormat: TypeAlias = str
     ComparisonFormat: TypeAlias = str
+    PoolFormat: TypeAlias = str
     ReferenceListFormat: TypeAlias = str
     TableFormat: TypeAlias = str
     CitationStyle: TypeAlias = str
@@ -124,6 +125,7 @@ else:
     RowsFormat = _choices("RowsFormat", formats.ROWS)
     SourceCheckFormat = _choices("SourceCheckFormat", formats.SOURCE_CHECK)
     ComparisonFormat = _choices("ComparisonFormat", formats.COMPARISON)
+    PoolFormat = _choices("PoolFormat", formats.POOL)
     ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
     TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
     CitationStyle = _choices("CitationStyle", formats.CITATION)
@@ -558,6 +560,40 @@ def verify_command(
         scope = queries.review_scope(session, code=review)
         checks = run_verify(session, outcome=outcome, review=scope.code, config=config)
     render.print_checks(checks, fmt)
+
+
+class PoolMethod(StrEnum):
+    """How τ² is estimated (`ivcdb.meta.METHODS`)."""
+
+    REML = "REML"
+    DL = "DL"
+    PM = "PM"
+
+
+@app.command("pool")
+def pool_command(
+    outcome: Annotated[str, typer.Argument(help="Outcome code (see `ivcdb query outcomes`).")],
+    db: DbOption = None,
+    review: ReviewOption = None,
+    method: Annotated[PoolMethod, typer.Option(
+        "--method", help="tau2 estimator: REML (metafor's default), DL (DerSimonian-Laird) or "
+        "PM (Paule-Mandel).")] = PoolMethod.REML,
+    hk: Annotated[bool, typer.Option(
+        "--hk", help="Knapp-Hartung CI and prediction interval (t on k-1 df).")] = False,
+    fmt: Annotated[PoolFormat | None, typer.Option(
+        "--format", help="Output format. Default: a table on a terminal, CSV when piped.")]
+    = None,
+) -> None:
+    """Pool what the review's cited sources report for an outcome (random effects, as
+    metafor's rma); findings that cannot be pooled are listed with the reason."""
+    from ivcdb.db import open_db
+    from ivcdb.extras import require
+    from ivcdb.synthesis import pool
+
+    require("synthesis")
+    with open_db(db, readonly=True) as database:
+        result = pool(database, outcome, review=review, method=method.value, hk=hk)
+    render.print_pool(result, fmt)
 
 
 @app.command("compare")

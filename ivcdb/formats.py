@@ -17,8 +17,8 @@ from typing import Any
 from ivcdb.errors import UsageError
 
 __all__ = ["CHART", "CITATION", "COMPARISON", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT",
-           "EXPORT_KIND", "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer", "SOURCE_CHECK",
-           "TABULAR", "renderer"]
+           "EXPORT_KIND", "POOL", "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer",
+           "SOURCE_CHECK", "TABULAR", "renderer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,9 @@ SOURCE_CHECK = _family(table="ivcdb.render:checks_table", csv="ivcdb.render:chec
 COMPARISON = _family(table="ivcdb.render:comparison_table", csv="ivcdb.render:comparison_csv",
                      json="ivcdb.render:comparison_json",
                      markdown="ivcdb.render:comparison_markdown")
+# `ivcdb pool`: a pooled outcome -> printed.
+POOL = _family(table="ivcdb.render:pool_table", json="ivcdb.render:pool_json",
+               csv="ivcdb.render:pool_csv")
 # `ivcdb refs` in the article's style: references -> text (a Word document: bytes).
 REFERENCE_LIST = _family("docx", markdown="ivcdb.exports.reflist:to_markdown",
                          text="ivcdb.exports.reflist:to_text",
@@ -85,6 +88,7 @@ EXPORT_KIND = _family(claims="ivcdb.exports.tabular:claims_table",
                       citations="ivcdb.exports.tabular:citations_table",
                       outcomes="ivcdb.exports.tabular:vocabulary_table",
                       findings="ivcdb.exports.tabular:findings_table",
+                      effects="ivcdb.exports.tabular:effects_table",
                       units="ivcdb.exports.tabular:vocabulary_table",
                       measures="ivcdb.exports.tabular:vocabulary_table")
 # `ivcdb plot`, chosen by the file's suffix: figure -> bytes.

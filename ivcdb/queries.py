@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,13 @@ OneOrMore: TypeAlias = V | Sequence[V]  # a filter's value, or several (any of t
 
 def _t(model: type[SQLModel]) -> sa.Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+@functools.cache
+def _alias(model: type[SQLModel], name: str) -> Any:
+    """A named alias of a table, made once: building one (its column proxies) costs more
+    than running a small query, and queries run per outcome reuse them."""
+    return _t(model).alias(name)
 
 
 # --- indexes the loaders resolve against ------------------------------------------------------
@@ -614,9 +622,10 @@ def claim_search_parts(session: Session, *, outcomes: Sequence[str]
 
 def _outcome_code(session: Session, outcome: str) -> str:
     """The stored code of `outcome` (case-insensitive), else `NotFound` with suggestions."""
-    codes = list(session.execute(sa.select(_t(Outcome).c.code)).scalars())
-    if outcome in codes:
-        return outcome
+    t = _t(Outcome)
+    if session.execute(sa.select(t.c.code).where(t.c.code == outcome)).first() is not None:
+        return outcome  # the usual case: no need to read every code
+    codes = list(session.execute(sa.select(t.c.code)).scalars())
     for code in codes:
         if key_fold(code) == key_fold(outcome):
             return str(code)
@@ -919,10 +928,12 @@ def _claim_rows(session: Session, query: sa.Select[Any], row_type: type[ClaimRow
             for row in rows]
 
 
-def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
-    """citekey -> `Wachtel et al. 2015` for every reference the claims cite."""
-    cr, ref, a = _t(ClaimReference), _t(Reference), _t(Author)
-    first, second = a.alias("first_author"), a.alias("second_author")
+def _studies(session: Session, claim_ids: sa.Select[Any], *, et_al: bool = True
+             ) -> dict[str, str]:
+    """citekey -> `Wachtel et al. 2015` (`Wachtel 2015` without `et_al`) for every reference
+    the claims cite."""
+    cr, ref = _t(ClaimReference), _t(Reference)
+    first, second = _alias(Author, "first_author"), _alias(Author, "second_author")
     query = (
         sa.select(ref.c.citekey, first.c.family, second.c.id.is_not(None) | ref.c.et_al,
                   ref.c.year)
@@ -930,8 +941,17 @@ def _studies(session: Session, claim_ids: sa.Select[Any]) -> dict[str, str]:
         .outerjoin(second, (second.c.reference_id == ref.c.id) & (second.c.position == 2))
         .where(ref.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(claim_ids))))
     )
-    return {key: study_label(family, year, key, et_al=bool(more))
+    return {key: study_label(family, year, key, et_al=et_al and bool(more))
             for key, family, more, year in session.execute(query)}
+
+
+def cited_study_labels(session: Session, *, outcome: str | None = None,
+                       review: str | None = None) -> dict[str, str]:
+    """citekey -> `Wachtel 2015` for every reference the claims (of one outcome, of one
+    review) cite: a forest plot's and `ivcdb pool`'s study labels."""
+    where = _claim_filter(session, outcome=outcome, review=review)
+    return _studies(session, _claim_query(where).with_only_columns(_t(Claim).c.id),
+                    et_al=False)
 
 
 def study_labels(session: Session, found: Iterable[ClaimRow]) -> dict[tuple[str, str], str]:
@@ -1374,7 +1394,8 @@ def list_vocabulary(session: Session, *, review_id: int | None = None,
 def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
     """The outcome's vocabulary row (code matched case-insensitively), else `NotFound`."""
     code = _outcome_code(session, outcome)
-    return vocabulary_rows(session, Outcome)[code]
+    t = _t(Outcome)
+    return dict(session.execute(sa.select(t).where(t.c.code == code)).mappings().one())
 
 
 def _review_entries(review_id: Any) -> sa.CompoundSelect[Any]:
@@ -1477,13 +1498,15 @@ def source_check_claims(session: Session, *, outcome: str | None = None,
 
 
 def source_check_findings(session: Session, *, outcome: str | None = None,
-                          review: str | None = None) -> Results[CheckFinding]:
-    """Findings of every reference that supports a claim in scope, by citekey and finding_id.
+                          review: str | None = None, measures: Sequence[str] | None = None
+                          ) -> Results[CheckFinding]:
+    """Findings of every reference that supports a claim in scope, by citekey and finding_id
+    (of `measures` only, when given).
 
     Their `reference_number` is None: a reference may be cited in several reviews.
     """
     f, m, cr, ct = _t(SourceFinding), _t(Measure), _t(ClaimReference), _t(Citation)
-    given, cited = _t(Reference).alias("given"), _t(Reference).alias("cited")
+    given, cited = _alias(Reference, "given"), _alias(Reference, "cited")
     in_scope = (sa.select(cr.c.reference_id)
                 .where(cr.c.role.in_(SUPPORTING_ROLES),
                        cr.c.claim_id.in_(_citing_claims(session, outcome=outcome,
@@ -1491,23 +1514,34 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
                                                         roles=SUPPORTING_ROLES))))
     # What a work reports serves every entry of it that a claim cites: each finding comes
     # once per citekey citing its work (so a claim finds it under its own key), through the
-    # first such entry.
-    twin = _t(Reference).alias("twin")
-    first = (sa.select(sa.func.min(twin.c.id))
-             .where(twin.c.work_id == cited.c.work_id, twin.c.citekey == cited.c.citekey,
-                    twin.c.id.in_(in_scope)).scalar_subquery())
+    # first such entry. (Grouped once, not looked up per finding: a correlated lookup made
+    # this query quadratic in the findings.)
+    twin = _alias(Reference, "twin")
+    first = (sa.select(sa.func.min(twin.c.id)).where(twin.c.id.in_(in_scope))
+             .group_by(twin.c.work_id, twin.c.citekey))
     query = (
         sa.select(*_select(FINDING.stored, {"source_finding": f, "reference": cited,
                                             "citation": ct}), m.c.label, m.c.family)
         .select_from(f)
         .join(given, given.c.id == f.c.reference_id)
-        .join(cited, (cited.c.work_id == given.c.work_id) & (cited.c.id == first))
+        .join(cited, (cited.c.work_id == given.c.work_id) & cited.c.id.in_(first))
         .outerjoin(ct, (ct.c.reference_id == cited.c.id) & (ct.c.review_id == -1))
         .join(m, m.c.code == f.c.measure_code)
         .order_by(bytewise(cited.c.citekey, session), bytewise(f.c.finding_id, session))
     )
+    if measures is not None:
+        query = query.where(f.c.measure_code.in_(measures))
     return Results((CheckFinding(*row) for row in session.execute(query)),
                    row_type=CheckFinding)
+
+
+def related_measures(session: Session, measure: str) -> list[str]:
+    """`measure` and every measure of its family (its code alone when it has none)."""
+    m = _t(Measure)
+    family = sa.select(m.c.family).where(m.c.code == measure).scalar_subquery()
+    query = sa.select(m.c.code).where((m.c.code == measure)
+                                      | ((m.c.family == family) & (m.c.family != "")))
+    return list(session.execute(query).scalars())
 
 
 def unit_labels(session: Session) -> dict[str, str]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ivcdb.history import Entry
     from ivcdb.queries import ReferenceDetail
     from ivcdb.report import LoadReport, Problem
+    from ivcdb.synthesis import PoolResult
     from ivcdb.verify import Checks, ClaimCheck
 
 FORMATS = tuple(formats.ROWS)
@@ -466,3 +467,99 @@ def _values_text(values: dict[str, Any] | None) -> str:
     if values is None:
         return ""
     return "; ".join(f"{k}={cell(v)}" for k, v in values.items())
+
+
+# --- pooled outcome ---------------------------------------------------------------------------
+
+POOL_COLUMNS = ("label", "events", "n", "figure", "weight", "note")
+POOL_CSV = ("row", "reference_key", "reference_number", "label", "events", "n", "estimate",
+            "ci_low", "ci_high", "weight", "reason", "pi_low", "pi_high", "tau2", "i2", "q",
+            "q_p", "method", "test")
+
+
+def print_pool(result: PoolResult, fmt: str | None) -> None:
+    """`pool`: the pooled outcome in a format of `formats.POOL` (a table on a terminal)."""
+    formats.renderer(formats.POOL, choose_format(fmt))(result)
+
+
+def _pool_unit(result: PoolResult) -> str:
+    """`%` after a percentage, ` months` after other units; nothing after a ratio."""
+    if result.unit == "percent":
+        return "%"
+    return f" {result.unit}" if result.unit and result.unit not in ("ratio", "count") else ""
+
+
+def _fig(x: float | None, places: int) -> str:
+    return "" if x is None else f"{x:.{places}f}"
+
+
+def _with_ci(estimate: float | None, low: float | None, high: float | None,
+             places: int) -> str:
+    """`75.7 (66.1–83.4)`: a figure with its CI when it has one."""
+    from ivcdb.figures import EN_DASH
+
+    text = _fig(estimate, places)
+    if low is not None and high is not None:
+        text += f" ({_fig(low, places)}{EN_DASH}{_fig(high, places)})"
+    return text
+
+
+def pool_summary(result: PoolResult) -> list[str]:
+    """The pooled estimate, its heterogeneity and the review's claims, in lines of words:
+    `Pooled (REML, z, k = 14, n = 326): 75.7% (95% CI 66.1–83.4%; ...)`, or why nothing is."""
+    from ivcdb.figures import EN_DASH
+
+    p = result.pooled
+    places = 1 if result.unit == "percent" else 2
+    unit = _pool_unit(result)
+    lines = []
+    if p is None:
+        lines.append(f"Not pooled. {result.reason}")
+    else:
+        n = f", n = {p.n}" if p.n is not None else ""
+        test = "Knapp-Hartung" if p.test == "knha" else "z"
+        lines.append(
+            f"Pooled ({p.method}, {test}, k = {p.k}{n}): {_fig(p.estimate, places)}{unit} "
+            f"(95% CI {_fig(p.ci_low, places)}{EN_DASH}{_fig(p.ci_high, places)}{unit}; "
+            f"prediction interval {_fig(p.pi_low, places)}{EN_DASH}"
+            f"{_fig(p.pi_high, places)}{unit})")
+        lines.append(f"Heterogeneity: tau2 = {p.tau2:.4g}, I2 = {p.i2:.1f}%, "
+                     f"Q = {p.q:.2f} (p = {p.q_p:.3g})")
+    for c in result.claims:
+        figure = (_fig(c.value, places) if c.value is not None
+                  else f"{_fig(c.low, places)}{EN_DASH}{_fig(c.high, places)}")
+        lines.append(f"Claimed by {c.claim_id}: {figure}{unit} {c.citation}".rstrip())
+    return lines
+
+
+def pool_table(result: PoolResult) -> None:
+    places = 1 if result.unit == "percent" else 2
+    rows = [{"label": f"[{s.reference_number}] {s.label}" if s.reference_number is not None
+             else s.label, "events": s.events, "n": s.n,
+             "figure": _with_ci(s.estimate, s.ci_low, s.ci_high, places),
+             "weight": "" if s.weight is None else f"{s.weight:.1f}%", "note": s.reason}
+            for s in result.studies]
+    emit(rows, POOL_COLUMNS, "table",
+         title=f"{result.label} ({result.review}): the studies its claims cite")
+    for line in pool_summary(result):
+        print(line)
+
+
+def pool_csv(result: PoolResult) -> None:
+    """The study rows, then one `pooled` row with the heterogeneity figures (or a
+    `not_pooled` row with the reason)."""
+    rows = [{**s.as_dict(), "row": "study"} for s in result.studies]
+    if result.pooled is not None:
+        p = result.pooled
+        rows.append({"row": "pooled", "label": f"Pooled ({p.method})", "n": p.n,
+                     "estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
+                     "weight": 100.0, "pi_low": p.pi_low, "pi_high": p.pi_high,
+                     "tau2": p.tau2, "i2": p.i2, "q": p.q, "q_p": p.q_p, "method": p.method,
+                     "test": p.test})
+    else:
+        rows.append({"row": "not_pooled", "reason": result.reason})
+    emit(rows, POOL_CSV, "csv")
+
+
+def pool_json(result: PoolResult) -> None:
+    print_json(result.as_dict())

@@ -43,7 +43,7 @@ from ivcdb.text import fold, key_fold
 
 __all__ = ["WHOLE_POPULATIONS", "Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict",
            "Reason", "Relation", "Status", "Verdict", "VerifyConfig", "decide",
-           "markdown_report", "verify"]
+           "markdown_report", "relation", "verify"]
 
 _EPS = 1e-9
 # Finding populations that always mean the whole study (data and options add to them).
@@ -527,7 +527,9 @@ def _reason(claim: _Claim) -> Reason | None:
     return None
 
 
-def _relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str]) -> Relation | None:
+def relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str]) -> Relation | None:
+    """How a finding relates to a claim's outcome (None: unrelated), `whole` the folded
+    populations that mean the whole study; the check and `ivcdb pool` both use it."""
     if f.measure == claim.measure:
         population = fold(f.population or "")
         whole = whole | {fold(claim.population or "")}
@@ -548,12 +550,12 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
     for ref in row.supporting:
         for f in by_ref.get(key_fold(ref.reference_key), []):
-            relation = _relation(row, f, whole)
-            if relation is None:
+            related = relation(row, f, whole)
+            if related is None:
                 continue
             if _timepoints_match(claim.timepoints, normalise_timepoint(f.timepoint)):
-                compared.append(_compare(claim, accepted, ref, f, relation, labels))
-            elif relation is not Relation.DIFFERENT_MEASURE:
+                compared.append(_compare(claim, accepted, ref, f, related, labels))
+            elif related is not Relation.DIFFERENT_MEASURE:
                 elsewhen.append(f)
     rank = list(Relation)
     order = {key_fold(r.reference_key): i for i, r in enumerate(row.supporting)}

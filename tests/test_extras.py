@@ -78,7 +78,10 @@ def test_version_is_written_once() -> None:
     (["export", "claims", "--format", "parquet", "--output", "x.parquet"], "pyarrow", "parquet"),
     (["table", "overall_survival_5y", "--format", "docx", "--output", "t.docx"], "docx", "docx"),
     (["refs", "--format", "docx", "--output", "r.docx"], "docx", "docx"),
-], ids=["plot-map", "plot-outcome", "web", "csl", "parquet", "docx-table", "docx-refs"])
+    (["pool", "overall_survival_5y"], "scipy", "synthesis"),
+    (["export", "effects", "--output", "effects.csv"], "statsmodels", "synthesis"),
+], ids=["plot-map", "plot-outcome", "web", "csl", "parquet", "docx-table", "docx-refs", "pool",
+        "export-effects"])
 def test_command_without_its_extra_says_which_to_install(
     cli: CliRun, shared_built: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     args: list[str], module: str, extra: str

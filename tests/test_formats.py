@@ -12,7 +12,7 @@ from ivcdb.exports.tables import EvidenceTable
 from ivcdb.plots import FORMATS as CHART_FORMATS
 
 FAMILIES = {"rows": formats.ROWS, "source check": formats.SOURCE_CHECK,
-            "comparison": formats.COMPARISON,
+            "comparison": formats.COMPARISON, "pool": formats.POOL,
             "reference list": formats.REFERENCE_LIST, "csl style": formats.CSL_STYLE,
             "evidence table": formats.EVIDENCE_TABLE, "export": formats.EXPORT,
             "export kind": formats.EXPORT_KIND, "chart": formats.CHART,

@@ -42,6 +42,7 @@ from ivcdb.extras import require
 from ivcdb.formats import EXPORT_KIND, TABULAR, renderer
 from ivcdb.models import Measure, Outcome, Unit
 from ivcdb.progress import track
+from ivcdb.synthesis import EFFECT_COLUMNS
 
 KINDS = tuple(EXPORT_KIND)
 FORMATS = tuple(TABULAR)
@@ -61,7 +62,9 @@ MEASURE_COLUMNS = ("code", "label", "family", "description")
 # anything unnamed is text.
 _DTYPES = {**CLAIM.dtypes(CLAIM_COLUMNS), **CLAIM.dtypes(CLAIM_LONG_COLUMNS),
            **FINDING.dtypes(FINDING_EXPORT_COLUMNS),
-           "number": "Int64", "year": "Int64", "sample_size": "Int64", "et_al": "boolean"}
+           "number": "Int64", "year": "Int64", "sample_size": "Int64", "et_al": "boolean",
+           "reference_number": "Int64", "xi": "Int64", "ni": "Int64", "yi": "Float64",
+           "vi": "Float64", "sei": "Float64", "claim_ids": "object"}
 
 
 class Table:
@@ -188,6 +191,18 @@ def findings_table(session: Session, _kind: str, scope: queries.ReviewScope, _lo
     return Table("findings", ("review", *FINDING_EXPORT_COLUMNS), rows)
 
 
+def effects_table(session: Session, kind: str, scope: queries.ReviewScope, _long: bool
+                  ) -> Table:
+    """Per review in scope, one row per (outcome, finding) of its cited sources with the
+    effect on its pooling scale (`ivcdb.synthesis.effect_rows`): metafor-ready."""
+    require("synthesis")
+    from ivcdb.synthesis import effect_rows
+
+    codes = [scope.code] if scope.code is not None else list(scope.loaded)
+    return Table(kind, EFFECT_COLUMNS,
+                 [row for code in codes for row in effect_rows(session, review=code)])
+
+
 def _reviews(session: Session, scope: queries.ReviewScope) -> list[tuple[str, int]]:
     """(code, id) of every review in scope, by code (byte-wise)."""
     ids = queries.review_index(session)
@@ -312,7 +327,7 @@ def columns_of(kind: str, *, long: bool = False) -> Sequence[str]:
     """The columns of an export kind, for documentation and tests."""
     fixed = {"references": REFERENCE_COLUMNS, "citations": CITATION_COLUMNS,
              "outcomes": OUTCOME_COLUMNS, "units": UNIT_COLUMNS, "measures": MEASURE_COLUMNS,
-             "findings": FINDING_EXPORT_COLUMNS}
+             "findings": FINDING_EXPORT_COLUMNS, "effects": EFFECT_COLUMNS}
     if kind == "claims":
         return CLAIM_LONG_COLUMNS if long else CLAIM_COLUMNS
     return fixed[kind]
