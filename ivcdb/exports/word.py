@@ -35,6 +35,7 @@ _ITALIC_START, _ITALIC_END = "\x00", "\x01"  # never in stored text (control cha
 
 def to_docx(table: EvidenceTable) -> bytes:
     """The evidence table as a Word document (see the module's docstring)."""
+    require("docx")
     from docx.shared import Cm, Twips
 
     from ivcdb.exports.tables import HEADERS, LATEX_COLUMNS
