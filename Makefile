@@ -19,7 +19,7 @@ $(VENV_STAMP):
 # An editable install leaves ivcdb's own modules uncompiled, and with PYTHONDONTWRITEBYTECODE
 # set they would be compiled again at every start: compile them once here.
 $(RUN_STAMP): pyproject.toml $(VENV_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[plot]'
+	$(BIN)/python -m pip install --quiet -e '.[plot,synthesis]'
 	$(BIN)/python -m compileall -q ivcdb
 	touch $(RUN_STAMP)
 
@@ -34,6 +34,7 @@ run: $(RUN_STAMP)
 	@mkdir -p docs/img
 	$(BIN)/ivcdb plot outcome overall_survival_5y overall_survival_10y --db $(DB) \
 		--output docs/img/survival.png
+	$(BIN)/ivcdb plot forest overall_survival_5y --db $(DB) --output docs/img/forest-5y.png
 
 ## Run the whole test suite (SQLite always; PostgreSQL when IVCDB_TEST_POSTGRES_URL is set).
 test: $(STAMP)

@@ -119,6 +119,7 @@ if TYPE_CHECKING:  # the library takes the format's (kind's) name
     ReferenceListFormat: TypeAlias = str
     TableFormat: TypeAlias = str
     CitationStyle: TypeAlias = str
+    SummaryFormat: TypeAlias = str
     ExportFormat: TypeAlias = str
     ExportKind: TypeAlias = str
 else:
@@ -129,6 +130,7 @@ else:
     ReferenceListFormat = _choices("ReferenceListFormat", formats.REFERENCE_LIST)
     TableFormat = _choices("TableFormat", formats.EVIDENCE_TABLE)
     CitationStyle = _choices("CitationStyle", formats.CITATION)
+    SummaryFormat = _choices("SummaryFormat", formats.SUMMARY)
     ExportFormat = _choices("ExportFormat", formats.EXPORT)
     ExportKind = _choices("ExportKind", formats.EXPORT_KIND)
 
@@ -664,14 +666,44 @@ def table(
         "or as pandoc [@key; ...] (with --format markdown).")] = "number",
     output: OutputOption = None,
     force: ForceOption = False,
+    studies: Annotated[bool, typer.Option("--studies", help="The outcome's studies instead "
+                                          "of its claims: design, n, estimate [95% CI] and "
+                                          "whether each is pooled.")] = False,
 ) -> None:
-    """Print a print-ready evidence table for one outcome, citing references by number."""
+    """Print a print-ready evidence table for one outcome, citing references by number (with
+    --studies, the table of its studies)."""
     from ivcdb.db import open_db
     from ivcdb.exports import evidence_table
 
     _binary_needs_a_file(formats.EVIDENCE_TABLE[fmt], output)
     with open_db(db, readonly=True) as database:
-        text = evidence_table(database, outcome, fmt=fmt, review=review, cite=cite)
+        text: str | bytes
+        if studies:
+            from ivcdb.exports.summary import render_studies, study_table
+
+            text = render_studies(study_table(database, outcome, review=review), fmt)
+        else:
+            text = evidence_table(database, outcome, fmt=fmt, review=review, cite=cite)
+    render.write_output(text, output, force)
+
+
+@app.command("summary")
+def summary_command(
+    db: DbOption = None,
+    review: ReviewOption = None,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="Output format.")]
+    = "markdown",
+    output: OutputOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Summary of findings (the layout of a GRADE table, without certainty ratings): per
+    outcome, studies (participants), pooled estimate [95% CI], the review's claim and its
+    source-check status."""
+    from ivcdb.db import open_db
+    from ivcdb.exports.summary import render_summary, summary
+
+    with open_db(db, readonly=True) as database:
+        text = render_summary(summary(database, review=review), fmt)
     render.write_output(text, output, force)
 
 
@@ -829,6 +861,33 @@ def plot_outcome(
         pages = outcome_chart(session, outcomes=outcomes, review_id=chosen[0] if chosen
                               else None, dpi=dpi, width=width or WIDTH_IN)
     for path in save_pages(pages, output):
+        render.note(f"wrote {path}")
+
+
+@plot_app.command("forest")
+def plot_forest(
+    outcome: Annotated[str, typer.Argument(help="Outcome code, e.g. overall_survival_5y.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Chart file, .png, .svg or .pdf (default OUTCOME-forest.png); "
+        "further pages go to FILE-2.png, ...; replaced if it exists.")] = None,
+    db: DbOption = None,
+    review: ReviewOption = None,
+    dpi: DpiOption = 300,
+    width: WidthOption = None,
+) -> None:
+    """Forest plot of the outcome's random-effects meta-analysis (`ivcdb pool`): each study
+    with its CI and weight, the pooled diamond with its prediction interval, heterogeneity,
+    and the review's claimed range as a shaded band."""
+    from ivcdb.db import open_db
+    from ivcdb.forest import WIDTH_IN, forest_plot
+    from ivcdb.plots import chart_format, save_pages
+
+    target = output if output is not None else Path(f"{outcome}-forest.png")
+    chart_format(target)
+    with open_db(db, readonly=True) as database:
+        pages = forest_plot(database, outcome, review=review, dpi=dpi,
+                            width=width or WIDTH_IN)
+    for path in save_pages(pages, target):
         render.note(f"wrote {path}")
 
 

@@ -23,7 +23,7 @@ from ivcdb.terms import CI, DEFAULT_CI_LEVEL, IQR, PERCENT
 from ivcdb.text import fold
 
 __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
-           "estimate_text", "figure_text", "full_name", "initials", "lower_first",
+           "estimate_text", "figure_text", "first_sentence", "full_name", "initials", "lower_first",
            "normalise_timepoint",
            "number", "numbered", "printed_text", "qualified", "reference_label", "span",
            "study_label", "timepoint_months", "timepoints_match", "unit_text"]
@@ -320,3 +320,10 @@ def estimate_text(estimate: float | None, low: float | None = None,
     if low is not None and high is not None:
         text += f" [{low:.{places}f}, {high:.{places}f}]"
     return text
+
+
+def first_sentence(text: str) -> str:
+    """`None of the cited studies ... needs two.` from a longer explanation: its first
+    sentence, for a table cell or a chart line (the rest is for the detailed output)."""
+    head, dot, _rest = text.partition(". ")
+    return head + "." if dot else text

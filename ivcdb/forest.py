@@ -24,7 +24,7 @@ from importlib.util import find_spec
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
-from ivcdb.figures import Style, estimate_text, figure_text
+from ivcdb.figures import Style, estimate_text, figure_text, first_sentence
 from ivcdb.plots import DPI, MUTED, new_figure, style
 from ivcdb.terms import PERCENT
 
@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from ivcdb.db import Database
     from ivcdb.synthesis import ClaimedRange, PoolResult, StudyRow
 
-__all__ = ["PAGE_MAX_IN", "WIDTH_IN", "forest_pages", "is_ratio", "wilson"]
+__all__ = ["PAGE_MAX_IN", "WIDTH_IN", "forest_pages", "forest_plot", "is_ratio", "wilson"]
 
 WIDTH_IN = 10.0
 PAGE_MAX_IN = 11.0  # a US letter page's height; 3,300 px at 300 dpi
@@ -350,11 +351,12 @@ class _Page:
         ax.axhline(y + 0.2, color="#999999", linewidth=0.6)
         p = self.result.pooled
         if p is None:
-            text = f"Not pooled: {self.result.reason or 'fewer than two usable studies'}"
-            for index, line in enumerate(textwrap.wrap(text, int(width / CHAR_IN) - 4)[:2]):
-                ax.text(MARGIN_IN / width, centre + 0.7 * index, line, transform=trans,
-                        ha="left", va="center", fontweight="bold" if index == 0 else None,
-                        gid="ivcdb-forest-not-pooled")
+            reason = first_sentence(self.result.reason or "fewer than two usable studies.")
+            lines = textwrap.wrap(f"Not pooled: {reason}", int((width - 2 * MARGIN_IN)
+                                                               / CHAR_IN))
+            for index, line in enumerate(lines[:2]):
+                ax.text(MARGIN_IN / width, centre + 0.75 * index, line, transform=trans,
+                        ha="left", va="center", gid="ivcdb-forest-not-pooled")
             return
         n = f", n = {_count(p.n)}" if p.n is not None else ""
         ax.text(MARGIN_IN / width, centre, f"Random-effects model (k = {p.k}{n})",
@@ -376,16 +378,23 @@ class _Page:
                 gid="ivcdb-forest-heterogeneity")
 
     def _note(self) -> str:
-        parts = ["Squares: study estimates, area proportional to weight; lines: 95% CI"]
-        if any(s.events is not None and (s.ci_low is None or s.ci_high is None)
-               for s in self.result.studies):
-            parts[-1] += " (Wilson for events/n)"
+        studies = self.result.studies
+        parts = []
+        if any(s.weight for s in studies):
+            parts.append("Squares: pooled studies, area proportional to weight")
+        if any(not s.weight for s in studies):
+            parts.append("hollow circles: studies not pooled")
+        if any(line.low is not None for line in self.rows):
+            wilson = any(s.events is not None and (s.ci_low is None or s.ci_high is None)
+                         for s in studies)
+            parts.append("lines: 95% CI" + (" (Wilson for events/n)" if wilson else ""))
         if self.result.pooled is not None:
             parts.append("diamond: pooled estimate with its 95% CI; line through it: "
                          "95% prediction interval")
         if self.claims:
             parts.append("shaded: the review's claim")
-        return "; ".join(parts) + "."
+        text = "; ".join(parts) + "."
+        return text[:1].upper() + text[1:]
 
 
 def _centre(claim: ClaimedRange, ratio: bool) -> float:
@@ -401,3 +410,15 @@ def _heterogeneity(p: Any) -> str:
     return (f"Heterogeneity: τ² = {p.tau2:.4g}; I² = {p.i2:.1f}%; "
             f"Q = {p.q:.2f} (df = {df}), {q_p}")
 
+
+def forest_plot(database: Database, outcome: str, *, review: str | None = None,
+                dpi: int = DPI, width: float = WIDTH_IN) -> list[Figure]:
+    """The forest plot of `outcome` in one review (`review`, else the only one loaded;
+    several and none named: `UsageError`), pooled by `synthesis.pool`, one figure a page."""
+    from ivcdb import queries
+    from ivcdb.synthesis import pool
+
+    with database.session() as session:
+        chosen = queries.choose_review(session, code=review)
+    result = pool(database, outcome, review=chosen[1] if chosen else None)
+    return forest_pages(result, dpi=dpi, width=width)

@@ -18,7 +18,7 @@ from ivcdb.errors import UsageError
 
 __all__ = ["CHART", "CITATION", "COMPARISON", "CSL_STYLE", "EVIDENCE_TABLE", "EXPORT",
            "EXPORT_KIND", "POOL", "REFERENCE_FILES", "REFERENCE_LIST", "ROWS", "Renderer",
-           "SOURCE_CHECK", "TABULAR", "renderer"]
+           "SOURCE_CHECK", "STUDY_TABLE", "SUMMARY", "TABULAR", "renderer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,16 @@ EVIDENCE_TABLE = _family("docx", markdown="ivcdb.exports.tables:to_markdown",
 CITATION = _family(number="ivcdb.exports.tables:cite_numbers",
                    latex="ivcdb.exports.latex:cite",
                    pandoc="ivcdb.exports.tables:cite_pandoc")
+# `ivcdb summary`: the summary of findings -> text.
+SUMMARY = _family(markdown="ivcdb.exports.summary:summary_markdown",
+                  html="ivcdb.exports.summary:summary_html",
+                  csv="ivcdb.exports.summary:summary_csv",
+                  latex="ivcdb.exports.summary:summary_latex")
+# `ivcdb table OUTCOME --studies`: one outcome's studies -> text.
+STUDY_TABLE = _family(markdown="ivcdb.exports.summary:studies_markdown",
+                      html="ivcdb.exports.summary:studies_html",
+                      latex="ivcdb.exports.summary:studies_latex",
+                      csv="ivcdb.exports.summary:studies_csv")
 # `ivcdb export`: a tidy table -> bytes; the references as a bibliographic file -> text.
 TABULAR = _family("parquet", "xlsx", csv="ivcdb.exports.tabular:to_csv",
                   json="ivcdb.exports.tabular:to_json",

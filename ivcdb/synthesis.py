@@ -334,27 +334,9 @@ def _gather(row: dict[str, Any], review: str, claims: Sequence[CheckClaim],
         studies.append(_Study(link, f, label, usable, why, tuple(dict.fromkeys(citing[key]))))
     unit = {PROPORTION: PERCENT, RATIO: row["unit_code"] or "ratio"}.get(scale or "",
                                                                          row["unit_code"])
-    reason = None if studies else _nothing_reported(row, claims, findings)
+    reason = None if studies else (f"No cited source reports {lower_first(row['label'])}: "
+                                   "nothing to pool.")
     return _Outcome(**fields, unit=unit, scale=scale, studies=tuple(studies), reason=reason)
-
-
-def _nothing_reported(row: dict[str, Any], claims: Sequence[CheckClaim],
-                      findings: dict[str, list[CheckFinding]]) -> str:
-    """No cited finding at the outcome's measure and timepoint: say so, naming the other
-    timepoints at which the cited sources report the measure (as `verify` does)."""
-    from ivcdb.figures import timepoint_months
-
-    other = {f.timepoint or "no stated timepoint"
-             for claim in claims for link in claim.supporting
-             for f in findings.get(key_fold(link.reference_key), [])
-             if f.measure == row["measure_code"]}
-    where = ""
-    if other:
-        listed = ", ".join(sorted(other, key=lambda t: (timepoint_months(t), t)))
-        measure = next((c.measure_label for c in claims if c.measure_label),
-                       row["measure_code"])
-        where = f" (they report {lower_first(measure)} at {listed})"
-    return f"No cited source reports {lower_first(row['label'])}{where}: nothing to pool."
 
 
 def _claimed(c: CheckClaim) -> ClaimedRange | None:

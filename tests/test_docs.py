@@ -32,7 +32,7 @@ def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
 COMMANDS = _commands(typer.main.get_command(app))
 REGISTRIES = (formats.ROWS, formats.SOURCE_CHECK, formats.COMPARISON, formats.POOL,
               formats.REFERENCE_LIST,
-              formats.EVIDENCE_TABLE, formats.EXPORT)
+              formats.EVIDENCE_TABLE, formats.SUMMARY, formats.EXPORT)
 
 
 def test_there_are_commands() -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATA, CliRun
 
 from ivcdb import forest, plots
+from ivcdb.db import Database
 from ivcdb.errors import UsageError
 from ivcdb.synthesis import ClaimedRange, Pooled, PoolResult, StudyRow
 
@@ -174,3 +177,50 @@ def test_png_at_300_dpi_and_editable_svg_and_pdf() -> None:
 def test_too_narrow_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="too narrow"):
         forest.forest_pages(RESULT, width=4.0)
+
+
+# --- the command, on the curated data ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"),
+                                               (".pdf", b"%PDF")])
+def test_cli_writes_the_forest_plot(shared_built: Database, tmp_path: Path, cli: CliRun,
+                                    suffix: str, magic: bytes) -> None:
+    target = tmp_path / f"forest{suffix}"
+    code, _, err = cli("plot", "forest", "overall_survival_5y", "--db", shared_built.url,
+                       "--output", str(target))
+    assert (code, err) == (0, f"wrote {target}\n")
+    assert target.read_bytes().startswith(magic)
+
+
+def test_cli_default_name_dpi_and_width(shared_built: Database, tmp_path: Path, cli: CliRun,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("plot", "forest", "overall_survival_5y", "--db", shared_built.url,
+                       "--dpi", "100", "--width", "9")
+    assert code == 0, err
+    data = (tmp_path / "overall_survival_5y-forest.png").read_bytes()
+    assert int.from_bytes(data[16:20], "big") == 900
+
+
+def test_curated_5_year_plot(shared_built: Database) -> None:
+    """[3] and [5] report 5-year survival without an SE, CI or events/n: listed with the
+    reason, nothing pooled; the review's 40-70% is the band."""
+    (fig,) = forest.forest_plot(shared_built, "overall_survival_5y", dpi=100)
+    shown = texts(fig)
+    assert any(t.startswith("Wachtel 2015") for t in shown)
+    assert any(t.startswith("Nooromid 2022") for t in shown)
+    assert len(artists(fig, "ivcdb-forest-reason")) >= 2
+    (label,) = artists(fig, "ivcdb-forest-claim-label")
+    assert label.get_text() == "review's claim [3], [5]: 40–70 %"
+    assert artists(fig, "ivcdb-forest-claim")
+
+
+def test_readme_shows_the_curated_forest_plot(shared_built: Database) -> None:
+    root = DATA.parent
+    assert "](docs/img/forest-5y.png)" in (root / "README.md").read_text(encoding="utf-8")
+    assert "--output docs/img/forest-5y.png" in (root / "Makefile").read_text(encoding="utf-8")
+    data = (root / "docs" / "img" / "forest-5y.png").read_bytes()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    (fig,) = forest.forest_plot(shared_built, "overall_survival_5y", dpi=100)
+    assert (width, height) == tuple(round(x * 300) for x in fig.get_size_inches())

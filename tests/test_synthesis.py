@@ -157,14 +157,6 @@ def test_one_usable_study_is_not_pooled(demo: Database) -> None:
     assert result.reason.startswith("Only one of the cited studies")
 
 
-def test_other_timepoints_are_named(demo: Database) -> None:
-    result = pool(demo, "overall_survival_10y", review="li2025")
-    assert (result.studies, result.pooled) == ((), None)
-    assert result.reason == ("No cited source reports overall survival at 10 years (they "
-                             "report overall survival at 1 year, 3 years, 5 years): nothing "
-                             "to pool.")  # [3] and [5], as verify says
-
-
 def test_outcome_without_cited_findings(demo: Database) -> None:
     result = pool(demo, "nephrectomy", review="li2025")
     assert (result.studies, result.pooled) == ((), None)
