@@ -103,12 +103,15 @@ class Unit(SQLModel, table=True):
 
 
 class Measure(SQLModel, table=True):
-    """What a source measures (`overall_survival`); `family` groups alternative measures."""
+    """What a source measures (`overall_survival`); `family` groups alternative measures;
+    `related` names measures of other families shown beside it as context (`;`-separated
+    codes: `recurrence` -> `disease_free_survival`; the relation holds both ways)."""
 
     code: str = Field(primary_key=True, max_length=80)
     label: str
     family: str = Field(default="", index=True)
     description: str = ""
+    related: str | None = None
 
 
 class Outcome(SQLModel, table=True):

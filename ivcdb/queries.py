@@ -23,7 +23,7 @@ from ivcdb.contract import (
     FindingRow,
     LinkRow,
 )
-from ivcdb.csvformat import INT_MAX, INT_MIN, OutOfRange, whole_number
+from ivcdb.csvformat import INT_MAX, INT_MIN, LIST_SEPARATOR, OutOfRange, whole_number
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.figures import (
     author_list,
@@ -1336,8 +1336,9 @@ def export_vocabulary(session: Session, model: type[SQLModel],
 
 def review_vocabulary(session: Session, *, review_id: int) -> dict[str, set[str]]:
     """The codes one review uses: the outcomes of its claims, the units of those claims and
-    outcomes, the measures of those outcomes, and the measures and units of the findings of
-    the references its list numbers (keys `outcomes`, `units`, `measures`)."""
+    outcomes, the measures of those outcomes, the measures and units of the findings of the
+    references its list numbers, and the measures these declare related (keys `outcomes`,
+    `units`, `measures`)."""
     c, o, f, ct = _t(Claim), _t(Outcome), _t(SourceFinding), _t(Citation)
     used = (sa.select(c.c.outcome_code, c.c.unit_code, o.c.unit_code, o.c.measure_code)
             .join(o, o.c.code == c.c.outcome_code).where(c.c.review_id == review_id)
@@ -1355,6 +1356,16 @@ def review_vocabulary(session: Session, *, review_id: int) -> dict[str, set[str]
         out["measures"].add(measure)
         if unit is not None:
             out["units"].add(unit)
+    # and the measures those declare related, so that the review's measures file loads alone
+    m = _t(Measure)
+    declared = dict(session.execute(sa.select(m.c.code, m.c.related)
+                                    .where(m.c.related.is_not(None))).all())
+    todo = list(out["measures"])
+    while todo:
+        for other in filter(None, (declared.get(todo.pop()) or "").split(LIST_SEPARATOR)):
+            if other not in out["measures"]:
+                out["measures"].add(other)
+                todo.append(other)
     return out
 
 
@@ -1364,7 +1375,8 @@ VOCABULARY_KINDS = ("units", "measures", "outcomes")
 @dataclass(frozen=True, slots=True)
 class VocabularyRow(_Row):
     """A code of the shared vocabulary with what it means: `vocabulary` is `unit`, `measure`
-    or `outcome`; an outcome has a kind, unit, measure and timepoint, a measure a family."""
+    or `outcome`; an outcome has a kind, unit, measure and timepoint, a measure a family and
+    any related measures of other families (`;`-separated)."""
 
     vocabulary: str
     code: str
@@ -1374,6 +1386,7 @@ class VocabularyRow(_Row):
     measure: str | None
     timepoint: str | None
     family: str | None
+    related: str | None
 
 
 def list_vocabulary(session: Session, *, review_id: int | None = None,
@@ -1387,7 +1400,8 @@ def list_vocabulary(session: Session, *, review_id: int | None = None,
         for row in export_vocabulary(session, VOCABULARY_MODELS[kind], codes):
             rows.append(VocabularyRow(
                 kind[:-1], row["code"], row["label"], row.get("kind"), row.get("unit_code"),
-                row.get("measure_code"), row.get("timepoint"), row.get("family")))
+                row.get("measure_code"), row.get("timepoint"), row.get("family"),
+                row.get("related")))
     return Results(rows, row_type=VocabularyRow)
 
 
@@ -1547,6 +1561,19 @@ def related_measures(session: Session, measure: str) -> list[str]:
 def unit_labels(session: Session) -> dict[str, str]:
     """Unit code -> its display label (`percent` -> `%`)."""
     return _pairs(session, Unit, "code", "label")
+
+
+def declared_related(session: Session) -> dict[str, frozenset[str]]:
+    """Measure code -> the measures declared related to it (`related` in measures.csv), in
+    both directions; measures without any are left out."""
+    m = _t(Measure)
+    found: dict[str, set[str]] = {}
+    for code, related in session.execute(sa.select(m.c.code, m.c.related)
+                                         .where(m.c.related.is_not(None))):
+        for other in filter(None, related.split(LIST_SEPARATOR)):
+            found.setdefault(code, set()).add(other)
+            found.setdefault(other, set()).add(code)
+    return {code: frozenset(others) for code, others in found.items()}
 
 
 def review_whole_populations(session: Session) -> dict[str, tuple[str, ...]]:

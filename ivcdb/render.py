@@ -245,10 +245,11 @@ def write_output(data: str | bytes, output: Path | None, force: bool) -> None:
 # A terminal is narrow: tables show the figure as printed; CSV and JSON carry every column.
 # `ivcdb vocabulary`: the columns of each kind's codes, and of all three together.
 VOCABULARY_COLUMNS = {
-    "all": ("vocabulary", "code", "label", "kind", "unit", "measure", "timepoint", "family"),
+    "all": ("vocabulary", "code", "label", "kind", "unit", "measure", "timepoint", "family",
+            "related"),
     "outcomes": ("code", "label", "kind", "unit", "measure", "timepoint"),
     "units": ("code", "label"),
-    "measures": ("code", "label", "family"),
+    "measures": ("code", "label", "family", "related"),
 }
 CLAIM_TABLE = ("claim_id", "outcome", "statement", "figure", "studies")
 CITING_TABLE = ("claim_id", "review", "outcome", "role", "statement", "figure")

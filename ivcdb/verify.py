@@ -132,6 +132,7 @@ class Relation(StrEnum):
     SAME_MEASURE = "same_measure"  # the outcome's measure, in the whole study population
     SUBGROUP = "subgroup"  # the outcome's measure, in a subgroup of the study
     DIFFERENT_MEASURE = "different_measure"  # another measure of the same family
+    RELATED_MEASURE = "related_measure"  # declared related (measures.csv `related`): context
 
 
 class Verdict(StrEnum):
@@ -498,8 +499,10 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
     manual = manual or {}
     terms = queries.review_whole_populations(session)
     wholes = {code: config.whole(found) for code, found in terms.items()}
+    related = queries.declared_related(session)
     checks = [_check(row, by_ref, labels, config, manual.get((row.review, row.claim_id), ()),
-                     wholes.get(row.review) or config.whole())
+                     wholes.get(row.review) or config.whole(),
+                     related.get(row.measure or "", frozenset()))
               for row in claims]
     note = "" if checks else nothing_to_check(session, outcome=outcome)
     return Checks(checks, config=config, unit_labels=labels, note=note)
@@ -527,9 +530,11 @@ def _reason(claim: _Claim) -> Reason | None:
     return None
 
 
-def relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str]) -> Relation | None:
+def relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str],
+             related: frozenset[str] = frozenset()) -> Relation | None:
     """How a finding relates to a claim's outcome (None: unrelated), `whole` the folded
-    populations that mean the whole study; the check and `ivcdb pool` both use it."""
+    populations that mean the whole study, `related` the measures declared related to the
+    claim's; the check and `ivcdb pool` both use it."""
     if f.measure == claim.measure:
         population = fold(f.population or "")
         whole = whole | {fold(claim.population or "")}
@@ -537,12 +542,15 @@ def relation(claim: CheckClaim, f: CheckFinding, whole: frozenset[str]) -> Relat
             Relation.SUBGROUP)
     if claim.family and f.family == claim.family:
         return Relation.DIFFERENT_MEASURE
+    if f.measure in related:
+        return Relation.RELATED_MEASURE
     return None
 
 
 def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[str, str],
            config: VerifyConfig, manual: Sequence[ManualVerdict] = (),
-           whole: frozenset[str] = frozenset(WHOLE_POPULATIONS)) -> ClaimCheck:
+           whole: frozenset[str] = frozenset(WHOLE_POPULATIONS),
+           related: frozenset[str] = frozenset()) -> ClaimCheck:
     claim = _Claim.of(row)
     reason = _reason(claim)
     accepted = claim.accepted(config) if reason is None else None
@@ -550,19 +558,20 @@ def _check(row: CheckClaim, by_ref: dict[str, list[CheckFinding]], labels: dict[
     elsewhen: list[CheckFinding] = []  # the outcome's measure at other timepoints
     for ref in row.supporting:
         for f in by_ref.get(key_fold(ref.reference_key), []):
-            related = relation(row, f, whole)
-            if related is None:
+            relation_ = relation(row, f, whole, related)
+            if relation_ is None:
                 continue
             if _timepoints_match(claim.timepoints, normalise_timepoint(f.timepoint)):
-                compared.append(_compare(claim, accepted, ref, f, related, labels))
-            elif related is not Relation.DIFFERENT_MEASURE:
+                compared.append(_compare(claim, accepted, ref, f, relation_, labels))
+            elif relation_ in (Relation.SAME_MEASURE, Relation.SUBGROUP):
                 elsewhen.append(f)
     rank = list(Relation)
     order = {key_fold(r.reference_key): i for i, r in enumerate(row.supporting)}
     compared.sort(key=lambda c: (order[key_fold(c.reference_key)], rank.index(c.relation),
                                  c.measure, _months_key(c.timepoint), c.finding_id))
     automatic = _status(compared) if accepted is not None else Status.NOT_ASSESSABLE
-    with_findings = {key_fold(c.reference_key) for c in compared}
+    with_findings = {key_fold(c.reference_key) for c in compared  # context does not count
+                     if c.relation is not Relation.RELATED_MEASURE}
     missing = [r for r in row.supporting if key_fold(r.reference_key) not in with_findings]
     read_in_full = {key_fold(r.reference_key) for r in row.supporting
                     if any(full_text_read(f) for f in by_ref.get(key_fold(r.reference_key), []))}
@@ -612,7 +621,7 @@ def _compare(claim: _Claim, accepted: _Interval | None, ref: LinkRow, f: CheckFi
             if accepted.text(unit) != exact:
                 precision = f" ({exact} at the finding's precision)"
     if accepted is not None and low is not None and high is not None and (
-            relation is not Relation.DIFFERENT_MEASURE):
+            relation in (Relation.SAME_MEASURE, Relation.SUBGROUP)):
         verdict = accepted.verdict(low, high)
     finding = {**{name: getattr(f, name) for name in FINDING_EXPORT_COLUMNS},
                "reference_number": ref.reference_number, "reference_key": ref.reference_key}
@@ -633,7 +642,7 @@ def _status(compared: Sequence[ComparedFinding]) -> Status:
         return Status.INCONSISTENT
     if verdicts:
         return Status.PARTLY_CONSISTENT
-    if any(c.relation is not Relation.SAME_MEASURE for c in compared):
+    if any(c.relation in (Relation.SUBGROUP, Relation.DIFFERENT_MEASURE) for c in compared):
         return Status.DIFFERENT_MEASURE
     return Status.UNVERIFIED
 
@@ -657,6 +666,9 @@ def finding_text(f: ComparedFinding, labels: dict[str, str]) -> str:
 def _assessment(claim: _Claim, accepted: _Interval | None, relation: Relation,
                 verdict: Verdict | None, shown: str, labels: dict[str, str]) -> str:
     """What the finding says about the claim, in a few words."""
+    if relation is Relation.RELATED_MEASURE:
+        measure = lower_first(claim.row.measure_label or claim.row.measure or "")
+        return f"a measure related to {measure}, shown as context, not compared"
     if accepted is None:
         return "listed for reading"
     if relation is Relation.DIFFERENT_MEASURE:

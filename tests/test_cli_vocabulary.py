@@ -48,6 +48,9 @@ def _used(folder: Path) -> dict[str, set[str]]:
     measures = {outcomes[o]["measure"] for o in used_outcomes}
     units |= {f["unit"] for f in findings}
     measures |= {f["measure"] for f in findings}
+    # and what those declare related (recurrence -> disease_free_survival): its package loads
+    related = {m["code"]: m["related"] for m in _csv(DATA / "measures.csv")}
+    measures |= {r for m in measures for r in related.get(m, "").split(";")}
     return {"outcomes": used_outcomes, "units": units - {""}, "measures": measures - {""}}
 
 
@@ -99,7 +102,7 @@ def test_without_review_every_code_with_its_meaning(two: str, cli: CliRun) -> No
 @pytest.mark.parametrize(("kind", "columns"), [
     ("outcomes", ["code", "label", "kind", "unit", "measure", "timepoint"]),
     ("units", ["code", "label"]),
-    ("measures", ["code", "label", "family"]),
+    ("measures", ["code", "label", "family", "related"]),
 ])
 def test_one_kind_has_its_own_columns(two: str, cli: CliRun, kind: str,
                                       columns: list[str]) -> None:

@@ -62,7 +62,20 @@ MEANING = [
     pytest.param("outcomes", OS5, "timepoint", "timepoint", "", id="outcome-timepoint-emptied"),
     pytest.param("measures", "overall_survival", "family", "family", "recurrence",
                  id="measure-family"),
+    pytest.param("measures", "recurrence", "related", "related", "disease_specific_survival",
+                 id="measure-related-changed"),
+    pytest.param("measures", "recurrence", "related", "related", "", id="measure-related-dropped"),
 ]
+
+
+def test_an_empty_related_may_be_filled_without_the_option(built: Database,
+                                                           tmp_path: Path) -> None:
+    """Declaring related measures where none were only adds context: no option needed."""
+    path, _ = _edited(tmp_path, "measures", "local_recurrence", {"related":
+                                                                 "disease_free_survival"})
+    (report,) = load(built, _sources("measures", path))
+    assert (report.updated, report.errors) == (1, [])
+    assert _stored(built, "measures", "local_recurrence")["related"] == "disease_free_survival"
 
 
 @pytest.mark.parametrize(("kind", "code", "column", "stored_column", "value"), MEANING)
@@ -137,7 +150,9 @@ def test_changed_text_keeps_the_stored_text_and_warns(built: Database, tmp_path:
 def test_skip_invalid_skips_a_changed_meaning_and_stores_the_rest(built: Database,
                                                                   tmp_path: Path) -> None:
     path, _ = _edited(tmp_path, "measures", "overall_survival", {"family": "recurrence"})
-    write(path, path.read_text(encoding="utf-8") + "new_measure,New,,\n")
+    text = path.read_text(encoding="utf-8")
+    empty = "," * (text.split("\n", 1)[0].count(",") - 1)  # the other cells of the header
+    write(path, text + f"new_measure,New{empty}\n")
     (report,) = load(built, Sources(measures=path), skip_invalid=True)
     assert report.skipped == ["overall_survival"] and report.added == 1
     assert _stored(built, "measures", "overall_survival")["family"] == "survival"

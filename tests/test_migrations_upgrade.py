@@ -94,6 +94,11 @@ def test_a_database_of_the_last_release_upgrades_to_the_same_outputs(
     upgrade(empty_url)
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
+    # measures.csv's `related` column (0005) came after the dump: an upgrade cannot know what
+    # a later file declares, so the fresh build reads the measures as they were
+    measures = data / "measures.csv"
+    measures.write_text("".join(line.rsplit(",", 1)[0] + "\n" for line in measures.read_text(
+        encoding="utf-8").splitlines()), encoding="utf-8")
     code, _, err = cli_bytes("build", "--db", fresh_url, "--data", str(data), "--quiet")
     assert code == 0, err
     assert outputs(cli_bytes, empty_url) == outputs(cli_bytes, fresh_url)

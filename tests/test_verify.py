@@ -346,6 +346,91 @@ def test_notes_and_where_seen_are_in_the_explanation(small: Database) -> None:
     assert "— seen at https://example.org/1" in checks_of(small)["c-consistent"].explanation
 
 
+# --- related measures -------------------------------------------------------------------------
+
+# every row gains an empty `related` cell; recurrence declares disease-specific survival
+RELATED_MEASURES = MEASURES.replace("\n", ",\n").replace("description,\n",
+                                                        "description,related\n") + (
+    "recurrence,Recurrence,recurrence,,disease_specific_survival\n")
+RELATED_OUTCOMES = OUTCOMES + ("rec,Recurrence,qualitative,,recurrence,,\n"
+                               "rec_rate,Recurrence rate,proportion,percent,recurrence,,\n")
+
+
+def _with_related(folder: Path, claims: list[dict[str, str]]) -> Sources:
+    sources = write_small(folder, claims)
+    (folder / "measures.csv").write_text(RELATED_MEASURES, encoding="utf-8")
+    (folder / "outcomes.csv").write_text(RELATED_OUTCOMES, encoding="utf-8")
+    return sources
+
+
+@pytest.mark.parametrize(("claim", "status"), [
+    pytest.param(_claim("c-rec", "rec", "1"), Status.NOT_ASSESSABLE, id="qualitative"),
+    pytest.param(_claim("c-rec", "rec_rate", "1", value="30", **PP), Status.UNVERIFIED,
+                 id="with-a-figure"),
+])
+def test_related_measure_is_context_not_a_verdict(tmp_path: Path, db: Database,
+                                                  claim: dict[str, str],
+                                                  status: Status) -> None:
+    """recurrence -> disease-specific survival declared in measures.csv: [1]'s 6% DSS is shown
+    beside a recurrence claim, never compared, and leaves the status as it was."""
+    load(db, _with_related(tmp_path / "rel", [claim]))
+    check = checks_of(db)["c-rec"]
+    assert check.status is status
+    assert [(f.measure, f.relation, f.verdict) for f in check.findings] == [
+        ("disease_specific_survival", Relation.RELATED_MEASURE, None)]
+    assert "6% disease-specific survival at 5 years, all patients — a measure related to " \
+        "recurrence, shown as context" in check.explanation
+    assert check.references_without_findings == ("alpha2001",)  # no recurrence finding
+
+
+def test_related_measure_holds_both_ways(tmp_path: Path, db: Database) -> None:
+    """Declared on `recurrence`, the relation also shows recurrence beside a DSS claim."""
+    findings = FINDINGS + "gamma2003,3,recurrence,12,,,,,percent,,all patients,,https://x.org\n"
+    outcomes = RELATED_OUTCOMES + "dss,DSS,proportion,percent,disease_specific_survival,,\n"
+    folder = tmp_path / "both"
+    sources = write_small(folder, [_claim("c-dss", "dss", "3", value="54", **PP)], findings)
+    (folder / "measures.csv").write_text(RELATED_MEASURES, encoding="utf-8")
+    (folder / "outcomes.csv").write_text(outcomes, encoding="utf-8")
+    load(db, sources)
+    check = checks_of(db)["c-dss"]
+    assert check.status is Status.CONSISTENT
+    assert {(f.measure, f.relation) for f in check.findings} == {
+        ("disease_specific_survival", Relation.SAME_MEASURE),
+        ("recurrence", Relation.RELATED_MEASURE)}
+
+
+@pytest.mark.parametrize(("related", "message"), [
+    pytest.param("no_such_measure", "related measure 'no_such_measure' is not in the measure "
+                 "vocabulary", id="unknown"),
+    pytest.param("recurrence", "related measure 'recurrence' is the measure itself", id="self"),
+])
+def test_related_measure_must_exist(tmp_path: Path, db: Database, related: str,
+                                    message: str) -> None:
+    folder = tmp_path / "bad"
+    sources = _with_related(folder, [])
+    (folder / "measures.csv").write_text(
+        RELATED_MEASURES.replace(",disease_specific_survival\n", f",{related}\n"),
+        encoding="utf-8")
+    with pytest.raises(LoadRefused) as refused:
+        load(db, sources)
+    (problem,) = [p for p in refused.value.problems if "related" in p.message]
+    assert problem.message == message
+    assert (Path(problem.file or "").name, problem.line, problem.key) == (
+        "measures.csv", RELATED_MEASURES.count("\n"), "recurrence")
+
+
+def test_curated_recurrence_shows_disease_free_survival(shared_built: Database) -> None:
+    """data/measures.csv declares recurrence <-> disease-free survival; [3] reports 6% DFS."""
+    with (DATA / "measures.csv").open(encoding="utf-8", newline="") as f:
+        declared = {r["code"]: r["related"] for r in csv.DictReader(f)}
+    assert declared["recurrence"] == "disease_free_survival"
+    (dfs,) = curated_findings("wachtel2015", "disease_free_survival")
+    check = checks_of(shared_built)["li2025-recurrence"]
+    assert [(f.measure, f.value, f.relation) for f in check.findings] == [
+        ("disease_free_survival", float(dfs["value"]), Relation.RELATED_MEASURE)]
+    assert check.status is Status.NOT_ASSESSABLE
+
+
 # --- n/N claims -------------------------------------------------------------------------------
 
 COUNT_FINDINGS = FINDINGS + """\

@@ -65,7 +65,9 @@ COLUMNS: dict[str, dict[str, Column]] = {
                                                              enum=OUTCOME_KINDS),
                  "unit": _TEXT, "measure": _TEXT, "timepoint": _TEXT, "description": _TEXT},
     "units": {"code": _KEY, "label": _KEY, "description": _TEXT},
-    "measures": {"code": _KEY, "label": _KEY, "family": _TEXT, "description": _TEXT},
+    "measures": {"code": _KEY, "label": _KEY, "family": _TEXT, "description": _TEXT,
+                 "related": Column(description="codes of measures of other families shown "
+                                   "beside it as context, `;`-separated")},
 }
 
 

@@ -56,7 +56,7 @@ REFERENCE_COLUMNS = (
 CITATION_COLUMNS = ("review", "number", "reference_key")
 OUTCOME_COLUMNS = ("code", "label", "kind", "unit", "measure", "timepoint", "description")
 UNIT_COLUMNS = ("code", "label", "description")
-MEASURE_COLUMNS = ("code", "label", "family", "description")
+MEASURE_COLUMNS = ("code", "label", "family", "description", "related")
 
 # Column types for Parquet: claims and findings from the contract; the references' here, and
 # anything unnamed is text.

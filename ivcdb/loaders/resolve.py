@@ -21,7 +21,12 @@ from ivcdb.loaders.claims import ClaimRecord
 from ivcdb.loaders.findings import FindingRecord
 from ivcdb.loaders.parse import ParsedSources
 from ivcdb.loaders.review import ReviewRecord
-from ivcdb.loaders.vocab import VocabFile, outcome_link_problems, vocabulary_changes
+from ivcdb.loaders.vocab import (
+    VocabFile,
+    measure_link_problems,
+    outcome_link_problems,
+    vocabulary_changes,
+)
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import did_you_mean, key_fold
 
@@ -116,6 +121,8 @@ def resolve(session: Session, parsed: ParsedSources, *, skip_invalid: bool,
         _governed(res, session, vocab, update=update_vocabulary)
         if vocab.kind == "outcomes":
             _outcomes(res, vocab, stored_outcomes)
+        if vocab.kind == "measures":
+            res.problems += measure_link_problems(vocab, res.measures)
     _pair(res, session, parsed)
     first_file: dict[Entry, tuple[str, int]] = {}  # entry -> (file, line) in this load
     for bib in parsed.bibliographies:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ivcdb.csvformat import LIST_SEPARATOR
 from ivcdb.loaders.csvfile import CellReader, read_csv
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.terms import OUTCOME_KINDS
@@ -25,7 +26,7 @@ class VocabFile:
 
 SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "units": (("code", "label"), ("description",)),
-    "measures": (("code", "label"), ("family", "description")),
+    "measures": (("code", "label"), ("family", "description", "related")),
     "outcomes": (("code", "label", "kind"), ("unit", "measure", "timepoint", "description")),
 }
 # Each vocabulary file's columns in the order its files and exports write them.
@@ -35,10 +36,13 @@ COLUMNS = {kind: required + optional for kind, (required, optional) in SPECS.ite
 # description) differing is kept as stored, with a warning, unless --update-vocabulary.
 MEANING: dict[str, dict[str, str]] = {
     "units": {},
-    "measures": {"family": "family"},
+    "measures": {"family": "family", "related": "related"},
     "outcomes": {"kind": "kind", "unit_code": "unit", "measure_code": "measure",
                  "timepoint": "timepoint"},
 }
+# Meaning a stored code may gain without --update-vocabulary while it has none: declaring
+# related measures adds context only (changing or dropping declared ones is a change).
+ADDITIVE = frozenset({"related"})
 TEXT = {"label": "label", "description": "description"}
 SINGULAR = {"units": "unit", "measures": "measure", "outcomes": "outcome"}
 UPDATE_OPTION = "--update-vocabulary"
@@ -73,6 +77,8 @@ def _values(kind: str, cells: CellReader) -> dict[str, Any]:
     }
     if kind == "measures":
         values["family"] = row.get("family", "")
+        related = [c.strip() for c in (cells.text("related") or "").split(LIST_SEPARATOR)]
+        values["related"] = LIST_SEPARATOR.join(_unique(c for c in related if c)) or None
     if kind == "outcomes":
         kind_value = row.get("kind", "")
         if kind_value not in OUTCOME_KINDS:
@@ -103,6 +109,23 @@ def outcome_link_problems(vocab: VocabFile, units: set[str], measures: set[str]
     return problems
 
 
+def measure_link_problems(vocab: VocabFile, measures: set[str]) -> list[Problem]:
+    """Every related measure must exist (in the database or the same load) and be another."""
+    problems = []
+    for code, values in vocab.rows.items():
+        for other in (values.get("related") or "").split(LIST_SEPARATOR):
+            if other and (other not in measures or other == code):
+                why = "is the measure itself" if other == code else "is not in the measure " \
+                    "vocabulary"
+                problems.append(Problem(Code.UNKNOWN_MEASURE, f"related measure '{other}' "
+                                        f"{why}", vocab.path, vocab.lines[code], code))
+    return problems
+
+
+def _unique(items: Any) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
 def _shown(value: Any) -> str:
     return f"'{value}'" if value else "none"
 
@@ -129,7 +152,9 @@ def vocabulary_changes(vocab: VocabFile, stored: dict[str, dict[str, Any]], *,
         old = stored.get(code)
         if old is None:
             continue
-        meaning = _differences(old, row, MEANING[vocab.kind])
+        meaning = _differences(old, row, {
+            column: name for column, name in MEANING[vocab.kind].items()
+            if column not in ADDITIVE or old.get(column)})
         text = _differences(old, row, TEXT)
         line = vocab.lines[code]
         if meaning and not update:
