@@ -13,6 +13,7 @@ from conftest import DATA, snapshot
 from loadkit import count, find, refuse, rows, write
 
 from ivcdb.db import Database
+from ivcdb.exports import export
 from ivcdb.loaders import Sources, load
 from ivcdb.report import Code, Severity
 
@@ -46,9 +47,6 @@ ERROR_CASES = [
     pytest.param(GOOD.replace("good2000", unicodedata.normalize("NFD", "güt2000")) + "\n"
                  + GOOD.replace("good2000", "güt2000"),
                  Code.DUPLICATE_KEY, 8, "güt2000", id="duplicate-citekey-nfd-nfc"),
-    pytest.param(after_good("@article{bad1,\n  title = {T},\n  year = {2000},\n"
-                            "  title = {U}\n}\n"),
-                 Code.DUPLICATE_FIELD, 11, "bad1", id="duplicate-field"),
     pytest.param(after_good("@article{bad1,\n  title = {M\xfcller \xff},\n}\n").encode()
                  .replace(b"\xc3\xbf", b"\xff"), Code.ENCODING, 9, "", id="broken-utf8"),
     pytest.param("", Code.EMPTY, None, "", id="empty-file"),
@@ -82,6 +80,9 @@ WARNING_CASES = [
                  Code.UNDEFINED_MACRO, 10, "bad1", id="undefined-string-macro"),
     pytest.param('@string{jnl = "J " # other}\n\n' + GOOD, Code.UNDEFINED_MACRO, 1, "jnl",
                  id="string-uses-undefined-macro"),
+    pytest.param(after_good("@article{bad1,\n  title = {T},\n  year = {2000},\n"
+                            "  title = {U}\n}\n"),
+                 Code.DUPLICATE_FIELD, 11, "bad1", id="duplicate-field"),
 ]
 
 
@@ -524,3 +525,51 @@ def test_plausible_pages_do_not_warn(db: Database, tmp_path: Path, pages: str) -
     path = write(tmp_path / "ok.bib", _one_entry("ok2015", pages=pages))
     (report,) = load(db, Sources(references=path))
     assert report.added == 1 and not report.warnings
+
+
+def test_a_repeated_field_keeps_its_first_value(db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path / "refs.bib", "@article{k, title = {First}, year = {2000},\n"
+                 "  title = {Second}}\n")
+    load(db, Sources(references=path))
+    (ref,) = rows(db, "reference")
+    assert ref["title"] == "First" and json.loads(ref["raw_fields"])["title"] == "First"
+
+
+@pytest.mark.parametrize(("content", "key", "value"), [
+    pytest.param("@misc{toc, title = {T}, year = {1990},\n  contents = \"One \\\\\n  Two \\\\\n"
+                 "  Three\"}\n", "toc", "One \\\\\n  Two \\\\\n  Three",
+                 id="tex-line-breaks-at-line-ends"),
+    pytest.param("@misc{path, title = {T}, year = {1990}, file = {C:\\\\}}\n", "path",
+                 "C:\\\\", id="backslash-before-a-brace"),
+    pytest.param('@misc{de, title = {T}, year = {1991},\n  subtitle = "{f{\\"u}r '
+                 'zeitgem{"a}{\\ss}}"}\n', "de", '{f{\\"u}r zeitgem{"a}{\\ss}}',
+                 id="quote-inside-braces-of-a-quoted-value"),
+])
+def test_values_bibtexparser_splits_wrongly(db: Database, tmp_path: Path, content: str,
+                                            key: str, value: str) -> None:
+    """Values bibtexparser's splitter misreads (a `\\` before a line break or a brace, a `"`
+    in braces inside quotes): read as BibTeX reads them, and the entry after keeps its line."""
+    after = "@article{next, title = {Next}, year = {2001}}\n"
+    path = write(tmp_path / "refs.bib", content + after)
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 2 and not report.errors
+    stored = {r["citekey"]: json.loads(r["raw_fields"]) for r in rows(db, "reference")}
+    name = next(n for n in stored[key] if n not in ("title", "year"))
+    assert stored[key][name] == value
+    assert {p.line for p in report.problems if p.key == "next"} == {content.count("\n") + 1}
+
+
+@pytest.mark.parametrize(("content", "entry_type"), [
+    pytest.param("@FAKE-ENTRY\n  {fake, title = {T}, year = {1990}}\n", "fake-entry",
+                 id="hyphen-in-type"),
+    pytest.param("@COMMENTED{erm, title = {T}, year = {1993}}\n", "commented",
+                 id="type-starting-comment"),
+])
+def test_entry_types_bibtexparser_misreads(db: Database, tmp_path: Path, content: str,
+                                           entry_type: str) -> None:
+    path = write(tmp_path / "refs.bib", content)
+    (report,) = load(db, Sources(references=path))
+    assert report.added == 1 and not report.errors
+    (ref,) = rows(db, "reference")
+    assert ref["entry_type"] == entry_type
+    assert export(db, "references", fmt="bibtex").decode().startswith(f"@{entry_type}{{")

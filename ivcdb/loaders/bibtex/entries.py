@@ -5,7 +5,8 @@ line break before its brace (`@article⏎{key,`) and keeps it as comment text, s
 would vanish without a word. `scan` finds every entry start a plain reading finds (`@type{` or
 `@type(` outside any braces, `@comment`, `@string` and `@preamble` aside) and rewrites those
 forms into one bibtexparser reads (the line breaks moved after the brace, so every line keeps
-its number); a load then checks that each start it found was read (`unread_entries`).
+its number; a type it misreads renamed, see `entry_type_name`); a load then checks that each
+start it found was read (`unread_entries`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,30 @@ from ivcdb.report import Code, Problem
 
 _START = re.compile(r"@(\s*)([A-Za-z_][\w:.+-]*)(\s*)([{(])\s*([^,\s{}()]*)")
 NOT_ENTRIES = frozenset({"comment", "string", "preamble"})
+# A type bibtexparser misreads (`@FAKE-ENTRY{`, `@ABNT-options{`: it takes only letters,
+# digits and `_`; `@COMMENTED{`: it takes any type starting `comment`, `string` or `preamble`
+# for those blocks) is renamed to this prefix and the type's hex while splitting.
+_RENAMED = "ivcdbtype"
+_PLAIN_TYPE = re.compile(r"\w+")
+
+
+def _safe_type(name: str) -> str:
+    lower = name.lower()
+    if lower in NOT_ENTRIES or (_PLAIN_TYPE.fullmatch(name) and not lower.startswith(
+            tuple(NOT_ENTRIES)) and not lower.startswith(_RENAMED)):
+        return name
+    return _RENAMED + name.encode().hex()
+
+
+def entry_type_name(entry_type: str) -> str:
+    """An entry's type as the file wrote it (undoing the renaming `scan` did), lower-case."""
+    lower = entry_type.lower()
+    if lower.startswith(_RENAMED):
+        try:
+            return bytes.fromhex(lower[len(_RENAMED):]).decode().lower()
+        except ValueError:
+            return lower
+    return lower
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +70,9 @@ def scan(text: str) -> tuple[str, list[EntryStart]]:
             if match.group(2).lower() not in NOT_ENTRIES:
                 starts.append(EntryStart(line, match.group(5)))
             gap = match.group(1) + match.group(3)
-            if match.group(1) or "\n" in gap or "\r" in gap:
-                pieces += [text[copied:at], "@", match.group(2), match.group(4),
+            safe = _safe_type(match.group(2))
+            if match.group(1) or "\n" in gap or "\r" in gap or safe != match.group(2):
+                pieces += [text[copied:at], "@", safe, match.group(4),
                            "\n" * gap.count("\n")]
                 copied = match.start(4) + 1
         at = text.find("@", at + 1)

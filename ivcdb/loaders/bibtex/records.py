@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ivcdb.csvformat import INT_MAX, OutOfRange, whole_number
+from ivcdb.loaders.bibtex.entries import entry_type_name
 from ivcdb.loaders.bibtex.latex import LatexDecodeError, decode_latex
 from ivcdb.loaders.bibtex.names import AuthorName, name_norm, split_authors
 from ivcdb.loaders.bibtex.values import (
@@ -203,6 +204,7 @@ def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
     """The file in one piece, in this process (`inherited`: macros of the files before)."""
     problems: list[Problem] = []
     library = split_blocks(text)
+    problems += keep_first_fields(library, path)
     macros = macros_of(library.strings, path, problems, inherited)
     for failed in library.failed_blocks:
         problems.append(_failed_block_problem(failed, path))
@@ -222,6 +224,30 @@ def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
         for b in library.failed_blocks]
     return ParsedBibliography(path, records, problems, blocks, not_references, sorted(read),
                               macros, undefined=macros.undefined)
+
+
+def keep_first_fields(library: Any, path: str) -> list[Problem]:
+    """An entry giving a field twice keeps the first value, with a warning naming the line of
+    each one dropped (BibTeX and biber warn and do the same); the entry replaces the failed
+    block bibtexparser made of it."""
+    from bibtexparser.model import DuplicateFieldKeyBlock, Entry
+
+    problems = []
+    for block in [b for b in library.failed_blocks if isinstance(b, DuplicateFieldKeyBlock)]:
+        entry: Any = block.ignore_error_block
+        kept: dict[str, Any] = {}
+        for f in entry.fields:
+            name = field_name(f.key)
+            if name in kept:
+                problems.append(_problem(
+                    Code.DUPLICATE_FIELD, f"field '{clip(name)}' is given again (first on line "
+                    f"{line_of(kept[name])}); the first value is kept, as BibTeX keeps it",
+                    path, line_of(f), entry.key, Severity.WARNING))
+            else:
+                kept[name] = f
+        library.replace(block, Entry(entry.entry_type, entry.key, list(kept.values()),
+                                     entry.start_line, entry.raw), fail_on_duplicate_key=False)
+    return problems
 
 
 def undefined_macro_warning(use: MacroUse, path: str) -> Problem:
@@ -278,12 +304,87 @@ def split_blocks(text: str, first_line: int = 0) -> Any:
     return library
 
 
+# bibtexparser's splitter takes a mark (`{`, `}`, `"`, `,`, `=`, a line break) after a
+# backslash as escaped, whatever comes before the backslash: `{C:\\}` runs past its value and
+# a line ending in `\\` (a TeX line break, as in Beebe's TUGboat bibliographies) is not
+# counted, so every later entry gets a wrong line (sciunto-org/python-bibtexparser#598, open).
+# A mark after an even run of backslashes, and every line break, get `_MARK_GUARD` before
+# them while splitting. It also ends a quoted value at a `"` inside braces (`"zeitgem{"a}{\ss}"`,
+# `"{... "optional" ...}"`), which BibTeX reads as text: such quotes are `_HIDDEN_QUOTE`
+# while splitting. Both are undone in what the split gives.
+_UNESCAPED_MARK = re.compile(r'(?<!\\)(?:\\\\)+(?=[{}",=])|\\+(?=\n)')
+_MARK_GUARD = "\x1f"
+_HIDDEN_QUOTE = "\x1e"
+_NESTED_QUOTE_HINT = re.compile(r'\{[^{}"]*(?<!\\)"')
+_QUOTE_TOKENS = re.compile(r'\\.|[{}"]', re.DOTALL)
+
+
 def _split(text: str, first_line: int) -> Any:
+    """The split, with quotes inside braces of a quoted value hidden when the text may have
+    one, unless hiding them makes more blocks fail (a file with a quote truly unclosed)."""
+    library = _split_once(text, first_line, hide=False)
+    if _HIDDEN_QUOTE not in text and _NESTED_QUOTE_HINT.search(text) is not None:
+        hidden = _split_once(text, first_line, hide=True)
+        if len(hidden.failed_blocks) <= len(library.failed_blocks):
+            return hidden
+    return library
+
+
+def _split_once(text: str, first_line: int, *, hide: bool) -> Any:
     from bibtexparser.splitter import Splitter
 
-    splitter = Splitter(text)
+    guarded = _MARK_GUARD not in text and _UNESCAPED_MARK.search(text) is not None
+    if hide:
+        text = hide_nested_quotes(text)
+    splitter = Splitter(_UNESCAPED_MARK.sub(lambda m: m.group() + _MARK_GUARD, text)
+                        if guarded else text)
     splitter._current_line += first_line  # as if `text` started on that line of the file
-    return splitter.split()
+    library = splitter.split()
+    if guarded or hide:
+        _unguard(library)
+    return library
+
+
+def hide_nested_quotes(text: str) -> str:
+    """`text` with each `"` inside braces within a quoted value (outside none, at any depth
+    below the value's own) replaced by `_HIDDEN_QUOTE`; everything else as it was."""
+    out = list(text)
+    depth, value_depth = 0, None  # value_depth: brace depth of the open quoted value
+    for match in _QUOTE_TOKENS.finditer(text):
+        token = match.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+        elif token == '"' and depth > 0:
+            if value_depth is None:
+                value_depth = depth
+            elif depth == value_depth:
+                value_depth = None
+            else:
+                out[match.start()] = _HIDDEN_QUOTE
+    return "".join(out)
+
+
+def _unguard(library: Any) -> None:
+    """Undo `_MARK_GUARD` and `_HIDDEN_QUOTE` in every key, value and raw text of a split."""
+    def plain(value: str) -> str:
+        return value.replace(_MARK_GUARD, "").replace(_HIDDEN_QUOTE, '"')
+
+    blocks = list(library.blocks)
+    blocks += [b.ignore_error_block for b in blocks
+               if getattr(b, "ignore_error_block", None) is not None]
+    for block in blocks:
+        for name in ("key", "value", "raw"):
+            value = getattr(block, name, None)
+            if isinstance(value, str) and (_MARK_GUARD in value or _HIDDEN_QUOTE in value):
+                # `raw` has no setter: its attribute is set
+                setattr(block, "_raw" if name == "raw" else name, plain(value))
+        for f in getattr(block, "fields", None) or []:
+            for name in ("key", "value"):
+                value = getattr(f, name)
+                if isinstance(value, str) and (_MARK_GUARD in value or _HIDDEN_QUOTE in value):
+                    setattr(f, name, plain(value))
 
 
 def without_field_comments(text: str) -> str:
@@ -349,7 +450,7 @@ def records_of(entries: list[Any], macros: dict[str, str], by_key: dict[str, Any
     seen: dict[str, tuple[int, str]] = {}
     for entry in track(entries, f"reading {Path(path).name}"):
         line = line_of(entry)
-        if entry.entry_type.lower() in NOT_REFERENCES:
+        if entry_type_name(entry.entry_type) in NOT_REFERENCES:
             not_references.append((entry.key, line))
             continue
         norm = key_fold(entry.key)
@@ -474,7 +575,7 @@ def _inherit(raw: dict[str, str], entry: Any, by_key: dict[str, Any], macros: di
             except (ValueSyntaxError, ValueTooLong):
                 continue  # reported where the parent itself is read
             target = name
-            if name == "title" and parent.entry_type.lower() in ("proceedings", "book",
+            if name == "title" and entry_type_name(parent.entry_type) in ("proceedings", "book",
                                                                  "collection", "mvbook"):
                 target = "booktitle"
             raw.setdefault(target, value)
@@ -526,7 +627,7 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
         problems.append(_problem(Code.MISSING_FIELD, "entry has no title; loaded with an "
                                  "empty one (add it)", path, line, key, Severity.WARNING))
         title = ""
-    record = RefRecord(citekey=nfc(key), entry_type=entry.entry_type.lower(), line=line,
+    record = RefRecord(citekey=nfc(key), entry_type=entry_type_name(entry.entry_type), line=line,
                        title=title, raw_fields=raw)
     for attribute, names in _DECODED_FIELDS:
         for name in names:
