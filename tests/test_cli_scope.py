@@ -56,6 +56,9 @@ NUMBERED = [
     pytest.param(("refs", "--style", "vancouver"), id="refs-style"),
     pytest.param(("plot", "outcome", "overall_survival_5y"), id="plot-outcome"),
     pytest.param(("plot", "map"), id="plot-map"),
+    pytest.param(("plot", "forest", "overall_survival_5y"), id="plot-forest"),
+    pytest.param(("summary",), id="summary"),
+    pytest.param(("table", "overall_survival_5y", "--studies"), id="table-studies"),
 ]
 
 
@@ -73,6 +76,11 @@ def test_numbered_evidence_refuses_several_reviews(dbs: tuple[str, str], args: t
 
 
 @pytest.mark.parametrize("args", [pytest.param(("table", "overall_survival_5y"), id="table"),
+                                  pytest.param(("table", "overall_survival_5y", "--studies"),
+                                               id="table-studies"),
+                                  pytest.param(("summary",), id="summary"),
+                                  pytest.param(("summary", "--format", "latex"),
+                                               id="summary-latex"),
                                   pytest.param(("refs",), id="refs"),
                                   pytest.param(("refs", "--format", "latex"), id="refs-latex")])
 def test_a_chosen_review_prints_what_it_prints_alone(dbs: tuple[str, str],
@@ -87,12 +95,12 @@ def test_a_chosen_review_prints_what_it_prints_alone(dbs: tuple[str, str],
     assert cli_bytes(*args, "--db", dbs[0]) == alone
 
 
-@pytest.mark.parametrize("kind", ["outcome", "map"])
+@pytest.mark.parametrize("kind", ["outcome", "map", "forest"])
 def test_a_chosen_review_draws_what_it_draws_alone(dbs: tuple[str, str], kind: str,
                                                    cli_bytes: CliRunBytes,
                                                    tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    codes = ("overall_survival_5y",) if kind == "outcome" else ()
+    codes = ("overall_survival_5y",) if kind in ("outcome", "forest") else ()
     charts = []
     for url, review in ((dbs[0], ()), (dbs[1], ("--review", "li2025")),
                         (dbs[1], ("--review", "other2026"))):
