@@ -20,8 +20,6 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.util import find_spec
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 from ivcdb.figures import Style, estimate_text, figure_text, first_sentence
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from ivcdb.db import Database
     from ivcdb.synthesis import ClaimedRange, PoolResult, StudyRow
 
-__all__ = ["PAGE_MAX_IN", "WIDTH_IN", "forest_pages", "forest_plot", "is_ratio", "wilson"]
+__all__ = ["PAGE_MAX_IN", "WIDTH_IN", "forest_pages", "forest_plot", "is_ratio"]
 
 WIDTH_IN = 10.0
 PAGE_MAX_IN = 11.0  # a US letter page's height; 3,300 px at 300 dpi
@@ -81,26 +79,6 @@ def is_ratio(result: PoolResult) -> bool:
     return any(word in name for name in names for word in RATIO_MEASURES)
 
 
-def wilson(events: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval of `events` out of `n`, as proportions (0-1).
-
-    With the `synthesis` extra installed, statsmodels' `proportion_confint(method="wilson")`;
-    without it the same closed form, z the normal quantile of (1 + level) / 2:
-    (p + z²/2n ± z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n).
-    """
-    if find_spec("statsmodels") is not None:
-        from statsmodels.stats.proportion import proportion_confint
-
-        low, high = proportion_confint(events, n, alpha=1 - level, method="wilson")
-        return float(low), float(high)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = events / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    scale = 1 + z * z / n
-    return max(0.0, (centre - half) / scale), min(1.0, (centre + half) / scale)
-
-
 def _lines(result: PoolResult, width_chars: int) -> list[_Line]:
     return [_line(study, result, width_chars) for study in result.studies]
 
@@ -109,6 +87,8 @@ def _line(study: StudyRow, result: PoolResult, width_chars: int) -> _Line:
     low, high = study.ci_low, study.ci_high
     if (low is None or high is None) and study.events is not None and study.n:
         scale = 100.0 if result.unit == PERCENT else 1.0
+        from ivcdb.meta import wilson
+
         low, high = (scale * x for x in wilson(study.events, study.n))
     estimate = study.estimate
     if estimate is None and study.events is not None and study.n:

@@ -28,7 +28,7 @@ from ivcdb.errors import IvcdbError
 
 __all__ = ["METHODS", "TESTS", "Control", "Effect", "MetaError", "RmaResult", "expit",
            "log_ratio", "logit_proportion", "mean_effect", "percent_from_logit", "rma",
-           "z_crit", "zeroin"]
+           "wilson", "z_crit", "zeroin"]
 
 Method = Literal["REML", "DL", "PM"]
 Test = Literal["z", "knha"]
@@ -155,6 +155,22 @@ def _alpha(level: float) -> float:
     if level >= 1:
         return (100 - level) / 100
     return 1 - level if level > 0.5 else level
+
+
+def wilson(events: float, n: float, level: float = 95) -> tuple[float, float]:
+    """The Wilson score interval of `events` out of `n`, as proportions (0-1).
+
+    The closed form, z the normal quantile of a `level`% interval:
+    (p + z²/2n ± z·√(p(1-p)/n + z²/4n²)) / (1 + z²/n); statsmodels'
+    `proportion_confint(method="wilson")` gives the same (tests/test_forest.py checks both and
+    Newcombe 1998's published values).
+    """
+    z = z_crit(level)
+    p = events / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - half) / scale), min(1.0, (centre + half) / scale)
 
 
 def z_crit(level: float = 95) -> float:

@@ -524,13 +524,10 @@ def _logit(p: float) -> float:
 
 def _wilson(events: int, n: int, level: float = 95) -> tuple[float, float]:
     """The Wilson score interval of events/n, in percent (a study row's CI from counts)."""
-    from ivcdb.meta import z_crit
+    from ivcdb.meta import wilson
 
-    z = z_crit(level)
-    p = events / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+    low, high = wilson(events, n, level)
+    return 100 * low, 100 * high
 
 
 def _back(x: float, scale: str | None) -> float:

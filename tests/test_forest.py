@@ -16,6 +16,7 @@ from conftest import DATA, CliRun
 from ivcdb import forest, plots
 from ivcdb.db import Database
 from ivcdb.errors import UsageError
+from ivcdb.meta import wilson
 from ivcdb.synthesis import ClaimedRange, Pooled, PoolResult, StudyRow
 
 POOLED = Pooled(k=3, n=480, estimate=60.1, ci_low=50.2, ci_high=69.3, pi_low=30.5,
@@ -87,7 +88,7 @@ def test_study_not_pooled_keeps_its_row_with_the_reason() -> None:
 
 def test_proportion_without_ci_gets_its_wilson_interval() -> None:
     (fig,) = forest.forest_pages(RESULT, dpi=100)
-    low, high = forest.wilson(8, 11)
+    low, high = wilson(8, 11)
     assert "72.7 [" + f"{100 * low:.1f}, {100 * high:.1f}]" in texts(fig)
     whiskers = [list(line.get_xdata()) for line in artists(fig, "ivcdb-forest-ci")]
     assert [100 * low, 100 * high] in whiskers
@@ -98,8 +99,11 @@ def test_proportion_without_ci_gets_its_wilson_interval() -> None:
     (1, 29, 0.0061, 0.1718)])
 def test_wilson_interval(events: int, n: int, low: float, high: float) -> None:
     """The Wilson score limits Newcombe (Stat Med 1998;17:857-72, Table I, method 3) gives."""
-    got = forest.wilson(events, n)
+    got = wilson(events, n)
     assert got == pytest.approx((low, high), abs=5e-5)
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert got == pytest.approx(proportion_confint(events, n, method="wilson"), abs=1e-12)
 
 
 def test_ratio_on_a_log_axis_with_a_line_of_no_effect() -> None:
