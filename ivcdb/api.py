@@ -31,10 +31,26 @@ def build_database(db: str | os.PathLike[str] | None = None,
     """Create (or upgrade) the database, then load every file of the data folder into it."""
     folder = data_folder(data)
     sources = Sources.from_folder(folder)
+    binary = _binary_tables(folder)
+    if binary:
+        raise UsageError(f"{folder}: build --data reads the CSV files of a review folder, not "
+                         f"{', '.join(binary)}; export the package as CSV "
+                         "(ivcdb export --all DIR)")
     if not sources.paths():
         names = ", ".join(FOLDER_FILES.values())
         raise UsageError(f"no data files in {folder} (expected any of {names})")
     return load_files(db, sources, build=True, update_vocabulary=update_vocabulary)
+
+
+def _binary_tables(folder: Path) -> list[str]:
+    """The workbook or Parquet files of an `export --all` package in `folder` that stand where
+    a review folder's CSV files would (which `build --data` would silently skip)."""
+    found = [f"{Path(name).stem}.parquet" for name in FOLDER_FILES.values()
+             if name.endswith(".csv") and (folder / f"{Path(name).stem}.parquet").is_file()
+             and not (folder / name).is_file()]
+    if (folder / "tables.xlsx").is_file() and not (folder / FOLDER_FILES["claims"]).is_file():
+        found.insert(0, "tables.xlsx")
+    return found
 
 
 def load_files(db: str | os.PathLike[str] | None, sources: Sources, *, dry_run: bool = False,

@@ -107,6 +107,29 @@ def test_xlsx_package_is_one_workbook_that_validates(built: Database, cli: CliRu
     assert _errors(folder / FILE_NAME) == []
 
 
+def test_parquet_package_validates_with_its_lists(built: Database, cli: CliRun,
+                                                  tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "out"
+    assert _export(cli, str(built.url), folder, "--format", "parquet")[0] == 0
+    assert _errors(folder / FILE_NAME) == []
+    claims = next(r for r in json.loads((folder / FILE_NAME).read_text(encoding="utf-8"))
+                  ["resources"] if r["name"] == "claims")
+    types = {f["name"]: f["type"] for f in claims["schema"]["fields"]}
+    assert types["reference_keys"] == "any" and types["value"] == "number"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_build_refuses_a_binary_package_instead_of_skipping_its_tables(
+        built: Database, cli: CliRun, tmp_path: Path, fmt: str) -> None:
+    pytest.importorskip("openpyxl" if fmt == "xlsx" else "pyarrow")
+    folder = tmp_path / "out"
+    assert _export(cli, str(built.url), folder, "--format", fmt)[0] == 0
+    code, _, err = cli("build", "--data", str(folder), "--db", str(tmp_path / "x.sqlite"))
+    assert code == 2 and ("tables.xlsx" if fmt == "xlsx" else "claims.parquet") in err
+    assert "export --all DIR" in err
+
+
 def test_existing_files_need_force(built: Database, cli: CliRun, tmp_path: Path) -> None:
     folder = tmp_path / "out"
     assert _export(cli, str(built.url), folder)[0] == 0

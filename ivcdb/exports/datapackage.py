@@ -103,15 +103,17 @@ def _contract_field(table: str, name: str) -> Field | None:
 
 
 def field(table: str, name: str, *, arrays: bool = False) -> dict[str, Any]:
-    """The Table Schema field of one column of `table` (`arrays`: list cells are arrays, as
-    in Parquet, not text joined by `;`)."""
+    """The Table Schema field of one column of `table` (`arrays`: list cells are Parquet
+    lists, not text joined by `;`; typed `any`, since frictionless reads a Parquet list as a
+    numpy array, which its `array` type refuses)."""
     declared = _contract_field(table, name)
     if declared is not None:
-        lists = declared.kind in (Kind.KEYS, Kind.NUMBERS, Kind.LINKS)
-        column = Column("array" if arrays and lists else _TYPES[declared.kind],
+        lists = arrays and declared.kind in (Kind.KEYS, Kind.NUMBERS, Kind.LINKS)
+        column = Column("any" if lists else _TYPES[declared.kind],
                         declared.required,
                         declared.choices if declared.kind is Kind.TEXT else (),
-                        declared.description)
+                        f"{declared.description} (a Parquet list)" if lists
+                        else declared.description)
     elif name in COLUMNS.get(table, {}):
         column = COLUMNS[table][name]
     elif name == "review" and table in ("findings", "references"):
