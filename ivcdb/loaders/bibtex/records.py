@@ -312,7 +312,7 @@ def split_blocks(text: str, first_line: int = 0) -> Any:
 # them while splitting. It also ends a quoted value at a `"` inside braces (`"zeitgem{"a}{\ss}"`,
 # `"{... "optional" ...}"`), which BibTeX reads as text: such quotes are `_HIDDEN_QUOTE`
 # while splitting. Both are undone in what the split gives.
-_UNESCAPED_MARK = re.compile(r'(?<!\\)(?:\\\\)+(?=[{}",=])|\\+(?=\n)')
+_BACKSLASHES_BEFORE_MARK = re.compile(r'\\+(?=[{}",=\n])')
 _MARK_GUARD = "\x1f"
 _HIDDEN_QUOTE = "\x1e"
 _NESTED_QUOTE_HINT = re.compile(r'\{[^{}"]*(?<!\\)"')
@@ -323,26 +323,46 @@ def _split(text: str, first_line: int) -> Any:
     """The split, with quotes inside braces of a quoted value hidden when the text may have
     one, unless hiding them makes more blocks fail (a file with a quote truly unclosed)."""
     library = _split_once(text, first_line, hide=False)
-    if _HIDDEN_QUOTE not in text and _NESTED_QUOTE_HINT.search(text) is not None:
+    if (_HIDDEN_QUOTE not in text and _NESTED_QUOTE_HINT.search(text) is not None
+            and _quote_cut_short(library)):
         hidden = _split_once(text, first_line, hide=True)
-        if len(hidden.failed_blocks) <= len(library.failed_blocks):
+        if _failed(hidden) <= _failed(library):
             return hidden
     return library
+
+
+def _failed(library: Any) -> int:
+    return sum(type(b).__name__ == "ParsingFailedBlock" for b in library.failed_blocks)
+
+
+def _quote_cut_short(library: Any) -> bool:
+    """Whether a split shows a quoted value ended inside braces: a failed block, or a value
+    starting with `"` whose braces do not balance (a file without: split once)."""
+    return _failed(library) > 0 or any(
+        f.value[:1] == '"' and f.value.count("{") != f.value.count("}")
+        for e in library.entries for f in e.fields if isinstance(f.value, str))
 
 
 def _split_once(text: str, first_line: int, *, hide: bool) -> Any:
     from bibtexparser.splitter import Splitter
 
-    guarded = _MARK_GUARD not in text and _UNESCAPED_MARK.search(text) is not None
+    guarded = _MARK_GUARD not in text and ("\\\\" in text or "\\\n" in text)
     if hide:
         text = hide_nested_quotes(text)
-    splitter = Splitter(_UNESCAPED_MARK.sub(lambda m: m.group() + _MARK_GUARD, text)
-                        if guarded else text)
+    splitter = Splitter(_BACKSLASHES_BEFORE_MARK.sub(_guard, text) if guarded else text)
     splitter._current_line += first_line  # as if `text` started on that line of the file
     library = splitter.split()
     if guarded or hide:
         _unguard(library)
     return library
+
+
+def _guard(match: re.Match[str]) -> str:
+    """A run of backslashes before a line break, or an even run before another mark, with
+    `_MARK_GUARD` after it (an odd run escapes the mark: `\\{` stays)."""
+    run = match.group()
+    following = match.string[match.end()]
+    return run + _MARK_GUARD if following == "\n" or len(run) % 2 == 0 else run
 
 
 def hide_nested_quotes(text: str) -> str:
