@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ivcdb.queries import CheckClaim, CheckFinding
 
 __all__ = ["EFFECT_COLUMNS", "ClaimedRange", "PoolResult", "Pooled", "StudyRow", "effect_rows",
-           "pool", "pool_outcome", "pool_review"]
+           "pool", "pool_claims", "pool_outcome", "pool_review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +240,31 @@ def pool_review(session: Session, *, review: str | None = None, method: Method =
     if chosen is None:
         raise UsageError("no review is loaded: nothing to pool")
     return [_fit(outcome, method, hk) for outcome in _outcomes(session, chosen[1])]
+
+
+def pool_claims(session: Session, claims: Sequence[CheckClaim],
+                findings: Sequence[CheckFinding], *, method: Method = "REML"
+                ) -> dict[tuple[str, str], PoolResult]:
+    """Each claim's own supporting sources pooled as `pool_outcome` pools an outcome's, at
+    the claim's timepoint (else its outcome's): (review, claim_id) -> result. `claims` and
+    `findings` as `queries.source_check_claims`/`source_check_findings` give them (what
+    `ivcdb verify` reads)."""
+    from ivcdb import queries
+    from ivcdb.models import Outcome
+
+    vocabulary = queries.vocabulary_rows(session, Outcome)
+    by_reference = _by_reference(findings)
+    reviews = {c.review for c in claims}
+    labels = {r: queries.cited_study_labels(session, review=r) for r in reviews}
+    whole = {r: _whole(session, r) for r in reviews}
+    out = {}
+    for claim in claims:
+        row = {**vocabulary[claim.outcome],
+               "timepoint": claim.timepoint or vocabulary[claim.outcome]["timepoint"]}
+        out[claim.review, claim.claim_id] = _fit(_gather(
+            row, claim.review, [claim], by_reference, labels[claim.review],
+            whole[claim.review]), method, False)
+    return out
 
 
 def _outcomes(session: Session, review: str) -> list[_Outcome]:

@@ -17,14 +17,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from ivcdb.synthesis import PoolResult
 
 from ivcdb import queries
 from ivcdb.contract import COMPARED_COLUMNS, FINDING_EXPORT_COLUMNS, FindingRow, LinkRow
 from ivcdb.csvformat import format_number
 from ivcdb.errors import UsageError
+from ivcdb.extras import missing
 from ivcdb.figures import (
     COUNT,
     Cite,
@@ -41,8 +45,9 @@ from ivcdb.queries import CheckClaim, CheckFinding, Results
 from ivcdb.terms import CI, IQR, PERCENT, QUALITATIVE
 from ivcdb.text import fold, key_fold
 
-__all__ = ["WHOLE_POPULATIONS", "Checks", "ClaimCheck", "ComparedFinding", "ManualVerdict",
-           "Reason", "Relation", "Status", "Verdict", "VerifyConfig", "decide",
+__all__ = ["WHOLE_POPULATIONS", "Checks", "ClaimCheck", "ClaimPool", "ComparedFinding",
+           "ManualVerdict", "PoolVerdict", "Reason", "Relation", "Status", "Verdict",
+           "VerifyConfig", "decide",
            "markdown_report", "relation", "verify"]
 
 _EPS = 1e-9
@@ -133,6 +138,34 @@ class Relation(StrEnum):
     SUBGROUP = "subgroup"  # the outcome's measure, in a subgroup of the study
     DIFFERENT_MEASURE = "different_measure"  # another measure of the same family
     RELATED_MEASURE = "related_measure"  # declared related (measures.csv `related`): context
+
+
+class PoolVerdict(StrEnum):
+    """Where the pooled estimate of a claim's sources, and its CI, lie against the claim."""
+
+    INSIDE = "inside"  # the estimate and its whole CI within what the claim accepts
+    ESTIMATE_INSIDE = "estimate_inside"  # the estimate within, its CI reaching outside
+    OUTSIDE = "outside"  # the estimate outside
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPool:
+    """A claim's cited sources pooled (`ivcdb.synthesis.pool_claims`, metafor's REML) and set
+    against the claim: `verdict` None when nothing could be pooled (`reason` says why) or the
+    pool is in another unit than the claim."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    k: int  # studies pooled (not pooled: the studies usable, fewer than two)
+    method: str | None
+    verdict: PoolVerdict | None
+    reason: str | None  # why nothing is pooled
+    text: str  # `pooled 58% (47–68%) of [3], [5] (k = 2, REML), inside the claimed 40–70%`
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self.__slots__}
+        return {**out, "verdict": self.verdict.value if self.verdict else None}
 
 
 class Verdict(StrEnum):
@@ -242,7 +275,9 @@ class ClaimCheck:
     findings: tuple[ComparedFinding, ...]
     references_without_findings: tuple[str, ...]  # citekeys with no finding compared
     remarks: tuple[str, ...]  # what the findings do not say: missing sources, other timepoints
-    explanation: str  # every finding with its assessment, then the remarks
+    explanation: str  # every finding with its assessment, then the remarks (and the pool)
+    pooled: ClaimPool | None = None  # its cited sources pooled (None: not assessable, or
+    # the synthesis extra is not installed)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (enums as their text)."""
@@ -251,6 +286,7 @@ class ClaimCheck:
         out["reason"] = self.reason.value if self.reason else None
         out["automatic_status"] = self.automatic_status.value
         out["manual"] = [m.as_dict() for m in self.manual]
+        out["pooled"] = self.pooled.as_dict() if self.pooled else None
         out["reference_numbers"] = list(self.reference_numbers)
         out["reference_keys"] = list(self.reference_keys)
         out["references_without_findings"] = list(self.references_without_findings)
@@ -492,8 +528,9 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
     """
     config = config or VerifyConfig()
     claims = queries.source_check_claims(session, outcome=outcome, review=review)
+    findings = queries.source_check_findings(session, outcome=outcome, review=review)
     by_ref: dict[str, list[CheckFinding]] = {}
-    for f in queries.source_check_findings(session, outcome=outcome, review=review):
+    for f in findings:
         by_ref.setdefault(key_fold(f.reference_key), []).append(f)
     labels = queries.unit_labels(session)
     manual = manual or {}
@@ -504,8 +541,69 @@ def verify(session: Session, *, outcome: str | None = None, review: str | None =
                      wholes.get(row.review) or config.whole(),
                      related.get(row.measure or "", frozenset()))
               for row in claims]
+    checks = _with_pools(session, checks, claims, findings, config, labels)
     note = "" if checks else nothing_to_check(session, outcome=outcome)
     return Checks(checks, config=config, unit_labels=labels, note=note)
+
+
+def _with_pools(session: Session, checks: list[ClaimCheck], claims: Sequence[CheckClaim],
+                findings: Sequence[CheckFinding], config: VerifyConfig,
+                labels: dict[str, str]) -> list[ClaimCheck]:
+    """Each checkable claim with its cited sources pooled and the pool set against it (a
+    sentence more in its explanation); unchanged without the synthesis extra."""
+    if missing("synthesis"):
+        return checks
+    from ivcdb.synthesis import pool_claims
+
+    checkable = [row for row, check in zip(claims, checks, strict=True) if check.reason is None]
+    pools = pool_claims(session, checkable, findings)
+    out = []
+    for row, check in zip(claims, checks, strict=True):
+        result = pools.get((row.review, row.claim_id))
+        if result is not None:
+            pooled = _claim_pool(_Claim.of(row), result, config, labels)
+            check = dataclasses.replace(check, pooled=pooled, explanation=" ".join(
+                x for x in (check.explanation, _sentence(pooled.text)) if x))
+        out.append(check)
+    return out
+
+
+def _claim_pool(claim: _Claim, result: PoolResult, config: VerifyConfig,
+                labels: dict[str, str]) -> ClaimPool:
+    """The pool of a claim's sources against what the claim accepts."""
+    pooled = result.pooled
+    if pooled is None and not result.studies:  # (the pool would say "no source reports")
+        return ClaimPool(None, None, None, 0, None, None, "Nothing recorded from the cited "
+                         "sources to pool.", "not pooled: nothing recorded to pool")
+    if pooled is None:  # the first sentence of the reason; the whole of it in `reason`
+        why = (result.reason or "").split(". ", 1)[0].removesuffix(".")
+        return ClaimPool(None, None, None, 0, None, None, result.reason,
+                         "not pooled: " + lower_first(why.replace(": nothing to pool", "")))
+    studies = [s for s in result.studies if s.weight is not None]
+    refs = citations(list(dict.fromkeys(s.reference_number for s in studies)), Cite.SEPARATE,
+                     keys=_unique(s.reference_key for s in studies))
+    places = PLACES if claim.decimals is None else (
+        claim.decimals if claim.percent else max(claim.decimals, PLACES))
+    unit = unit_text(result.unit, labels)
+    figure = (f"{format_number(round(pooled.estimate, places))}{unit} "
+              f"({span(round(pooled.ci_low, places), round(pooled.ci_high, places), places)}"
+              f"{unit})")
+    text = f"pooled {figure} of {refs} (k = {pooled.k}, {pooled.method})"
+    verdict = None
+    if result.unit != claim.unit_code:
+        text += ", in another unit than the claim, not compared"
+    else:
+        accepted = claim.accepted(config)
+        if not accepted.holds(pooled.estimate):
+            verdict, word, tail = PoolVerdict.OUTSIDE, "outside", ""
+        elif accepted.holds(pooled.ci_low) and accepted.holds(pooled.ci_high):
+            verdict, word, tail = PoolVerdict.INSIDE, "inside", ""
+        else:
+            verdict, word, tail = PoolVerdict.ESTIMATE_INSIDE, "inside", ", but not its CI"
+        text += f", {word} the claimed {accepted.text(claim.unit_text(labels))}"
+        text += (f" ({claim.claimed(labels)})" if claim.row.qualifier else "") + tail
+    return ClaimPool(pooled.estimate, pooled.ci_low, pooled.ci_high, pooled.k, pooled.method,
+                     verdict, None, text)
 
 
 def nothing_to_check(session: Session, *, outcome: str | None = None) -> str:
@@ -823,4 +921,7 @@ def markdown_report(checks: Sequence[ClaimCheck], config: VerifyConfig | None = 
             lines.append(f"- {_md(finding_text(f, labels))} — {_md(f.assessment)}.{note} "
                          f"Seen at {_link(f.seen_at)}.")
         lines += [f"- {_md(_sentence(r))}" for r in c.remarks[lead:]]
+        if c.pooled is not None:  # nothing pooled: the pool's whole reason
+            lines.append(f"- Not pooled: {_md(lower_first(c.pooled.reason))}"
+                         if c.pooled.reason else f"- {_md(_sentence(c.pooled.text))}")
     return "\n".join(lines) + "\n"
