@@ -45,44 +45,67 @@ __all__ = ["TRACKED", "Entry", "State", "as_of", "entries", "parse_time", "recor
 # a reference's parsed fields: its `author_list`-derived rows are not tracked.)
 TRACKED: tuple[type[SQLModel], ...] = (Review, Unit, Measure, Outcome, Reference, Citation,
                                        Claim, ClaimReference, SourceFinding, FindingSource)
-State = dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
+@dataclass(slots=True)
+class State:
+    """The tracked tables before a command: every row by primary key, and for a table keyed
+    by one whole number the largest key (rows above it are new: recorded by the database
+    itself, `store.record_inserts`, with no round trip through Python)."""
+
+    rows: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
+    top: dict[str, int | None]
 
 
 def _tables() -> list[sa.Table]:
     return [model.__table__ for model in TRACKED]  # type: ignore[attr-defined]
 
 
+def _serial(table: sa.Table) -> sa.Column[Any] | None:
+    """The primary key column of a table keyed by one whole number, else None."""
+    pk = list(table.primary_key.columns)
+    return pk[0] if len(pk) == 1 and isinstance(pk[0].type, sa.Integer) else None
+
+
 def state(session: Session) -> State:
     """Every tracked row, by table and primary key."""
-    return {table.name: queries.table_state(session, table) for table in _tables()}
+    rows, top = {}, {}
+    for table in _tables():
+        rows[table.name] = queries.table_state(session, table)
+        serial = _serial(table)
+        if serial is not None:
+            top[table.name] = max((key[0] for key in rows[table.name]), default=0)
+    return State(rows, top)
 
 
 def _json(values: dict[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(values, ensure_ascii=False, default=str)
 
 
 def record(session: Session, before: State, *, who: str, when: datetime,
-           command: str) -> int:
+           command: str) -> None:
     """Record every difference between `before` and the tracked tables now (in the same
-    transaction); how many rows changed."""
-    rows: list[dict[str, Any]] = []
+    transaction): deletes first, children before parents; then, parents first, each table's
+    updates and inserts (so undoing them newest first never breaks a foreign key)."""
+    stamp = {"changed_at": when, "changed_by": who, "command": command}
     deletes: list[dict[str, Any]] = []
+    later: list[tuple[sa.Table, list[dict[str, Any]], int | None]] = []
     for table in _tables():
         names = list(table.columns.keys())
         pk = [c.name for c in table.primary_key.columns]
-        old_rows, new_rows = before[table.name], queries.table_state(session, table)
+        top = before.top.get(table.name)
+        old_rows = before.rows[table.name]
+        new_rows = queries.table_state(session, table, up_to=top)
 
         def change(key: tuple[Any, ...], action: str, old: tuple[Any, ...] | None,
                    new: tuple[Any, ...] | None, *, names: list[str] = names,
                    pk: list[str] = pk, name: str = table.name) -> dict[str, Any]:
-            return {"changed_at": when, "changed_by": who, "command": command,
-                    "table_name": name, "row_key": _json(dict(zip(pk, key, strict=True))),
-                    "action": action,
+            return {**stamp, "table_name": name,
+                    "row_key": _json(dict(zip(pk, key, strict=True))), "action": action,
                     "old_values": None if old is None else _json(dict(zip(names, old,
                                                                           strict=True))),
                     "new_values": None if new is None else _json(dict(zip(names, new,
                                                                           strict=True)))}
 
+        rows = []
         for key, new in new_rows.items():
             old = old_rows.get(key)
             if old is None:
@@ -91,8 +114,13 @@ def record(session: Session, before: State, *, who: str, when: datetime,
                 rows.append(change(key, "update", old, new))
         deletes[:0] = [change(key, "delete", old, None) for key, old in old_rows.items()
                        if key not in new_rows]
-    store.record_changes(session, deletes + rows)
-    return len(rows) + len(deletes)
+        later.append((table, rows, top))
+    store.record_changes(session, deletes)
+    for table, rows, top in later:
+        store.record_changes(session, rows)
+        if top is not None:
+            store.record_inserts(session, table, after=top, changed_at=when, changed_by=who,
+                                 command=command)
 
 
 @contextlib.contextmanager

@@ -345,6 +345,30 @@ def record_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     insert_rows(session, ChangeRecord, rows)
 
 
+def record_inserts(session: Session, table: sa.Table, *, after: int, changed_at: datetime,
+                   changed_by: str, command: str) -> None:
+    """Record every row of `table` keyed above `after` (one whole-number key) as inserted,
+    its values made into JSON by the database in one statement (a bulk load's rows never
+    travel back through Python)."""
+    pk = list(table.primary_key.columns)[0]
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def json_object(columns: Sequence[sa.Column[Any]]) -> Any:
+        pairs = [part for c in columns for part in (sa.literal(c.name), c)]
+        if postgres:
+            return sa.cast(sa.func.json_build_object(*pairs), sa.Text)
+        return sa.func.json_object(*pairs)
+
+    change = _table(ChangeRecord)
+    select = sa.select(
+        sa.literal(changed_at, sa.DateTime(timezone=True)), sa.literal(changed_by),
+        sa.literal(command), sa.literal(table.name), json_object([pk]), sa.literal("insert"),
+        sa.null(), json_object(list(table.columns))).where(pk > after).order_by(pk)
+    session.execute(sa.insert(change).from_select(
+        ["changed_at", "changed_by", "command", "table_name", "row_key", "action",
+         "old_values", "new_values"], select))
+
+
 def undo_change(session: Session, table: sa.Table, key: dict[str, Any], action: str,
                 old: dict[str, Any] | None) -> None:
     """Reverse one change on a scratch copy (`history.as_of`): an insert deleted, an update
