@@ -111,6 +111,42 @@ def test_ris_export_writes_the_pmid_for_endnote_and_zotero(db: Database, tmp_pat
     assert "AN  - PMID:" not in text
 
 
+@pytest.mark.parametrize("name", ["endnote.ris", "zotero.ris", "zotero.json", "pubmed.nbib"])
+def test_reloading_a_sample_changes_nothing(db: Database, tmp_path: Path, name: str) -> None:
+    path = Path(shutil.copy(SAMPLES / name, tmp_path / name))
+    (first,) = load(db, Sources(references=path))
+    stored = rows(db, "reference")
+    (again,) = load(db, Sources(references=path))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, first.added)
+    assert rows(db, "reference") == stored
+
+
+def test_a_pmid_keeps_the_key_when_author_and_doi_are_gone(db: Database,
+                                                            tmp_path: Path) -> None:
+    """PubMed corrected the first author's name and the file has no DOI lines: the PMID is
+    the record's identity, so its key stays."""
+    text = (SAMPLES / "pubmed.nbib").read_text(encoding="utf-8")
+    path = write(tmp_path / "p.nbib", text)
+    load(db, Sources(references=path))
+    edited = "".join(line for line in text.splitlines(keepends=True) if "[doi]" not in line)
+    write(path, edited.replace("FAU - Ghose, J", "FAU - Ghosh, J"))
+    (report,) = load(db, Sources(references=path))
+    assert _keys(db) == {"ghose2018": (None, "30538385"), "kobayashi2020": (None, "31825533")}
+    assert (report.added, report.updated) == (0, 2)
+
+
+def test_a_doi_keeps_the_key_when_author_and_year_change(db: Database,
+                                                         tmp_path: Path) -> None:
+    text = (SAMPLES / "zotero.ris").read_text(encoding="utf-8")
+    path = write(tmp_path / "z.ris", text)
+    load(db, Sources(references=path))
+    write(path, text.replace("AU  - Wachtel, Hanna\nAU  - Müller", "AU  - Vogel, Hanna\nAU  - "
+                             "Müller", 1).replace("PY  - 2015\nVL", "PY  - 2016\nVL", 1))
+    (report,) = load(db, Sources(references=path))
+    assert _keys(db)["wachtel2015"] == ("10.5555/test.zotero.1", None)
+    assert "vogel2016" not in _keys(db) and (report.added, report.updated) == (0, 1)
+
+
 def test_a_reordered_reload_keeps_each_entrys_key(db: Database, tmp_path: Path) -> None:
     text = (SAMPLES / "zotero.ris").read_text(encoding="utf-8")
     records = [r + "ER  - \n" for r in text.split("ER  - \n") if r.strip()]
@@ -159,6 +195,30 @@ def test_a_record_without_title_is_an_error_with_its_line(db: Database, tmp_path
         (Code.MISSING_FIELD, 5, "doend")]
     (report,) = load(db, Sources(references=path), skip_invalid=True)
     assert report.added == 1
+
+
+def _untitled(name: str) -> str:
+    """The sample with its second record's title removed."""
+    text = (SAMPLES / name).read_text(encoding="utf-8-sig")
+    if name.endswith(".json"):
+        items = json.loads(text)
+        del items[1]["title"]
+        return json.dumps(items, indent=2)
+    return text.replace("TI  - Efficacy", "XX  - Efficacy")
+
+
+@pytest.mark.parametrize(("name", "line", "key"), [
+    pytest.param("zotero.json", 31, "kobayashi2020", id="csl-json"),
+    pytest.param("pubmed.nbib", 22, "kobayashi2020", id="medline"),
+])
+def test_an_untitled_record_names_file_line_and_key_and_can_be_skipped(
+        db: Database, tmp_path: Path, name: str, line: int, key: str) -> None:
+    path = write(tmp_path / name, _untitled(name))
+    problems = [p for p in refuse(db, Sources(references=path)) if p.is_error]
+    assert [(p.file, p.code, p.line, p.key) for p in problems] == [
+        (str(path), Code.MISSING_FIELD, line, key)]
+    (report,) = load(db, Sources(references=path), skip_invalid=True)
+    assert report.skipped == [key] and key not in _keys(db) and len(_keys(db)) == report.added
 
 
 def test_key_stems_and_suffixes() -> None:
