@@ -12,6 +12,7 @@ tables give the same bytes.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +49,18 @@ def workbook(tables: Sequence[Table]) -> bytes:
     book.properties.created = book.properties.modified = FIXED_TIME
     for table in tables:
         _sheet(book, table)
+    return fixed_zip_times(_saved(book))
+
+
+def _saved(book: Any) -> bytes:
+    """The workbook's bytes, its properties as set: openpyxl's `save` stamps `modified` with
+    the clock (two exports a second apart differed), so call its writer directly."""
+    from openpyxl.writer.excel import ExcelWriter
+
     buffer = io.BytesIO()
-    book.save(buffer)
-    return fixed_zip_times(buffer.getvalue())
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
+    return buffer.getvalue()
 
 
 def _sheet(book: Any, table: Table) -> None:
