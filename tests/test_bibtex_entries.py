@@ -146,6 +146,23 @@ def test_several_reference_files_load_in_order_sharing_their_macros(
 
 
 
+def test_an_abbreviations_file_of_macros_only_is_said_to_be_one(
+        cli: CliRun, db_url: str, db: Database, tmp_path: Path) -> None:
+    """The issue's `--references abbrev.bib --references papers.bib`: abbrev.bib holds only
+    @string definitions; its warning says so rather than "nothing loaded from it"."""
+    abbrev = write(tmp_path / "abbrev.bib", "@string{jso = {J Surg Oncol}}\n")
+    papers = write(tmp_path / "papers.bib", "@article{b1, title = {B}, author = {A, B}, "
+                   "year = 2000, journal = jso, month = may}\n")
+    code, _, err = cli("load", "--db", db_url, "--references", str(abbrev),
+                       "--references", str(papers))
+    assert code == 0, err
+    assert f"{abbrev}: warning [no-entries]: no BibTeX entries, only @string definitions" in err
+    assert "nothing loaded from it" not in err and "undefined-macro" not in err
+    assert {r["citekey"]: r["journal"] for r in rows(db, "reference")} == {"b1": "J Surg Oncol"}
+    code, out, err = cli("export", "references", "--db", db_url, "--format", "bibtex")
+    assert code == 0 and "  month   = may\n" in out
+
+
 def test_a_macro_defined_only_in_a_later_file_is_resolved_with_a_warning(
         cli: CliRun, db_url: str, db: Database, tmp_path: Path) -> None:
     """`--references b.bib --references a.bib`, b.bib using a macro only a.bib defines: the

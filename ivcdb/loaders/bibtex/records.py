@@ -216,9 +216,11 @@ def parse_whole(text: str, path: str, inherited: dict[str, str] | None = None
     blocks = len(entries) - len(not_references) + len(library.failed_blocks)
     if blocks == 0 and not problems and not text.strip():
         problems.append(_problem(Code.EMPTY, "no BibTeX entries found", path, None))
-    elif blocks == 0 and not problems:  # only comments: a file just begun
-        problems.append(_problem(Code.EMPTY, "no BibTeX entries found; nothing loaded from it",
-                                 path, None, severity=Severity.WARNING))
+    elif blocks == 0 and not problems:  # only comments (a file just begun) or macros
+        message = ("no BibTeX entries, only @string definitions (which the files after it in "
+                   "this load use); no references loaded from it" if library.strings
+                   else "no BibTeX entries found; nothing loaded from it")
+        problems.append(_problem(Code.EMPTY, message, path, None, severity=Severity.WARNING))
     read = entry_lines(entries) + [
         (line_of(b), getattr(b, "key", "") or _failed_key(b.raw or ""))
         for b in library.failed_blocks]
