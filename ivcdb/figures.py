@@ -31,9 +31,11 @@ __all__ = ["Cite", "Style", "author_list", "author_name", "citations", "cite",
 EN_DASH = "\u2013"
 COUNT = "count"
 CALENDAR_YEAR = "year"
-# Units the figure does not spell out: `5/10`, `2022` read better than `2 count`, `2022
-# calendar year` (a table column or chart axis names them).
-UNSPELLED_UNITS = frozenset({COUNT, CALENDAR_YEAR})
+RATIO = "ratio"
+# Units the figure does not spell out: `5/10`, `2022`, `0.79 (0.60–0.90)` read better than
+# `2 count`, `2022 calendar year`, `0.79 ratio (0.60–0.90 ratio)` (a table column or chart
+# axis names them).
+UNSPELLED_UNITS = frozenset({COUNT, CALENDAR_YEAR, RATIO})
 SIGNS = {"approximately": "≈", "up to": "≤", "at least": "≥", "more than": ">",
          "less than": "<"}
 MAX_AUTHORS = 3

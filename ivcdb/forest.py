@@ -149,9 +149,9 @@ def _pages(lines: Sequence[_Line], capacity: float) -> list[list[_Line]]:
 
 def _claims_text(claims: Sequence[ClaimedRange], unit: str) -> list[str]:
     """`review's claim [3,5]: 40–70 %` for each claimed range."""
-    return [f"review's claim {claim.citation}: "
-            f"{figure_text(claim.value, claim.low, claim.high, style=Style.SIGNS, unit=unit)}"
-            for claim in claims]
+    return [f"review's claim {claim.citation}: " + figure_text(
+        claim.value, claim.low, claim.high, style=Style.SIGNS, unit=unit, bounds=claim.bounds)
+        for claim in claims]
 
 
 def forest_pages(result: PoolResult, *, dpi: int = DPI, width: float = WIDTH_IN,

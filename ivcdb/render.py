@@ -508,7 +508,7 @@ def _with_ci(estimate: float | None, low: float | None, high: float | None,
 def pool_summary(result: PoolResult) -> list[str]:
     """The pooled estimate, its heterogeneity and the review's claims, in lines of words:
     `Pooled (REML, z, k = 14, n = 326): 75.7% (95% CI 66.1–83.4%; ...)`, or why nothing is."""
-    from ivcdb.figures import EN_DASH
+    from ivcdb.figures import EN_DASH, figure_text
 
     p = result.pooled
     places = 1 if result.unit == "percent" else 2
@@ -527,9 +527,9 @@ def pool_summary(result: PoolResult) -> list[str]:
         lines.append(f"Heterogeneity: tau2 = {p.tau2:.4g}, I2 = {p.i2:.1f}%, "
                      f"Q = {p.q:.2f} (p = {p.q_p:.3g})")
     for c in result.claims:
-        figure = (_fig(c.value, places) if c.value is not None
-                  else f"{_fig(c.low, places)}{EN_DASH}{_fig(c.high, places)}")
-        lines.append(f"Claimed by {c.claim_id}: {figure}{unit} {c.citation}".rstrip())
+        figure = figure_text(c.value, c.low, c.high, unit=unit, places=places,
+                             bounds=c.bounds)
+        lines.append(f"Claimed by {c.claim_id}: {figure} {c.citation}".rstrip())
     return lines
 
 

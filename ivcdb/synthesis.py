@@ -85,6 +85,7 @@ class ClaimedRange:
     low: float | None
     high: float | None
     citation: str  # `[3], [5]`
+    bounds: str | None = None  # what low and high are: a range (None) or a CI
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -373,7 +374,7 @@ def _claimed(c: CheckClaim) -> ClaimedRange | None:
     keys = [link.reference_key for link in c.supporting]
     numbers = [link.reference_number for link in c.supporting]
     return ClaimedRange(c.claim_id, value, low, high,
-                        citations(numbers, Cite.SEPARATE, keys=keys))
+                        citations(numbers, Cite.SEPARATE, keys=keys), c.bounds)
 
 
 def _candidates(claims: Sequence[CheckClaim], findings: dict[str, list[CheckFinding]],

@@ -204,7 +204,7 @@ def test_cli_table_and_csv(cli: CliRun, demo: Database) -> None:
                        "table", "--db", demo.url)
     assert code == 0
     assert "Not pooled. None of the cited studies gives a figure that can be pooled" in out
-    assert "Claimed by li2025-os-5y: 40.0–70.0% [3], [5]" in out
+    assert "Claimed by li2025-os-5y: 40–70% [3], [5]" in out
     code, out, _ = cli("pool", "success", "--review", "pool2026", "--method", "DL", "--hk",
                        "--format", "csv", "--db", demo.url)
     assert code == 0
@@ -240,6 +240,16 @@ def test_json_layout_is_the_issues() -> None:
                                      "REML"]
     assert list(out["studies"][0])[:len(STUDY)] == STUDY
     assert out["reason"] is None and out["claims"][0]["citation"] == "[3], [5]"
+
+
+def test_a_claimed_value_keeps_its_ci() -> None:
+    from ivcdb.render import pool_summary
+
+    claim = ClaimedRange("x-hr", 0.79, 0.6, 0.9, "[1], [2]", "ci")
+    result = PoolResult("death_hr", "Hazard ratio of death", "ratio", "death_hr", None, "x",
+                        (), None, "nothing", (claim,))
+    assert pool_summary(result)[-1] == "Claimed by x-hr: 0.79 (0.60–0.90) [1], [2]"
+    assert json.loads(result.to_json())["claims"][0]["bounds"] == "ci"
 
 
 def test_json_when_nothing_is_pooled_says_why() -> None:
