@@ -47,6 +47,12 @@ POOLED_IN = 0.7  # gap, diamond row, heterogeneity line
 FOOT_IN = 0.3  # the note under the axis
 MARGIN_IN = 0.12
 CHAR_IN = 0.066  # rough width of one 9 pt DejaVu Sans character
+NOTE_CHAR_IN = 0.056  # the same at the note's 7 pt, rounded up so a wrapped line fits
+# Ticks of a ratio's log axis: the densest series giving at least three within the limits.
+RATIO_TICK_SERIES = ((0.01, 0.1, 1.0, 10.0, 100.0),
+                     (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0),
+                     (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0),
+                     (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5))
 VALUE_IN = 1.75  # the estimate [CI] column
 WEIGHT_IN = 0.7
 MAX_SQUARE_PT = 13.0  # side of the heaviest study's square
@@ -106,6 +112,17 @@ def _count(n: float) -> str:
 
 def _places(result: PoolResult) -> int:
     return 2 if is_ratio(result) else 1
+
+
+def ratio_ticks(low: float, high: float) -> list[float]:
+    """Ticks of a log axis from `low` to `high`, plain numbers readers know (0.5, 1, 2):
+    the first series giving three or more, else the densest one's."""
+    inside: list[float] = []
+    for series in RATIO_TICK_SERIES:
+        inside = [t for t in series if low <= t <= high]
+        if len(inside) >= 3:
+            return inside
+    return inside or [1.0]
 
 
 def _limits(result: PoolResult, lines: Sequence[_Line], ratio: bool) -> tuple[float, float]:
@@ -217,7 +234,16 @@ class _Page:
         ax.set_ylim(y_end, 0)
         ax.set_xlim(*self.limits)
         if self.ratio:
+            from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
             ax.set_xscale("log")
+            # The chart style draws text literally (no mathtext), so the log scale's own
+            # `$10^{0}$` labels would print as written: plain numbers at chosen ticks.
+            ticks = ratio_ticks(*self.limits)
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.axvline(1.0, color="#333333", linewidth=0.8, gid="ivcdb-forest-null")
         ax.set_yticks([])
         for side in ("left", "right", "top"):
@@ -232,8 +258,9 @@ class _Page:
             y += row.height / ROW_IN
         if self.last:
             self._pooled(fig, ax, y, width, left + plot_in)
-        fig.text(MARGIN_IN / width, 0.08 / height, self._note(), fontsize=7, color=MUTED,
-                 ha="left", va="bottom")
+        note = "\n".join(textwrap.wrap(self._note(), int((width - 2 * MARGIN_IN) / NOTE_CHAR_IN)))
+        fig.text(MARGIN_IN / width, 0.04 / height, note, fontsize=7, color=MUTED,
+                 ha="left", va="bottom", linespacing=1.1)
         return fig
 
     def _axis_label(self) -> str:

@@ -122,6 +122,30 @@ def test_ratio_on_a_log_axis_with_a_line_of_no_effect() -> None:
     low, high = ax.get_xlim()
     assert low < 0.3 and high > 2.6
     assert "0.79 [0.60, 0.90]" in texts(fig)
+    # the log axis is labelled with plain numbers, not `$\\mathdefault{10^{0}}$` printed as is
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_visible()]
+    assert labels == ["0.5", "1", "2"]
+    assert not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
+
+
+@pytest.mark.parametrize(("low", "high", "ticks"), [
+    pytest.param(0.45, 1.7, [0.5, 0.7, 1.0, 1.5], id="narrow"),
+    pytest.param(0.25, 3.0, [0.5, 1.0, 2.0], id="tenfold"),
+    pytest.param(0.005, 150, [0.01, 0.1, 1.0, 10.0, 100.0], id="wide"),
+    pytest.param(0.95, 1.05, [1.0], id="hardly-any"),
+])
+def test_ratio_ticks_are_plain_numbers_readers_know(low: float, high: float,
+                                                    ticks: list[float]) -> None:
+    assert forest.ratio_ticks(low, high) == ticks
+
+
+def test_note_under_the_chart_is_wrapped_to_its_width() -> None:
+    (fig,) = forest.forest_pages(RESULT, dpi=100, width=7)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    (note,) = [t for t in fig.texts if t.get_text().startswith("Squares")]
+    assert note.get_window_extent(renderer).x1 <= fig.bbox.width
 
 
 def test_nothing_pooled_says_why_and_draws_no_diamond() -> None:
