@@ -145,6 +145,8 @@ def test_a_doi_keeps_the_key_when_author_and_year_change(db: Database,
     (report,) = load(db, Sources(references=path))
     assert _keys(db)["wachtel2015"] == ("10.5555/test.zotero.1", None)
     assert "vogel2016" not in _keys(db) and (report.added, report.updated) == (0, 1)
+    (made,) = [p.message for p in report.problems if "have no citekey" in p.message]
+    assert made.endswith(": wachtel2015, wachtel2015a, vanderberg2019")  # the keys stored
 
 
 def test_a_reordered_reload_keeps_each_entrys_key(db: Database, tmp_path: Path) -> None:

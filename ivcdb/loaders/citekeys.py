@@ -71,3 +71,8 @@ def assign_keys(items: Sequence[KeySource], stored: Mapping[str, str] | None = N
             taken.add(key_fold(key))
         out.append(key)
     return out
+
+
+def shown_keys(keys: Sequence[str]) -> str:
+    """The generated keys a warning lists: the first five, then how many more."""
+    return ", ".join(keys[:5]) + (f", ... ({len(keys) - 5} more)" if len(keys) > 5 else "")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ivcdb.bibfields import container_field, normalise_pmcid, publisher_field
 from ivcdb.loaders.bibtex import AuthorName, ParsedBibliography, RefRecord, normalise_doi
-from ivcdb.loaders.citekeys import assign_keys
+from ivcdb.loaders.citekeys import assign_keys, shown_keys
 from ivcdb.plausibility import reference_warnings
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import control_character, key_problem, nfc
@@ -84,8 +84,9 @@ def bibliography(path: str, items: list[Item], problems: list[Problem], fmt: str
             records.append(record)
     if generated:
         problems.append(Problem(
-            Code.MISSING_FIELD, f"{len(generated)} {fmt} record(s) have no citekey: generated "
-            f"from first author and year: {_shown(generated)}", file=path,
+            Code.MISSING_FIELD, f"{len(generated)} {fmt} record(s) have no citekey: each "
+            "keeps the key stored for its DOI or PMID, else gets one from first author and "
+            f"year: {shown_keys(generated)}", file=path,
             severity=Severity.WARNING))
     if not items and not any(p.is_error for p in problems):
         problems.append(Problem(Code.EMPTY, f"no {fmt} records found", file=path))
@@ -93,10 +94,6 @@ def bibliography(path: str, items: list[Item], problems: list[Problem], fmt: str
                               entries=sorted((i.line, k) for i, k in zip(items, keys,
                                                                           strict=True)),
                               macros=dict(macros or {}), generated=generated)
-
-
-def _shown(keys: list[str]) -> str:
-    return ", ".join(keys[:5]) + (f", ... ({len(keys) - 5} more)" if len(keys) > 5 else "")
 
 
 def _year(text: str | None) -> int | None:

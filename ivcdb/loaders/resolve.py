@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from ivcdb import queries
 from ivcdb.loaders.bibtex import ParsedBibliography
-from ivcdb.loaders.citekeys import KeySource, assign_keys
+from ivcdb.loaders.citekeys import KeySource, assign_keys, shown_keys
 from ivcdb.loaders.claims import ClaimRecord
 from ivcdb.loaders.findings import FindingRecord
 from ivcdb.loaders.parse import ParsedSources
@@ -167,11 +167,15 @@ def _rekeyed(bib: ParsedBibliography, stored: dict[str, str]) -> ParsedBibliogra
         return bib
     records = [replace(r, citekey=renamed[r.citekey], key_norm=key_fold(renamed[r.citekey]))
                if r.citekey in renamed else r for r in bib.records]
-    problems = [replace(p, key=renamed[p.key]) if p.key in renamed else p
-                for p in bib.problems]
+    generated = [renamed.get(k, k) for k in bib.generated]
+    listed = shown_keys(bib.generated)  # the parser's warning lists the keys it made
+    problems = [replace(p, key=renamed[p.key]) if p.key in renamed
+                else replace(p, message=p.message.replace(listed, shown_keys(generated)))
+                if not p.key and p.code is Code.MISSING_FIELD and listed in p.message
+                else p for p in bib.problems]
     entries = [(line, renamed.get(key, key)) for line, key in bib.entries]
     return replace(bib, records=records, problems=problems, entries=entries,
-                   generated=[renamed.get(k, k) for k in bib.generated])
+                   generated=generated)
 
 
 def _governed(res: Resolution, session: Session, vocab: VocabFile, *, update: bool) -> None:
