@@ -170,7 +170,11 @@ def wilson(events: float, n: float, level: float = 95) -> tuple[float, float]:
     centre = p + z * z / (2 * n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     scale = 1 + z * z / n
-    return max(0.0, (centre - half) / scale), min(1.0, (centre + half) / scale)
+    # 0 events: the lower bound is exactly 0, n events: the upper exactly 1 (the closed form
+    # gives 0.9999999999999997, printed so in JSON and CSV)
+    low = 0.0 if events == 0 else max(0.0, (centre - half) / scale)
+    high = 1.0 if events == n else min(1.0, (centre + half) / scale)
+    return low, high
 
 
 def z_crit(level: float = 95) -> float:

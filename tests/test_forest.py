@@ -106,6 +106,10 @@ def test_wilson_interval(events: int, n: int, low: float, high: float) -> None:
     assert got == pytest.approx(proportion_confint(events, n, method="wilson"), abs=1e-12)
 
 
+def test_wilson_interval_of_none_or_all_ends_exactly_at_0_or_1() -> None:
+    assert wilson(0, 15)[0] == 0.0 and wilson(20, 20)[1] == 1.0
+
+
 def test_ratio_on_a_log_axis_with_a_line_of_no_effect() -> None:
     studies = (StudyRow("epsilon2018", 17, "Epsilon 2018", None, 500, 0.79, 0.60, 0.90, 60.0,
                         None),
