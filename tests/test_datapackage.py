@@ -141,6 +141,25 @@ def test_existing_files_need_force(built: Database, cli: CliRun, tmp_path: Path)
     assert (folder / "claims.csv").read_text(encoding="utf-8") != "mine\n"
 
 
+@pytest.mark.parametrize(("first", "then"), [("csv", "xlsx"), ("xlsx", "csv"),
+                                             ("csv", "parquet"), ("parquet", "csv")])
+def test_force_in_another_format_leaves_no_stale_tables(
+        built: Database, cli: CliRun, tmp_path: Path, first: str, then: str) -> None:
+    """A package rewritten in another format holds only that format's tables: `build --data`
+    must never read an earlier export's files beside the new datapackage.json."""
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "out"
+    notes = folder / "notes.csv"  # a file of the user's own stays
+    assert _export(cli, str(built.url), folder, "--format", first)[0] == 0
+    notes.write_text("mine\n", encoding="utf-8")
+    assert _export(cli, str(built.url), folder, "--format", then, "--force")[0] == 0
+    fresh = tmp_path / "fresh"
+    assert _export(cli, str(built.url), fresh, "--format", then)[0] == 0
+    assert set(_files(folder)) == set(_files(fresh)) | {"notes.csv"}
+    assert notes.read_text(encoding="utf-8") == "mine\n"
+
+
 @pytest.mark.parametrize("args", [
     pytest.param(("export", "claims", "--all", "{dir}"), id="kind-and-all"),
     pytest.param(("export",), id="neither"),

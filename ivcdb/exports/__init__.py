@@ -133,4 +133,16 @@ def export_folder(database: Database, folder: str | os.PathLike[str], *, fmt: st
         if existing:
             raise OutputExists(f"{', '.join(existing)} exist(s); use --force to overwrite")
     target.mkdir(parents=True, exist_ok=True)
-    return [write_atomic(path, data, force=force) for path, data in outputs]
+    written = [write_atomic(path, data, force=force) for path, data in outputs]
+    for stale in _other_format_tables(target, fmt):
+        stale.unlink()  # an earlier package in another format: `build --data` must not read it
+    return written
+
+
+def _other_format_tables(folder: Path, fmt: str) -> list[Path]:
+    """The table files an export of this package in another format would have written
+    there (`claims.csv` beside a new `tables.xlsx`), that exist as regular files."""
+    names = [f"{kind}.{other}" for kind in PACKAGE_TABLES for other in PACKAGE_FORMATS
+             if other not in (fmt, "xlsx")] + ([WORKBOOK] if fmt != "xlsx" else [])
+    return [path for path in (folder / name for name in names)
+            if path.is_file() and not path.is_symlink()]
