@@ -847,6 +847,41 @@ def _matches(session: Session, search: Search) -> sa.ColumnElement[bool]:
         sa.literal_column(SEARCH_TABLE).op("MATCH")(search.fts5())))
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimScope:
+    """Claims of one stored outcome code and/or one review (by database id), resolved once:
+    what a caller running several queries on the same claims passes instead of names."""
+
+    outcome: str | None = None
+    review_id: int | None = None
+
+
+def claim_scope(session: Session, *, outcome: str | None = None, review: str | None = None
+                ) -> ClaimScope:
+    """The outcome (matched case-insensitively) and review named, resolved (`NotFound`)."""
+    return ClaimScope(_outcome_code(session, outcome) if outcome is not None else None,
+                      _review_id(session, review) if review is not None else None)
+
+
+def _scope_filter(scope: ClaimScope) -> list[sa.ColumnElement[bool]]:
+    """The scope as bound parameters (`_scope_params`): a statement built on it serves every
+    outcome and review, so queries run per outcome are built once (`_check_claims_query`)."""
+    c = _t(Claim)
+    return ([c.c.outcome_code == sa.bindparam("scope_outcome")]
+            if scope.outcome is not None else []) + \
+        ([c.c.review_id == sa.bindparam("scope_review")] if scope.review_id is not None else [])
+
+
+def _scope_params(scope: ClaimScope) -> dict[str, Any]:
+    return {"scope_outcome": scope.outcome, "scope_review": scope.review_id}
+
+
+def _shape(scope: ClaimScope) -> ClaimScope:
+    """What a scoped statement depends on: which of the two filters are present."""
+    return ClaimScope("" if scope.outcome is not None else None,
+                      0 if scope.review_id is not None else None)
+
+
 def _claim_filter(session: Session, *, outcome: OneOrMore[str] | None = None,
                   reference: OneOrMore[str | int] | None = None,
                   author: OneOrMore[str] | None = None,
@@ -883,9 +918,20 @@ def _claim_query(where: Sequence[sa.ColumnElement[bool]] = (), *extra: Any) -> s
 
 
 def _link_values(session: Session, claim_ids: sa.Select[Any] | None = None,
+                 params: dict[str, Any] | None = None, *, query: sa.Select[Any] | None = None
                  ) -> dict[int, list[Any]]:
     """claim.id -> its links' values in `LINK` order (citekey, number in the claim's review,
-    role), in citation order; all claims' links unless `claim_ids` narrows them."""
+    role), in citation order; all claims' links unless `claim_ids` narrows them (or `query`,
+    a `_link_query` built before, with its `params`)."""
+    links: dict[int, list[Any]] = {}
+    # .all(): one fetchall, not a fetchone per row (an export reads every link)
+    for claim_pk, *link in session.execute(query if query is not None
+                                           else _link_query(claim_ids), params).all():
+        links.setdefault(claim_pk, []).append(link)
+    return links
+
+
+def _link_query(claim_ids: sa.Select[Any] | None) -> sa.Select[Any]:
     cl, cr, ref, ct = _t(Claim), _t(ClaimReference), _t(Reference), _t(Citation)
     query = (
         sa.select(cr.c.claim_id, *_select(LINK.stored, {"reference": ref, "citation": ct,
@@ -898,11 +944,7 @@ def _link_values(session: Session, claim_ids: sa.Select[Any] | None = None,
     )
     if claim_ids is not None:
         query = query.where(cr.c.claim_id.in_(claim_ids))
-    links: dict[int, list[Any]] = {}
-    # .all(): one fetchall, not a fetchone per row (an export reads every link)
-    for claim_pk, *link in session.execute(query).all():
-        links.setdefault(claim_pk, []).append(link)
-    return links
+    return query
 
 
 def claim_values(session: Session, *, review_id: int | None = None,
@@ -919,12 +961,15 @@ def claim_values(session: Session, *, review_id: int | None = None,
 
 
 def _claim_rows(session: Session, query: sa.Select[Any], row_type: type[ClaimRow] = ClaimRow,
-                *, narrow: bool = True) -> list[Any]:
+                *, narrow: bool = True, params: dict[str, Any] | None = None,
+                links_query: sa.Select[Any] | None = None) -> list[Any]:
     """The claims of a `_claim_query` as `row_type`, with their links; columns after the
     contract's become the row type's further fields, in order. `narrow=False` reads every
-    link at once (cheaper when most claims are wanted)."""
-    rows = session.execute(query).all()
-    links = _link_values(session, query.with_only_columns(_t(Claim).c.id) if narrow else None)
+    link at once (cheaper when most claims are wanted); `links_query`: the narrowed
+    `_link_query` built before; `params`: the bound values of both."""
+    rows = session.execute(query, params).all()
+    links = _link_values(session, query.with_only_columns(_t(Claim).c.id) if narrow else None,
+                         params, query=links_query)
     split = CLAIM.split + 1  # after claim.id
     # positional: the row type's attributes are in the select's order (contract, extras)
     return [row_type(*row[1:split],  # type: ignore[call-arg]
@@ -936,26 +981,38 @@ def _studies(session: Session, claim_ids: sa.Select[Any], *, et_al: bool = True
              ) -> dict[str, str]:
     """citekey -> `Wachtel et al. 2015` (`Wachtel 2015` without `et_al`) for every reference
     the claims cite."""
+    return {key: study_label(family, year, key, et_al=et_al and bool(more))
+            for key, family, more, year in session.execute(_studies_query(claim_ids))}
+
+
+def _studies_query(claim_ids: sa.Select[Any]) -> sa.Select[Any]:
+    """citekey, first author's family name, more than one author, year of every reference
+    the claims cite."""
     cr, ref = _t(ClaimReference), _t(Reference)
     first, second = _alias(Author, "first_author"), _alias(Author, "second_author")
-    query = (
+    return (
         sa.select(ref.c.citekey, first.c.family, second.c.id.is_not(None) | ref.c.et_al,
                   ref.c.year)
         .outerjoin(first, (first.c.reference_id == ref.c.id) & (first.c.position == 1))
         .outerjoin(second, (second.c.reference_id == ref.c.id) & (second.c.position == 2))
         .where(ref.c.id.in_(sa.select(cr.c.reference_id).where(cr.c.claim_id.in_(claim_ids))))
     )
-    return {key: study_label(family, year, key, et_al=et_al and bool(more))
-            for key, family, more, year in session.execute(query)}
 
 
 def cited_study_labels(session: Session, *, outcome: str | None = None,
-                       review: str | None = None) -> dict[str, str]:
+                       review: str | None = None, scope: ClaimScope | None = None
+                       ) -> dict[str, str]:
     """citekey -> `Wachtel 2015` for every reference the claims (of one outcome, of one
-    review) cite: a forest plot's and `ivcdb pool`'s study labels."""
-    where = _claim_filter(session, outcome=outcome, review=review)
-    return _studies(session, _claim_query(where).with_only_columns(_t(Claim).c.id),
-                    et_al=False)
+    review; or of a resolved `scope`) cite: a forest plot's and `ivcdb pool`'s study labels."""
+    scope = scope or claim_scope(session, outcome=outcome, review=review)
+    return {key: study_label(family, year, key)
+            for key, family, _, year in session.execute(_labels_query(_shape(scope)),
+                                                        _scope_params(scope))}
+
+
+@functools.lru_cache(maxsize=16)
+def _labels_query(shape: ClaimScope) -> sa.Select[Any]:
+    return _studies_query(_claim_query(_scope_filter(shape)).with_only_columns(_t(Claim).c.id))
 
 
 def study_labels(session: Session, found: Iterable[ClaimRow]) -> dict[tuple[str, str], str]:
@@ -1411,9 +1468,12 @@ def list_vocabulary(session: Session, *, review_id: int | None = None,
 
 def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
     """The outcome's vocabulary row (code matched case-insensitively), else `NotFound`."""
-    code = _outcome_code(session, outcome)
     t = _t(Outcome)
-    return dict(session.execute(sa.select(t).where(t.c.code == code)).mappings().one())
+    row = session.execute(sa.select(t).where(t.c.code == outcome)).mappings().first()
+    if row is None:  # not the stored code: match it case-insensitively
+        code = _outcome_code(session, outcome)
+        row = session.execute(sa.select(t).where(t.c.code == code)).mappings().one()
+    return dict(row)
 
 
 def _review_entries(review_id: Any) -> sa.CompoundSelect[Any]:
@@ -1488,48 +1548,70 @@ class CheckFinding(FindingRow):
     family: str
 
 
-def _citing_claims(session: Session, *, outcome: str | None, review: str | None,
-                   roles: tuple[str, ...] | None = None) -> sa.Select[Any]:
-    """Ids of the claims (filtered) that cite at least one reference (in one of `roles`)."""
+def _citing_claims(shape: ClaimScope, roles: tuple[str, ...] | None = None
+                   ) -> sa.Select[Any]:
+    """Ids of the claims in scope (bound to `_scope_params`) that cite at least one reference
+    (in one of `roles`)."""
     c, cr = _t(Claim), _t(ClaimReference)
     cites = sa.exists().where(cr.c.claim_id == c.c.id,
                               *([] if roles is None else [cr.c.role.in_(roles)]))
-    where = _claim_filter(session, outcome=outcome, review=review)
-    return sa.select(c.c.id).where(*where, cites)
+    return sa.select(c.c.id).where(*_scope_filter(shape), cites)
 
 
 def source_check_claims(session: Session, *, outcome: str | None = None,
-                        review: str | None = None) -> Results[CheckClaim]:
-    """Claims citing references (in any role), by review, section, paragraph and claim_id."""
+                        review: str | None = None, scope: ClaimScope | None = None
+                        ) -> Results[CheckClaim]:
+    """Claims citing references (in any role), by review, section, paragraph and claim_id
+    (of one outcome, of one review; or of a resolved `scope`)."""
+    scope = scope or claim_scope(session, outcome=outcome, review=review)
+    query, links = _check_claims_query(session.get_bind().dialect.name, _shape(scope))
+    return Results(_claim_rows(session, query, CheckClaim, params=_scope_params(scope),
+                               links_query=links), row_type=CheckClaim)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_claims_query(dialect: str, shape: ClaimScope) -> tuple[sa.Select[Any],
+                                                                  sa.Select[Any]]:
+    """`source_check_claims`' statement and its links' (bound to `_scope_params`)."""
     c, r, o, m = _t(Claim), _t(Review), _t(Outcome), _t(Measure)
-    ids = _citing_claims(session, outcome=outcome, review=review)
+    ids = _citing_claims(shape)
     query = (
         _claim_query([c.c.id.in_(ids)], o.c.measure_code, m.c.label, m.c.family,
                      o.c.timepoint.label("outcome_timepoint"), o.c.kind)
         .join(o, o.c.code == c.c.outcome_code)
         .outerjoin(m, m.c.code == o.c.measure_code)
-        .order_by(bytewise(r.c.code, session),
-                  bytewise(sa.func.coalesce(c.c.section, ""), session),
-                  sa.func.coalesce(c.c.paragraph, 0), bytewise(c.c.claim_id, session))
+        .order_by(bytewise_in(r.c.code, dialect),
+                  bytewise_in(sa.func.coalesce(c.c.section, ""), dialect),
+                  sa.func.coalesce(c.c.paragraph, 0), bytewise_in(c.c.claim_id, dialect))
     )
-    return Results(_claim_rows(session, query, CheckClaim), row_type=CheckClaim)
+    return query, _link_query(query.with_only_columns(c.c.id))
 
 
 def source_check_findings(session: Session, *, outcome: str | None = None,
-                          review: str | None = None, measures: Sequence[str] | None = None
-                          ) -> Results[CheckFinding]:
-    """Findings of every reference that supports a claim in scope, by citekey and finding_id
-    (of `measures` only, when given).
+                          review: str | None = None, measures: Sequence[str] | None = None,
+                          scope: ClaimScope | None = None) -> Results[CheckFinding]:
+    """Findings of every reference that supports a claim in scope (of one outcome, of one
+    review; or of a resolved `scope`), by citekey and finding_id (of `measures` only, when
+    given).
 
     Their `reference_number` is None: a reference may be cited in several reviews.
     """
+    scope = scope or claim_scope(session, outcome=outcome, review=review)
+    query = _check_findings_query(session.get_bind().dialect.name, _shape(scope),
+                                  measures is not None)
+    params = {**_scope_params(scope), "measures": list(measures or ())}
+    return Results((CheckFinding(*row) for row in session.execute(query, params)),
+                   row_type=CheckFinding)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_findings_query(dialect: str, shape: ClaimScope, measures: bool) -> sa.Select[Any]:
+    """`source_check_findings`' statement (bound to `_scope_params` and `measures`)."""
     f, m, cr, ct = _t(SourceFinding), _t(Measure), _t(ClaimReference), _t(Citation)
     given, cited = _alias(Reference, "given"), _alias(Reference, "cited")
     in_scope = (sa.select(cr.c.reference_id)
                 .where(cr.c.role.in_(SUPPORTING_ROLES),
-                       cr.c.claim_id.in_(_citing_claims(session, outcome=outcome,
-                                                        review=review,
-                                                        roles=SUPPORTING_ROLES))))
+                       cr.c.claim_id.in_(_citing_claims(shape, SUPPORTING_ROLES))))
     # What a work reports serves every entry of it that a claim cites: each finding comes
     # once per citekey citing its work (so a claim finds it under its own key), through the
     # first such entry. (Grouped once, not looked up per finding: a correlated lookup made
@@ -1545,12 +1627,11 @@ def source_check_findings(session: Session, *, outcome: str | None = None,
         .join(cited, (cited.c.work_id == given.c.work_id) & cited.c.id.in_(first))
         .outerjoin(ct, (ct.c.reference_id == cited.c.id) & (ct.c.review_id == -1))
         .join(m, m.c.code == f.c.measure_code)
-        .order_by(bytewise(cited.c.citekey, session), bytewise(f.c.finding_id, session))
+        .order_by(bytewise_in(cited.c.citekey, dialect), bytewise_in(f.c.finding_id, dialect))
     )
-    if measures is not None:
-        query = query.where(f.c.measure_code.in_(measures))
-    return Results((CheckFinding(*row) for row in session.execute(query)),
-                   row_type=CheckFinding)
+    if measures:
+        query = query.where(f.c.measure_code.in_(sa.bindparam("measures", expanding=True)))
+    return query
 
 
 def related_measures(session: Session, measure: str) -> list[str]:

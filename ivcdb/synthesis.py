@@ -182,12 +182,15 @@ def pool_outcome(session: Session, outcome: str, *, review: str | None = None,
     if chosen is None:
         raise UsageError("no review is loaded: nothing to pool")
     row = queries.export_outcome(session, outcome=outcome)
-    claims = queries.source_check_claims(session, outcome=row["code"], review=chosen[1])
-    measures = (queries.related_measures(session, row["measure_code"])
-                if row["measure_code"] else [])
-    findings = _by_reference(queries.source_check_findings(
-        session, outcome=row["code"], review=chosen[1], measures=measures))
-    labels = queries.cited_study_labels(session, outcome=row["code"], review=chosen[1])
+    scope = queries.ClaimScope(outcome=row["code"], review_id=chosen[0])
+    claims = queries.source_check_claims(session, scope=scope)
+    findings: dict[str, list[CheckFinding]] = {}
+    labels: dict[str, str] = {}
+    if claims and row["measure_code"]:  # else nothing to look up: `_gather` says why
+        measures = queries.related_measures(session, row["measure_code"])
+        findings = _by_reference(queries.source_check_findings(session, scope=scope,
+                                                               measures=measures))
+        labels = queries.cited_study_labels(session, scope=scope)
     return _fit(_gather(row, chosen[1], claims, findings, labels, _whole(session, chosen[1])),
                 method, hk)
 
