@@ -1468,12 +1468,18 @@ def list_vocabulary(session: Session, *, review_id: int | None = None,
 
 def export_outcome(session: Session, *, outcome: str) -> dict[str, Any]:
     """The outcome's vocabulary row (code matched case-insensitively), else `NotFound`."""
-    t = _t(Outcome)
-    row = session.execute(sa.select(t).where(t.c.code == outcome)).mappings().first()
+    query = _outcome_row_query()
+    row = session.execute(query, {"code": outcome}).mappings().first()
     if row is None:  # not the stored code: match it case-insensitively
         code = _outcome_code(session, outcome)
-        row = session.execute(sa.select(t).where(t.c.code == code)).mappings().one()
+        row = session.execute(query, {"code": code}).mappings().one()
     return dict(row)
+
+
+@functools.cache
+def _outcome_row_query() -> sa.Select[Any]:
+    t = _t(Outcome)
+    return sa.select(t).where(t.c.code == sa.bindparam("code"))
 
 
 def _review_entries(review_id: Any) -> sa.CompoundSelect[Any]:
@@ -1636,11 +1642,17 @@ def _check_findings_query(dialect: str, shape: ClaimScope, measures: bool) -> sa
 
 def related_measures(session: Session, measure: str) -> list[str]:
     """`measure` and every measure of its family (its code alone when it has none)."""
+    return list(session.execute(_related_measures_query(), {"measure": measure}).scalars())
+
+
+@functools.cache
+def _related_measures_query() -> sa.Select[Any]:
+    """`related_measures`' statement, built once (run per outcome by `ivcdb pool`)."""
     m = _t(Measure)
+    measure = sa.bindparam("measure", type_=sa.String)
     family = sa.select(m.c.family).where(m.c.code == measure).scalar_subquery()
-    query = sa.select(m.c.code).where((m.c.code == measure)
-                                      | ((m.c.family == family) & (m.c.family != "")))
-    return list(session.execute(query).scalars())
+    return sa.select(m.c.code).where((m.c.code == measure)
+                                     | ((m.c.family == family) & (m.c.family != "")))
 
 
 def unit_labels(session: Session) -> dict[str, str]:
