@@ -593,14 +593,18 @@ def _claim_pool(claim: _Claim, result: PoolResult, config: VerifyConfig,
     if result.unit != claim.unit_code:
         text += ", in another unit than the claim, not compared"
     else:
-        accepted = claim.accepted(config)
+        accepted, what = claim.accepted(config), "the claimed"
+        row = claim.row
+        if row.bounds == CI and row.value_low is not None and row.value_high is not None:
+            # a claimed CI is what the claim accepts of a pool, not its point value alone
+            accepted, what = _Interval(row.value_low, row.value_high), "the claimed CI"
         if not accepted.holds(pooled.estimate):
             verdict, word, tail = PoolVerdict.OUTSIDE, "outside", ""
         elif accepted.holds(pooled.ci_low) and accepted.holds(pooled.ci_high):
             verdict, word, tail = PoolVerdict.INSIDE, "inside", ""
         else:
             verdict, word, tail = PoolVerdict.ESTIMATE_INSIDE, "inside", ", but not its CI"
-        text += f", {word} the claimed {accepted.text(claim.unit_text(labels))}"
+        text += f", {word} {what} {accepted.text(claim.unit_text(labels))}"
         text += (f" ({claim.claimed(labels)})" if claim.row.qualifier else "") + tail
     return ClaimPool(pooled.estimate, pooled.ci_low, pooled.ci_high, pooled.k, pooled.method,
                      verdict, None, text)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -60,7 +62,7 @@ def test_pooled_estimate_is_the_pool_of_the_claims_sources(demo: Database) -> No
                  "inside the claimed 70–80% (approximately 75%), but not its CI",
                  id="ci-60-82-leaves-70-80"),
     pytest.param("pool2026-exposure", PoolVerdict.OUTSIDE,
-                 "outside the claimed 1.26–1.54 ratio", id="1.22-below-1.26"),
+                 "outside the claimed 1.26–1.54 (approximately 1.4)", id="1.22-below-1.26"),
 ])
 def test_pool_against_the_claimed_range(demo: Database, claim_id: str, verdict: PoolVerdict,
                                         says: str) -> None:
@@ -71,6 +73,32 @@ def test_pool_against_the_claimed_range(demo: Database, claim_id: str, verdict: 
     inside = low <= check.pooled.estimate <= high
     assert inside == (verdict is not PoolVerdict.OUTSIDE)
     assert says in check.pooled.text and says[1:] in check.explanation  # "Pooled ..."
+
+
+def test_a_claimed_ci_is_what_the_pool_is_set_against(tmp_path: Path) -> None:
+    """`1.4 (1.1–1.8)` with bounds `ci`: the pooled 1.22 lies in the claimed CI, though not
+    at the point value (the plain claim of 1.4 finds it outside)."""
+    from ivcdb.db import open_db, upgrade
+    from ivcdb.loaders import Sources, load
+
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO, folder)
+    with (folder / "claims.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["bounds"] = ""
+        if row["claim_id"] == "pool2026-exposure":
+            row.update(value_low="1.1", value_high="1.8", qualifier="", bounds="ci")
+    with (folder / "claims.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    upgrade(tmp_path / "ci.sqlite")
+    database = open_db(tmp_path / "ci.sqlite")
+    load(database, Sources.from_folder(folder))
+    pooled = _checks(database)["pool2026-exposure"].pooled
+    assert pooled is not None and pooled.verdict is not PoolVerdict.OUTSIDE
+    assert "the claimed CI 1.1–1.8" in (pooled.text or "")
 
 
 def test_nothing_pooled_says_why(demo: Database) -> None:
