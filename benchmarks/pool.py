@@ -96,14 +96,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ivcdb-poolbench-") as folder:
+        base, timed = _measure(Path(folder), args)
+    print(f"workload: {args.outcomes} outcomes x {args.studies} studies (seed {args.seed}), "
+          f"medians of {args.repeat} runs, one process")
+    print(f"statsmodels combine_effects(method_re='dl'): {base:.3f} s")
+    for name, seconds in timed.items():
+        print(f"{name}: {seconds:.3f} s ({seconds / base:.2f}x the baseline)")
 
+
+def _measure(work: Path, args: argparse.Namespace) -> tuple[float, dict[str, float]]:
+    """The baseline's median and each timed path's, on a review written into `work`."""
     from statsmodels.stats.meta_analysis import combine_effects
 
     from ivcdb.db import open_db
     from ivcdb.meta import rma
     from ivcdb.synthesis import effect_rows, pool_outcome, pool_review
 
-    work = Path(tempfile.mkdtemp(prefix="ivcdb-poolbench-"))
     write_review(work / "data", args.outcomes, args.studies, args.seed)
     db_path = work / "pool.sqlite"
     subprocess.run([sys.executable, "-m", "ivcdb.cli", "build", "--db", str(db_path),
@@ -146,11 +155,7 @@ def main() -> None:
         timed = {"pool (per outcome)": median_time(pool_all, args.repeat),
                  "pool_review (all at once)": median_time(review_all, args.repeat),
                  "rma alone": median_time(rma_all, args.repeat)}
-    print(f"workload: {args.outcomes} outcomes x {args.studies} studies (seed {args.seed}), "
-          f"medians of {args.repeat} runs, one process")
-    print(f"statsmodels combine_effects(method_re='dl'): {base:.3f} s")
-    for name, seconds in timed.items():
-        print(f"{name}: {seconds:.3f} s ({seconds / base:.2f}x the baseline)")
+    return base, timed
 
 
 if __name__ == "__main__":
