@@ -59,19 +59,29 @@ def _tables() -> list[sa.Table]:
     return [model.__table__ for model in TRACKED]  # type: ignore[attr-defined]
 
 
-def _serial(table: sa.Table) -> sa.Column[Any] | None:
-    """The primary key column of a table keyed by one whole number, else None."""
+# A table keyed by its parent and another column: its rows of a parent added since are new.
+_CHILDREN = {"claim_reference": ("claim_id", "claim"),
+             "finding_source": ("finding_id", "source_finding")}
+
+
+def serial(table: sa.Table) -> sa.Column[Any] | None:
+    """The column whose values above the largest one before a command mark its new rows: a
+    primary key of one whole number, or the parent's key of a `_CHILDREN` table."""
+    if table.name in _CHILDREN:
+        return table.c[_CHILDREN[table.name][0]]
     pk = list(table.primary_key.columns)
     return pk[0] if len(pk) == 1 and isinstance(pk[0].type, sa.Integer) else None
 
 
 def state(session: Session) -> State:
-    """Every tracked row, by table and primary key."""
-    rows, top = {}, {}
+    """Every tracked row, by table and primary key (parents before children)."""
+    rows: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
+    top: dict[str, int | None] = {}
     for table in _tables():
         rows[table.name] = queries.table_state(session, table)
-        serial = _serial(table)
-        if serial is not None:
+        if table.name in _CHILDREN:
+            top[table.name] = top[_CHILDREN[table.name][1]]
+        elif serial(table) is not None:
             top[table.name] = max((key[0] for key in rows[table.name]), default=0)
     return State(rows, top)
 
@@ -93,7 +103,7 @@ def record(session: Session, before: State, *, who: str, when: datetime,
         pk = [c.name for c in table.primary_key.columns]
         top = before.top.get(table.name)
         old_rows = before.rows[table.name]
-        new_rows = queries.table_state(session, table, up_to=top)
+        new_rows = queries.table_state(session, table, up_to=top, by=serial(table))
 
         def change(key: tuple[Any, ...], action: str, old: tuple[Any, ...] | None,
                    new: tuple[Any, ...] | None, *, names: list[str] = names,
@@ -119,8 +129,8 @@ def record(session: Session, before: State, *, who: str, when: datetime,
     for table, rows, top in later:
         store.record_changes(session, rows)
         if top is not None:
-            store.record_inserts(session, table, after=top, changed_at=when, changed_by=who,
-                                 command=command)
+            store.record_inserts(session, table, serial(table), after=top, changed_at=when,
+                                 changed_by=who, command=command)
 
 
 @contextlib.contextmanager

@@ -451,14 +451,14 @@ def table_rows(session: Session, table: sa.Table, *, batch: int = 1000) -> Itera
         yield [tuple(row) for row in part]
 
 
-def table_state(session: Session, table: sa.Table, *, up_to: int | None = None
-                ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """Every row of `table`, keyed by its primary key (what the history compares); `up_to`:
-    of a table keyed by one whole number, the rows keyed up to it only."""
+def table_state(session: Session, table: sa.Table, *, up_to: int | None = None,
+                by: sa.Column[Any] | None = None) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every row of `table`, keyed by its primary key (what the history compares); with
+    `up_to`, only the rows whose column `by` is at most that."""
     pk = [table.columns.keys().index(c.name) for c in table.primary_key.columns]
     query = sa.select(table)
-    if up_to is not None:
-        query = query.where(list(table.primary_key.columns)[0] <= up_to)
+    if up_to is not None and by is not None:
+        query = query.where(by <= up_to)
     return {tuple(row[i] for i in pk): tuple(row) for row in session.execute(query).all()}
 
 

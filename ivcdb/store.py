@@ -345,12 +345,13 @@ def record_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     insert_rows(session, ChangeRecord, rows)
 
 
-def record_inserts(session: Session, table: sa.Table, *, after: int, changed_at: datetime,
-                   changed_by: str, command: str) -> None:
-    """Record every row of `table` keyed above `after` (one whole-number key) as inserted,
-    its values made into JSON by the database in one statement (a bulk load's rows never
+def record_inserts(session: Session, table: sa.Table, by: sa.Column[Any] | None, *,
+                   after: int, changed_at: datetime, changed_by: str, command: str) -> None:
+    """Record every row of `table` whose column `by` is above `after` as inserted, its key
+    and values made into JSON by the database in one statement (a bulk load's rows never
     travel back through Python)."""
-    pk = list(table.primary_key.columns)[0]
+    assert by is not None
+    pk = list(table.primary_key.columns)
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def json_object(columns: Sequence[sa.Column[Any]]) -> Any:
@@ -362,8 +363,8 @@ def record_inserts(session: Session, table: sa.Table, *, after: int, changed_at:
     change = _table(ChangeRecord)
     select = sa.select(
         sa.literal(changed_at, sa.DateTime(timezone=True)), sa.literal(changed_by),
-        sa.literal(command), sa.literal(table.name), json_object([pk]), sa.literal("insert"),
-        sa.null(), json_object(list(table.columns))).where(pk > after).order_by(pk)
+        sa.literal(command), sa.literal(table.name), json_object(pk), sa.literal("insert"),
+        sa.null(), json_object(list(table.columns))).where(by > after).order_by(*pk)
     session.execute(sa.insert(change).from_select(
         ["changed_at", "changed_by", "command", "table_name", "row_key", "action",
          "old_values", "new_values"], select))
