@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel
 
 from ivcdb import queries, store
 from ivcdb.errors import NotFound
+from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, author_values, raw_authors
 from ivcdb.models import (
     Citation,
     Claim,
@@ -171,17 +172,34 @@ def as_of(url: str, at: datetime) -> Iterator[str]:
         tables = {t.name: t for t in _tables()}
         with open_db(path) as scratch:
             with scratch.write() as session:
+                entries_undone = set()
                 for change in reversed(queries.changes(session, after=at)):
                     table = tables.get(change.table_name)
                     if table is None:
                         continue
                     old = None if change.old_values is None else _values(
                         table, json.loads(change.old_values))
-                    store.undo_change(session, table, json.loads(change.row_key),
-                                      change.action, old)
+                    key = json.loads(change.row_key)
+                    store.undo_change(session, table, key, change.action, old)
+                    if change.table_name == "reference":
+                        entries_undone.add(key["id"])
+                _restore_authors(session, entries_undone)
         yield path
         with contextlib.suppress(OSError):
             os.remove(path)
+
+
+def _restore_authors(session: Session, ids: set[int]) -> None:
+    """The author rows of the entries `ids` as their restored raw fields give them (authors
+    are derived from the entry, not tracked: a removed entry brought back had none, an
+    updated one its later ones)."""
+    if not ids:
+        return
+    rows = []
+    for entry, text in queries.reference_raw_fields(session, ids).items():
+        names = raw_authors(json.loads(text))
+        rows += [(entry, *values) for values in author_values(names[0] if names else [])]
+    store.replace_authors(session, AUTHOR_COLUMNS, rows, had_authors=ids)
 
 
 def _values(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:

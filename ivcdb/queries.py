@@ -51,6 +51,7 @@ from ivcdb.models import (
 )
 from ivcdb.search import Search
 from ivcdb.search import parse as parse_search
+from ivcdb.store import chunks
 from ivcdb.terms import WHOLE_POPULATIONS_KEY
 from ivcdb.text import clip, did_you_mean, fold, key_fold
 
@@ -329,6 +330,16 @@ def reference_works(session: Session) -> dict[int, int]:
     """Entry id -> work id."""
     t = _t(Reference)
     return dict(session.execute(sa.select(t.c.id, t.c.work_id)).all())
+
+
+def reference_raw_fields(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Entry id -> its raw fields' JSON, of the entries among `ids` that exist."""
+    t = _t(Reference)
+    out: dict[int, str] = {}
+    for part in chunks(sorted(set(ids))):
+        out.update(session.execute(sa.select(t.c.id, t.c.raw_fields)
+                                   .where(t.c.id.in_(part))).all())
+    return out
 
 
 def reviews_citing_works(session: Session, works: Iterable[int]) -> set[str]:

@@ -136,3 +136,24 @@ def test_review_remove_records_its_deletes(cli: CliRun, built: Database) -> None
     assert code == 0, err
     deleted = {row[4] for row in _records(built) if row[6] == "delete"}
     assert {"claim", "claim_reference", "citation", "review"} <= deleted
+
+
+def test_export_as_of_brings_back_the_authors(db: Database, data_copy: Path,
+                                              cli_bytes: CliRunBytes) -> None:
+    """Authors are derived from the entry, not tracked: the past's entries get theirs back,
+    after an author was corrected and after the entries were removed."""
+    load(db, Sources.from_folder(data_copy))
+    url = db.url
+    first = cli_bytes("export", "references", "--db", url)[1]
+    at = _pause()
+    bib = data_copy / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    assert "Nayyar, R and" in text
+    bib.write_text(text.replace("Nayyar, R and", "Nayar, R and"), encoding="utf-8")
+    load(db, Sources.from_folder(data_copy))
+    assert b"Nayar, R;" in cli_bytes("export", "references", "--db", url)[1]
+    code, _, err = cli_bytes("review", "remove", "li2025", "--force", "--db", url)
+    assert code == 0, err
+    code, past, err = cli_bytes("export", "references", "--db", url, "--as-of", at.isoformat())
+    assert code == 0, err
+    assert past == first

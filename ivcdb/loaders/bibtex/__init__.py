@@ -25,7 +25,9 @@ from ivcdb.loaders.bibtex.records import (
     AuthorValues,
     ParsedBibliography,
     RefRecord,
+    author_values,
     parse_whole,
+    raw_authors,
 )
 from ivcdb.loaders.bibtex.values import (
     MONTHS,
@@ -40,8 +42,8 @@ from ivcdb.report import Problem
 __all__ = [
     "AUTHOR_COLUMNS", "MONTHS", "NOT_REFERENCES", "AuthorName", "AuthorValues", "BibtexReading",
     "LatexDecodeError", "NameParts", "ParsedBibliography", "RefRecord", "ValueSyntaxError",
-    "decode_latex", "field_name", "normalise_doi", "parse_bibtex", "resolve_value",
-    "split_authors", "split_name", "start_bibtex",
+    "author_values", "decode_latex", "field_name", "normalise_doi", "parse_bibtex",
+    "raw_authors", "resolve_value", "split_authors", "split_name", "start_bibtex",
 ]
 
 

@@ -104,8 +104,7 @@ class RefRecord:
         """The `author` rows without the reference id: position, name parts, folded name."""
         if self.prepared_authors is not None:
             return self.prepared_authors
-        return [(i, a.family, a.given, a.prefix, a.suffix, name_norm(a.given, a.prefix, a.family))
-                for i, a in enumerate(self.authors, 1)]
+        return author_values(self.authors)
 
     def prepare(self) -> None:
         """Work out `row()` and `author_values()` now (on this core, not later)."""
@@ -114,6 +113,22 @@ class RefRecord:
 
 
 AuthorValues = tuple[int, str, str, str, str, str]
+
+
+def author_values(authors: list[AuthorName]) -> list[AuthorValues]:
+    """The `author` rows of these names without the reference id: position, name parts,
+    folded name."""
+    return [(i, a.family, a.given, a.prefix, a.suffix, name_norm(a.given, a.prefix, a.family))
+            for i, a in enumerate(authors, 1)]
+
+
+def raw_authors(raw: dict[str, str]) -> tuple[list[AuthorName], bool] | None:
+    """The names (and "and others") of an entry's raw `author` field, else its `editor`
+    field; None when it has neither."""
+    for name in ("author", "editor"):
+        if name in raw and raw[name].strip():
+            return split_authors(raw[name])
+    return None
 AUTHOR_COLUMNS = ("reference_id", "position", "family", "given", "prefix", "suffix",
                   "name_norm")
 _REFERENCE_COLUMNS = (
@@ -663,10 +678,9 @@ def _entry_record(entry: Any, macros: dict[str, str], by_key: dict[str, Any], pa
         record.pmid = pmid_elsewhere(raw)
     _set_year(record, get("year") or get("date"), path, problems)
     _set_sample_size(record, get("samplesize"), path, problems)
-    if "author" in raw and raw["author"].strip():
-        record.authors, record.et_al = split_authors(raw["author"])
-    elif "editor" in raw and raw["editor"].strip():
-        record.authors, record.et_al = split_authors(raw["editor"])
+    people = raw_authors(raw)
+    if people is not None:
+        record.authors, record.et_al = people
     _warn_missing(record, path, problems)
     problems += [_problem(Code.MALFORMED_ID if malformed else Code.BAD_VALUE, message, path,
                           line, record.citekey, Severity.WARNING)
