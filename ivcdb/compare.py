@@ -129,7 +129,7 @@ def _read(path: str | Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
     parsed = parse_claims(path)
     fatal = [p for p in parsed.problems if p.is_error and not (p.line and p.line > 1)]
     if fatal:
-        raise LoadRefused(fatal)
+        raise LoadRefused(fatal, outcome="nothing compared")
     claims: dict[str, dict[str, Any]] = {}
     problems = [p for p in parsed.problems if p not in fatal]
     for record, row_problems, _ in parsed.claims():

@@ -53,12 +53,14 @@ class UsageError(IvcdbError):
 
 
 class LoadRefused(IvcdbError):
-    """A load found errors and wrote nothing."""
+    """A load found errors and wrote nothing (`outcome`: what the command did instead, for one
+    that writes nothing anyway, such as `compare`)."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *,
+                 outcome: str = "nothing was written") -> None:
         self.problems = list(problems)
         errors = sum(1 for p in self.problems if p.is_error)
-        super().__init__(f"{errors} error(s); nothing was written")
+        super().__init__(f"{errors} error(s); {outcome}")
 
     def lines(self) -> list[str]:
         from ivcdb.report import problem_lines

@@ -154,6 +154,8 @@ def test_unreadable_file_is_refused(cli: CliRun, tmp_path: Path,
     code, _, err = cli("compare", str(files[0]), str(bad))
     assert code == 1
     assert "bad.csv" in err and "missing column(s)" in err
+    assert "error: 1 error(s); nothing compared" in err  # compare writes nothing anyway
+    assert "written" not in err
 
 
 def test_bad_cell_is_a_warning_and_compared(tmp_path: Path, files: tuple[Path, Path]) -> None:
