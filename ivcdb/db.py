@@ -219,6 +219,15 @@ def display_url_safe(url: str) -> str:
         return mask_password(url)
 
 
+# PostgreSQL's insufficient_privilege and read_only_sql_transaction: a role that may only read
+# (README, "Team workflow") tried to write.
+NOT_ALLOWED_TO_WRITE = frozenset({"42501", "25006"})
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    return getattr(getattr(error, "orig", None), "sqlstate", None)
+
+
 def describe(error: BaseException, url: str) -> str:
     """One line for a database error: what failed and where."""
     orig = getattr(error, "orig", None) or error
@@ -233,6 +242,9 @@ def describe(error: BaseException, url: str) -> str:
         )
     if "database or disk is full" in lowered or "no space left" in lowered:
         return f"{where}: the disk (or the database's size limit) is full; nothing was changed"
+    if _sqlstate(error) in NOT_ALLOWED_TO_WRITE:
+        return (f"{where}: this role may only read here ({text}); nothing was changed, "
+                "connect as a role that may write")
     if "readonly" in lowered or "read-only" in lowered:
         return f"{where}: the database is read-only; nothing was changed"
     if "file is not a database" in lowered or "file is encrypted" in lowered:
@@ -310,6 +322,10 @@ class Database:
                     session.commit()
                 conn.commit()
         except (exc.OperationalError, exc.IntegrityError, exc.DataError) as error:
+            raise DatabaseError(describe(error, self.url)) from error
+        except (exc.ProgrammingError, exc.InternalError) as error:
+            if _sqlstate(error) not in NOT_ALLOWED_TO_WRITE:
+                raise  # a bug, not the user's database
             raise DatabaseError(describe(error, self.url)) from error
 
     def _initialise(self, conn: sa.Connection) -> None:
