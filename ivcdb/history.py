@@ -234,7 +234,8 @@ class Entry:
 
 # Columns a reader needs no history of: ids are shown as the row's key, hashes and folded
 # text follow from the other columns.
-_HIDDEN = frozenset({"id", "content_hash", "statement_norm", "title_norm", "citekey_norm"})
+_HIDDEN = frozenset({"id", "content_hash", "statement_norm", "title_norm", "citekey_norm",
+                     "search_norm"})
 
 
 def entries(session: Session, *, claim_id: str | None = None, reference: str | None = None,

@@ -122,6 +122,8 @@ def test_history_command(cli: CliRun, db: Database, data_copy: Path) -> None:
     assert code == 0, err
     found = json.loads(out)
     assert found[-1]["action"] == "update" and found[-1]["old"]["value_low"] == 40
+    inserted = found[0]["new"]
+    assert inserted["statement"] and "search_norm" not in inserted  # derived words not shown
     code, out, _ = cli("history", "--reference", "wachtel2015", "--db", db.url,
                        "--format", "csv")
     assert code == 0 and ",reference,wachtel2015,insert," in out
