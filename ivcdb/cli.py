@@ -207,6 +207,9 @@ def load(
     findings: Annotated[list[str] | None, typer.Option(
         metavar="[ID=]FILE", help="Source findings CSV; repeatable; paired with a review as "
         "--references is.")] = None,
+    assessments: Annotated[list[Path] | None, typer.Option(
+        help="Assessments CSV (verdicts by hand, as `ivcdb assess` records); repeatable.")]
+    = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; "
                                           "write nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the valid "
@@ -235,6 +238,7 @@ def load(
                       outcomes=_once("--outcomes", outcomes),
                       references=[p for p, _ in refs] or None, reviews=review or [],
                       claims=claims or [], findings=[p for p, _ in finds],
+                      assessments=assessments or [],
                       owners={p: r for p, r in refs + finds if r is not None})
     if not sources.paths():
         raise typer.BadParameter("name at least one file to load (see --help)")
@@ -549,6 +553,7 @@ def verify_command(
     not_assessable (with the reason).
     """
     from ivcdb import queries
+    from ivcdb.assess import verdicts
     from ivcdb.db import open_db
     from ivcdb.verify import VerifyConfig
     from ivcdb.verify import verify as run_verify
@@ -560,7 +565,8 @@ def verify_command(
         whole_populations=tuple(whole_population or ()))
     with open_db(db, readonly=True) as database, database.session() as session:
         scope = queries.review_scope(session, code=review)
-        checks = run_verify(session, outcome=outcome, review=scope.code, config=config)
+        checks = run_verify(session, outcome=outcome, review=scope.code, config=config,
+                            manual=verdicts(session, scope.id))
     render.print_checks(checks, fmt)
 
 
@@ -596,6 +602,35 @@ def pool_command(
     with open_db(db, readonly=True) as database:
         result = pool(database, outcome, review=review, method=method.value, hk=hk)
     render.print_pool(result, fmt)
+
+
+@app.command("assess")
+def assess_command(
+    claim_id: Annotated[str, typer.Argument(metavar="CLAIM_ID", help="The claim assessed.")],
+    reference: Annotated[str, typer.Option(
+        "--reference", metavar="KEY", help="The cited source read: citekey or citation "
+        "number.")],
+    status: Annotated[str, typer.Option(
+        "--status", help="consistent, partly_consistent, inconsistent, different_measure or "
+        "unverified.")],
+    locator: Annotated[str | None, typer.Option(
+        "--locator", help="Where in the source (\"Table 2, p. 24\").")] = None,
+    quote: Annotated[str | None, typer.Option("--quote", help="The words read there.")]
+    = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="NAME", help="Who assessed it (default: the OS user).")] = None,
+    db: DbOption = None,
+    review: ReviewOption = None,
+) -> None:
+    """Record a verdict by hand on a claim against one source it cites (replacing an earlier
+    one on the same pair); verify shows it beside the automatic status, which it overrides."""
+    from ivcdb.assess import assess
+
+    verdict = assess(db, claim_id, reference=reference, status=status, locator=locator,
+                     quote=quote, by=by or None, review=review)
+    verb = "replaced" if verdict.replaced else "recorded"
+    render.note(f"{verdict.review}/{verdict.claim_id} against {verdict.reference_key}: "
+                f"{verdict.status} ({verb})")
 
 
 @app.command("compare")

@@ -26,6 +26,7 @@ from ivcdb import queries, store
 from ivcdb.errors import NotFound
 from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, author_values, raw_authors
 from ivcdb.models import (
+    Assessment,
     Citation,
     Claim,
     ClaimReference,
@@ -45,7 +46,8 @@ __all__ = ["TRACKED", "Entry", "State", "as_of", "entries", "parse_time", "recor
 # reverse one, so undoing the records newest first never breaks a foreign key. (Authors are
 # a reference's parsed fields: its `author_list`-derived rows are not tracked.)
 TRACKED: tuple[type[SQLModel], ...] = (Review, Unit, Measure, Outcome, Reference, Citation,
-                                       Claim, ClaimReference, SourceFinding, FindingSource)
+                                       Claim, ClaimReference, Assessment, SourceFinding,
+                                       FindingSource)
 @dataclass(slots=True)
 class State:
     """The tracked tables before a command: every row by primary key, and for a table keyed
@@ -256,11 +258,12 @@ def entries(session: Session, *, claim_id: str | None = None, reference: str | N
         values = new or old or {}
         if claim_id and not (
                 (change.table_name == "claim" and values.get("id") in claims)
-                or (change.table_name == "claim_reference" and values.get("claim_id") in claims)):
+                or (change.table_name in ("claim_reference", "assessment")
+                    and values.get("claim_id") in claims)):
             continue
         if reference and not (
                 (change.table_name == "reference" and values.get("id") in refs)
-                or (change.table_name in ("citation", "claim_reference")
+                or (change.table_name in ("citation", "claim_reference", "assessment")
                     and values.get("reference_id") in refs)):
             continue
         out.append(Entry(_time(change.changed_at), change.changed_by, change.command,

@@ -22,6 +22,7 @@ from ivcdb.terms import (
     CLAIM_BOUNDS,
     EFFECTS,
     FINDING_BOUNDS,
+    MANUAL_STATUSES,
     OUTCOME_KINDS,
     PERCENT,
     QUALIFIERS,
@@ -390,6 +391,24 @@ class LoadEvent(SQLModel, table=True):
     resolved: int | None = None  # conflicts with others' values that `--resolve` overrode
 
 
+class Assessment(SQLModel, table=True):
+    """A reviewer's verdict on a claim against one source it cites, read by hand."""
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", MANUAL_STATUSES), name="status"),
+        sa.UniqueConstraint("claim_id", "reference_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    reference_id: int = Field(foreign_key="reference.id", ondelete="CASCADE", index=True)
+    status: str = Field(max_length=40)
+    locator: str | None = None  # "Table 2, p. 24"
+    quote: str | None = None
+    assessed_by: str = Field(default="", max_length=200)
+    assessed_at: str = Field(default="", max_length=40)  # ISO 8601, UTC
+
+
 class ChangeRecord(SQLModel, table=True):
     """One insert, update or delete of a tracked row (`ivcdb.history`): append-only.
 
@@ -427,5 +446,6 @@ TABLES = (
     SourceFinding,
     FindingSource,
     LoadEvent,
+    Assessment,
     ChangeRecord,
 )

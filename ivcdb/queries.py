@@ -36,6 +36,7 @@ from ivcdb.figures import (
 )
 from ivcdb.models import (
     SEARCH_TABLE,
+    Assessment,
     Author,
     ChangeRecord,
     Citation,
@@ -460,6 +461,54 @@ def table_rows(session: Session, table: sa.Table, *, batch: int = 1000) -> Itera
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
         yield [tuple(row) for row in part]
+
+
+def cited_references(session: Session, claim: int) -> list[tuple[str, int, int | None]]:
+    """(citekey, reference id, number in the claim's review) of each reference a claim
+    cites, in citation order."""
+    cl, cr, ref, ct = _t(Claim), _t(ClaimReference), _t(Reference), _t(Citation)
+    query = (sa.select(ref.c.citekey, ref.c.id, ct.c.number)
+             .select_from(cr).join(ref, ref.c.id == cr.c.reference_id)
+             .join(cl, cl.c.id == cr.c.claim_id)
+             .outerjoin(ct, (ct.c.reference_id == ref.c.id) & (ct.c.review_id == cl.c.review_id))
+             .where(cr.c.claim_id == claim).order_by(cr.c.position))
+    return [(key, id_, number) for key, id_, number in session.execute(query).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRow:
+    """A stored verdict by hand, with its claim's review and id and the reference's key."""
+
+    review: str
+    claim_id: str
+    reference_key: str
+    status: str
+    locator: str | None
+    quote: str | None
+    assessed_by: str
+    assessed_at: str
+
+
+def assessments(session: Session, *, review_id: int | None = None) -> list[AssessmentRow]:
+    """The verdicts by hand (of one review), by review, claim id and citation order."""
+    a, cl, rv, ref, cr = _t(Assessment), _t(Claim), _t(Review), _t(Reference), _t(ClaimReference)
+    query = (sa.select(rv.c.code, cl.c.claim_id, ref.c.citekey, a.c.status, a.c.locator,
+                       a.c.quote, a.c.assessed_by, a.c.assessed_at)
+             .select_from(a).join(cl, cl.c.id == a.c.claim_id)
+             .join(rv, rv.c.id == cl.c.review_id).join(ref, ref.c.id == a.c.reference_id)
+             .outerjoin(cr, (cr.c.claim_id == a.c.claim_id) & (cr.c.reference_id == ref.c.id))
+             .order_by(rv.c.code, cl.c.claim_id, cr.c.position))
+    if review_id is not None:
+        query = query.where(cl.c.review_id == review_id)
+    return [AssessmentRow(*row) for row in session.execute(query).all()]
+
+
+def assessment(session: Session, claim: int, reference: int) -> dict[str, Any] | None:
+    """The stored verdict by hand on a claim against a reference, as column values."""
+    a = _t(Assessment)
+    found = session.execute(sa.select(a).where((a.c.claim_id == claim)
+                                               & (a.c.reference_id == reference))).first()
+    return None if found is None else dict(found._mapping)
 
 
 def table_state(session: Session, table: sa.Table, *, up_to: int | None = None,

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel
 
 from ivcdb.models import (
     LIBRARY_ENTRY,
+    Assessment,
     Author,
     ChangeRecord,
     Citation,
@@ -335,6 +336,19 @@ def record_load(session: Session, report: LoadReport, sha256: str, *, loaded_by:
         warnings=len(report.warnings),
         version=__version__,
     ))
+
+
+def upsert_assessment(session: Session, row: dict[str, Any]) -> bool:
+    """Store a verdict by hand, replacing one on the same claim and reference; whether one
+    was replaced."""
+    table = _table(Assessment)
+    where = (table.c.claim_id == row["claim_id"]) & (table.c.reference_id == row["reference_id"])
+    found = session.execute(sa.select(table.c.id).where(where)).scalar_one_or_none()
+    if found is None:
+        session.execute(sa.insert(table).values(**row))
+        return False
+    session.execute(sa.update(table).where(table.c.id == found).values(**row))
+    return True
 
 
 # --- history ---------------------------------------------------------------------------------

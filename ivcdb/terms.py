@@ -20,6 +20,10 @@ OUTCOME_KINDS = (
     "qualitative",
 )
 QUALITATIVE = "qualitative"  # the outcome kind whose claims are statements, not figures
+# The statuses a verdict by hand (`ivcdb assess`) may give: those of the source check that
+# compare (not `not_assessable`: a reviewer who read the source has assessed it).
+MANUAL_STATUSES = ("consistent", "partly_consistent", "inconsistent", "different_measure",
+                   "unverified")
 QUALIFIERS = ("approximately", "up to", "at least", "more than", "less than")
 CITATION_ROLES = ("supports", "data_source", "disagrees")
 SUPPORTING_ROLES = ("supports", "data_source")  # a reference cited in support of the claim

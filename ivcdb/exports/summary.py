@@ -195,6 +195,7 @@ def summary(database: Database, *, review: str | None = None) -> Summary:
     outcome with a measure (something a source can report) that a claim citing a reference
     is about, in the order of its first such claim."""
     from ivcdb import queries
+    from ivcdb.assess import verdicts
     from ivcdb.errors import NotFound
     from ivcdb.synthesis import pool
     from ivcdb.verify import verify
@@ -203,7 +204,8 @@ def summary(database: Database, *, review: str | None = None) -> Summary:
         chosen = queries.choose_review(session, code=review)
         if chosen is None:
             raise NotFound("no review is loaded; load a review file first")
-        checks = [c for c in verify(session, review=chosen[1]) if c.measure]
+        manual = verdicts(session, chosen[0])
+        checks = [c for c in verify(session, review=chosen[1], manual=manual) if c.measure]
         labels = queries.unit_labels(session)
     outcomes = list(dict.fromkeys(c.outcome for c in checks))
     results = [pool(database, outcome, review=chosen[1]) for outcome in outcomes]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivcdb.loaders.assessments import ParsedAssessments, parse_assessments
 from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography
 from ivcdb.loaders.claims import ParsedClaims, parse_claims
 from ivcdb.loaders.files import sha256_file
@@ -46,6 +47,7 @@ class Sources:
     reviews: list[Path] = field(default_factory=list)
     claims: list[Path] = field(default_factory=list)
     findings: list[Path] = field(default_factory=list)
+    assessments: list[Path] = field(default_factory=list)  # verdicts by hand (`--assessments`)
     # references or findings file -> the review whose file it is (`--references ID=FILE`);
     # a file not named here belongs to the one review of the load, else to the library
     owners: dict[Path, str] = field(default_factory=dict)
@@ -79,7 +81,7 @@ class Sources:
     def paths(self) -> list[Path]:
         singles = [self.units, self.measures, self.outcomes]
         return ([p for p in singles if p] + self.bibtex_files() + self.reviews + self.claims
-                + self.findings)
+                + self.findings + self.assessments)
 
 
 def paired_path(text: str) -> tuple[Path, str | None]:
@@ -101,6 +103,7 @@ class ParsedSources:
     reviews: list[ReviewRecord] = field(default_factory=list)
     claims: list[ParsedClaims] = field(default_factory=list)
     findings: list[ParsedFindings] = field(default_factory=list)
+    assessments: list[ParsedAssessments] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 of what was read
     # references or findings file -> the review the load pairs it with (see `_pair`)
     owners: dict[str, str] = field(default_factory=dict)
@@ -112,7 +115,7 @@ class ParsedSources:
             out += v.problems
         for bib in self.bibliographies:
             out += bib.problems
-        for group in (self.reviews, self.claims, self.findings):
+        for group in (self.reviews, self.claims, self.findings, self.assessments):
             for item in group:
                 out += item.problems
         return out
@@ -142,6 +145,7 @@ class Reading:
             parsed.reviews = [parse_review(p) for p in sources.reviews]
             parsed.claims = [parse_claims(p) for p in sources.claims]
             parsed.findings = [parse_findings(p) for p in sources.findings]
+            parsed.assessments = [parse_assessments(p) for p in sources.assessments]
             _pair(sources, parsed)
             for path in sources.paths():
                 try:

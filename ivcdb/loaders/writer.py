@@ -17,6 +17,7 @@ from ivcdb import history, queries, store
 from ivcdb.contract import CLAIM, FINDING
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
+from ivcdb.loaders.assessments import write_assessments
 from ivcdb.loaders.bibtex import AUTHOR_COLUMNS, ParsedBibliography, RefRecord
 from ivcdb.loaders.claims import PROVENANCE as CLAIM_PROVENANCE
 from ivcdb.loaders.claims import ClaimRecord, ParsedClaims
@@ -61,6 +62,12 @@ def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: b
         reports = loader.apply(sorted(before_claims, key=_problem_order))
         if not loader.writing:
             raise LoadRefused(loader.all_problems())
+        verdicts, failed = write_assessments(session, parsed.assessments, user=loader.user,
+                                             now=now, skip_invalid=skip_invalid)
+        if failed and not skip_invalid:
+            raise LoadRefused(sorted({p for r in verdicts for p in r.problems},
+                                     key=_problem_order))
+        reports += verdicts
         if loader.conflicts and not resolve:  # rolled back: every table as it was
             raise LoadRefused(sorted(loader.conflicts, key=_problem_order))
         if dry_run:
