@@ -10,14 +10,28 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATA, CliRun, table_counts
+from conftest import DATA, ENGINES, CliRun, shared_database, table_counts
 
 from ivcdb import queries
+from ivcdb.assess import assess
 from ivcdb.db import Database, sqlite_path
 from ivcdb.errors import OutputExists, UsageError
 from ivcdb.exports import reflist
 from ivcdb.models import metadata
 from ivcdb.snapshot import FTS_TABLES, SNAPSHOT_FTS_TABLES, VIEWS, snapshot
+
+
+def _assessed(database: Database, _: Path) -> None:
+    """One verdict by hand, so that every table has rows (the curated data has none)."""
+    assess(database.url, "li2025-os-10y", reference="3", status="consistent", by="test")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def shared_built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 pg_admin: sa.Engine | None) -> Iterator[Database]:
+    """The curated database with one verdict by hand, built once per engine."""
+    with shared_database(request.param, tmp_path_factory, pg_admin, _assessed) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")
