@@ -29,6 +29,11 @@ def citation_line(text: str, number: int) -> int:
 
 # (mutation of review.toml, code, line of the problem (a function of the text), key)
 Line = Callable[[str], int | None]
+
+def _columns(text: str) -> int:
+    """The number of columns of a CSV text's header (the vocabularies gain optional ones)."""
+    return len(text.splitlines()[0].split(","))
+
 REVIEW_CASES = [
     pytest.param(lambda t: t.replace("year = 2025", "year = 2025 2026"), Code.PARSE,
                  lambda t: line_of(t, "year ="), "", id="toml-syntax"),
@@ -131,7 +136,8 @@ VOCAB_CASES = [
                                                  ",proportion,percent,os,5 years"),
                  Code.UNKNOWN_MEASURE, lambda t: line_of(t, "overall_survival_5y,"),
                  "overall_survival_5y", id="outcome-unknown-measure"),
-    pytest.param("measures", lambda t: t + "x\x00y,label,,\n", Code.CONTROL_CHAR,
+    pytest.param("measures", lambda t: t + "x\x00y,label" + "," * (_columns(t) - 2) + "\n",
+                 Code.CONTROL_CHAR,
                  lambda t: len(t.splitlines()), "x\x00y", id="nul-character"),
 ]
 
