@@ -116,6 +116,8 @@ def test_the_csv_loads_idempotently(run: CliRun, built: Database, tmp_path: Path
     pytest.param(f"{CLAIM_ID},li2025,nayyar2010,consistent,,,,", ":2: li2025-os-10y: error "
                  "[unknown-reference]: claim 'li2025-os-10y' does not cite 'nayyar2010'",
                  id="not-cited"),
+    pytest.param(f"{CLAIM_ID},li2099,wachtel2015,consistent,,,,", ":2: li2025-os-10y: error "
+                 "[unknown-review]: unknown review 'li2099'", id="unknown-review"),
 ])
 def test_bad_rows_are_refused(run: CliRun, built: Database, tmp_path: Path, row: str,
                               message: str) -> None:

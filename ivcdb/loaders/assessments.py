@@ -98,12 +98,12 @@ def write_assessments(session: Session, files: list[ParsedAssessments], *, user:
                             problems=list(parsed.problems))
         rows = []
         for record in parsed.records:
-            try:
-                rows.append(_resolve(session, record, user=user, now=now))
-            except NotFound as error:
-                report.problems.append(Problem(
-                    Code.UNKNOWN_REFERENCE if "cite" in str(error) else Code.BAD_VALUE,
-                    str(error), file=parsed.path, line=record.line, key=record.claim_id))
+            row = _resolve(session, record, user=user, now=now)
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                report.problems.append(Problem(row[0], row[1], file=parsed.path,
+                                               line=record.line, key=record.claim_id))
                 report.skipped.append(record.claim_id)
         report.skipped += sorted({p.key or f"line {p.line}" for p in parsed.problems
                                   if p.is_error})
@@ -127,10 +127,10 @@ def write_assessments(session: Session, files: list[ParsedAssessments], *, user:
 _COMPARED = ("status", "locator", "quote", "assessed_by")  # what makes a verdict changed
 
 
-def _resolve(session: Session, record: AssessmentRecord, *, user: str,
-             now: datetime) -> dict[str, Any]:
-    """The `assessment` row of a record; `NotFound` (naming what is wrong) if its review,
-    claim or cited reference is not in the database."""
+def _resolve(session: Session, record: AssessmentRecord, *, user: str, now: datetime
+             ) -> dict[str, Any] | tuple[Code, str]:
+    """The `assessment` row of a record, else the problem (its code and message) if its
+    review, claim or cited reference is not in the database."""
     from ivcdb import queries
     from ivcdb.assess import cited
     from ivcdb.errors import UsageError
@@ -138,14 +138,17 @@ def _resolve(session: Session, record: AssessmentRecord, *, user: str,
     try:
         scope = queries.review_scope(session, code=record.review, one=True)
     except UsageError as error:
-        raise NotFound(str(error)) from None
+        return (Code.UNKNOWN_REVIEW if record.review else Code.BAD_VALUE, str(error))
     if scope.id is None:
-        raise NotFound("no review is loaded")
+        return (Code.UNKNOWN_REVIEW, "no review is loaded")
     claim = queries.claim_ids(session, scope.id, [record.claim_id]).get(record.claim_id)
     if claim is None:
-        raise NotFound(f"no claim {record.claim_id!r} in review {scope.code}")
-    _, ref_id = cited(queries.cited_references(session, claim), record.reference_key,
-                      record.claim_id)
+        return (Code.BAD_VALUE, f"no claim {record.claim_id!r} in review {scope.code}")
+    try:
+        _, ref_id = cited(queries.cited_references(session, claim), record.reference_key,
+                          record.claim_id)
+    except NotFound as error:
+        return (Code.UNKNOWN_REFERENCE, str(error))
     return {"claim_id": claim, "reference_id": ref_id, "status": record.status,
             "locator": record.locator, "quote": record.quote,
             "assessed_by": record.assessed_by or user,
