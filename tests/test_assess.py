@@ -69,6 +69,8 @@ def test_a_verdict_overrides_and_shows_beside_the_automatic(run: CliRun,
                                ("update", "dan", "assess", "inconsistent")]
     code, out, _ = run("history", CLAIM_ID, "--db", url)
     assert code == 0 and "assess,assessment" in out and "status=inconsistent" in out
+    code, out, _ = run("history", "--reference", "wachtel2015", "--db", url)
+    assert code == 0 and out.count("assess,assessment") == 2
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
