@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import DATA, snapshot
+from conftest import DATA, ROOT, snapshot
 
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
@@ -124,3 +124,26 @@ def load_curated_lists(db: Database) -> Database:
                      outcomes=DATA / "outcomes.csv", references=DATA / "references.bib",
                      reviews=[DATA / "review.toml"]))
     return db
+
+
+POOL_DEMO = ROOT / "tests" / "data" / "pool_demo"  # fictional pool2026 on metafor's data
+
+
+def load_pool_demo(database: Database, _folder: object) -> None:
+    """`shared_database`'s loader for li2025 plus the fictional pool2026."""
+    load(database, Sources.from_folder(POOL_DEMO))
+
+
+def edit_csv(path: Path, key: str, match: str, **cells: str) -> None:
+    """Set `cells` in the rows of a CSV whose `key` column is `match` (new columns last)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    header += [c for c in cells if c not in header]
+    for row in rows:
+        if row[key] == match:
+            row.update(cells)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -3,12 +3,12 @@ every table left as it was, unless `--resolve`; an empty stored extractor never 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from conftest import CliRun, snapshot
+from loadkit import edit_csv
 
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
@@ -19,19 +19,6 @@ from ivcdb.report import Code
 CLAIM_ID = "li2025-os-5y"
 
 
-def _edit(path: Path, key: str, match: str, **cells: str) -> None:
-    """Set `cells` in the rows of a CSV whose `key` column is `match`."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = list(reader.fieldnames or []), list(reader)
-    header += [c for c in cells if c not in header]
-    for row in rows:
-        if row[key] == match:
-            row.update(cells)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _value(db: Database, model: type, key: str, column: str) -> object:
@@ -50,7 +37,7 @@ def alices(db: Database, data_copy: Path) -> Database:
 
 def test_a_conflicting_load_is_refused_and_changes_nothing(alices: Database,
                                                            data_copy: Path) -> None:
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45",
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45",
           reference_keys="wachtel2015", reference_numbers="3")
     before = snapshot(alices)
     with pytest.raises(LoadRefused) as refused:
@@ -68,7 +55,7 @@ def test_a_conflicting_load_is_refused_and_changes_nothing(alices: Database,
 
 
 def test_resolve_loads_and_records_who_resolved(alices: Database, data_copy: Path) -> None:
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     reports = load(alices, Sources.from_folder(data_copy), by="bob", resolve=True)
     claims = next(r for r in reports if r.kind == "claims")
     assert (claims.updated, claims.resolved) == (1, 1)
@@ -83,17 +70,17 @@ def test_resolve_loads_and_records_who_resolved(alices: Database, data_copy: Pat
 
 
 def test_the_same_extractor_never_conflicts(alices: Database, data_copy: Path) -> None:
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     reports = load(alices, Sources.from_folder(data_copy), by="alice")  # her own edit
     assert next(r for r in reports if r.kind == "claims").updated == 1
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="46",
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="46",
           extracted_by="alice")  # the file names her: whoever loads it
     load(alices, Sources.from_folder(data_copy), by="bob")
     assert _value(alices, Claim, CLAIM_ID, "value_low") == 46
 
 
 def test_empty_stored_extractor_never_conflicts(built: Database, data_copy: Path) -> None:
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     reports = load(built, Sources.from_folder(data_copy), by="bob")
     assert next(r for r in reports if r.kind == "claims").updated == 1
     assert _value(built, Claim, CLAIM_ID, "extracted_by") == "bob"
@@ -104,7 +91,7 @@ def test_a_finding_conflicts_too(alices: Database, data_copy: Path) -> None:
         table = SourceFinding.__table__  # type: ignore[attr-defined]
         finding = conn.execute(sa.select(table.c.finding_id).where(
             table.c.measure_code == "female")).scalar_one()
-    _edit(data_copy / "findings.csv", "measure", "female", value="77")
+    edit_csv(data_copy / "findings.csv", "measure", "female", value="77")
     before = snapshot(alices)
     with pytest.raises(LoadRefused) as refused:
         load(alices, Sources.from_folder(data_copy), by="bob")
@@ -115,7 +102,7 @@ def test_a_finding_conflicts_too(alices: Database, data_copy: Path) -> None:
 
 def test_cli_prints_the_conflicts_then_resolves(cli: CliRun, alices: Database,
                                                 data_copy: Path) -> None:
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     url = alices.url
     args = ("load", "--db", url, "--claims", str(data_copy / "claims.csv"), "--by", "bob")
     code, _, err = cli(*args)

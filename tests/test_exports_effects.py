@@ -20,27 +20,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from conftest import ENGINES, IN_CI, ROOT, CliRun, shared_database
+from conftest import ENGINES, IN_CI, CliRun, shared_database
+from loadkit import load_pool_demo
 
 from ivcdb.db import Database
 from ivcdb.exports import export
 from ivcdb.meta import rma
 from ivcdb.synthesis import EFFECT_COLUMNS, pool
 
-DEMO = ROOT / "tests" / "data" / "pool_demo"
 POOLED = ("success", "survival_3y", "exposure_or")
 
 
-def _load_demo(database: Database, _folder: Path) -> None:
-    from ivcdb.loaders import Sources, load
-
-    load(database, Sources.from_folder(DEMO))
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
          pg_admin: sa.Engine | None) -> Iterator[Database]:
-    with shared_database(request.param, tmp_path_factory, pg_admin, _load_demo) as database:
+    with shared_database(request.param, tmp_path_factory, pg_admin, load_pool_demo) as database:
         yield database
 
 

@@ -4,7 +4,6 @@ export byte for byte; both engines."""
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import CliRun, CliRunBytes, snapshot
+from loadkit import edit_csv
 
 from ivcdb.db import Database
 from ivcdb.errors import LoadRefused
@@ -23,17 +23,6 @@ from ivcdb.models import ChangeRecord
 CLAIM_ID = "li2025-os-5y"
 
 
-def _edit(path: Path, key: str, match: str, **cells: str) -> None:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = list(reader.fieldnames or []), list(reader)
-    for row in rows:
-        if row[key] == match:
-            row.update(cells)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _records(db: Database) -> list[tuple[object, ...]]:
@@ -71,7 +60,7 @@ def test_a_reload_of_the_same_files_records_nothing(built: Database, data_copy: 
 
 def test_resolved_conflict_shows_both_values_and_names(db: Database, data_copy: Path) -> None:
     load(db, Sources.from_folder(data_copy), by="alice")
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     records = _records(db)
     with pytest.raises(LoadRefused):
         load(db, Sources.from_folder(data_copy), by="bob")
@@ -92,9 +81,9 @@ def test_export_as_of_reproduces_the_earlier_export(db: Database, data_copy: Pat
     url = db.url
     first = {kind: cli_bytes("export", kind, "--db", url)[1] for kind in ("claims", "findings")}
     at = _pause()
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45",
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45",
           reference_keys="wachtel2015", reference_numbers="3")
-    _edit(data_copy / "findings.csv", "measure", "female", value="77")
+    edit_csv(data_copy / "findings.csv", "measure", "female", value="77")
     load(db, Sources.from_folder(data_copy), by="alice", prune=True)
     second = {kind: cli_bytes("export", kind, "--db", url)[1] for kind in first}
     assert second != first
@@ -116,7 +105,7 @@ def test_export_as_of_reproduces_the_earlier_export(db: Database, data_copy: Pat
 
 def test_history_command(cli: CliRun, db: Database, data_copy: Path) -> None:
     load(db, Sources.from_folder(data_copy), by="alice")
-    _edit(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
+    edit_csv(data_copy / "claims.csv", "claim_id", CLAIM_ID, value_low="45")
     load(db, Sources.from_folder(data_copy), by="bob", resolve=True)
     code, out, err = cli("history", CLAIM_ID, "--db", db.url, "--format", "json")
     assert code == 0, err

@@ -11,18 +11,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from conftest import ENGINES, ROOT, CliRun, shared_database
+from loadkit import load_pool_demo
 
 from ivcdb.db import Database
 from ivcdb.errors import NotFound, UsageError
 from ivcdb.meta import Control, log_ratio, logit_proportion, rma
 from ivcdb.synthesis import ClaimedRange, Pooled, PoolResult, StudyRow, pool, pool_review
 
-DEMO = ROOT / "tests" / "data" / "pool_demo"
 METAFOR = ROOT / "tests" / "data" / "metafor"
 TOP = ["k", "n", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q",
        "q_p", "method"]
@@ -30,17 +29,13 @@ STUDY = ["reference_key", "reference_number", "label", "events", "n", "estimate"
          "ci_high", "weight"]
 
 
-def _load_demo(database: Database, _folder: Path) -> None:
-    from ivcdb.loaders import Sources, load
-
-    load(database, Sources.from_folder(DEMO))
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
          pg_admin: sa.Engine | None) -> Iterator[Database]:
     """li2025 and the fictional pool2026, loaded once per module and engine (read only)."""
-    with shared_database(request.param, tmp_path_factory, pg_admin, _load_demo) as database:
+    with shared_database(request.param, tmp_path_factory, pg_admin, load_pool_demo) as database:
         yield database
 
 

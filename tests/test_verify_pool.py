@@ -17,27 +17,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ENGINES, ROOT, CliRun, shared_database
+from conftest import ENGINES, CliRun, shared_database
+from loadkit import POOL_DEMO, edit_csv, load_pool_demo
 
 from ivcdb import verify as verify_module
 from ivcdb.db import Database
 from ivcdb.synthesis import pool
 from ivcdb.verify import ClaimCheck, PoolVerdict, Status, verify
 
-DEMO = ROOT / "tests" / "data" / "pool_demo"
-
-
-def _load_demo(database: Database, _folder: object) -> None:
-    from ivcdb.loaders import Sources, load
-
-    load(database, Sources.from_folder(DEMO))
-
 
 @pytest.fixture(scope="module", params=ENGINES)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
          pg_admin: sa.Engine | None) -> Iterator[Database]:
     """li2025 and the fictional pool2026 (read only)."""
-    with shared_database(request.param, tmp_path_factory, pg_admin, _load_demo) as database:
+    with shared_database(request.param, tmp_path_factory, pg_admin, load_pool_demo) as database:
         yield database
 
 
@@ -82,17 +75,9 @@ def test_a_claimed_ci_is_what_the_pool_is_set_against(tmp_path: Path) -> None:
     from ivcdb.loaders import Sources, load
 
     folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder)
-    with (folder / "claims.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        row["bounds"] = ""
-        if row["claim_id"] == "pool2026-exposure":
-            row.update(value_low="1.1", value_high="1.8", qualifier="", bounds="ci")
-    with (folder / "claims.csv").open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    shutil.copytree(POOL_DEMO, folder)
+    edit_csv(folder / "claims.csv", "claim_id", "pool2026-exposure", value_low="1.1",
+             value_high="1.8", qualifier="", bounds="ci")
     upgrade(tmp_path / "ci.sqlite")
     database = open_db(tmp_path / "ci.sqlite")
     load(database, Sources.from_folder(folder))
