@@ -29,7 +29,9 @@ Command = Callable[[Path], Sequence[str]]
 
 
 def ivcdb(python: str) -> list[str]:
-    return [python, "-m", "ivcdb.cli"]
+    # -P: no current directory on the path, so each interpreter imports its own ivcdb (run
+    # from a checkout, `-m` would import the checkout's ivcdb for every version alike)
+    return [python, "-P", "-m", "ivcdb.cli"]
 
 
 def fresh_copy(source: Path, target: Path) -> None:
@@ -94,8 +96,9 @@ def main() -> None:
             run([*ivcdb(python), "init", "--db", str(init[name])])
             ready[name] = work / f"ready-{name}.sqlite"
             shutil.copyfile(init[name], ready[name])
-            run([*ivcdb(python), "load", "--db", str(ready[name]), *vocab, "--references",
-                 str(bib), "--review", str(files["review.toml"])])
+            if "2" in only:  # the claims load's starting point (vocabularies, references)
+                run([*ivcdb(python), "load", "--db", str(ready[name]), *vocab,
+                     "--references", str(bib), "--review", str(files["review.toml"])])
 
         def load(python: str, *extra: str) -> Command:
             return lambda db: [*ivcdb(python), "load", "--db", str(db), *extra]
