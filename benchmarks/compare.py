@@ -29,9 +29,9 @@ Command = Callable[[Path], Sequence[str]]
 
 
 def ivcdb(python: str) -> list[str]:
-    # -P: no current directory on the path, so each interpreter imports its own ivcdb (run
-    # from a checkout, `-m` would import the checkout's ivcdb for every version alike)
-    return [python, "-P", "-m", "ivcdb.cli"]
+    """The console script of the virtualenv of `python`, as users run it. (Not `python -m`:
+    run from a checkout, that imports the checkout's ivcdb for every version alike.)"""
+    return [str(Path(python).with_name("ivcdb"))]
 
 
 def fresh_copy(source: Path, target: Path) -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 
 PYTHON = sys.executable
-IVCDB = [PYTHON, "-m", "ivcdb.cli"]
+IVCDB = [str(Path(PYTHON).with_name("ivcdb"))]  # the console script, as users run it
 
 
 @dataclass

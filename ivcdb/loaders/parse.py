@@ -212,8 +212,13 @@ def _pair(sources: Sources, parsed: ParsedSources) -> None:
 def start(sources: Sources) -> Reading:
     """Begin reading `sources`: a large BibTeX file's second part is read on another core
     from now on, while the caller goes on (opening the database, say) until `load`."""
+    from ivcdb.launch import EarlyReading
+
     refs = sources.bibtex_files()
-    return Reading(sources, start_references(refs[0]) if refs else None)
+    if not refs:
+        return Reading(sources, None)
+    # begun by the console script before the CLI was imported, if it is this file
+    return Reading(sources, EarlyReading.take(refs[0]) or start_references(refs[0]))
 
 
 def parse(sources: Sources) -> ParsedSources:

@@ -1,0 +1,90 @@
+"""The `ivcdb` console script: a load's first references file starts being read at once.
+
+Importing the CLI (Typer, and the pydantic adapters Typer builds for every option) takes a
+few tenths of a second before `ivcdb load` even sees its options. For `ivcdb load ...
+--references FILE ...`, reading FILE (a large BibTeX file's second half on another core) is
+begun before that import: the reading is then handed to the load, if the load's first
+references file is that same file. Anything else (another command, `--help`, the option
+read differently by the CLI) drops it unused. Reading has no side effects, so a dropped
+reading changes nothing; the CLI alone decides what runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ivcdb.loaders.bibtex import BibtexReading
+    from ivcdb.loaders.refformats import ReadReferences
+
+_OPTION = "--references"
+
+
+def first_references(argv: Sequence[str]) -> Path | None:
+    """The file of the first `--references` option of an `ivcdb load` command line, when it
+    names an existing file; None for anything else (no guessing: the CLI parses for real)."""
+    if not argv or argv[0] != "load" or "--help" in argv:
+        return None
+    for i, arg in enumerate(argv[1:], 1):
+        if arg == "--":
+            return None
+        if arg == _OPTION:
+            value = argv[i + 1] if i + 1 < len(argv) else None
+        elif arg.startswith(_OPTION + "="):
+            value = arg[len(_OPTION) + 1:]
+        else:
+            continue
+        if value is None:
+            return None
+        from ivcdb.loaders.parse import paired_path
+
+        path = paired_path(value)[0]
+        return path if path.is_file() else None
+    return None
+
+
+class EarlyReading:
+    """A references file whose reading began before the CLI was imported (see the module)."""
+
+    current: EarlyReading | None = None
+
+    def __init__(self, path: Path, reading: BibtexReading | ReadReferences) -> None:
+        self.path = path
+        self.reading: BibtexReading | ReadReferences | None = reading
+
+    @classmethod
+    def take(cls, path: Path) -> BibtexReading | ReadReferences | None:
+        """The reading of `path` if one was begun for it (once); any other is dropped."""
+        early, cls.current = cls.current, None
+        if early is None or early.reading is None:
+            return None
+        reading, early.reading = early.reading, None
+        if early.path == path:
+            return reading
+        reading.close()
+        return None
+
+    def close(self) -> None:
+        if self.reading is not None:
+            self.reading.close()
+            self.reading = None
+
+
+def run() -> None:
+    """`ivcdb`: begin reading a load's first references file, then run the CLI."""
+    path = first_references(sys.argv[1:])
+    if path is not None:
+        from ivcdb.loaders.refformats import start_references
+
+        EarlyReading.current = EarlyReading(path, start_references(path))
+    try:
+        from ivcdb.cli import run as cli_run
+
+        cli_run()
+    finally:
+        if EarlyReading.current is not None:  # not taken: the CLI did something else
+            EarlyReading.current.close()
+            EarlyReading.current = None
