@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ivcdb.loaders.assessments import ParsedAssessments, parse_assessments
 from ivcdb.loaders.bibtex import BibtexReading, ParsedBibliography
-from ivcdb.loaders.claims import ParsedClaims, parse_claims
 from ivcdb.loaders.files import sha256_file
-from ivcdb.loaders.findings import ParsedFindings, parse_findings
 from ivcdb.loaders.refformats import ReadReferences, start_references
-from ivcdb.loaders.review import ReviewRecord, parse_review
-from ivcdb.loaders.vocab import VocabFile, parse_vocab
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import key_problem
+
+if TYPE_CHECKING:  # imported where they are read: a load's references file is begun first
+    from ivcdb.loaders.assessments import ParsedAssessments
+    from ivcdb.loaders.claims import ParsedClaims
+    from ivcdb.loaders.findings import ParsedFindings
+    from ivcdb.loaders.review import ReviewRecord
+    from ivcdb.loaders.vocab import VocabFile
 
 # The file a data folder holds for each kind of input, in load order: `build --data DIR` and
 # `Sources.from_folder` read these names and nothing else (docs/format.md).
@@ -129,6 +132,12 @@ class Reading:
     references: BibtexReading | ReadReferences | None
 
     def parse(self) -> ParsedSources:
+        from ivcdb.loaders.assessments import parse_assessments
+        from ivcdb.loaders.claims import parse_claims
+        from ivcdb.loaders.findings import parse_findings
+        from ivcdb.loaders.review import parse_review
+        from ivcdb.loaders.vocab import parse_vocab
+
         with self:
             sources = self.sources
             parsed = ParsedSources()
