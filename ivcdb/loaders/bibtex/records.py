@@ -361,12 +361,12 @@ def _quote_cut_short(library: Any) -> bool:
 
 
 def _split_once(text: str, first_line: int, *, hide: bool) -> Any:
-    from bibtexparser.splitter import Splitter
+    from ivcdb.loaders.bibtex.splitter import splitter as fast_splitter
 
     guarded = _MARK_GUARD not in text and ("\\\\" in text or "\\\n" in text)
     if hide:
         text = hide_nested_quotes(text)
-    splitter = Splitter(_BACKSLASHES_BEFORE_MARK.sub(_guard, text) if guarded else text)
+    splitter = fast_splitter(_BACKSLASHES_BEFORE_MARK.sub(_guard, text) if guarded else text)
     splitter._current_line += first_line  # as if `text` started on that line of the file
     library = splitter.split()
     if guarded or hide:
