@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 ENV_URL = "IVCDB_DATABASE_URL"
 DEFAULT_PATH = "ivcdb.sqlite"
 # The Alembic head this code expects; tests/test_migrations.py keeps it equal to the scripts.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 BUSY_TIMEOUT_S = 30.0
 MAX_BUSY_TIMEOUT_S = 86400.0  # a day
 ENV_BUSY_TIMEOUT = "IVCDB_BUSY_TIMEOUT"  # seconds a writer waits for the lock

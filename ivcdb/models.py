@@ -195,7 +195,9 @@ class Author(SQLModel, table=True):
     given: str = ""
     prefix: str = ""
     suffix: str = ""
-    name_norm: str = Field(default="", index=True)  # accent- and case-folded "given family"
+    # accent- and case-folded "given family"; not indexed: `query --author` also matches its
+    # last word (a LIKE with a leading wildcard), so it scans the authors whatever the index
+    name_norm: str = Field(default="")
 
 
 class Citation(SQLModel, table=True):
