@@ -33,7 +33,7 @@ from ivcdb.models import Measure, Outcome, Review, SourceFinding, Unit
 from ivcdb.models import Reference as ReferenceModel
 from ivcdb.report import Code, LoadReport, Problem, Severity
 from ivcdb.text import key_fold, search_text
-from ivcdb.works import assign_works, work_keys
+from ivcdb.works import assign_works
 
 
 def write(db: Database, parsed: ParsedSources, *, dry_run: bool, skip_invalid: bool,
@@ -307,13 +307,7 @@ class _Loader:
         DOI, PMID or title, year and first author, else its own id."""
         if self.works is None:  # the stored entries' keys, read once per load
             self.works = queries.work_index(self.session) if self.references else {}
-        entries = []
-        for record in records:
-            row = record.row()
-            authors = record.author_values()
-            entries.append((ids[(scope, record.key_norm)], work_keys(
-                row["doi"], row["pmid"], row["title_norm"], row["year"],
-                authors[0][1] if authors else None)))
+        entries = [(ids[(scope, r.key_norm)], r.work_keys()) for r in records]
         works = assign_works(entries, self.works)
         stored = {ids[(scope, r.key_norm)] for r in records if (scope, r.key_norm)
                   in self.references}

@@ -37,6 +37,7 @@ from ivcdb.plausibility import reference_warnings
 from ivcdb.progress import track
 from ivcdb.report import Code, Problem, Severity
 from ivcdb.text import BARE_CR, control_character, fold, key_fold, key_problem, nfc
+from ivcdb.works import work_keys
 
 NOT_REFERENCES = frozenset({"set", "xdata"})
 MAX_KEY_CHARS = 250  # a citekey (real ones are under 50)
@@ -79,6 +80,7 @@ class RefRecord:
     prepared_row: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     prepared_authors: list[AuthorValues] | None = field(default=None, compare=False,
                                                          repr=False)
+    prepared_work_keys: list[str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.key_norm:
@@ -106,10 +108,20 @@ class RefRecord:
             return self.prepared_authors
         return author_values(self.authors)
 
+    def work_keys(self) -> list[str]:
+        """The keys that match this entry to other entries of the same work (`ivcdb.works`)."""
+        if self.prepared_work_keys is not None:
+            return self.prepared_work_keys
+        row, authors = self.prepared_row or self.row(), self.author_values()
+        return work_keys(row["doi"], row["pmid"], row["title_norm"], row["year"],
+                         authors[0][1] if authors else None)
+
     def prepare(self) -> None:
-        """Work out `row()` and `author_values()` now (on this core, not later)."""
+        """Work out `row()`, `author_values()` and `work_keys()` now (on this core, not
+        later)."""
         self.prepared_row = self.row()
         self.prepared_authors = self.author_values()
+        self.prepared_work_keys = self.work_keys()
 
 
 AuthorValues = tuple[int, str, str, str, str, str]
