@@ -69,6 +69,39 @@ def test_problems_keep_their_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(single, bibtex.ParsedBibliography) and len(single.problems) == 2
 
 
+ODD = ("@ article{odd{n}, title = {Space}, author = {Roe, Ann}, year = {2001}, journal = {J}}\n\n"
+       "@article\n{odd{n}b, title = {Break}, author = {Roe, Ann}, year = {2002}, journal = {J}}\n\n"
+       "@FAKE-ENTRY{odd{n}c, title = {Renamed}}\n\n")
+
+
+def test_entries_written_oddly_in_either_part_are_read_in_halves(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each part is scanned on its own core: the odd `@type{` forms `scan` rewrites, in the
+    head, at the cut and in the second part, give the one-process result."""
+    text = library(middle=ODD.replace("{n}", "1"), tail=ODD.replace("{n}", "2"))
+    text = text.replace(entry(3), entry(3) + ODD.replace("{n}", "0"))
+    parallel, single, taken = both(text, monkeypatch)
+    assert taken
+    assert parallel == single
+    assert isinstance(single, bibtex.ParsedBibliography)
+    assert {"odd0", "odd1b", "odd2c"} <= {r.citekey for r in single.records}
+
+
+@pytest.mark.parametrize("middle", [
+    pytest.param("A note between entries with a stray { in it\n\n", id="comment-text"),
+    pytest.param("@article{open, title = {Never {closed}, year = {2000}\n\n", id="entry"),
+])
+def test_a_cut_inside_braces_gives_the_one_process_result(middle: str,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """A brace left open before the cut: for a plain reading every later `@` is inside
+    braces (`@article⏎{late,` is not rewritten), so the file is read in one piece."""
+    text = library(middle=middle, tail="@article\n{late, title = {T}, year = {2001}}\n")
+    parallel, single, taken = both(text, monkeypatch)
+    assert not taken
+    assert parallel == single
+
+
 @pytest.mark.parametrize(("middle", "tail"), [
     pytest.param("", "@string{late = {Late}}\n", id="string-after-entries"),
     pytest.param("", entry(1, key="REF0001"), id="key-differs-in-case-across-halves"),

@@ -67,11 +67,13 @@ def start_bibtex(path: str | Path, *, text: str | None = None,
         if problem is not None:
             return BibtexReading(path_s, "", problem)
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
-    text, starts = scan(text)
     inherited = dict(macros or {})
     second = (SecondPart.start(text, path_s, inherited)
               if len(text) >= parallel.PARALLEL_MIN_CHARS else None)
-    return BibtexReading(path_s, text, None, second, starts, inherited)
+    if second is not None:  # each part is scanned on its own core
+        return BibtexReading(path_s, text, None, second, None, inherited)
+    text, starts = scan(text)
+    return BibtexReading(path_s, text, None, None, starts, inherited)
 
 
 @dataclass(slots=True)
@@ -82,7 +84,9 @@ class BibtexReading:
     text: str
     problem: Problem | None = None
     second: SecondPart | None = None
-    starts: list[EntryStart] = field(default_factory=list)  # found by a plain scan
+    # the entry starts a plain reading finds (`scan`); None: `text` is not scanned yet (its
+    # parts are scanned where they are read)
+    starts: list[EntryStart] | None = field(default_factory=list)
     macros: dict[str, str] = field(default_factory=dict)  # of the files read before
     notes: list[Problem] = field(default_factory=list)  # warnings of reading it (encoding)
 
@@ -90,11 +94,14 @@ class BibtexReading:
         try:
             if self.problem is not None:
                 return ParsedBibliography(self.path, [], [self.problem], 0)
-            parsed = self.second.finish(self.text, self.path) if self.second else None
-            if parsed is None:
-                parsed = parse_whole(self.text, self.path, self.macros)
-            unread = unread_entries(self.starts, {line for line, _ in parsed.entries},
-                                    self.path)
+            joined = self.second.finish(self.text, self.path) if self.second else None
+            if joined is not None:
+                parsed, starts = joined
+            else:
+                text, starts = (self.text, self.starts) if self.starts is not None else scan(
+                    self.text)
+                parsed = parse_whole(text, self.path, self.macros)
+            unread = unread_entries(starts, {line for line, _ in parsed.entries}, self.path)
             parsed.problems += unread
             parsed.problems[:0] = self.notes
             parsed.blocks += len(unread)

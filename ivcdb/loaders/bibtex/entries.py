@@ -56,9 +56,17 @@ def scan(text: str) -> tuple[str, list[EntryStart]]:
     Brace depth is counted between consecutive `@` signs with `str.count` (fast on a large
     file): an `@` is a start only where every brace before it is closed.
     """
+    scanned, starts, _ = scan_part(text)
+    return scanned, starts
+
+
+def scan_part(text: str, first_line: int = 0) -> tuple[str, list[EntryStart], int]:
+    """`scan` of a part of a file that starts on line `first_line` + 1 (its starts numbered
+    as the file's lines), and the brace depth at its end: a file cut where that depth is 0
+    scans in parts exactly as in one piece."""
     starts: list[EntryStart] = []
     pieces: list[str] = []
-    depth, line, previous, copied = 0, 1, 0, 0
+    depth, line, previous, copied = 0, 1 + first_line, 0, 0
     at = text.find("@")
     while at >= 0:
         between = text[previous:at]
@@ -76,10 +84,11 @@ def scan(text: str) -> tuple[str, list[EntryStart]]:
                            "\n" * gap.count("\n")]
                 copied = match.start(4) + 1
         at = text.find("@", at + 1)
+    depth = max(0, depth + text.count("{", previous) - text.count("}", previous))
     if not pieces:
-        return text, starts
+        return text, starts, depth
     pieces.append(text[copied:])
-    return "".join(pieces), starts
+    return "".join(pieces), starts, depth
 
 
 def unread_entries(starts: list[EntryStart], read_lines: set[int], path: str

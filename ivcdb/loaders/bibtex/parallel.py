@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ivcdb.loaders.bibtex.entries import EntryStart, scan_part
 from ivcdb.loaders.bibtex.names import AuthorName
 from ivcdb.loaders.bibtex.records import (
     ParsedBibliography,
@@ -68,6 +69,8 @@ class SecondPart:
 
     @classmethod
     def start(cls, text: str, path: str, inherited: dict[str, str]) -> SecondPart | None:
+        """Fork the reader of the part of `text` (the file as read, not yet `scan`ned: each
+        part is scanned on its own core) after a cut near `MAIN_SHARE` of it."""
         import multiprocessing
         import weakref
 
@@ -76,8 +79,11 @@ class SecondPart:
         if (cut is None or first is None or "fork" not in multiprocessing.get_all_start_methods()
                 or threading.active_count() > 1):  # forking a threaded process can deadlock
             return None
+        head_text, head_starts, _ = scan_part(text[: first.start()])
+        if head_starts:  # an entry written in a form the search above does not see
+            return None
         head_problems: list[Problem] = []
-        head = split_blocks(text[: first.start()])  # @string/@comment/@preamble before the entries
+        head = split_blocks(head_text)  # @string/@comment/@preamble before the entries
         macros = macros_of(head.strings, path, head_problems, inherited)
         if head_problems or head.failed_blocks or macros.undefined:
             return None
@@ -102,9 +108,13 @@ class SecondPart:
         weakref.finalize(part, _end_process, process, receiver)
         return part
 
-    def finish(self, text: str, path: str) -> ParsedBibliography | None:
-        """Read the first part here, then join the second; None when either is not plain."""
-        mine = _part(split_blocks(text[: self.split]), self.macros, path, strings=self.strings)
+    def finish(self, text: str, path: str
+               ) -> tuple[ParsedBibliography, list[EntryStart]] | None:
+        """Read the first part here, then join the second: the bibliography and its entry
+        starts (`scan`), or None when either part is not plain."""
+        scanned, starts, depth = scan_part(text[: self.split])
+        mine = None if depth else _part(split_blocks(scanned), self.macros, path,
+                                        strings=self.strings)
         try:
             theirs = self.receiver.recv()
         except (EOFError, OSError):  # the process died (killed, out of memory) unheard
@@ -115,8 +125,9 @@ class SecondPart:
         records += _from_plain(theirs[0])
         problems += theirs[1]
         not_references += theirs[2]
+        starts += [EntryStart(line, key) for line, key in theirs[6]]
         return ParsedBibliography(path, records, problems, blocks + theirs[3], not_references,
-                                  read + theirs[5], self.macros)
+                                  read + theirs[5], self.macros), starts
 
     def close(self) -> None:
         _end_process(self.process, self.receiver)
@@ -133,7 +144,7 @@ def _end_process(process: Any, receiver: Any) -> None:
 _Part = tuple[list[RefRecord], list[Problem], list[tuple[str, int]], int, set[str],
               list[tuple[int, str]]]
 _PlainPart = tuple[bytes, list[Problem], list[tuple[str, int]], int, set[str],
-                   list[tuple[int, str]]]
+                   list[tuple[int, str]], list[tuple[int, str]]]
 
 
 def _die_with(parent: int) -> None:
@@ -173,14 +184,15 @@ def _send_second_part(receiver: Any, sender: Any, text: str, first_line: int,
 def _read_second_part(text: str, first_line: int, macros: dict[str, str], path: str
                       ) -> _PlainPart | None:
     """The second part: it must start with an entry on `first_line`."""
-    library = split_blocks(text, first_line)
+    scanned, starts, _ = scan_part(text, first_line)
+    library = split_blocks(scanned, first_line)
     blocks = [b for b in library.blocks if not is_implicit_comment(b)]
     if not blocks or line_of(blocks[0]) != first_line + 1:
         return None
     part = _part(library, macros, path, strings=0, to_end=True)
     if part is None:
         return None
-    return (_to_plain(part[0]), *part[1:])
+    return (_to_plain(part[0]), *part[1:], [(s.line, s.key) for s in starts])
 
 
 _FIELDS = tuple(RefRecord.__dataclass_fields__)
