@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/run.py [--quick] [--repeat 3] [--postgres URL]
 
 Generates the workload (benchmarks/generate.py) into a work folder, then times each target
-against its baseline in the same run and prints one line per figure: the median, the
-baseline's median and their ratio, next to the target ratio. Timings are wall-clock
+against its baseline in the same run, alternating the two (baseline, target, baseline, ...)
+so that a machine whose speed drifts slows both alike, and prints one line per figure: the
+median, the baseline's median and their ratio, next to the target ratio. Timings are wall-clock
 (`time.perf_counter`) of whole child processes; peak RSS is the child's own `ru_maxrss`
 (from `os.wait4`). Nothing here is a test: no figure makes the run fail.
 """
@@ -56,15 +57,21 @@ def run(cmd: Sequence[str], *, stdout: Path | None = None, check: bool = True) -
     return Run(seconds, usage.ru_maxrss / 1024)
 
 
-def timed(cmd: Callable[[int], Sequence[str]], repeat: int, *,
-          setup: Callable[[int], None] | None = None,
-          stdout: Path | None = None) -> list[Run]:
-    runs = []
+def paired(base: Callable[[int], Sequence[str]], cmd: Callable[[int], Sequence[str]],
+           repeat: int, *, base_setup: Callable[[int], None] | None = None,
+           setup: Callable[[int], None] | None = None,
+           stdout: Path | None = None) -> tuple[list[Run], list[Run]]:
+    """The baseline's runs and the command's, alternating (baseline, command, baseline, ...):
+    a machine whose speed drifts during the run slows both alike, so their ratio holds."""
+    base_runs, runs = [], []
     for i in range(repeat):
+        if base_setup:
+            base_setup(i)
+        base_runs.append(run(base(i)))
         if setup:
             setup(i)
         runs.append(run(cmd(i), stdout=stdout))
-    return runs
+    return base_runs, runs
 
 
 @dataclass
@@ -131,10 +138,9 @@ class Bench:
 
         load_refs = [*IVCDB, "load", "--db", str(target), "--references",
                      str(f["references.bib"])]
-        base = timed(lambda _: parse, self.repeat)
-        refs = self.add(Figure("1. load --references (SQLite)", timed(
-            lambda _: load_refs, self.repeat, setup=fresh), "bibtexparser.parse_file", base,
-            2.0))
+        base, runs = paired(lambda _: parse, lambda _: load_refs, self.repeat, setup=fresh)
+        refs = self.add(Figure("1. load --references (SQLite)", runs,
+                               "bibtexparser.parse_file", base, 2.0))
         peak = max(r.rss_mb for r in refs.runs)
         print(f"{'5. peak RSS of the references load':<44} {peak:8.1f} MB   target < 500 MB "
               f"{'ok' if peak < 500 else 'OVER'}", flush=True)
@@ -152,11 +158,13 @@ class Bench:
                 Path(f"{claims_db}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(ready, claims_db)
 
-        base = timed(lambda _: [PYTHON, str(HERE / "baseline_claims.py"), str(claims_db),
-                                str(f["claims.csv"])], self.repeat, setup=fresh_ready)
-        self.add(Figure("2. load --claims (SQLite)", timed(
+        base, runs = paired(
+            lambda _: [PYTHON, str(HERE / "baseline_claims.py"), str(claims_db),
+                       str(f["claims.csv"])],
             lambda _: [*IVCDB, "load", "--db", str(claims_db), "--claims", str(f["claims.csv"])],
-            self.repeat, setup=fresh_ready), "pandas + sqlite3 executemany", base, 3.0))
+            self.repeat, base_setup=fresh_ready, setup=fresh_ready)
+        self.add(Figure("2. load --claims (SQLite)", runs, "pandas + sqlite3 executemany",
+                        base, 3.0))
 
         built = w / "built.sqlite"
         fresh_ready(0)
@@ -172,10 +180,10 @@ class Bench:
             print(f"3. export claims ({engine}): not measured: `ivcdb export claims` does not "
                   "exist yet", flush=True)
             return
-        base = timed(lambda _: [PYTHON, str(HERE / "baseline_export.py"), db,
-                                str(self.work / "baseline.csv")], self.repeat)
-        self.add(Figure(f"3. export claims to CSV ({engine})",
-                        timed(lambda _: cmd, self.repeat, stdout=out),
+        base, runs = paired(lambda _: [PYTHON, str(HERE / "baseline_export.py"), db,
+                                       str(self.work / "baseline.csv")],
+                            lambda _: cmd, self.repeat, stdout=out)
+        self.add(Figure(f"3. export claims to CSV ({engine})", runs,
                         "pandas.read_sql + to_csv", base, target))
 
     def startup(self, large: str) -> None:
@@ -185,12 +193,11 @@ class Bench:
         prints thousands of claims, so it measures more than start-up.
         """
         repeat = max(self.repeat, 5)
-        base = timed(lambda _: [PYTHON, str(HERE / "typer_two.py"), "--help"], repeat)
-        self.add(Figure("4a. ivcdb --help", timed(lambda _: [*IVCDB, "--help"], repeat),
-                        "two-command Typer app --help", base, 1.2))
+        base, runs = paired(lambda _: [PYTHON, str(HERE / "typer_two.py"), "--help"],
+                            lambda _: [*IVCDB, "--help"], repeat)
+        self.add(Figure("4a. ivcdb --help", runs, "two-command Typer app --help", base, 1.2))
         curated = self.work / "curated.sqlite"
         run([*IVCDB, "build", "--db", str(curated), "--quiet"])
-        base = timed(lambda _: [PYTHON, "-c", "import sqlmodel, typer"], repeat)
         for db, label, target in ((str(curated), "curated", 1.3),
                                   (large, "benchmark", None)):
             query = [*IVCDB, "query", "claims", "--db", db, "--outcome", "overall_survival_5y"]
@@ -198,8 +205,9 @@ class Bench:
             if not _works(query):
                 print(f"{name}: not measured: `ivcdb query claims` fails", flush=True)
                 continue
-            self.add(Figure(name, timed(lambda _, q=query: q, repeat),  # type: ignore[misc]
-                            "import sqlmodel, typer", base, target))
+            base, runs = paired(lambda _: [PYTHON, "-c", "import sqlmodel, typer"],
+                                lambda _, q=query: q, repeat)  # type: ignore[misc]
+            self.add(Figure(name, runs, "import sqlmodel, typer", base, target))
 
     # -- PostgreSQL ----------------------------------------------------------------------
 
@@ -227,22 +235,24 @@ class Bench:
 
             parse = [PYTHON, "-c", "import bibtexparser, sys; "
                      "bibtexparser.parse_file(sys.argv[1])", str(f["references.bib"])]
-            base = timed(lambda _: parse, self.repeat)
-            self.add(Figure("6a. load --references (PostgreSQL)", timed(
-                lambda _: [*IVCDB, "load", "--db", urls[-1], "--references",
-                           str(f["references.bib"])], self.repeat, setup=fresh),
-                "bibtexparser.parse_file", base))  # targets are SQLite's: reported only
+            base, runs = paired(lambda _: parse, lambda _: [
+                *IVCDB, "load", "--db", urls[-1], "--references", str(f["references.bib"])],
+                self.repeat, setup=fresh)
+            self.add(Figure("6a. load --references (PostgreSQL)", runs,
+                            "bibtexparser.parse_file", base))  # targets are SQLite's: reported only
 
             def ready(_: int) -> None:
                 fresh(0)
                 run([*IVCDB, "load", "--db", urls[-1], *self.vocab_args(), "--references",
                      str(f["references.bib"]), "--review", str(f["review.toml"])])
 
-            base = timed(lambda _: [PYTHON, str(HERE / "baseline_claims.py"), urls[-1],
-                                    str(f["claims.csv"])], self.repeat, setup=ready)
-            self.add(Figure("6b. load --claims (PostgreSQL)", timed(
+            base, runs = paired(
+                lambda _: [PYTHON, str(HERE / "baseline_claims.py"), urls[-1],
+                           str(f["claims.csv"])],
                 lambda _: [*IVCDB, "load", "--db", urls[-1], "--claims", str(f["claims.csv"])],
-                self.repeat, setup=ready), "pandas + psycopg executemany", base))
+                self.repeat, base_setup=ready, setup=ready)
+            self.add(Figure("6b. load --claims (PostgreSQL)", runs,
+                            "pandas + psycopg executemany", base))
             self.export(urls[-1], "PostgreSQL", None)
         finally:
             with admin.begin() as conn:
