@@ -2,7 +2,7 @@
 
 Importing the CLI (Typer, and the pydantic adapters Typer builds for every option) takes a
 few tenths of a second before `ivcdb load` even sees its options. For `ivcdb load ...
---references FILE ...`, reading FILE (a large BibTeX file's second half on another core) is
+--references FILE.bib ...`, reading FILE (a large one's second half on another core) is
 begun before that import: the reading is then handed to the load, if the load's first
 references file is that same file. Anything else (another command, `--help`, the option
 read differently by the CLI) drops it unused. Reading has no side effects, so a dropped
@@ -73,13 +73,31 @@ class EarlyReading:
             self.reading = None
 
 
-def run() -> None:
-    """`ivcdb`: begin reading a load's first references file, then run the CLI."""
-    path = first_references(sys.argv[1:])
-    if path is not None:
+def begin(argv: Sequence[str]) -> EarlyReading | None:
+    """Begin reading the first references file of a load's command line, if it is a BibTeX
+    file (the one format read on two cores: reading another early would gain nothing).
+    Whatever goes wrong here is left to the CLI, which reads the file again and reports it
+    (a name too long, a folder it may not enter) as it always does."""
+    try:
+        path = first_references(argv)
+        if path is None or path.suffix.lower() != ".bib":
+            return None
         from ivcdb.loaders.refformats import start_references
 
-        EarlyReading.current = EarlyReading(path, start_references(path))
+        return EarlyReading(path, start_references(path))
+    except Exception:  # noqa: BLE001 - not this module's to report: the CLI's
+        return None
+
+
+def run() -> None:
+    """`ivcdb`: begin reading a load's first references file, then run the CLI."""
+    try:
+        EarlyReading.current = begin(sys.argv[1:])
+    except KeyboardInterrupt:  # before the CLI could handle it: nothing was written
+        from ivcdb import render
+
+        render.note("interrupted; nothing was written")
+        sys.exit(130)
     try:
         from ivcdb.cli import run as cli_run
 

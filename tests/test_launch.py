@@ -88,16 +88,54 @@ def test_a_reading_the_load_does_not_ask_for_is_dropped(
     first, other = files
     started = _counted_starts(monkeypatch)
     closed: list[bool] = []
-    monkeypatch.setattr(launch.EarlyReading, "close",
-                        lambda self: closed.append(True) or setattr(self, "reading", None))
+
+    class Reading:  # a reading begun for first.bib
+        def close(self) -> None:
+            closed.append(True)
+
     # the early reading guessed first.bib; the CLI is told to load other.bib only
-    launch.EarlyReading.current = launch.EarlyReading(first, refformats.start_references(first))
+    early = launch.EarlyReading(first, Reading())  # type: ignore[arg-type]
+    monkeypatch.setattr(launch, "begin", lambda _: early)
     monkeypatch.setattr(sys, "argv", ["ivcdb", "load", "--db", str(tmp_path / "x.sqlite"),
                                       "--references", str(other)])
     with pytest.raises(SystemExit):
         launch.run()
-    assert started == ["first.bib", "other.bib"]
+    assert closed == [True]  # its second process, had it one, ended
+    assert started == ["other.bib"]
     assert launch.EarlyReading.current is None
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".bib", "refs.ris"])
+def test_only_a_bibtex_file_is_begun_and_failures_are_left_to_the_cli(
+        tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A name the system refuses (too long) gets the CLI's one-line error, not a traceback;
+    a RIS file is not read early (only BibTeX is read on two cores)."""
+    path = tmp_path / name
+    if len(name) < 255:
+        write(path, "TY  - JOUR\nTI  - One\nER  - \n")
+    assert launch.begin(["load", "--references", str(path)]) is None
+    monkeypatch.setattr(sys, "argv", ["ivcdb", "load", "--db", str(tmp_path / "x.sqlite"),
+                                      "--references", str(path)])
+    with pytest.raises(SystemExit):
+        launch.run()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_ctrl_c_before_the_cli_is_reported_as_the_cli_does(
+        files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    first, _ = files
+
+    def interrupt(_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(launch, "begin", interrupt)
+    monkeypatch.setattr(sys, "argv", ["ivcdb", "load", "--references", str(first)])
+    with pytest.raises(SystemExit) as stop:
+        launch.run()
+    assert stop.value.code == 130
+    assert "interrupted; nothing was written" in capsys.readouterr().err
 
 
 def test_python_m_ivcdb_runs_the_program(files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -114,8 +114,10 @@ class SecondPart:
         """Read the first part here, then join the second: the bibliography and its entry
         starts (`scan`), or None when either part is not plain."""
         scanned, starts, depth = scan_part(text[: self.split])
-        mine = None if depth else _part(split_blocks(scanned), self.macros, path,
-                                        strings=self.strings)
+        if depth:  # the cut is inside braces for a plain reading: read in one piece
+            self.close()
+            return None
+        mine = _part(split_blocks(scanned), self.macros, path, strings=self.strings)
         try:
             theirs = self.receiver.recv()
         except (EOFError, OSError):  # the process died (killed, out of memory) unheard
