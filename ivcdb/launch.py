@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ivcdb.loaders.bibtex import BibtexReading
-    from ivcdb.loaders.refformats import ReadReferences
+    from ivcdb.loaders.parse import EarlyReading
 
 _OPTION = "--references"
 
@@ -46,33 +45,6 @@ def first_references(argv: Sequence[str]) -> Path | None:
     return None
 
 
-class EarlyReading:
-    """A references file whose reading began before the CLI was imported (see the module)."""
-
-    current: EarlyReading | None = None
-
-    def __init__(self, path: Path, reading: BibtexReading | ReadReferences) -> None:
-        self.path = path
-        self.reading: BibtexReading | ReadReferences | None = reading
-
-    @classmethod
-    def take(cls, path: Path) -> BibtexReading | ReadReferences | None:
-        """The reading of `path` if one was begun for it (once); any other is dropped."""
-        early, cls.current = cls.current, None
-        if early is None or early.reading is None:
-            return None
-        reading, early.reading = early.reading, None
-        if early.path == path:
-            return reading
-        reading.close()
-        return None
-
-    def close(self) -> None:
-        if self.reading is not None:
-            self.reading.close()
-            self.reading = None
-
-
 def begin(argv: Sequence[str]) -> EarlyReading | None:
     """Begin reading the first references file of a load's command line, if it is a BibTeX
     file (the one format read on two cores: reading another early would gain nothing).
@@ -82,6 +54,7 @@ def begin(argv: Sequence[str]) -> EarlyReading | None:
         path = first_references(argv)
         if path is None or path.suffix.lower() != ".bib":
             return None
+        from ivcdb.loaders.parse import EarlyReading
         from ivcdb.loaders.refformats import start_references
 
         return EarlyReading(path, start_references(path))
@@ -92,17 +65,19 @@ def begin(argv: Sequence[str]) -> EarlyReading | None:
 def run() -> None:
     """`ivcdb`: begin reading a load's first references file, then run the CLI."""
     try:
-        EarlyReading.current = begin(sys.argv[1:])
+        early = begin(sys.argv[1:])
     except KeyboardInterrupt:  # before the CLI could handle it: nothing was written
         from ivcdb import render
 
         render.note("interrupted; nothing was written")
         sys.exit(130)
+    if early is not None:  # (other commands import no loader here: start-up stays lean)
+        type(early).current = early
     try:
         from ivcdb.cli import run as cli_run
 
         cli_run()
     finally:
-        if EarlyReading.current is not None:  # not taken: the CLI did something else
-            EarlyReading.current.close()
-            EarlyReading.current = None
+        if early is not None:  # not taken (the CLI did something else): end its reading
+            type(early).current = None
+            early.close()

@@ -16,6 +16,7 @@ from loadkit import write
 from ivcdb import launch
 from ivcdb.db import open_db
 from ivcdb.loaders import refformats
+from ivcdb.loaders.parse import EarlyReading
 
 BIB = "@article{one, title = {One}, author = {Roe, Ann}, year = {2001}, journal = {J}}\n"
 
@@ -75,7 +76,7 @@ def test_the_console_script_hands_its_early_reading_to_the_load(
         launch.run()
     assert stop.value.code in (0, None)
     assert started == ["first.bib", "other.bib"]  # first.bib read once, before the CLI
-    assert launch.EarlyReading.current is None
+    assert EarlyReading.current is None
     with open_db(db) as database, database.session() as session:
         from ivcdb import queries
 
@@ -94,7 +95,7 @@ def test_a_reading_the_load_does_not_ask_for_is_dropped(
             closed.append(True)
 
     # the early reading guessed first.bib; the CLI is told to load other.bib only
-    early = launch.EarlyReading(first, Reading())  # type: ignore[arg-type]
+    early = EarlyReading(first, Reading())  # type: ignore[arg-type]
     monkeypatch.setattr(launch, "begin", lambda _: early)
     monkeypatch.setattr(sys, "argv", ["ivcdb", "load", "--db", str(tmp_path / "x.sqlite"),
                                       "--references", str(other)])
@@ -102,7 +103,7 @@ def test_a_reading_the_load_does_not_ask_for_is_dropped(
         launch.run()
     assert closed == [True]  # its second process, had it one, ended
     assert started == ["other.bib"]
-    assert launch.EarlyReading.current is None
+    assert EarlyReading.current is None
 
 
 @pytest.mark.parametrize("name", ["a" * 300 + ".bib", "refs.ris"])

@@ -218,11 +218,37 @@ def _pair(sources: Sources, parsed: ParsedSources) -> None:
                 file=str(path)))
 
 
+class EarlyReading:
+    """A references file whose reading began before the CLI was imported (`ivcdb.launch`);
+    `start` takes it when the load's first references file is that file."""
+
+    current: EarlyReading | None = None
+
+    def __init__(self, path: Path, reading: BibtexReading | ReadReferences) -> None:
+        self.path = path
+        self.reading: BibtexReading | ReadReferences | None = reading
+
+    @classmethod
+    def take(cls, path: Path) -> BibtexReading | ReadReferences | None:
+        """The reading of `path` if one was begun for it (once); any other is dropped."""
+        early, cls.current = cls.current, None
+        if early is None or early.reading is None:
+            return None
+        reading, early.reading = early.reading, None
+        if early.path == path:
+            return reading
+        reading.close()
+        return None
+
+    def close(self) -> None:
+        if self.reading is not None:
+            self.reading.close()
+            self.reading = None
+
+
 def start(sources: Sources) -> Reading:
     """Begin reading `sources`: a large BibTeX file's second part is read on another core
     from now on, while the caller goes on (opening the database, say) until `load`."""
-    from ivcdb.launch import EarlyReading
-
     refs = sources.bibtex_files()
     if not refs:
         return Reading(sources, None)
