@@ -72,16 +72,21 @@ def upsert_references(session: Session, rows: Sequence[dict[str, Any]], *, libra
         upsert(session, Reference, rows, ["citekey_norm", "review_id"])
 
 
-def set_works(session: Session, works: dict[int, int]) -> None:
-    """Set each entry's work id (`works`: entry id -> work id); entries with none yet become
-    their own work."""
+def new_reference_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` entries about to be inserted, in order: the ones the database would
+    give them (SQLite: above the largest, as its rowids go, the write lock held since BEGIN
+    IMMEDIATE; PostgreSQL: drawn from the id's sequence). Known before the insert, the rows
+    go in whole (work ids included) and need not be read back."""
+    if count == 0:
+        return []
     table = _table(Reference)
-    if works:
-        stmt = (sa.update(table).where(table.c.id == sa.bindparam("entry"))
-                .values(work_id=sa.bindparam("work")))
-        executemany(session, stmt, [{"entry": i, "work": w} for i, w in works.items()])
-    session.execute(sa.update(table).where(table.c.work_id.is_(None))
-                    .values(work_id=table.c.id))
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+        drawn = sa.select(sa.func.nextval(sequence)).select_from(
+            sa.func.generate_series(1, count).alias("n"))
+        return sorted(session.scalars(drawn))
+    top = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
+    return list(range(top + 1, top + 1 + count))
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import DATA, snapshot
 from loadkit import count, find, refuse, rows, write
 
@@ -573,3 +574,38 @@ def test_entry_types_bibtexparser_misreads(db: Database, tmp_path: Path, content
     (ref,) = rows(db, "reference")
     assert ref["entry_type"] == entry_type
     assert export(db, "references", fmt="bibtex").decode().startswith(f"@{entry_type}{{")
+
+
+def _entry(key: str, doi: str, title: str) -> str:
+    return (f"@article{{{key},\n  author = {{Roe, R}},\n  title = {{{title}}},\n"
+            f"  year = {{2001}},\n  doi = {{{doi}}}\n}}\n")
+
+
+def test_new_entries_get_the_ids_and_work_ids_the_database_would_give(db: Database,
+                                                                      tmp_path: Path) -> None:
+    """New entries' ids are worked out before the insert (their work ids go in with them):
+    they follow the largest id in file order (SQLite's rowids, PostgreSQL's sequence), an
+    entry sharing a DOI with a stored or an earlier one gets its work, and a row the database
+    numbers itself later comes after them."""
+    first = write(tmp_path / "a.bib", _entry("a1", "10.1/x", "X") + _entry("a2", "10.1/y", "Y"))
+    load(db, Sources(references=[first]))
+    second = write(tmp_path / "b.bib", _entry("b1", "10.1/z", "Z") + _entry("b2", "10.1/X", "X2")
+                   + _entry("b3", "10.1/z", "Z again"))
+    load(db, Sources(references=[second]))
+    stored = {r["citekey"]: r for r in rows(db, "reference")}
+    assert [stored[k]["id"] for k in ("a1", "a2", "b1", "b2", "b3")] == [1, 2, 3, 4, 5]
+    assert {k: stored[k]["work_id"] for k in stored} == {"a1": 1, "a2": 2, "b1": 3, "b2": 1,
+                                                          "b3": 3}
+    # an edited entry keeps its id; its work follows its new DOI
+    load(db, Sources(references=[write(second, second.read_text().replace("10.1/X", "10.1/y"))]))
+    stored = {r["citekey"]: r for r in rows(db, "reference")}
+    assert (stored["b2"]["id"], stored["b2"]["work_id"]) == (4, 2)
+    with db.engine.begin() as conn:  # a row the database numbers itself comes after them
+        conn.execute(sa.text("INSERT INTO reference (citekey, citekey_norm, entry_type, title, "
+                             "title_norm, et_al, source, raw_fields, content_hash) VALUES "
+                             "('c1', 'c1', 'article', 'C', 'c', false, '', '{}', '')"))
+    third = write(tmp_path / "c.bib", _entry("d1", "10.1/d", "D"))
+    load(db, Sources(references=[third]))
+    ids = {r["citekey"]: r["id"] for r in rows(db, "reference")}
+    # (PostgreSQL's upsert draws an id for the edited entry too, as it always did: a gap)
+    assert 5 < ids["c1"] < ids["d1"] and stored["b3"]["work_id"] == 3

@@ -238,8 +238,8 @@ class _Loader:
 
     def _apply_references(self, bib: ParsedBibliography, report: LoadReport
                           ) -> dict[Entry, int] | None:
-        """Write the entries of one bibliography (a review's, or the library's); the entry
-        ids afterwards, when it had to read them."""
+        """Write the entries of one bibliography (a review's, or the library's); every
+        entry's id afterwards (None when some were removed)."""
         source = source_path(bib.path)
         scope = self.res.owner(bib.path)
         review_id = self.review_ids.get(scope) if scope else None
@@ -272,18 +272,24 @@ class _Loader:
                     file=bib.path, line=record.line, key=record.citekey,
                     severity=Severity.WARNING))
             rows.append(row)
+        ids = {(scope, r.key_norm): self.references[(scope, r.key_norm)][0] for r in todo
+               if (scope, r.key_norm) in self.references}
+        updated_ids = list(ids.values())
+        for row, id_ in zip(added, store.new_reference_ids(self.session, len(added)),
+                            strict=True):
+            row["id"] = id_
+            ids[(scope, row["citekey_norm"])] = id_
+        if todo:
+            works = self._works(todo, scope, ids)
+            for row in (*added, *rows):
+                row["work_id"] = works[ids[(scope, row["citekey_norm"])]]
         store.insert_rows(self.session, ReferenceModel, added)
         store.upsert_references(self.session, rows, library=not scope)
-        ids = None
         if todo:
-            ids = queries.reference_ids(self.session)
-            updated_ids = [ids[(scope, r.key_norm)] for r in todo
-                           if (scope, r.key_norm) in self.references]
             store.replace_authors(
                 self.session, AUTHOR_COLUMNS,
                 [(ids[(scope, r.key_norm)], *values) for r in todo
                  for values in r.author_values()], had_authors=updated_ids)
-            self._link_works(todo, scope, ids)
         in_file = {r.key_norm for r in bib.records} | {n for s, n in bad if s == scope}
         missing = [norm for (sc, norm), (_, _, src) in self.references.items()
                    if sc == scope and src == source and norm not in in_file]
@@ -300,20 +306,19 @@ class _Loader:
         report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
                                     "not stored", file=bib.path, line=line, key=k,
                                     severity=Severity.WARNING) for k, line in bib.not_references]
-        return None if report.removed else ids
+        if report.removed:
+            return None
+        return {**{entry: stored[0] for entry, stored in self.references.items()}, **ids}
 
-    def _link_works(self, records: list[RefRecord], scope: str, ids: dict[Entry, int]) -> None:
-        """Give each written entry its work: that of a stored or earlier entry with the same
-        DOI, PMID or title, year and first author, else its own id."""
+    def _works(self, records: list[RefRecord], scope: str, ids: dict[Entry, int]
+               ) -> dict[int, int]:
+        """The work of each entry about to be written (entry id -> work id): that of a
+        stored or earlier entry with the same DOI, PMID or title, year and first author,
+        else its own id."""
         if self.works is None:  # the stored entries' keys, read once per load
             self.works = queries.work_index(self.session) if self.references else {}
-        entries = [(ids[(scope, r.key_norm)], r.work_keys()) for r in records]
-        works = assign_works(entries, self.works)
-        stored = {ids[(scope, r.key_norm)] for r in records if (scope, r.key_norm)
-                  in self.references}
-        # a new entry that is its own work is set by one statement; the rest one by one
-        store.set_works(self.session, {i: w for i, w in works.items()
-                                       if w != i or i in stored})
+        return assign_works([(ids[(scope, r.key_norm)], r.work_keys()) for r in records],
+                            self.works)
 
     def _write_review(self, review: ReviewRecord) -> bool:
         """Write the review's row if it is new or changed; whether it was."""
