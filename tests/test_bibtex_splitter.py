@@ -115,3 +115,52 @@ def test_random_text_splits_alike(text: str) -> None:
 ])
 def test_broken_entries_split_alike(text: str) -> None:
     assert_same_split(text)
+
+
+# Entries written mostly the plain way, with values from tricky pieces: most are read whole
+# by `FastSplitter._plain_entry`, the rest (an `@`, a `{"}` in quotes, braces nested too
+# deep, a line break after a backslash, a broken value) fall back to the mark loop.
+VALUE_PIECES = ["a", "Müller", " ", "\n", ",", "=", "#", "%", "(", ")", "\\", "\\\\", '\\"',
+                "\\{", "\\}", "\\\\{", "{", "}", '"', "{\\'e}", "{DNA}", "{{x}}", '{"}', "@",
+                "\\\n", "\r\n", "{{{{{{{x}}}}}}}", "{{{{{{x}}}}}}"]
+values = st.one_of(
+    st.lists(st.sampled_from(VALUE_PIECES), max_size=8).map(lambda p: "{" + "".join(p) + "}"),
+    st.lists(st.sampled_from(VALUE_PIECES), max_size=8).map(lambda p: '"' + "".join(p) + '"'),
+    st.sampled_from(["2001", "jan", "jtest", 'jtest # " x"', "{a} # b", ""]),
+    st.lists(st.sampled_from(VALUE_PIECES), max_size=6).map("".join))
+names = st.sampled_from(["title", "author", "year", "Title", " note ", "\nnote", "a b", "",
+                         "doi\n"])
+fields = st.tuples(names, st.sampled_from([" = ", "=", "\n=\n  "]), values).map("".join)
+entries = st.tuples(st.sampled_from(["@article{", "@Book {", "@misc{"]),
+                    st.sampled_from(["k1", "k 2", "k@3", "k\\4", ""]),
+                    st.lists(fields, max_size=5).map(",\n  ".join),
+                    st.sampled_from(["\n}", ",\n}", "}", " junk }", ""])).map(
+    lambda parts: parts[0] + parts[1] + ",\n  " + parts[2] + parts[3])
+libraries = st.lists(entries, min_size=1, max_size=6).map("\n\n".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(libraries)
+def test_plain_and_tricky_entries_split_alike(text: str) -> None:
+    assert_same_split(text)
+
+
+def test_plain_entries_are_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The equivalence tests above go through the whole-entry path (not only the mark loop)."""
+    taken: list[bool] = []
+    read = fast.FastSplitter._plain_entry
+
+    def counted(self: fast.FastSplitter, m: Any, m_val: str) -> Any:
+        block = read(self, m, m_val)
+        taken.append(block is not None)
+        return block
+
+    monkeypatch.setattr(fast.FastSplitter, "_plain_entry", counted)
+    text, _ = read_text(ROOT / "data" / "references.bib")
+    assert_same_split(text)
+    assert taken and all(taken)
+    taken.clear()
+    assert_same_split('@article{a,\n title = {x @ y}}\n@article{b,\n title = "q {"} q"}\n'
+                      "@article{c,\n title = {{{{{{{deep}}}}}}}}\n@article{d, t = {a\\\nb}}\n"
+                      "@article{e, title = {ok}, title = {twice}}\n")
+    assert taken == [False, False, False, False, True]
