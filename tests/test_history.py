@@ -148,3 +148,27 @@ def test_export_as_of_brings_back_the_authors(db: Database, data_copy: Path,
     code, past, err = cli_bytes("export", "references", "--db", url, "--as-of", at.isoformat())
     assert code == 0, err
     assert past == first
+
+
+def test_an_inserted_rows_booleans_are_json_booleans_on_both_engines(db: Database,
+                                                                     tmp_path: Path) -> None:
+    """The database writes an insert's values (SQLite keeps booleans as 0/1): its JSON has
+    true and false, as PostgreSQL's and an update's (written by Python) have."""
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{many, author = {Roe, R and others}, title = {T}, year = 2001}\n"
+                   "@article{one, author = {Doe, D}, title = {U}, year = 2002}\n",
+                   encoding="utf-8")
+    load(db, Sources(references=bib))
+    bib.write_text(bib.read_text(encoding="utf-8").replace(" and others", ""),
+                   encoding="utf-8")
+    load(db, Sources(references=bib))
+    values = {(row[6], json.loads(row[8])["citekey"]): json.loads(row[8])["et_al"]
+              for row in _records(db) if row[4] == "reference"}
+    assert values == {("insert", "many"): True, ("insert", "one"): False,
+                      ("update", "many"): False}
+    assert all(type(value) is bool for value in values.values())  # not 0/1, which == too
+    with db.session() as session:
+        shown = [(e.action, e.new) for e in entries(session, reference="many")]
+    assert [action for action, _ in shown] == ["insert", "update"]
+    assert shown[0][1] is not None and shown[0][1]["et_al"] is True
+    assert shown[1][1] is not None and shown[1][1]["et_al"] is False
