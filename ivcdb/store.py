@@ -72,14 +72,16 @@ def upsert_references(session: Session, rows: Sequence[dict[str, Any]], *, libra
         upsert(session, Reference, rows, ["citekey_norm", "review_id"])
 
 
-def new_reference_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` entries about to be inserted, in order: the ones the database would
-    give them (SQLite: above the largest, as its rowids go, the write lock held since BEGIN
-    IMMEDIATE; PostgreSQL: drawn from the id's sequence). Known before the insert, the rows
-    go in whole (work ids included) and need not be read back."""
+def new_ids(session: Session, model: type[SQLModel], count: int) -> list[int]:
+    """Ids for `count` rows of `model` about to be inserted, in order: the ones the database
+    would give them (SQLite: above the largest, as its rowids go, the write lock held since
+    BEGIN IMMEDIATE; PostgreSQL: drawn from the id's sequence). Known before the insert, the
+    rows go in whole (a reference's work id included) and their ids need not be read back
+    (on PostgreSQL, looking up thousands of rows just copied into a table it has no
+    statistics of yet took minutes)."""
     if count == 0:
         return []
-    table = _table(Reference)
+    table = _table(model)
     if session.get_bind().dialect.name == "postgresql":
         sequence = sa.func.pg_get_serial_sequence(table.name, "id")
         drawn = sa.select(sa.func.nextval(sequence)).select_from(

@@ -52,7 +52,8 @@ def search_text(*parts: str | None) -> str:
     """The stored search text of a claim (statement, outcome code and label, population): their
     words, one space apart. Both engines split it the same way (at the spaces), so a word
     search finds the same claims on SQLite and PostgreSQL."""
-    return " ".join(w for part in parts if part for w in search_words(part))
+    # the parts joined first: one fold and one split (a space never joins two words)
+    return " ".join(search_words(" ".join(part for part in parts if part)))
 
 
 @lru_cache(maxsize=1 << 17)

@@ -289,6 +289,29 @@ def test_added_claim(built: Database, data_copy: Path) -> None:
     assert _claim(built, "li2025-os-5y-copy")["value_low"] == 40
 
 
+def test_new_claims_get_the_ids_the_database_would_give(built: Database, data_copy: Path
+                                                       ) -> None:
+    """New claims' ids are worked out before the insert (never read back): they follow the
+    largest id in file order, an edited claim keeps its id, and its links follow both."""
+    before = {r["claim_id"]: r["id"] for r in rows(built, "claim")}
+    first, second = claim_row(OS5), claim_row(NEPH)
+    first[0], second[0] = "li2025-new-a", "li2025-new-b"
+    path = data_copy / "claims.csv"
+    write(path, edit_claims({OS5: {"value_low": "41"}}, extra=(first, second)))
+    (report,) = load(built, Sources(claims=[path]))
+    assert (report.added, report.updated) == (2, 1)
+    after = {r["claim_id"]: r["id"] for r in rows(built, "claim")}
+    top = max(before.values())
+    assert after["li2025-new-b"] == after["li2025-new-a"] + 1 and after["li2025-new-a"] > top
+    assert {k: v for k, v in after.items() if k in before} == before
+    links = {(r["claim_id"], r["reference_id"]) for r in rows(built, "claim_reference")}
+    refs = {r["citekey"]: r["id"] for r in rows(built, "reference")}
+    for claim_id, source in (("li2025-new-a", OS5), ("li2025-new-b", NEPH), (OS5, OS5)):
+        cited = {ref for claim, ref in links if claim == after[claim_id]}
+        assert cited == {ref for claim, ref in links if claim == after[source]}
+        assert cited and cited <= set(refs.values())
+
+
 def test_prune_is_ignored_when_records_were_skipped(built: Database, data_copy: Path) -> None:
     path = data_copy / "claims.csv"
     # li2025-case-age is removed, li2025-os-5y is broken: neither may be deleted.

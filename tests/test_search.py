@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import CliRun
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ivcdb import queries
 from ivcdb.api import remove_review
@@ -25,7 +28,9 @@ from ivcdb.db import Database, open_db, sqlite_path
 from ivcdb.errors import UsageError
 from ivcdb.loaders import Sources, load
 from ivcdb.search import Search, parse
-from ivcdb.text import search_text
+from ivcdb.text import search_text, search_words
+
+EXAMPLES = int(os.environ.get("IVCDB_HYPOTHESIS_EXAMPLES", "25")) * 40
 
 # --- the query language -----------------------------------------------------------------------
 
@@ -226,3 +231,12 @@ def test_a_copy_searches_as_its_source(built: Database, tmp_path: Path) -> None:
         for text in QUERIES:
             assert _found(copied, text) == _found(built, text), text
         _index_is_whole(copied)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(st.lists(st.one_of(st.none(), st.text()), max_size=4))
+def test_the_search_text_is_each_parts_words_in_order(parts: list[str | None]) -> None:
+    """The stored search text folds the parts joined: the same words as folding each part
+    alone (a space between two parts never joins or splits a word)."""
+    assert search_text(*parts) == " ".join(w for part in parts if part
+                                           for w in search_words(part))

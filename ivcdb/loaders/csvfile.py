@@ -86,8 +86,12 @@ class CsvTable:
     def _row(self, line: int, record: list[str], key_index: int | None) -> Row:
         key = record[key_index].strip() if key_index is not None else ""
         row = Row(line, {}, key)
+        # one search and one ASCII test a row, not one a cell (most rows need neither)
+        whole = "\t".join(record)
+        controls = control_character(whole) is not None
+        ascii_only = whole.isascii()  # NFC changes no ASCII text
         for name, cell in zip(self.header, record, strict=True):
-            bad = control_character(cell)
+            bad = control_character(cell) if controls else None
             if bad is not None:
                 row.problems.append(Problem(
                     Code.CONTROL_CHAR,
@@ -98,7 +102,9 @@ class CsvTable:
                 row.problems.append(Problem(Code.BAD_IDENTIFIER, f"column '{name}' {wrong}",
                                             file=self.path, line=line, key=key))
             cell = cell.strip()
-            row.cells[name] = nfc(unneutralise(cell) if cell[:1] == "'" else cell)
+            if cell[:1] == "'":
+                cell = unneutralise(cell)
+            row.cells[name] = cell if ascii_only else nfc(cell)
         return row
 
 

@@ -275,7 +275,7 @@ class _Loader:
         ids = {(scope, r.key_norm): self.references[(scope, r.key_norm)][0] for r in todo
                if (scope, r.key_norm) in self.references}
         updated_ids = list(ids.values())
-        for row, id_ in zip(added, store.new_reference_ids(self.session, len(added)),
+        for row, id_ in zip(added, store.new_ids(self.session, ReferenceModel, len(added)),
                             strict=True):
             row["id"] = id_
             ids[(scope, row["citekey_norm"])] = id_
@@ -424,15 +424,16 @@ class _Loader:
                 continue
             (rows if old is not None else added).append(row)
             todo.append((record, keys))
+        ids = {(r.review, r.claim_id): existing[(r.review, r.claim_id)][0] for r, _ in todo
+               if (r.review, r.claim_id) in existing}
+        new = [(r.review, r.claim_id) for r, _ in todo if (r.review, r.claim_id) not in ids]
+        for row, key, id_ in zip(added, new, store.new_ids(self.session, ClaimModel, len(added)),
+                                 strict=True):
+            row["id"] = ids[key] = id_
         store.insert_rows(self.session, ClaimModel, added)
         store.upsert(self.session, ClaimModel, rows, ["review_id", "claim_id"])
         if not todo:
             return
-        ids: dict[tuple[str, str], int] = {}
-        for review in {r.review for r, _ in todo}:
-            named = [r.claim_id for r, _ in todo if r.review == review]
-            found = queries.claim_ids(self.session, self.review_ids[review], named)
-            ids.update({(review, cid): id_ for cid, id_ in found.items()})
         links = []
         for record, keys in todo:
             claim_id = ids[(record.review, record.claim_id)]
