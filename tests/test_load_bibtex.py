@@ -609,3 +609,26 @@ def test_new_entries_get_the_ids_and_work_ids_the_database_would_give(db: Databa
     ids = {r["citekey"]: r["id"] for r in rows(db, "reference")}
     # (PostgreSQL's upsert draws an id for the edited entry too, as it always did: a gap)
     assert 5 < ids["c1"] < ids["d1"] and stored["b3"]["work_id"] == 3
+
+
+@pytest.mark.parametrize("order", ["pruned-file-first", "pruned-file-last"])
+def test_an_entry_moved_between_two_files_of_one_load_is_kept(db: Database, tmp_path: Path,
+                                                               order: str) -> None:
+    """`--prune` with an entry moved from one file of the load to another: whichever file is
+    read first, the entry ends up stored once, with its authors, its new source and a work
+    of its own id (the second file sees what the first wrote or pruned)."""
+    a, b = tmp_path / "a.bib", tmp_path / "b.bib"
+    write(a, _entry("k1", "10.1/a", "A") + _entry("k2", "10.1/b", "B"))
+    write(b, _entry("k3", "10.1/c", "C"))
+    load(db, Sources(references=[a, b]))
+    write(a, _entry("k1", "10.1/a", "A"))
+    write(b, _entry("k3", "10.1/c", "C") + _entry("k2", "10.1/b", "B, edited"))
+    files = [a, b] if order == "pruned-file-first" else [b, a]
+    load(db, Sources(references=files), prune=True)
+    stored = {r["citekey"]: r for r in rows(db, "reference")}
+    assert set(stored) == {"k1", "k2", "k3"}
+    k2 = stored["k2"]
+    assert (k2["title"], Path(k2["source"]).name, k2["work_id"]) == ("B, edited", "b.bib",
+                                                                    k2["id"])
+    assert [r["family"] for r in rows(db, "author", "reference_id = :i", i=k2["id"])] == ["Roe"]
+    assert count(db, "author") == 3

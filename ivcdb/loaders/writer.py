@@ -108,7 +108,9 @@ class _Loader:
         self.skip_invalid = skip_invalid
         self.writing = True  # False once the load is known to be refused: only check then
         self.row_problems: list[Problem] = []  # of claims, found while streaming them
-        self.references = resolution.references
+        # stored entries (scope, key) -> (id, hash, source file): kept current as each
+        # bibliography of the load is written, so the next one sees its writes and prunes
+        self.references = dict(resolution.references)
         self.review_ids = dict(resolution.review_ids)
         self.ref_ids: dict[Entry, int] = {}
         self.works: dict[str, int] | None = None  # work key -> work id, once read
@@ -290,6 +292,9 @@ class _Loader:
                 self.session, AUTHOR_COLUMNS,
                 [(ids[(scope, r.key_norm)], *values) for r in todo
                  for values in r.author_values()], had_authors=updated_ids)
+        for row in (*added, *rows):
+            entry = (scope, row["citekey_norm"])
+            self.references[entry] = (ids[entry], row["content_hash"], source)
         in_file = {r.key_norm for r in bib.records} | {n for s, n in bad if s == scope}
         missing = [norm for (sc, norm), (_, _, src) in self.references.items()
                    if sc == scope and src == source and norm not in in_file]
@@ -301,6 +306,9 @@ class _Loader:
             removable = [stored[n] for n in missing if stored[n] not in in_use]
             kept = [n for n in missing if stored[n] in in_use]
             report.removed = store.prune_references(self.session, removable)
+            for n in missing:
+                if stored[n] not in in_use:
+                    del self.references[(scope, n)]
             self._warn_in_use(report, [citekeys.get(n, n) for n in kept],
                               "cited by a review, claim or finding")
         report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
@@ -308,7 +316,7 @@ class _Loader:
                                     severity=Severity.WARNING) for k, line in bib.not_references]
         if report.removed:
             return None
-        return {**{entry: stored[0] for entry, stored in self.references.items()}, **ids}
+        return {entry: stored[0] for entry, stored in self.references.items()}
 
     def _works(self, records: list[RefRecord], scope: str, ids: dict[Entry, int]
                ) -> dict[int, int]:
