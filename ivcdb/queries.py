@@ -119,13 +119,6 @@ def reference_index(session: Session) -> dict[tuple[str, str], tuple[int, str, s
     return {(sc, norm): (id_, digest, source) for sc, norm, id_, digest, source in rows.all()}
 
 
-def reference_ids(session: Session) -> dict[tuple[str, str], int]:
-    """(scope, citekey_norm) -> id."""
-    t, joined, scope = _scoped_references()
-    rows = session.execute(sa.select(scope, t.c.citekey_norm, t.c.id).select_from(joined))
-    return {(sc, norm): id_ for sc, norm, id_ in rows.all()}
-
-
 def work_index(session: Session) -> dict[str, int]:
     """Work key -> work id of every stored entry: see `ivcdb.works`."""
     from ivcdb.works import work_keys

@@ -376,16 +376,14 @@ def record_inserts(session: Session, table: sa.Table, by: sa.Column[Any] | None,
     postgres = session.get_bind().dialect.name == "postgresql"
 
     def json_object(columns: Sequence[sa.Column[Any]]) -> Any:
-        if postgres:
-            pairs: list[Any] = [part for c in columns for part in (sa.literal(c.name), c)]
-            return sa.cast(sa.func.json_build_object(*pairs), sa.Text)
         # SQLite keeps a boolean as 0 or 1: made JSON's true and false, as PostgreSQL's are
         # and as Python writes them in the other change records
-        values: list[Any] = [
+        pairs: list[Any] = [part for c in columns for part in (sa.literal(c.name), (
             sa.func.json(sa.case((c, "true"), (sa.not_(c), "false")))
-            if isinstance(c.type, sa.Boolean) else c for c in columns]
-        return sa.func.json_object(*[part for c, value in zip(columns, values, strict=True)
-                                     for part in (sa.literal(c.name), value)])
+            if not postgres and isinstance(c.type, sa.Boolean) else c))]
+        if postgres:
+            return sa.cast(sa.func.json_build_object(*pairs), sa.Text)
+        return sa.func.json_object(*pairs)
 
     change = _table(ChangeRecord)
     select = sa.select(

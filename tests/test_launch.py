@@ -80,7 +80,7 @@ def test_the_console_script_hands_its_early_reading_to_the_load(
     with open_db(db) as database, database.session() as session:
         from ivcdb import queries
 
-        assert {key for _, key in queries.reference_ids(session)} >= {"one", "two"}
+        assert {key for _, key in queries.reference_index(session)} >= {"one", "two"}
     assert "2 read" not in capsys.readouterr().err
 
 

@@ -144,16 +144,14 @@ class _Loader:
                 written_reviews.append((review, review_report, self._write_review(review)))
             else:
                 review_report.skipped = [review.code or review.path]
-        ids = None
         for index, bib in enumerate(self.parsed.bibliographies):
             refs = report("references", bib.path, bib.blocks)
             refs.skipped = self._skipped_entries(bib, errors_by_file.get(bib.path, set()))
-            written = self._apply_references(bib, refs)
-            ids = written if len(self.parsed.bibliographies) == 1 else None
+            self._apply_references(bib, refs)
             # Written: the write consumes the records (their problems stay for the report),
             # so that the claims load after them runs in the memory they held.
             self.parsed.bibliographies[index] = replace(bib, records=[])
-        self.ref_ids = ids if ids is not None else queries.reference_ids(self.session)
+        self.ref_ids = {entry: stored[0] for entry, stored in self.references.items()}
         for review, review_report, row_changed in written_reviews:
             self._apply_citations(review, review_report, row_changed)
         for claims in self.parsed.claims:
@@ -238,10 +236,9 @@ class _Loader:
                                     file=report.path, key=k, severity=Severity.WARNING)
                             for k in keys]
 
-    def _apply_references(self, bib: ParsedBibliography, report: LoadReport
-                          ) -> dict[Entry, int] | None:
-        """Write the entries of one bibliography (a review's, or the library's); every
-        entry's id afterwards (None when some were removed)."""
+    def _apply_references(self, bib: ParsedBibliography, report: LoadReport) -> None:
+        """Write the entries of one bibliography (a review's, or the library's), and keep
+        `self.references` as the database now holds them."""
         source = source_path(bib.path)
         scope = self.res.owner(bib.path)
         review_id = self.review_ids.get(scope) if scope else None
@@ -250,7 +247,7 @@ class _Loader:
             report.problems.append(Problem(
                 Code.UNKNOWN_REVIEW, f"review '{scope}' has errors and is skipped: its "
                 "bibliography is not stored either", file=bib.path, severity=Severity.WARNING))
-            return None
+            return
         bad = self.res.bad_refs
         records = [r for r in bib.records if (scope, r.key_norm) not in bad]
         rows: list[dict[str, Any]] = []
@@ -314,9 +311,6 @@ class _Loader:
         report.problems += [Problem(Code.BAD_VALUE, "@set/@xdata block: not a reference, "
                                     "not stored", file=bib.path, line=line, key=k,
                                     severity=Severity.WARNING) for k, line in bib.not_references]
-        if report.removed:
-            return None
-        return {entry: stored[0] for entry, stored in self.references.items()}
 
     def _works(self, records: list[RefRecord], scope: str, ids: dict[Entry, int]
                ) -> dict[int, int]:
